@@ -1,0 +1,155 @@
+/**
+ * What every gradient method is handed: one discretised solve, and the shared
+ * forward loop. Internal to the solvers.
+ *
+ * @module
+ */
+
+import type { Scheme } from "../schemes/scheme.ts";
+import type { SaveSlots, TimeGrid } from "../grid.ts";
+import type { MemoryMeter } from "../memory.ts";
+import type { CheckedTableau } from "../tableau.ts";
+import type { VectorField } from "../vector_field.ts";
+
+/** A discretised solve: scheme × grid × saved points, with its buffers' meter. */
+export interface Problem {
+  /** The field, already wrapped to count its calls. */
+  readonly field: VectorField;
+  /** The scheme, bound to the batch. */
+  readonly scheme: Scheme;
+  /** The tableau of the base method, for the continuous adjoint. */
+  readonly baseTableau: CheckedTableau;
+  /** Time grid. */
+  readonly grid: TimeGrid;
+  /** Saved points. */
+  readonly saved: SaveSlots;
+  /** Parameters θ. */
+  readonly params: Float64Array;
+  /** Initial state `[batch, dim]` (a private copy). */
+  readonly y0: Float64Array;
+  /** Number of trajectories. */
+  readonly batch: number;
+  /** Meter that counts every buffer a method holds. */
+  readonly meter: MemoryMeter;
+}
+
+/** The result of a method's backward pass. */
+export interface Cotangents {
+  /** `∂L/∂y0`, `[batch, dim]`. */
+  y0: Float64Array;
+  /** `∂L/∂θ`. */
+  params: Float64Array;
+  /** Relative ∞-norm distance of the rebuilt `y0` from the true one (reversible methods). */
+  reconstructionError?: number;
+}
+
+/** A gradient method running one solve forward, then backward. */
+export interface GradientRun {
+  /** Solves forward, writing the saved outputs `[saved, batch, dim]` into `ys`. */
+  forward(ys: Float64Array): void;
+  /** Given the cotangents of the saved outputs, returns those of `y0` and `θ`. */
+  backward(cotangents: Float64Array): Cotangents;
+}
+
+/**
+ * Allocates a state (a list of `[batch, dim]` arrays) through the meter.
+ *
+ * @param problem The solve.
+ * @returns A zeroed state.
+ */
+export function newState(problem: Problem): Float64Array[] {
+  const n = problem.batch * problem.field.dim;
+  const state: Float64Array[] = [];
+  for (let i = 0; i < problem.scheme.stateCount; i++) state.push(problem.meter.f64(n));
+  return state;
+}
+
+/**
+ * Copies state `from` into `to`.
+ *
+ * @param from Source state.
+ * @param to Destination state.
+ */
+export function copyState(from: Float64Array[], to: Float64Array[]): void {
+  for (let i = 0; i < from.length; i++) to[i].set(from[i]);
+}
+
+/**
+ * Writes `y` of grid point `i` into its output slot, if it is saved.
+ *
+ * @param problem The solve.
+ * @param i Grid index.
+ * @param state The state at `t_i`.
+ * @param ys The outputs.
+ */
+export function record(problem: Problem, i: number, state: Float64Array[], ys: Float64Array): void {
+  const slot = problem.saved.slot(i);
+  if (slot >= 0) ys.set(state[0], slot * state[0].length);
+}
+
+/**
+ * Adds the cotangent of the output at grid point `i`, if saved, to `ȳ`.
+ *
+ * @param problem The solve.
+ * @param i Grid index.
+ * @param yBar Cotangent of `y_i` being accumulated.
+ * @param cotangents The cotangents of all saved outputs.
+ */
+export function addCotangent(
+  problem: Problem,
+  i: number,
+  yBar: Float64Array,
+  cotangents: Float64Array,
+): void {
+  const slot = problem.saved.slot(i);
+  if (slot < 0) return;
+  const n = yBar.length;
+  const o = slot * n;
+  for (let e = 0; e < n; e++) yBar[e] += cotangents[o + e];
+}
+
+/**
+ * Runs the scheme from `state` at grid index `from` to index `to`, in place.
+ *
+ * @param problem The solve.
+ * @param state State at `t_from`, advanced in place.
+ * @param from First grid index.
+ * @param to Last grid index.
+ * @param ys When given, saved outputs along the way are written here.
+ */
+export function advance(
+  problem: Problem,
+  state: Float64Array[],
+  from: number,
+  to: number,
+  ys?: Float64Array,
+): void {
+  const { grid, scheme, params } = problem;
+  for (let i = from; i < to; i++) {
+    const t = grid.time(i);
+    scheme.step(t, grid.time(i + 1) - t, params, state);
+    if (ys) record(problem, i + 1, state, ys);
+  }
+}
+
+/**
+ * Finishes a backward pass at `t_0`: cotangent of `y0` through the scheme's
+ * initialisation, plus the cotangent of a saved `y(t_0)`.
+ *
+ * @param problem The solve.
+ * @param bar Cotangent of the initial state.
+ * @param paramsBar Accumulated `θ̄`.
+ * @param cotangents Cotangents of the saved outputs.
+ * @returns `∂L/∂y0`.
+ */
+export function finishAtStart(
+  problem: Problem,
+  bar: Float64Array[],
+  paramsBar: Float64Array,
+  cotangents: Float64Array,
+): Float64Array {
+  addCotangent(problem, 0, bar[0], cotangents);
+  const y0Bar = new Float64Array(problem.y0.length);
+  problem.scheme.initVjp(problem.grid.time(0), problem.y0, problem.params, bar, y0Bar, paramsBar);
+  return y0Bar;
+}
