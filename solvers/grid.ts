@@ -105,15 +105,20 @@ export interface SaveAt {
 export class SaveSlots {
   /** Number of saved points. */
   readonly count: number;
+  /** Number of steps of the grid. */
+  readonly n: number;
   private readonly t0: boolean;
   private readonly steps: boolean;
   private readonly t1: boolean;
 
   /**
+   * Checks `saveAt` and counts the saved points of an `n`-step grid.
+   *
    * @param saveAt What to save.
    * @param n Number of steps of the grid.
    */
-  constructor(saveAt: SaveAt, readonly n: number) {
+  constructor(saveAt: SaveAt, n: number) {
+    this.n = n;
     if (saveAt === null || typeof saveAt !== "object") {
       invalidArgument("saveAt", saveAt, "an object { t0?, t1?, steps? }");
     }

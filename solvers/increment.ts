@@ -43,6 +43,8 @@ export class Increment {
   private readonly size: number;
 
   /**
+   * Allocates the buffers of one increment for a field, tableau and batch.
+   *
    * @param field The vector field.
    * @param tableau A validated tableau.
    * @param batch Number of trajectories.

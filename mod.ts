@@ -1,0 +1,76 @@
+/**
+ * # revode
+ *
+ * Neural ordinary differential equations with exact gradients in O(1) memory,
+ * through the algebraically reversible solvers of McCallum & Foster (2024):
+ * any explicit Runge–Kutta method becomes reversible, so the backward pass
+ * rebuilds every state exactly instead of storing it.
+ *
+ * @example Train-free tour: solve, then take a reversible gradient
+ * ```ts
+ * import { linearField, reversible, rk4, solve } from "./mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * // y' = θ y with θ = −1, from y0 = 1 over [0, 1]
+ * const sol = solve({
+ *   field: linearField(1),
+ *   y0: Float64Array.of(1),
+ *   params: Float64Array.of(-1),
+ *   scheme: reversible(rk4),
+ *   t0: 0,
+ *   t1: 1,
+ *   steps: 1000,
+ *   gradient: "reversible",
+ * });
+ * // L = y(1): ∂L/∂θ = e^θ and ∂L/∂y0 = e^θ
+ * const grad = sol.backward(Float64Array.of(1));
+ * assert.ok(Math.abs(grad.params[0] - Math.exp(-1)) < 1e-10);
+ * assert.ok(Math.abs(grad.y0[0] - Math.exp(-1)) < 1e-10);
+ * ```
+ *
+ * @module
+ */
+
+export type { VectorField, WorkCounts } from "./solvers/vector_field.ts";
+export { countingField } from "./solvers/vector_field.ts";
+export type { CheckedTableau, Tableau } from "./solvers/tableau.ts";
+export { checkTableau } from "./solvers/tableau.ts";
+export {
+  bosh3,
+  dopri5,
+  euler,
+  heun,
+  kutta3,
+  midpoint,
+  ralston,
+  ralston3,
+  rk38,
+  rk4,
+  tableaux,
+  tsit5,
+} from "./solvers/tableaux.ts";
+export { Increment } from "./solvers/increment.ts";
+export { MemoryMeter } from "./solvers/memory.ts";
+export type { Scheme } from "./solvers/schemes/scheme.ts";
+export {
+  buildScheme,
+  DEFAULT_COUPLING,
+  leapfrog,
+  plain,
+  reversible,
+  reversibleHeun,
+  type SchemeSpec,
+} from "./solvers/schemes/spec.ts";
+export { explicitGrid, type SaveAt, SaveSlots, type TimeGrid, uniformGrid } from "./solvers/grid.ts";
+export {
+  type Gradient,
+  type GradientMethodName,
+  type GradientSpec,
+  type GradientStats,
+  type Solution,
+  solve,
+  type SolveOptions,
+} from "./solvers/solve.ts";
+export { binomialSplit, defaultCheckpoints } from "./solvers/gradients/checkpointed.ts";
+export { linearField } from "./solvers/fields/linear.ts";
+export { whiteDwarfField } from "./solvers/fields/white_dwarf.ts";
