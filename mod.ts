@@ -61,7 +61,18 @@ export {
   reversibleHeun,
   type SchemeSpec,
 } from "./solvers/schemes/spec.ts";
-export { explicitGrid, type SaveAt, SaveSlots, type TimeGrid, uniformGrid } from "./solvers/grid.ts";
+export { explicitGrid, type TimeGrid, uniformGrid } from "./solvers/grid.ts";
+export { checkSaveAt, type SaveAt, type SavePlan } from "./solvers/outputs.ts";
+export {
+  nextStep,
+  pid,
+  type PidController,
+  type PidOptions,
+  scaledErrorNorm,
+} from "./solvers/controller.ts";
+export { failureMessage, initialStep, type Status } from "./solvers/adaptive.ts";
+export { type LayerShape, Mlp, type MlpConfig, type MlpOptions } from "./training/mlp.ts";
+export { type ActivationName, activationNames } from "./training/activations.ts";
 export {
   type Gradient,
   type GradientMethodName,
@@ -70,6 +81,7 @@ export {
   type Solution,
   solve,
   type SolveOptions,
+  type TrajectoryStats,
 } from "./solvers/solve.ts";
 export { binomialSplit, defaultCheckpoints } from "./solvers/gradients/checkpointed.ts";
 export { linearField } from "./solvers/fields/linear.ts";

@@ -1,5 +1,5 @@
 /**
- * Time grids `t_0 < t_1 < … < t_N` and which of their points are saved.
+ * Time grids `t_0 < t_1 < … < t_N`.
  * A uniform grid is computed on the fly, so a solve holds no array that grows
  * with the number of steps.
  *
@@ -72,84 +72,4 @@ export function explicitGrid(ts: ArrayLike<number>, name = "grid"): TimeGrid {
     }
   }
   return { steps: times.length - 1, time: (n) => times[n] };
-}
-
-/**
- * Which grid points are saved, as in Diffrax's `SaveAt`: `t0` the initial
- * point, `t1` the final one, `steps` the end of every step (`t_1 … t_N`).
- * The default saves `t1` only.
- */
-export interface SaveAt {
-  /** Save `y(t_0)`. */
-  t0?: boolean;
-  /** Save `y(t_N)` (implied by `steps`). */
-  t1?: boolean;
-  /** Save the end of every step. */
-  steps?: boolean;
-}
-
-/**
- * Maps grid indices to output slots without storing a table.
- *
- * @example
- * ```ts
- * import { SaveSlots } from "./grid.ts";
- * import assert from "node:assert/strict";
- *
- * const s = new SaveSlots({ t0: true, t1: true }, 10);
- * assert.equal(s.count, 2);
- * assert.equal(s.slot(10), 1);
- * assert.equal(s.slot(5), -1);
- * ```
- */
-export class SaveSlots {
-  /** Number of saved points. */
-  readonly count: number;
-  /** Number of steps of the grid. */
-  readonly n: number;
-  private readonly t0: boolean;
-  private readonly steps: boolean;
-  private readonly t1: boolean;
-
-  /**
-   * Checks `saveAt` and counts the saved points of an `n`-step grid.
-   *
-   * @param saveAt What to save.
-   * @param n Number of steps of the grid.
-   */
-  constructor(saveAt: SaveAt, n: number) {
-    this.n = n;
-    if (saveAt === null || typeof saveAt !== "object") {
-      invalidArgument("saveAt", saveAt, "an object { t0?, t1?, steps? }");
-    }
-    for (const key of Object.keys(saveAt)) {
-      if (!["t0", "t1", "steps"].includes(key)) {
-        invalidArgument(
-          `saveAt.${key}`,
-          (saveAt as Record<string, unknown>)[key],
-          "one of the keys t0, t1, steps",
-        );
-      }
-    }
-    this.t0 = saveAt.t0 === true;
-    this.steps = saveAt.steps === true;
-    this.t1 = this.steps || saveAt.t1 === true;
-    if (!this.t0 && !this.t1) {
-      invalidArgument("saveAt", saveAt, "at least one of t0, t1, steps set to true");
-    }
-    this.count = (this.t0 ? 1 : 0) + (this.steps ? n : this.t1 ? 1 : 0);
-  }
-
-  /**
-   * The output slot of grid point `i`, or −1 when it is not saved.
-   *
-   * @param i Grid index, `0 ≤ i ≤ n`.
-   * @returns The slot.
-   */
-  slot(i: number): number {
-    const first = this.t0 ? 1 : 0;
-    if (i === 0) return this.t0 ? 0 : -1;
-    if (this.steps) return first + i - 1;
-    return i === this.n && this.t1 ? first : -1;
-  }
 }

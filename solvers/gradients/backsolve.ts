@@ -37,6 +37,8 @@ export function backsolveGradient(problem: Problem): GradientRun {
   const y = meter.f64(n);
   const a = meter.f64(n);
   const paramsBar = meter.f64(p);
+  const tsBar = meter.f64(problem.outputs.plan.ts.length);
+  const { outputs } = problem;
   const stageY = meter.f64(n), stageA = meter.f64(n), scratch = meter.f64(p);
   const ky: Float64Array[] = [], ka: Float64Array[] = [];
   for (let i = 0; i < s; i++) {
@@ -49,14 +51,23 @@ export function backsolveGradient(problem: Problem): GradientRun {
       record(problem, 0, state, ys);
       advance(problem, state, 0, steps, ys);
     },
+    adopt(finalState) {
+      state[0].set(finalState[0]);
+    },
     backward(cotangents) {
       y.set(state[0]);
       a.fill(0);
       paramsBar.fill(0);
+      tsBar.fill(0);
       addCotangent(problem, steps, a, cotangents);
       for (let i = steps; i > 0; i--) {
         const t = grid.time(i);
-        const h = grid.time(i - 1) - t; // negative
+        const tPrev = grid.time(i - 1);
+        const h = tPrev - t; // negative
+        const inside = outputs.hasInterval(i - 1, tPrev, t);
+        if (inside) {
+          outputs.intervalVjp(i - 1, tPrev, t, 1, y, params, cotangents, a, paramsBar, tsBar);
+        }
         for (let st = 0; st < s; st++) {
           stageY.set(y);
           stageA.set(a);
@@ -84,12 +95,15 @@ export function backsolveGradient(problem: Problem): GradientRun {
             a[e] += w * ka[st][e];
           }
         }
+        if (inside) {
+          outputs.intervalVjp(i - 1, tPrev, t, 0, y, params, cotangents, a, paramsBar, tsBar);
+        }
         if (i > 1) addCotangent(problem, i - 1, a, cotangents);
       }
       // The adjoint is taken with respect to y(t_0) itself, not through the
       // scheme's auxiliary initial state.
       addCotangent(problem, 0, a, cotangents);
-      return { y0: a.slice(), params: paramsBar.slice() };
+      return { y0: a.slice(), params: paramsBar.slice(), ts: tsBar.slice() };
     },
   };
 }

@@ -16,6 +16,7 @@ import {
   newState,
   type Problem,
   record,
+  stepBackward,
 } from "./problem.ts";
 
 /**
@@ -80,8 +81,10 @@ export function checkpointedGradient(problem: Problem, checkpoints: number): Gra
   const slots: Float64Array[][] = [];
   for (let k = 0; k < c; k++) slots.push(newState(problem));
   const work = newState(problem);
+  const cursor = newState(problem);
   const bar = newState(problem);
   const paramsBar = meter.f64(params.length);
+  const tsBar = meter.f64(problem.outputs.plan.ts.length);
   // The forward sweep places the first chain of checkpoints, as the recursion
   // would: positions[k] is held in slots[k] with c − k states available.
   const positions: number[] = [];
@@ -113,10 +116,8 @@ export function checkpointedGradient(problem: Problem, checkpoints: number): Gra
   function reverseStep(i: number, from: Float64Array[]): void {
     copyState(from, work);
     const t = grid.time(i);
-    const h = grid.time(i + 1) - t;
-    scheme.step(t, h, params, work);
-    scheme.stepVjp(t, h, params, work, bar, paramsBar);
-    if (i > 0) addCotangent(problem, i, bar[0], cotangents);
+    scheme.step(t, grid.time(i + 1) - t, params, work);
+    stepBackward(problem, i, from[0], work, bar, paramsBar, tsBar, cotangents);
   }
 
   /** Reverses steps `[a, b)`; the state at `a` is in `slots[k]`, `slots[k + 1 … k + free − 1]` are free. */
@@ -124,9 +125,9 @@ export function checkpointedGradient(problem: Problem, checkpoints: number): Gra
     if (b - a === 1) return reverseStep(a, slots[k]);
     if (free === 1) {
       for (let i = b - 1; i >= a; i--) {
-        copyState(slots[k], work);
-        advance(problem, work, a, i);
-        reverseStep(i, work);
+        copyState(slots[k], cursor);
+        advance(problem, cursor, a, i);
+        reverseStep(i, cursor);
       }
       return;
     }
@@ -146,6 +147,7 @@ export function checkpointedGradient(problem: Problem, checkpoints: number): Gra
       cotangents = cots;
       for (const b of bar) b.fill(0);
       paramsBar.fill(0);
+      tsBar.fill(0);
       addCotangent(problem, steps, bar[0], cotangents);
       for (let k = positions.length - 1; k >= 0; k--) {
         const end = k === positions.length - 1 ? steps : positions[k + 1];
@@ -153,7 +155,7 @@ export function checkpointedGradient(problem: Problem, checkpoints: number): Gra
       }
       chainStored = false;
       const y0Bar = finishAtStart(problem, bar, paramsBar, cotangents);
-      return { y0: y0Bar, params: paramsBar.slice() };
+      return { y0: y0Bar, params: paramsBar.slice(), ts: tsBar.slice() };
     },
   };
 }

@@ -6,7 +6,15 @@
  * @module
  */
 
-import { addCotangent, finishAtStart, type GradientRun, type Problem, record } from "./problem.ts";
+import {
+  addCotangent,
+  advance,
+  finishAtStart,
+  type GradientRun,
+  type Problem,
+  record,
+  stepBackward,
+} from "./problem.ts";
 
 /**
  * The direct gradient method.
@@ -34,6 +42,7 @@ export function directGradient(problem: Problem): GradientRun {
   const bar: Float64Array[] = [];
   for (let k = 0; k < stateCount; k++) bar.push(meter.f64(size));
   const paramsBar = meter.f64(params.length);
+  const tsBar = meter.f64(problem.outputs.plan.ts.length);
   return {
     forward(ys) {
       let state = views(0);
@@ -42,25 +51,23 @@ export function directGradient(problem: Problem): GradientRun {
       for (let i = 0; i < steps; i++) {
         const next = views(i + 1);
         for (let k = 0; k < stateCount; k++) next[k].set(state[k]);
-        const t = grid.time(i);
-        scheme.step(t, grid.time(i + 1) - t, params, next);
+        advance(problem, next, i, i + 1, ys);
         scheme.saveWorkspace(tape, i * work);
-        record(problem, i + 1, next, ys);
         state = next;
       }
     },
     backward(cotangents) {
       for (const b of bar) b.fill(0);
       paramsBar.fill(0);
+      tsBar.fill(0);
       addCotangent(problem, steps, bar[0], cotangents);
       for (let i = steps - 1; i >= 0; i--) {
-        const t = grid.time(i);
         scheme.loadWorkspace(tape, i * work);
-        scheme.stepVjp(t, grid.time(i + 1) - t, params, views(i + 1), bar, paramsBar);
-        if (i > 0) addCotangent(problem, i, bar[0], cotangents);
+        const before = states.subarray(i * stateLength, i * stateLength + size);
+        stepBackward(problem, i, before, views(i + 1), bar, paramsBar, tsBar, cotangents);
       }
       const y0Bar = finishAtStart(problem, bar, paramsBar, cotangents);
-      return { y0: y0Bar, params: paramsBar.slice() };
+      return { y0: y0Bar, params: paramsBar.slice(), ts: tsBar.slice() };
     },
   };
 }

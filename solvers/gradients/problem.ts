@@ -6,7 +6,8 @@
  */
 
 import type { Scheme } from "../schemes/scheme.ts";
-import type { SaveSlots, TimeGrid } from "../grid.ts";
+import type { TimeGrid } from "../grid.ts";
+import type { Outputs } from "../outputs.ts";
 import type { MemoryMeter } from "../memory.ts";
 import type { CheckedTableau } from "../tableau.ts";
 import type { VectorField } from "../vector_field.ts";
@@ -21,8 +22,8 @@ export interface Problem {
   readonly baseTableau: CheckedTableau;
   /** Time grid. */
   readonly grid: TimeGrid;
-  /** Saved points. */
-  readonly saved: SaveSlots;
+  /** Saved outputs. */
+  readonly outputs: Outputs;
   /** Parameters θ. */
   readonly params: Float64Array;
   /** Initial state `[batch, dim]` (a private copy). */
@@ -31,6 +32,10 @@ export interface Problem {
   readonly batch: number;
   /** Meter that counts every buffer a method holds. */
   readonly meter: MemoryMeter;
+  /** Scratch `[batch, dim]`: the solution before a step with interpolated outputs. */
+  readonly before: Float64Array;
+  /** Scratch `[batch, dim]`: the outputs' cotangent for the solution before a step. */
+  readonly extra: Float64Array;
 }
 
 /** The result of a method's backward pass. */
@@ -39,6 +44,8 @@ export interface Cotangents {
   y0: Float64Array;
   /** `∂L/∂θ`. */
   params: Float64Array;
+  /** `∂L/∂ts` for interpolated outputs (empty without them). */
+  ts: Float64Array;
   /** Relative ∞-norm distance of the rebuilt `y0` from the true one (reversible methods). */
   reconstructionError?: number;
 }
@@ -47,6 +54,12 @@ export interface Cotangents {
 export interface GradientRun {
   /** Solves forward, writing the saved outputs `[saved, batch, dim]` into `ys`. */
   forward(ys: Float64Array): void;
+  /**
+   * Takes the final state of a forward solve made elsewhere (the adaptive
+   * driver's) instead of running {@link GradientRun.forward}; absent for
+   * methods that must store states on the way.
+   */
+  adopt?: (finalState: Float64Array[]) => void;
   /** Given the cotangents of the saved outputs, returns those of `y0` and `θ`. */
   backward(cotangents: Float64Array): Cotangents;
 }
@@ -75,7 +88,7 @@ export function copyState(from: Float64Array[], to: Float64Array[]): void {
 }
 
 /**
- * Writes `y` of grid point `i` into its output slot, if it is saved.
+ * Writes `y` of grid point `i` into its output slots, if it is saved.
  *
  * @param problem The solve.
  * @param i Grid index.
@@ -83,12 +96,12 @@ export function copyState(from: Float64Array[], to: Float64Array[]): void {
  * @param ys The outputs.
  */
 export function record(problem: Problem, i: number, state: Float64Array[], ys: Float64Array): void {
-  const slot = problem.saved.slot(i);
-  if (slot >= 0) ys.set(state[0], slot * state[0].length);
+  const { grid } = problem;
+  problem.outputs.point(i, i === grid.steps, grid.time(i), state[0], ys);
 }
 
 /**
- * Adds the cotangent of the output at grid point `i`, if saved, to `ȳ`.
+ * Adds the cotangents of grid point `i`'s outputs, if saved, to `ȳ`.
  *
  * @param problem The solve.
  * @param i Grid index.
@@ -101,11 +114,8 @@ export function addCotangent(
   yBar: Float64Array,
   cotangents: Float64Array,
 ): void {
-  const slot = problem.saved.slot(i);
-  if (slot < 0) return;
-  const n = yBar.length;
-  const o = slot * n;
-  for (let e = 0; e < n; e++) yBar[e] += cotangents[o + e];
+  const { grid } = problem;
+  problem.outputs.pointCotangent(i, i === grid.steps, grid.time(i), yBar, cotangents);
 }
 
 /**
@@ -124,14 +134,70 @@ export function advance(
   to: number,
   ys?: Float64Array,
 ): void {
-  const { grid, scheme, params } = problem;
+  const { grid, scheme, params, outputs } = problem;
   for (let i = from; i < to; i++) {
-    const t = grid.time(i);
-    scheme.step(t, grid.time(i + 1) - t, params, state);
-    if (ys) record(problem, i + 1, state, ys);
+    const t = grid.time(i), tNext = grid.time(i + 1);
+    const interpolate = ys !== undefined && outputs.hasInterval(i, t, tNext);
+    if (interpolate) problem.before.set(state[0]);
+    scheme.step(t, tNext - t, params, state);
+    if (ys) {
+      if (interpolate) outputs.interpolate(i, t, tNext, params, problem.before, state[0], ys);
+      record(problem, i + 1, state, ys);
+    }
   }
 }
 
+/**
+ * Back-propagates through step `i` of a discrete scheme: the cotangents of
+ * the outputs interpolated inside the step, the step itself, then the
+ * outputs at grid point `i`. On entry `bar` is the cotangent of the state
+ * after the step; on return, of the state before it.
+ *
+ * @param problem The solve.
+ * @param i Step index.
+ * @param before Solution `y_i` (entry 0 of the state before the step).
+ * @param after State after the step.
+ * @param bar Cotangent of the state, updated in place.
+ * @param paramsBar Accumulated `θ̄`.
+ * @param tsBar Accumulated `∂L/∂ts`.
+ * @param cotangents Cotangents of all outputs.
+ */
+export function stepBackward(
+  problem: Problem,
+  i: number,
+  before: Float64Array,
+  after: Float64Array[],
+  bar: Float64Array[],
+  paramsBar: Float64Array,
+  tsBar: Float64Array,
+  cotangents: Float64Array,
+): void {
+  const { grid, scheme, params, outputs } = problem;
+  const t = grid.time(i), tNext = grid.time(i + 1);
+  const inside = outputs.hasInterval(i, t, tNext);
+  if (inside) {
+    outputs.intervalVjp(i, t, tNext, 1, after[0], params, cotangents, bar[0], paramsBar, tsBar);
+    problem.extra.fill(0);
+    outputs.intervalVjp(
+      i,
+      t,
+      tNext,
+      0,
+      before,
+      params,
+      cotangents,
+      problem.extra,
+      paramsBar,
+      tsBar,
+    );
+  }
+  scheme.stepVjp(t, tNext - t, params, after, bar, paramsBar);
+  if (inside) {
+    const yBar = bar[0], extra = problem.extra;
+    for (let e = 0; e < yBar.length; e++) yBar[e] += extra[e];
+  }
+  if (i > 0) addCotangent(problem, i, bar[0], cotangents);
+}
 /**
  * Finishes a backward pass at `t_0`: cotangent of `y0` through the scheme's
  * initialisation, plus the cotangent of a saved `y(t_0)`.

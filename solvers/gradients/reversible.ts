@@ -20,6 +20,7 @@ import {
   newState,
   type Problem,
   record,
+  stepBackward,
 } from "./problem.ts";
 
 /**
@@ -53,6 +54,7 @@ export function reversibleGradient(problem: Problem, checkpointEvery: number): G
   const after = newState(problem);
   const bar = newState(problem);
   const paramsBar = meter.f64(params.length);
+  const tsBar = meter.f64(problem.outputs.plan.ts.length);
   const stored: Float64Array[][] = [];
   if (checkpointEvery > 0) {
     for (let i = checkpointEvery; i < steps; i += checkpointEvery) stored.push(newState(problem));
@@ -73,10 +75,12 @@ export function reversibleGradient(problem: Problem, checkpointEvery: number): G
       } else advance(problem, state, 0, steps, ys);
       copyState(state, final);
     },
+    adopt: checkpointEvery > 0 ? undefined : (finalState) => copyState(finalState, final),
     backward(cotangents) {
       copyState(final, state);
       for (const b of bar) b.fill(0);
       paramsBar.fill(0);
+      tsBar.fill(0);
       addCotangent(problem, steps, bar[0], cotangents);
       let drift = 0;
       for (let i = steps - 1; i >= 0; i--) {
@@ -84,17 +88,21 @@ export function reversibleGradient(problem: Problem, checkpointEvery: number): G
         const h = grid.time(i + 1) - t;
         copyState(state, after);
         scheme.inverse(t, h, params, state);
-        scheme.stepVjp(t, h, params, after, bar, paramsBar);
+        stepBackward(problem, i, state[0], after, bar, paramsBar, tsBar, cotangents);
         if (checkpointEvery > 0 && i > 0 && i % checkpointEvery === 0) {
           const kept = stored[i / checkpointEvery - 1];
           drift = Math.max(drift, relativeDistance(state[0], kept[0]));
           copyState(kept, state);
         }
-        if (i > 0) addCotangent(problem, i, bar[0], cotangents);
       }
       drift = Math.max(drift, relativeDistance(state[0], problem.y0));
       const y0Bar = finishAtStart(problem, bar, paramsBar, cotangents);
-      return { y0: y0Bar, params: paramsBar.slice(), reconstructionError: drift };
+      return {
+        y0: y0Bar,
+        params: paramsBar.slice(),
+        ts: tsBar.slice(),
+        reconstructionError: drift,
+      };
     },
   };
 }

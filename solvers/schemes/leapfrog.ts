@@ -45,6 +45,7 @@ export function leapfrogScheme(field: VectorField, batch: number, meter: MemoryM
     name: "asynchronous leapfrog",
     stateCount: 2,
     reversible: true,
+    errorOrder: 1,
     workspaceLength: 0,
     init(t0, y0, params, state) {
       state[0].set(y0);
@@ -55,13 +56,16 @@ export function leapfrogScheme(field: VectorField, batch: number, meter: MemoryM
       field.vjp(t0, y0, batch, params, stateBar[1], bar, paramsBar);
       for (let e = 0; e < n; e++) y0Bar[e] += stateBar[0][e] + bar[e];
     },
-    step(t, h, params, state) {
+    // With `error`: (h/2)(v_{n+1} − v_n), the leapfrog step against Euler.
+    step(t, h, params, state, error) {
       const [y, v] = state;
       for (let e = 0; e < n; e++) yHalf[e] = y[e] + 0.5 * h * v[e];
       field.evaluate(t + 0.5 * h, yHalf, batch, params, u);
       for (let e = 0; e < n; e++) {
-        v[e] = 2 * u[e] - v[e];
-        y[e] = yHalf[e] + 0.5 * h * v[e];
+        const vNext = 2 * u[e] - v[e];
+        if (error) error[e] = 0.5 * h * (vNext - v[e]);
+        v[e] = vNext;
+        y[e] = yHalf[e] + 0.5 * h * vNext;
       }
     },
     inverse(t, h, params, state) {

@@ -50,6 +50,7 @@ export function plainScheme(
     name: `plain ${tableau.name}`,
     stateCount: 1,
     reversible: false,
+    errorOrder: tableau.bError ? (tableau.errorOrder ?? tableau.order - 1) : null,
     workspaceLength: increment.workspaceLength,
     init(_t0, y0, _params, state) {
       state[0].set(y0);
@@ -57,9 +58,9 @@ export function plainScheme(
     initVjp(_t0, _y0, _params, stateBar, y0Bar) {
       for (let e = 0; e < n; e++) y0Bar[e] += stateBar[0][e];
     },
-    step(t, h, params, state) {
+    step(t, h, params, state, error) {
       const y = state[0];
-      increment.evaluate(t, h, y, params, psi);
+      increment.evaluate(t, h, y, params, psi, error);
       for (let e = 0; e < n; e++) y[e] += psi[e];
     },
     inverse() {

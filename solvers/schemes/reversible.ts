@@ -62,6 +62,7 @@ export function reversibleScheme(
     name: `reversible ${tableau.name} (λ = ${lambda})`,
     stateCount: 2,
     reversible: true,
+    errorOrder: tableau.bError ? (tableau.errorOrder ?? tableau.order - 1) : null,
     workspaceLength: 2 * half,
     init(_t0, y0, _params, state) {
       state[0].set(y0);
@@ -72,11 +73,12 @@ export function reversibleScheme(
       const [yBar, zBar] = stateBar;
       for (let e = 0; e < n; e++) y0Bar[e] += yBar[e] + zBar[e];
     },
-    step(t, h, params, state) {
+    // With `error`: the embedded estimate of the second sub-step (numerics.md §4).
+    step(t, h, params, state, error) {
       const [y, z] = state;
       forward.evaluate(t, h, z, params, psi);
       for (let e = 0; e < n; e++) y[e] = lambda * y[e] + (1 - lambda) * z[e] + psi[e];
-      backward.evaluate(t + h, -h, y, params, psi);
+      backward.evaluate(t + h, -h, y, params, psi, error);
       for (let e = 0; e < n; e++) z[e] -= psi[e];
     },
     inverse(t, h, params, state) {

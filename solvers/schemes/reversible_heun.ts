@@ -52,6 +52,7 @@ export function reversibleHeunScheme(
     name: "reversible heun",
     stateCount: 3,
     reversible: true,
+    errorOrder: 1,
     workspaceLength: 0,
     init(t0, y0, params, state) {
       state[0].set(y0);
@@ -64,12 +65,14 @@ export function reversibleHeunScheme(
       field.vjp(t0, y0, batch, params, fHatBar, bar, paramsBar);
       for (let e = 0; e < n; e++) y0Bar[e] += yBar[e] + yHatBar[e] + bar[e];
     },
-    step(t, h, params, state) {
+    // With `error`: (h/2)(f̂_{n+1} − f̂_n), trapezoid against Euler.
+    step(t, h, params, state, error) {
       const [y, yHat, fHat] = state;
       fHatOld.set(fHat);
       for (let e = 0; e < n; e++) yHat[e] = 2 * y[e] - yHat[e] + h * fHat[e];
       field.evaluate(t + h, yHat, batch, params, fHat);
       for (let e = 0; e < n; e++) y[e] += 0.5 * h * (fHatOld[e] + fHat[e]);
+      if (error) { for (let e = 0; e < n; e++) error[e] = 0.5 * h * (fHat[e] - fHatOld[e]); }
     },
     inverse(t, h, params, state) {
       const [y, yHat, fHat] = state;

@@ -20,6 +20,11 @@ export interface Scheme {
   readonly stateCount: number;
   /** Whether {@link Scheme.inverse} exists (algebraically exact). */
   readonly reversible: boolean;
+  /**
+   * Order of the embedded lower-order solution behind the local error
+   * estimate, or null when the scheme has no error estimate.
+   */
+  readonly errorOrder: number | null;
   /** Entries a gradient method must tape per step to replay `stepVjp` later. */
   readonly workspaceLength: number;
   /** Builds the initial state from `y0`. */
@@ -36,8 +41,17 @@ export interface Scheme {
     y0Bar: Float64Array,
     paramsBar: Float64Array,
   ): void;
-  /** Advances `state` in place from `t` to `t + h`. */
-  step(t: number, h: number, params: Float64Array, state: Float64Array[]): void;
+  /**
+   * Advances `state` in place from `t` to `t + h`; with `error`, also writes
+   * the local error estimate of the solution `y` there (`errorOrder` not null).
+   */
+  step(
+    t: number,
+    h: number,
+    params: Float64Array,
+    state: Float64Array[],
+    error?: Float64Array,
+  ): void;
   /** Takes `state` in place from `t + h` back to `t`, exactly up to round-off. */
   inverse(t: number, h: number, params: Float64Array, state: Float64Array[]): void;
   /**
