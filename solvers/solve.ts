@@ -28,13 +28,20 @@ export type GradientMethodName = "reversible" | "direct" | "checkpointed" | "bac
 
 /**
  * How gradients are taken. A name alone uses the defaults; the object forms
- * set `checkpointEvery` (reversible: store the state every K steps to bound
- * reconstruction drift) or `checkpoints` (checkpointed: number of stored
- * states, default `floor(−1.5 + √(2N + 0.25)) + 1`).
+ * set, for `reversible`, `checkpointEvery` (store the state every K steps to
+ * bound reconstruction drift) and `reconstructionTolerance` (the largest
+ * relative distance of a rebuilt state from the true one before `backward()`
+ * throws, default 1e-6; `Infinity` disables the check), or, for
+ * `checkpointed`, `checkpoints` (number of stored states, default
+ * `floor(−1.5 + √(2N + 0.25)) + 1`).
  */
 export type GradientSpec =
   | GradientMethodName
-  | { readonly method: "reversible"; readonly checkpointEvery?: number }
+  | {
+    readonly method: "reversible";
+    readonly checkpointEvery?: number;
+    readonly reconstructionTolerance?: number;
+  }
   | { readonly method: "checkpointed"; readonly checkpoints?: number }
   | { readonly method: "direct" | "backsolve" };
 
@@ -161,6 +168,7 @@ export interface Solution {
 interface ParsedGradient {
   method: GradientMethodName;
   checkpointEvery: number;
+  reconstructionTolerance: number;
   /** null: the default for the solve's step count. */
   checkpoints: number | null;
 }
@@ -178,15 +186,24 @@ function parseGradient(spec: GradientSpec): ParsedGradient {
   const o = object as {
     method: GradientMethodName;
     checkpointEvery?: number;
+    reconstructionTolerance?: number;
     checkpoints?: number;
   };
+  const reconstructionTolerance = o.reconstructionTolerance ?? 1e-6;
+  if (typeof reconstructionTolerance !== "number" || !(reconstructionTolerance > 0)) {
+    invalidArgument(
+      "gradient.reconstructionTolerance",
+      reconstructionTolerance,
+      "a number > 0 (Infinity disables the check)",
+    );
+  }
   const checkpointEvery = o.checkpointEvery === undefined
     ? 0
     : requireInteger("gradient.checkpointEvery", o.checkpointEvery, 1);
   const checkpoints = o.checkpoints === undefined
     ? null
     : requireInteger("gradient.checkpoints", o.checkpoints, 1);
-  return { method: o.method, checkpointEvery, checkpoints };
+  return { method: o.method, checkpointEvery, reconstructionTolerance, checkpoints };
 }
 
 function buildGrid(options: SolveOptions): TimeGrid {
@@ -224,7 +241,11 @@ function makeProblem(parts: Parts): Problem {
 function makeRun(problem: Problem, gradient: ParsedGradient | null): GradientRun {
   switch (gradient?.method) {
     case "reversible":
-      return reversibleGradient(problem, gradient.checkpointEvery);
+      return reversibleGradient(
+        problem,
+        gradient.checkpointEvery,
+        gradient.reconstructionTolerance,
+      );
     case "direct":
       return directGradient(problem);
     case "checkpointed":
