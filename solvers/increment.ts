@@ -6,13 +6,14 @@
  */
 
 import type { CheckedTableau } from "./tableau.ts";
-import type { VectorField } from "./vector_field.ts";
+import { isTaped, type VectorField } from "./vector_field.ts";
 import type { MemoryMeter } from "./memory.ts";
 
 /**
  * Evaluates `Ψ_h(t, y)` for a batch and keeps the stage inputs
- * `Y_i = y + h Σ_{j<i} a_ij k_j` of that evaluation, which is all its VJP
- * needs. Buffers are allocated once, at construction.
+ * `Y_i = y + h Σ_{j<i} a_ij k_j` of that evaluation — and, for fields that
+ * offer it, each stage's tape of activations — which is all its VJP needs.
+ * Buffers are allocated once, at construction.
  *
  * @example Ψ_h of Euler on y' = A y is h A y
  * ```ts
@@ -38,6 +39,9 @@ export class Increment {
   private readonly stageBars: Float64Array[];
   /** Scratch cotangent `k̄_i`. */
   private readonly kBar: Float64Array;
+  /** Per stage, the field's tape of its evaluation (empty when the field keeps none). */
+  private readonly tapes: Float64Array[];
+  private readonly taped: boolean;
   /** Whether stage `i` influences the solution (`b_i ≠ 0` or a live later stage reads it). */
   private readonly live: boolean[];
   private readonly size: number;
@@ -67,6 +71,10 @@ export class Increment {
       this.stageBars.push(meter.f64(this.size));
     }
     this.kBar = meter.f64(this.size);
+    this.taped = isTaped(field);
+    const tapeLength = isTaped(field) ? field.tapeLength(batch) : 0;
+    this.tapes = [];
+    for (let i = 0; i < s; i++) this.tapes.push(meter.f64(tapeLength));
     this.live = new Array(s).fill(false);
     for (let i = s - 1; i >= 0; i--) {
       let used = tableau.b[i] !== 0;
@@ -77,9 +85,9 @@ export class Increment {
     }
   }
 
-  /** Number of entries of the stage inputs, the state a VJP needs (see {@link Increment.save}). */
+  /** Entries of what a VJP needs, stage inputs and field tapes (see {@link Increment.save}). */
   get workspaceLength(): number {
-    return this.tableau.stages * this.size;
+    return this.tableau.stages * (this.size + this.tapes[0].length);
   }
 
   /**
@@ -115,7 +123,10 @@ export class Increment {
         const kj = this.k[j];
         for (let e = 0; e < n; e++) yi[e] += w * kj[e];
       }
-      this.field.evaluate(t + c[i] * h, yi, this.batch, params, this.k[i]);
+      const ti = t + c[i] * h;
+      if (this.taped) {
+        this.field.evaluateTaped!(ti, yi, this.batch, params, this.k[i], this.tapes[i]);
+      } else this.field.evaluate(ti, yi, this.batch, params, this.k[i]);
     }
     out.fill(0);
     for (let i = 0; i < s; i++) {
@@ -182,7 +193,19 @@ export class Increment {
         yiBar.fill(0);
         continue;
       }
-      this.field.vjp(t + c[i] * h, this.stageInputs[i], this.batch, params, kBar, yiBar, paramsBar);
+      const ti = t + c[i] * h;
+      if (this.taped) {
+        this.field.vjpTaped!(
+          ti,
+          this.stageInputs[i],
+          this.batch,
+          params,
+          this.tapes[i],
+          kBar,
+          yiBar,
+          paramsBar,
+        );
+      } else this.field.vjp(ti, this.stageInputs[i], this.batch, params, kBar, yiBar, paramsBar);
       for (let e = 0; e < n; e++) yBar[e] += yiBar[e];
     }
   }
@@ -194,8 +217,12 @@ export class Increment {
    * @param offset First index written.
    */
   save(dst: Float64Array, offset: number): void {
+    let o = offset;
     for (let i = 0; i < this.stageInputs.length; i++) {
-      dst.set(this.stageInputs[i], offset + i * this.size);
+      dst.set(this.stageInputs[i], o);
+      o += this.size;
+      dst.set(this.tapes[i], o);
+      o += this.tapes[i].length;
     }
   }
 
@@ -206,8 +233,13 @@ export class Increment {
    * @param offset First index read.
    */
   load(src: Float64Array, offset: number): void {
+    let o = offset;
     for (let i = 0; i < this.stageInputs.length; i++) {
-      this.stageInputs[i].set(src.subarray(offset + i * this.size, offset + (i + 1) * this.size));
+      this.stageInputs[i].set(src.subarray(o, o + this.size));
+      o += this.size;
+      const tape = this.tapes[i];
+      tape.set(src.subarray(o, o + tape.length));
+      o += tape.length;
     }
   }
 }

@@ -69,6 +69,55 @@ export interface VectorField {
     yBar: Float64Array,
     paramsBar: Float64Array | null,
   ): void;
+  /**
+   * Optional: entries of the tape {@link VectorField.evaluateTaped} keeps
+   * for `batch` rows. Fields that provide the three taped methods let the
+   * solvers skip the forward pass a VJP would otherwise repeat.
+   */
+  tapeLength?(batch: number): number;
+  /** Optional: {@link VectorField.evaluate}, keeping in `tape` what {@link VectorField.vjpTaped} needs. */
+  evaluateTaped?(
+    t: number,
+    y: Float64Array,
+    batch: number,
+    params: Float64Array,
+    out: Float64Array,
+    tape: Float64Array,
+  ): void;
+  /** Optional: {@link VectorField.vjp} at the `(t, y)` of the evaluation that filled `tape`. */
+  vjpTaped?(
+    t: number,
+    y: Float64Array,
+    batch: number,
+    params: Float64Array,
+    tape: Float64Array,
+    cotangent: Float64Array,
+    yBar: Float64Array,
+    paramsBar: Float64Array | null,
+  ): void;
+}
+
+/**
+ * Whether a field provides the taped evaluation and VJP.
+ *
+ * @param field The field.
+ * @returns True when `tapeLength`, `evaluateTaped` and `vjpTaped` all exist.
+ *
+ * @example
+ * ```ts
+ * import { isTaped } from "./vector_field.ts";
+ * import { linearField } from "./fields/linear.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(isTaped(linearField(1)), false);
+ * ```
+ */
+export function isTaped(field: VectorField): field is VectorField & {
+  tapeLength(batch: number): number;
+  evaluateTaped: NonNullable<VectorField["evaluateTaped"]>;
+  vjpTaped: NonNullable<VectorField["vjpTaped"]>;
+} {
+  return typeof field.tapeLength === "function" && typeof field.evaluateTaped === "function" &&
+    typeof field.vjpTaped === "function";
 }
 
 /** Counts of the work a solve or a gradient did, in whole-batch calls. */
@@ -99,7 +148,7 @@ export interface WorkCounts {
  * ```
  */
 export function countingField(field: VectorField, counts: WorkCounts): VectorField {
-  return {
+  const counted: VectorField = {
     dim: field.dim,
     paramCount: field.paramCount,
     timeDependent: field.timeDependent,
@@ -112,4 +161,16 @@ export function countingField(field: VectorField, counts: WorkCounts): VectorFie
       field.vjp(t, y, batch, params, cotangent, yBar, paramsBar);
     },
   };
+  if (isTaped(field)) {
+    counted.tapeLength = (batch) => field.tapeLength(batch);
+    counted.evaluateTaped = (t, y, batch, params, out, tape) => {
+      counts.evaluations++;
+      field.evaluateTaped(t, y, batch, params, out, tape);
+    };
+    counted.vjpTaped = (t, y, batch, params, tape, cotangent, yBar, paramsBar) => {
+      counts.vjps++;
+      field.vjpTaped(t, y, batch, params, tape, cotangent, yBar, paramsBar);
+    };
+  }
+  return counted;
 }

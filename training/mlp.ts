@@ -484,38 +484,8 @@ export class Mlp implements VectorField {
     out: Float64Array,
   ): void {
     this.#checkCall(y, batch, params, "out", out);
-    const dim = this.dim;
-    const layerCount = this.#layerCount;
-    const last = layerCount - 1;
-    const sizes = this.#sizes;
-    const weightOffsets = this.#weightOffsets;
-    const actOffsets = this.#actOffsets;
-    const acts = this.#acts;
-    const hidden = this.#hidden;
-    const final = this.#final;
-    const finalIsIdentity = this.#finalIsIdentity;
-    const timeDependent = this.timeDependent;
     for (let b = 0; b < batch; b++) {
-      const row = b * dim;
-      // Layer 0's input x = [t, y_b] or y_b.
-      let p = 0;
-      if (timeDependent) acts[p++] = t;
-      for (let k = 0; k < dim; k++) acts[p++] = y[row + k];
-      for (let l = 0; l < layerCount; l++) {
-        const nIn = sizes[l];
-        const nOut = sizes[l + 1];
-        const w = weightOffsets[l];
-        const bias = w + nOut * nIn;
-        const inAt = actOffsets[l];
-        const outAt = actOffsets[l + 1];
-        for (let j = 0; j < nOut; j++) {
-          let s = params[bias + j];
-          const wj = w + j * nIn;
-          for (let k = 0; k < nIn; k++) s += params[wj + k] * acts[inAt + k];
-          if (l < last) acts[outAt + j] = hidden.forward(s);
-          else out[row + j] = finalIsIdentity ? s : final.forward(s);
-        }
-      }
+      this.#forward(t, y, b, params, this.#acts, 0, this.#pre, 0, out);
     }
   }
 
@@ -523,12 +493,8 @@ export class Mlp implements VectorField {
    * Vector–Jacobian products at `(t, y)` for the cotangent `v`: overwrites
    * `yBar` with `J_y f(t, y_b)ᵀ v_b` for every row and, when `paramsBar` is
    * given, adds `Σ_b J_θ f(t, y_b)ᵀ v_b` to it. Recomputes the forward pass
-   * row by row, keeping pre-activations `z_l = W_l x_l + b_l` and outputs
-   * `x_{l+1} = σ_l(z_l)`, then sweeps back:
-   *
-   *     δ_L = v ⊙ σ_L'(z_L)
-   *     b̄_l += δ_l,   W̄_l += δ_l x_lᵀ
-   *     δ_{l−1} = (W_lᵀ δ_l) ⊙ σ'(z_{l−1}),   ȳ = (W_0ᵀ δ_0) without the t entry
+   * row by row, keeping pre-activations and outputs, then sweeps back (see
+   * {@link Mlp.vjpTaped} for the VJP that re-uses a taped forward pass).
    *
    * @param t The time.
    * @param y The states, `[batch, dim]`.
@@ -565,6 +531,142 @@ export class Mlp implements VectorField {
     this.#checkCall(y, batch, params, "cotangent", cotangent);
     this.#checkRows("yBar", yBar, batch);
     if (paramsBar !== null) this.#checkParams("paramsBar", paramsBar);
+    const acts = this.#acts, pre = this.#pre;
+    for (let b = 0; b < batch; b++) {
+      this.#forward(t, y, b, params, acts, 0, pre, 0, null);
+      this.#backward(b, params, acts, 0, pre, 0, cotangent, yBar, paramsBar);
+    }
+  }
+
+  /**
+   * Entries of the tape that {@link Mlp.evaluateTaped} keeps for `batch`
+   * rows: every layer's input, output and pre-activation, row by row.
+   *
+   * @param batch The number of rows.
+   * @returns The tape length.
+   *
+   * @example
+   * ```ts
+   * import { Mlp } from "./mlp.ts";
+   * import assert from "node:assert/strict";
+   *
+   * // inputs [y] (1) + hidden (4) + output (1), pre-activations 4 + 1
+   * assert.equal(new Mlp({ dim: 1, widths: [4] }).tapeLength(2), 2 * (6 + 5));
+   * ```
+   */
+  tapeLength(batch: number): number {
+    return batch * (this.#acts.length + this.#pre.length);
+  }
+
+  /**
+   * Like {@link Mlp.evaluate}, and keeps in `tape` the activations that
+   * {@link Mlp.vjpTaped} needs, so the VJP need not run the forward pass
+   * again.
+   *
+   * @param t The time.
+   * @param y The states, `[batch, dim]`.
+   * @param batch The number of rows.
+   * @param params The flat parameters.
+   * @param out Where `f` goes, `[batch, dim]`.
+   * @param tape At least {@link Mlp.tapeLength} entries.
+   *
+   * @example The taped VJP equals the plain one
+   * ```ts
+   * import { Mlp } from "./mlp.ts";
+   * import assert from "node:assert/strict";
+   *
+   * const f = new Mlp({ dim: 2, widths: [5], seed: 1 });
+   * const params = f.init();
+   * const y = Float64Array.of(0.3, -0.2), v = Float64Array.of(1, 2);
+   * const tape = new Float64Array(f.tapeLength(1)), out = new Float64Array(2);
+   * f.evaluateTaped(0, y, 1, params, out, tape);
+   * const a = new Float64Array(2), b = new Float64Array(2);
+   * f.vjpTaped(0, y, 1, params, tape, v, a, null);
+   * f.vjp(0, y, 1, params, v, b, null);
+   * assert.deepEqual(a, b);
+   * ```
+   */
+  evaluateTaped(
+    t: number,
+    y: Float64Array,
+    batch: number,
+    params: Float64Array,
+    out: Float64Array,
+    tape: Float64Array,
+  ): void {
+    this.#checkCall(y, batch, params, "out", out);
+    this.#checkTape(tape, batch);
+    const rowLength = this.#acts.length + this.#pre.length;
+    for (let b = 0; b < batch; b++) {
+      const at = b * rowLength;
+      this.#forward(t, y, b, params, tape, at, tape, at + this.#acts.length, out);
+    }
+  }
+
+  /**
+   * {@link Mlp.vjp} at the `(t, y)` of the {@link Mlp.evaluateTaped} call
+   * that filled `tape`, without recomputing the forward pass.
+   *
+   * @param _t The time of that evaluation.
+   * @param y Its states (only their shape is checked).
+   * @param batch The number of rows.
+   * @param params The flat parameters, unchanged since the evaluation.
+   * @param tape The tape it filled.
+   * @param cotangent The cotangent `v` of `f(t, y)`.
+   * @param yBar Overwritten with `J_yᵀ v`.
+   * @param paramsBar Accumulates `J_θᵀ v`, or null.
+   *
+   * @example
+   * ```ts
+   * import { Mlp } from "./mlp.ts";
+   * import assert from "node:assert/strict";
+   *
+   * const f = new Mlp({ dim: 1, widths: [] });
+   * const params = Float64Array.of(2, 0.5);
+   * const tape = new Float64Array(f.tapeLength(1));
+   * f.evaluateTaped(0, Float64Array.of(3), 1, params, new Float64Array(1), tape);
+   * const yBar = new Float64Array(1), pBar = new Float64Array(2);
+   * f.vjpTaped(0, Float64Array.of(3), 1, params, tape, Float64Array.of(1), yBar, pBar);
+   * assert.deepEqual(pBar, Float64Array.of(3, 1));
+   * ```
+   */
+  vjpTaped(
+    _t: number,
+    y: Float64Array,
+    batch: number,
+    params: Float64Array,
+    tape: Float64Array,
+    cotangent: Float64Array,
+    yBar: Float64Array,
+    paramsBar: Float64Array | null,
+  ): void {
+    this.#checkCall(y, batch, params, "cotangent", cotangent);
+    this.#checkRows("yBar", yBar, batch);
+    this.#checkTape(tape, batch);
+    if (paramsBar !== null) this.#checkParams("paramsBar", paramsBar);
+    const rowLength = this.#acts.length + this.#pre.length;
+    for (let b = 0; b < batch; b++) {
+      const at = b * rowLength;
+      this.#backward(b, params, tape, at, tape, at + this.#acts.length, cotangent, yBar, paramsBar);
+    }
+  }
+
+  /**
+   * Forward pass of row `b`, keeping every layer's input/output in `acts`
+   * (from `a`) and pre-activation `z_l = W_l x_l + b_l` in `pre` (from `p`);
+   * writes `f` into `out` unless it is null.
+   */
+  #forward(
+    t: number,
+    y: Float64Array,
+    b: number,
+    params: Float64Array,
+    acts: Float64Array,
+    a: number,
+    pre: Float64Array,
+    p: number,
+    out: Float64Array | null,
+  ): void {
     const dim = this.dim;
     const layerCount = this.#layerCount;
     const last = layerCount - 1;
@@ -572,82 +674,118 @@ export class Mlp implements VectorField {
     const weightOffsets = this.#weightOffsets;
     const actOffsets = this.#actOffsets;
     const preOffsets = this.#preOffsets;
-    const acts = this.#acts;
-    const pre = this.#pre;
+    const hidden = this.#hidden;
+    const final = this.#final;
+    const row = b * dim;
+    // Layer 0's input x = [t, y_b] or y_b.
+    let q = a;
+    if (this.timeDependent) acts[q++] = t;
+    for (let k = 0; k < dim; k++) acts[q++] = y[row + k];
+    for (let l = 0; l < layerCount; l++) {
+      const nIn = sizes[l];
+      const nOut = sizes[l + 1];
+      const w = weightOffsets[l];
+      const bias = w + nOut * nIn;
+      const inAt = a + actOffsets[l];
+      const outAt = a + actOffsets[l + 1];
+      const preAt = p + preOffsets[l];
+      const act = l < last ? hidden : final;
+      for (let j = 0; j < nOut; j++) {
+        let s = params[bias + j];
+        const wj = w + j * nIn;
+        for (let k = 0; k < nIn; k++) s += params[wj + k] * acts[inAt + k];
+        pre[preAt + j] = s;
+        acts[outAt + j] = act.forward(s);
+      }
+    }
+    if (out === null) return;
+    const outAt = a + actOffsets[layerCount];
+    for (let j = 0; j < dim; j++) out[row + j] = acts[outAt + j];
+  }
+
+  /**
+   * Backward sweep of row `b` from the activations kept by {@link Mlp.#forward}:
+   *
+   *     δ_L = v ⊙ σ_L'(z_L)
+   *     b̄_l += δ_l,   W̄_l += δ_l x_lᵀ
+   *     δ_{l−1} = (W_lᵀ δ_l) ⊙ σ'(z_{l−1}),   ȳ = (W_0ᵀ δ_0) without the t entry
+   */
+  #backward(
+    b: number,
+    params: Float64Array,
+    acts: Float64Array,
+    a: number,
+    pre: Float64Array,
+    p: number,
+    cotangent: Float64Array,
+    yBar: Float64Array,
+    paramsBar: Float64Array | null,
+  ): void {
+    const dim = this.dim;
+    const layerCount = this.#layerCount;
+    const last = layerCount - 1;
+    const sizes = this.#sizes;
+    const weightOffsets = this.#weightOffsets;
+    const actOffsets = this.#actOffsets;
+    const preOffsets = this.#preOffsets;
     const hidden = this.#hidden;
     const final = this.#final;
     const finalIsIdentity = this.#finalIsIdentity;
-    const timeDependent = this.timeDependent;
-    const skip = timeDependent ? 1 : 0;
-    for (let b = 0; b < batch; b++) {
-      const row = b * dim;
-      // Forward, keeping every layer's pre-activation and output.
-      let p = 0;
-      if (timeDependent) acts[p++] = t;
-      for (let k = 0; k < dim; k++) acts[p++] = y[row + k];
-      for (let l = 0; l < layerCount; l++) {
-        const nIn = sizes[l];
-        const nOut = sizes[l + 1];
-        const w = weightOffsets[l];
+    const skip = this.timeDependent ? 1 : 0;
+    const row = b * dim;
+    let grad = this.#grad;
+    let gradIn = this.#gradIn;
+    {
+      const preAt = p + preOffsets[last];
+      const outAt = a + actOffsets[layerCount];
+      for (let j = 0; j < dim; j++) {
+        const v = cotangent[row + j];
+        grad[j] = finalIsIdentity ? v : v * final.derivative(pre[preAt + j], acts[outAt + j]);
+      }
+    }
+    for (let l = last; l >= 0; l--) {
+      const nIn = sizes[l];
+      const nOut = sizes[l + 1];
+      const w = weightOffsets[l];
+      const inAt = a + actOffsets[l];
+      if (paramsBar !== null) {
         const bias = w + nOut * nIn;
-        const inAt = actOffsets[l];
-        const outAt = actOffsets[l + 1];
-        const preAt = preOffsets[l];
-        const act = l < last ? hidden : final;
         for (let j = 0; j < nOut; j++) {
-          let s = params[bias + j];
+          const d = grad[j];
+          paramsBar[bias + j] += d;
           const wj = w + j * nIn;
-          for (let k = 0; k < nIn; k++) s += params[wj + k] * acts[inAt + k];
-          pre[preAt + j] = s;
-          acts[outAt + j] = act.forward(s);
+          for (let k = 0; k < nIn; k++) paramsBar[wj + k] += d * acts[inAt + k];
         }
       }
+      if (l > 0) {
+        // δ_{l−1} = (W_lᵀ δ_l) ⊙ σ'(z_{l−1}); layer l's input is σ(z_{l−1}).
+        const preAt = p + preOffsets[l - 1];
+        for (let k = 0; k < nIn; k++) {
+          let s = 0;
+          for (let j = 0; j < nOut; j++) s += params[w + j * nIn + k] * grad[j];
+          gradIn[k] = s * hidden.derivative(pre[preAt + k], acts[inAt + k]);
+        }
+        const swap = grad;
+        grad = gradIn;
+        gradIn = swap;
+      } else {
+        // ȳ = W_0ᵀ δ_0, dropping the column that multiplies t.
+        for (let k = skip; k < nIn; k++) {
+          let s = 0;
+          for (let j = 0; j < nOut; j++) s += params[w + j * nIn + k] * grad[j];
+          yBar[row + k - skip] = s;
+        }
+      }
+    }
+  }
 
-      // Backward. δ_L = v ⊙ σ_L'(z_L).
-      let grad = this.#grad;
-      let gradIn = this.#gradIn;
-      {
-        const preAt = preOffsets[last];
-        const outAt = actOffsets[layerCount];
-        for (let j = 0; j < dim; j++) {
-          const v = cotangent[row + j];
-          grad[j] = finalIsIdentity ? v : v * final.derivative(pre[preAt + j], acts[outAt + j]);
-        }
-      }
-      for (let l = last; l >= 0; l--) {
-        const nIn = sizes[l];
-        const nOut = sizes[l + 1];
-        const w = weightOffsets[l];
-        const inAt = actOffsets[l];
-        if (paramsBar !== null) {
-          const bias = w + nOut * nIn;
-          for (let j = 0; j < nOut; j++) {
-            const d = grad[j];
-            paramsBar[bias + j] += d;
-            const wj = w + j * nIn;
-            for (let k = 0; k < nIn; k++) paramsBar[wj + k] += d * acts[inAt + k];
-          }
-        }
-        if (l > 0) {
-          // δ_{l−1} = (W_lᵀ δ_l) ⊙ σ'(z_{l−1}); layer l's input is σ(z_{l−1}).
-          const preAt = preOffsets[l - 1];
-          for (let k = 0; k < nIn; k++) {
-            let s = 0;
-            for (let j = 0; j < nOut; j++) s += params[w + j * nIn + k] * grad[j];
-            gradIn[k] = s * hidden.derivative(pre[preAt + k], acts[inAt + k]);
-          }
-          const swap = grad;
-          grad = gradIn;
-          gradIn = swap;
-        } else {
-          // ȳ = W_0ᵀ δ_0, dropping the column that multiplies t.
-          for (let k = skip; k < nIn; k++) {
-            let s = 0;
-            for (let j = 0; j < nOut; j++) s += params[w + j * nIn + k] * grad[j];
-            yBar[row + k - skip] = s;
-          }
-        }
-      }
+  #checkTape(tape: Float64Array, batch: number): void {
+    if (!(tape instanceof Float64Array) || tape.length < this.tapeLength(batch)) {
+      invalidArgument(
+        "tape",
+        tape,
+        `a Float64Array of at least tapeLength(${batch}) = ${this.tapeLength(batch)} entries`,
+      );
     }
   }
 
