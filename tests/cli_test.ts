@@ -122,9 +122,13 @@ Deno.test("cli: writes every output file into --out", async () => {
       "history.csv",
       "loss.svg",
       "model.json",
+      "model.onnx",
       "report.html",
       "summary.json",
     ]);
+    // the ONNX integrator is a real protobuf with the producer's name in it
+    const onnx = await Deno.readFile(`${out}/model.onnx`);
+    assert.ok(new TextDecoder().decode(onnx).includes("revode"));
     const model = await readModelFile(`${out}/model.json`);
     assert.equal(model.training.iterations, 3);
     assert.equal(model.config.example, "white-dwarf");

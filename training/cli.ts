@@ -12,6 +12,7 @@
  * @module
  */
 
+import { exportModelFile } from "../export/cli.ts";
 import { parseArgs } from "node:util";
 import { type ActivationName, activationNames } from "./activations.ts";
 import { Mlp } from "./mlp.ts";
@@ -808,6 +809,7 @@ export async function main(args: string[], io: CliIo = consoleIo()): Promise<num
   if (io.isTerminal && result.status !== "completed") io.write("\n");
 
   let dir: string;
+  let onnxNote: string | null = null;
   try {
     dir = await _outDir(plan);
     await Deno.mkdir(dir, { recursive: true });
@@ -831,6 +833,13 @@ export async function main(args: string[], io: CliIo = consoleIo()): Promise<num
         plan.resumedFrom ? `resumed from ${plan.resumedFrom}` : null,
       ].filter((n): n is string => n !== null),
     });
+    // The whole integrator as ONNX, runnable in any ONNX runtime; a model the
+    // exporter cannot express leaves the training outputs intact.
+    try {
+      await exportModelFile(`${dir}/model.json`, `${dir}/model.onnx`, "loop");
+    } catch (error) {
+      onnxNote = `  model.onnx not written: ${error instanceof Error ? error.message : error}`;
+    }
   } catch (error) {
     return _report(io, error);
   }
@@ -863,7 +872,10 @@ export async function main(args: string[], io: CliIo = consoleIo()): Promise<num
         `${_fmt(result.gradient!.maxReconstructionError!)} (relative), so the gradients are ` +
         `inexact; take smaller steps, or a coupling λ closer to 1 (numerics.md §2)`
       : null,
-    `  wrote ${dir}/: model.json, history.csv, loss.svg, fit.svg, summary.json, report.html`,
+    `  wrote ${dir}/: model.json, ${
+      onnxNote === null ? "model.onnx, " : ""
+    }history.csv, loss.svg, fit.svg, summary.json, report.html`,
+    onnxNote,
   ];
   if (result.status === "diverged") {
     summary.push(

@@ -1,0 +1,213 @@
+/**
+ * What an exported model says about itself: ONNX `producer_name` "revode",
+ * `producer_version` (revode's version, from deno.json), and
+ * `metadata_props` with the form, the element type, the architecture, the
+ * solver, λ, the step and a training summary — so that a runtime user knows
+ * what the file integrates without revode.
+ *
+ * @module
+ */
+
+import denoConfig from "../deno.json" with { type: "json" };
+import type { MlpConfig } from "../training/mlp.ts";
+
+/**
+ * revode's version, as written to every model's `producer_version`.
+ *
+ * @example
+ * ```ts
+ * import { REVODE_VERSION } from "./metadata.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.match(REVODE_VERSION, /^\d+\.\d+\.\d+/);
+ * ```
+ */
+export const REVODE_VERSION: string = denoConfig.version;
+
+/**
+ * The three exported forms.
+ *
+ * @example
+ * ```ts
+ * import type { ExportForm } from "./metadata.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const form: ExportForm = "vector-field";
+ * assert.equal(form, "vector-field");
+ * ```
+ */
+export type ExportForm = "vector-field" | "loop" | "unrolled";
+
+/**
+ * The forms, in help order.
+ *
+ * @example
+ * ```ts
+ * import { EXPORT_FORMS } from "./metadata.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(EXPORT_FORMS, ["vector-field", "loop", "unrolled"]);
+ * ```
+ */
+export const EXPORT_FORMS: readonly ExportForm[] = Object.freeze([
+  "vector-field",
+  "loop",
+  "unrolled",
+]);
+
+/**
+ * Element type of the exported weights, inputs and outputs. `float32` runs
+ * everywhere (ONNX Runtime's WebGPU provider is f32 only); `float64` matches
+ * revode's CPU solver bit for bit in structure and suits CPU runtimes.
+ *
+ * @example
+ * ```ts
+ * import type { ExportDtype } from "./metadata.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const dtype: ExportDtype = "float64";
+ * assert.equal(dtype, "float64");
+ * ```
+ */
+export type ExportDtype = "float32" | "float64";
+
+/**
+ * The element types, default first.
+ *
+ * @example
+ * ```ts
+ * import { EXPORT_DTYPES } from "./metadata.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(EXPORT_DTYPES[0], "float32");
+ * ```
+ */
+export const EXPORT_DTYPES: readonly ExportDtype[] = Object.freeze(["float32", "float64"]);
+
+/**
+ * A short summary of how the exported parameters were trained.
+ *
+ * @example
+ * ```ts
+ * import type { TrainingSummary } from "./metadata.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const summary: TrainingSummary = { iterations: 1000, bestLoss: 2e-4, params: "best" };
+ * assert.equal(summary.params, "best");
+ * ```
+ */
+export interface TrainingSummary {
+  /** The experiment, if any. */
+  example?: string | null;
+  /** Iterations done. */
+  iterations?: number;
+  /** How the training ended. */
+  status?: string;
+  /** Lowest loss, and the iteration it was reached at. */
+  bestLoss?: number | null;
+  /** The iteration of `bestLoss`. */
+  bestIteration?: number;
+  /** Which parameters were exported: `best` or `current`. */
+  params?: string;
+  /** Training seconds. */
+  seconds?: number;
+  /** Gradient method used in training. */
+  gradient?: string;
+  /** Where the data came from. */
+  data?: string;
+  /** When the model file was written. */
+  createdAt?: string;
+}
+
+/**
+ * The solver part of the metadata (absent for the vector-field form).
+ *
+ * @example
+ * ```ts
+ * import type { SolverMetadata } from "./metadata.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const solver: SolverMetadata = {
+ *   scheme: "reversible", solver: "rk4", coupling: 0.999, dt: 0.005, t0: 0, steps: 1000,
+ * };
+ * assert.equal(solver.coupling, 0.999);
+ * ```
+ */
+export interface SolverMetadata {
+  /** `plain`, `reversible`, `reversibleHeun` or `leapfrog`. */
+  scheme: string;
+  /** The base tableau's name (`heun` / `midpoint` for the two special schemes). */
+  solver: string;
+  /** λ of the reversible scheme, or null. */
+  coupling: number | null;
+  /** Default step size. */
+  dt: number;
+  /** Default start time. */
+  t0: number;
+  /** Default (Loop) or fixed (unrolled) number of steps. */
+  steps: number;
+}
+
+/**
+ * The `metadata_props` of an exported model. Keys are prefixed `revode.`;
+ * numbers are written so that they read back exactly; objects are JSON.
+ *
+ * @param form The exported form.
+ * @param dtype The element type.
+ * @param mlp The architecture.
+ * @param solver The solver, for integrators.
+ * @param training A training summary, when known.
+ * @param io A description of the inputs and outputs.
+ * @param y0 The initial state the model was trained from, when known.
+ * @returns The key–value strings.
+ *
+ * @example
+ * ```ts
+ * import { exportMetadata } from "./metadata.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const meta = exportMetadata(
+ *   "loop",
+ *   "float32",
+ *   { dim: 2, widths: [10], activation: "tanh", finalActivation: "identity", timeDependent: true },
+ *   { scheme: "reversible", solver: "rk4", coupling: 0.999, dt: 0.005, t0: 0, steps: 1000 },
+ *   { iterations: 1000, bestLoss: 1e-4 },
+ *   "inputs y0 [batch, 2]",
+ * );
+ * assert.equal(meta["revode.coupling"], "0.999");
+ * assert.equal(meta["revode.dt"], "0.005");
+ * assert.equal(JSON.parse(meta["revode.training"]).iterations, 1000);
+ * ```
+ */
+export function exportMetadata(
+  form: ExportForm,
+  dtype: ExportDtype,
+  mlp: MlpConfig,
+  solver: SolverMetadata | null,
+  training: TrainingSummary | null,
+  io: string,
+  y0: ArrayLike<number> | null = null,
+): Record<string, string> {
+  const meta: Record<string, string> = {
+    "revode.version": REVODE_VERSION,
+    "revode.form": form,
+    "revode.dtype": dtype,
+    "revode.dtype_reason": dtype === "float32"
+      ? "float32: runs on every ONNX Runtime provider, WebGPU included (f32 only); " +
+        "revode trains in float64, so results differ by float32 round-off"
+      : "float64: revode's own precision; for CPU runtimes (WebGPU has no f64)",
+    "revode.mlp": JSON.stringify(mlp),
+    "revode.io": io,
+  };
+  if (solver !== null) {
+    meta["revode.scheme"] = solver.scheme;
+    meta["revode.solver"] = solver.solver;
+    if (solver.coupling !== null) meta["revode.coupling"] = String(solver.coupling);
+    meta["revode.dt"] = String(solver.dt);
+    meta["revode.t0"] = String(solver.t0);
+    meta["revode.steps"] = String(solver.steps);
+  }
+  if (y0 !== null) meta["revode.y0"] = JSON.stringify(Array.from(y0));
+  if (training !== null) meta["revode.training"] = JSON.stringify(training);
+  return meta;
+}

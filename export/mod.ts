@@ -1,0 +1,114 @@
+/**
+ * # revode/export: neural ODEs as ONNX models
+ *
+ * A trained revode model runs in any ONNX runtime — ONNX Runtime in Node,
+ * Python or C++, on CPU or GPU — with no revode code. Three forms:
+ *
+ * - `vector-field`: `f(t, y; θ)` alone. Input `y` `[batch, dim]` (and `t`
+ *   `[batch, 1]`, one time per row, for a time-dependent field); output
+ *   `dydt` `[batch, dim]`.
+ * - `loop`: the whole fixed-step solve as one ONNX `Loop`. Inputs `y0`
+ *   `[batch, dim]` and scalars `t0`, `dt` and `steps` (int64), whose trained
+ *   values are in the metadata (`revode.t0`, `revode.dt`, `revode.steps`,
+ *   and the trained initial state `revode.y0`); outputs `ys`
+ *   `[steps + 1, batch, dim]` and `ts` `[steps + 1]`.
+ * - `unrolled`: the same solve with every step spelled out and the step
+ *   count fixed (for GPU runtimes: ONNX Runtime's WebGPU provider has no
+ *   `Loop` kernel).
+ *
+ * Any tableau, the plain and the reversible scheme (numerics.md §2: state
+ * `(y, z)`, `z_0 = y_0`, coupling λ), reversible Heun and leapfrog. Files
+ * use ONNX IR 8 and opset 17; weights are float32 by default (runs on every
+ * provider, WebGPU included) or float64 (CPU runtimes); `metadata_props`
+ * record the producer, revode's version, the form, the solver, λ, the step
+ * and a training summary.
+ *
+ * Building models needs no permission; running them with onnxruntime-node
+ * ({@link verifyExport}, {@link createSession}) needs `--allow-ffi
+ * --allow-read --allow-env --allow-sys --allow-write`.
+ *
+ * @example Export a reversible RK4 solve and look inside
+ * ```ts
+ * import { exportIntegrator, modelMetadata } from "./mod.ts";
+ * import { Mlp } from "../training/mlp.ts";
+ * import { reversible } from "../solvers/schemes/spec.ts";
+ * import { rk4 } from "../solvers/tableaux.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const field = new Mlp({ dim: 2, widths: [10], timeDependent: true });
+ * const bytes = exportIntegrator(
+ *   { field, params: field.init(0), scheme: reversible(rk4), t0: 0, dt: 0.005, steps: 1000 },
+ *   { variant: "loop" },
+ * );
+ * const meta = modelMetadata(bytes);
+ * assert.equal(meta["revode.solver"], "rk4");
+ * assert.equal(meta["revode.steps"], "1000");
+ * ```
+ *
+ * @module
+ */
+
+export {
+  EXPORT_DTYPES,
+  EXPORT_FORMS,
+  type ExportDtype,
+  type ExportForm,
+  exportMetadata,
+  REVODE_VERSION,
+  type SolverMetadata,
+  type TrainingSummary,
+} from "./metadata.ts";
+export {
+  type CheckedSource,
+  checkSource,
+  EXPORTABLE_ACTIVATIONS,
+  type ExportScheme,
+  type ExportSource,
+  type ParamsChoice,
+  sourceFromModelFile,
+} from "./source.ts";
+export { IR_VERSION, modelMetadata, OPSET } from "./onnx_graph.ts";
+export { exportVectorField, type VectorFieldExportOptions } from "./vector_field.ts";
+export {
+  exportIntegrator,
+  type IntegratorExportOptions,
+  type IntegratorVariant,
+  MAX_UNROLLED_NODES,
+} from "./integrator.ts";
+export {
+  createSession,
+  type Feed,
+  type Fetched,
+  type OnnxSession,
+  type Placement,
+  type Provider,
+  PROVIDERS,
+  type SessionOptions,
+  type WebgpuStatus,
+  webgpuStatus,
+} from "./ort.ts";
+export {
+  formatVerifyReport,
+  type ProviderCheck,
+  STEP_ROUNDOFF,
+  trajectoryBound,
+  VECTOR_FIELD_BOUNDS,
+  verifyExport,
+  type VerifyOptions,
+  type VerifyReport,
+} from "./verify.ts";
+export { type CheckResult, checkWithOnnx, findOnnxPython } from "./checker.ts";
+export {
+  defaultOnnxPath,
+  type ExportedFile,
+  type ExportFileOptions,
+  exportModelFile,
+  exportOnnx,
+} from "./cli.ts";
+
+// The core types the export API mentions, so that this entry module documents itself.
+export type { LayerShape, Mlp, MlpConfig, MlpOptions } from "../training/mlp.ts";
+export type { ActivationName } from "../training/activations.ts";
+export type { VectorField } from "../solvers/vector_field.ts";
+export type { SchemeSpec } from "../solvers/schemes/spec.ts";
+export type { CheckedTableau, Tableau } from "../solvers/tableau.ts";

@@ -1,0 +1,357 @@
+/**
+ * What is exported: a vector field with its parameters and, for the
+ * integrator forms, the scheme and the time grid — given in memory
+ * ({@link ExportSource}) or read from a training run's `model.json`. Both
+ * are checked here, once, with messages that name the argument, the value
+ * and what is allowed.
+ *
+ * @module
+ */
+
+import { Mlp, type MlpConfig } from "../training/mlp.ts";
+import type { ActivationName } from "../training/activations.ts";
+import type { VectorField } from "../solvers/vector_field.ts";
+import type { SchemeSpec } from "../solvers/schemes/spec.ts";
+import { type CheckedTableau, checkTableau } from "../solvers/tableau.ts";
+import { invalidArgument } from "../solvers/errors.ts";
+import { readModelFile } from "../training/model_file.ts";
+import { schemeOf } from "../training/train.ts";
+import type { ExportDtype, TrainingSummary } from "./metadata.ts";
+
+/**
+ * A model to export, in memory.
+ *
+ * @example
+ * ```ts
+ * import type { ExportSource } from "./source.ts";
+ * import { Mlp } from "../training/mlp.ts";
+ * import { reversible } from "../solvers/schemes/spec.ts";
+ * import { rk4 } from "../solvers/tableaux.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const field = new Mlp({ dim: 2, widths: [8] });
+ * const source: ExportSource = {
+ *   field, params: field.init(0), scheme: reversible(rk4), t0: 0, dt: 0.01, steps: 100,
+ * };
+ * assert.equal(source.steps, 100);
+ * ```
+ */
+export interface ExportSource {
+  /** The vector field: an {@link Mlp}, or its {@link MlpConfig}. Other fields are refused. */
+  field: VectorField | MlpConfig;
+  /** The flat parameters θ, in {@link Mlp}'s layout. */
+  params: ArrayLike<number>;
+  /** The scheme (integrator forms): `plain(t)`, `reversible(t, { coupling })`, `reversibleHeun()`, `leapfrog()`. */
+  scheme?: SchemeSpec;
+  /** Start time (default 0); the integrator's default `t0` input. */
+  t0?: number;
+  /** Step size; the integrator's default `dt` input (integrator forms). */
+  dt?: number;
+  /** Number of steps: the Loop's default, the unrolled graph's fixed count (integrator forms). */
+  steps?: number;
+  /** An initial state `[dim]` the model was trained from (used by verification). */
+  y0?: ArrayLike<number>;
+  /** How the parameters were trained, for the metadata. */
+  training?: TrainingSummary;
+}
+
+/**
+ * A scheme as the exporter builds it: the tableau checked, λ explicit.
+ *
+ * @example
+ * ```ts
+ * import type { ExportScheme } from "./source.ts";
+ * import { checkTableau } from "../solvers/tableau.ts";
+ * import { rk4 } from "../solvers/tableaux.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const scheme: ExportScheme = { kind: "reversible", tableau: checkTableau(rk4), coupling: 0.999 };
+ * assert.equal(scheme.tableau.stages, 4);
+ * ```
+ */
+export type ExportScheme =
+  | { readonly kind: "plain"; readonly tableau: CheckedTableau }
+  | { readonly kind: "reversible"; readonly tableau: CheckedTableau; readonly coupling: number }
+  | { readonly kind: "reversibleHeun" }
+  | { readonly kind: "leapfrog" };
+
+/**
+ * An {@link ExportSource} after {@link checkSource}.
+ *
+ * @example
+ * ```ts
+ * import { checkSource } from "./source.ts";
+ * import { Mlp } from "../training/mlp.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const checked = checkSource({ field: new Mlp({ dim: 1, widths: [] }), params: [1, 0] }, false, "float32");
+ * assert.equal(checked.scheme, null);
+ * assert.equal(checked.params.length, 2);
+ * ```
+ */
+export interface CheckedSource {
+  /** The network. */
+  mlp: Mlp;
+  /** θ as float64. */
+  params: Float64Array;
+  /** The scheme, or null for the vector-field form. */
+  scheme: ExportScheme | null;
+  /** Start time. */
+  t0: number;
+  /** Step size (NaN for the vector-field form). */
+  dt: number;
+  /** Steps (0 for the vector-field form). */
+  steps: number;
+  /** The initial state, when given. */
+  y0: Float64Array | null;
+  /** The training summary, when given. */
+  training: TrainingSummary | null;
+}
+
+/**
+ * The activations every exported form supports (revode's full list).
+ *
+ * @example
+ * ```ts
+ * import { EXPORTABLE_ACTIVATIONS } from "./source.ts";
+ * import { activationNames } from "../training/activations.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual([...EXPORTABLE_ACTIVATIONS].sort(), [...activationNames].sort());
+ * ```
+ */
+export const EXPORTABLE_ACTIVATIONS: readonly ActivationName[] = Object.freeze([
+  "tanh",
+  "softplus",
+  "relu",
+  "silu",
+  "identity",
+]);
+
+const FLOAT32_MAX = 3.4028234663852886e38;
+
+/**
+ * Checks a model to export and fills in defaults.
+ *
+ * @param source The model.
+ * @param integrator Whether an integrator form is asked for (scheme, `dt`, `steps` required).
+ * @param dtype The element type (float32 refuses weights beyond its range).
+ * @returns The checked model.
+ * @throws {RangeError} With the argument, the value and what is allowed.
+ *
+ * @example Refusals
+ * ```ts
+ * import { checkSource } from "./source.ts";
+ * import { Mlp } from "../training/mlp.ts";
+ * import { linearField } from "../solvers/fields/linear.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const field = new Mlp({ dim: 1, widths: [] });
+ * assert.equal(checkSource({ field, params: [2, 0.5] }, false, "float32").params[0], 2);
+ * assert.throws(
+ *   () => checkSource({ field: linearField(1), params: [1] }, false, "float32"),
+ *   /Invalid field: .*not an Mlp.*expected an Mlp/,
+ * );
+ * assert.throws(
+ *   () => checkSource({ field, params: [NaN, 0] }, false, "float32"),
+ *   /Invalid params\[0\]: got NaN; expected a finite number/,
+ * );
+ * assert.throws(
+ *   () => checkSource({ field, params: [1, 0] }, true, "float32"),
+ *   /Invalid scheme: got undefined/,
+ * );
+ * ```
+ */
+export function checkSource(
+  source: ExportSource,
+  integrator: boolean,
+  dtype: ExportDtype,
+): CheckedSource {
+  if (source === null || typeof source !== "object") {
+    invalidArgument("source", source, "an object { field, params, scheme?, t0?, dt?, steps? }");
+  }
+  const mlp = _mlpOf(source.field);
+  for (
+    const [name, act] of [
+      ["activation", mlp.activation],
+      ["finalActivation", mlp.finalActivation],
+    ] as const
+  ) {
+    if (!EXPORTABLE_ACTIVATIONS.includes(act)) {
+      invalidArgument(
+        `field.${name}`,
+        act,
+        `one of ${EXPORTABLE_ACTIVATIONS.join(", ")} (the activations the ONNX export supports)`,
+      );
+    }
+  }
+  const p = source.params;
+  if (p === null || typeof p !== "object" || typeof p.length !== "number") {
+    invalidArgument("params", p, `an array of ${mlp.paramCount} numbers`);
+  }
+  if (p.length !== mlp.paramCount) {
+    invalidArgument("params", p, `${mlp.paramCount} numbers (the field's paramCount)`);
+  }
+  const params = Float64Array.from(p);
+  for (let i = 0; i < params.length; i++) {
+    if (!Number.isFinite(params[i])) {
+      invalidArgument(
+        `params[${i}]`,
+        params[i],
+        "a finite number: an exported model with a non-finite weight outputs NaN; " +
+          "export the best parameters or train again",
+      );
+    }
+    if (dtype === "float32" && Math.abs(params[i]) > FLOAT32_MAX) {
+      invalidArgument(
+        `params[${i}]`,
+        params[i],
+        `a weight within float32's range (±${FLOAT32_MAX}); export with dtype float64`,
+      );
+    }
+  }
+  const t0 = source.t0 ?? 0;
+  if (typeof t0 !== "number" || !Number.isFinite(t0)) {
+    invalidArgument("t0", t0, "a finite number");
+  }
+  let y0: Float64Array | null = null;
+  if (source.y0 !== undefined) {
+    const v = source.y0;
+    if (v === null || typeof v !== "object" || v.length !== mlp.dim) {
+      invalidArgument("y0", v, `an array of ${mlp.dim} numbers (the field's dim)`);
+    }
+    y0 = Float64Array.from(v);
+    for (let i = 0; i < y0.length; i++) {
+      if (!Number.isFinite(y0[i])) invalidArgument(`y0[${i}]`, y0[i], "a finite number");
+    }
+  }
+  const training = source.training ?? null;
+  if (!integrator) {
+    return { mlp, params, scheme: null, t0, dt: NaN, steps: 0, y0, training };
+  }
+  const scheme = _schemeOf(source.scheme);
+  const dt = source.dt;
+  if (typeof dt !== "number" || !Number.isFinite(dt) || dt === 0) {
+    invalidArgument("dt", dt, "a finite, non-zero step size");
+  }
+  if (dtype === "float32" && Math.fround(dt) === 0) {
+    invalidArgument("dt", dt, "a step size that float32 can represent (|dt| > 1.4e-45)");
+  }
+  const steps = source.steps;
+  if (typeof steps !== "number" || !Number.isInteger(steps) || steps < 1) {
+    invalidArgument("steps", steps, "an integer >= 1");
+  }
+  return { mlp, params, scheme, t0, dt, steps, y0, training };
+}
+
+function _mlpOf(field: VectorField | MlpConfig): Mlp {
+  if (field instanceof Mlp) return field;
+  if (field !== null && typeof field === "object" && "evaluate" in field) {
+    invalidArgument(
+      "field",
+      `a VectorField that is not an Mlp (dim ${(field as VectorField).dim})`,
+      "an Mlp or its MlpConfig: only MLP vector fields can be exported to ONNX, " +
+        "a hand-written field's code cannot be translated",
+    );
+  }
+  if (field === null || typeof field !== "object") {
+    invalidArgument("field", field, "an Mlp or its MlpConfig { dim, widths, activation, … }");
+  }
+  return Mlp.fromJSON(field);
+}
+
+function _schemeOf(spec: SchemeSpec | undefined): ExportScheme {
+  const allowed = "plain(tableau), reversible(tableau, { coupling }), reversibleHeun() or " +
+    "leapfrog(), for the integrator forms";
+  if (spec === null || typeof spec !== "object") invalidArgument("scheme", spec, allowed);
+  switch (spec.kind) {
+    case "plain":
+      return { kind: "plain", tableau: checkTableau(spec.tableau, "scheme.tableau") };
+    case "reversible": {
+      const coupling = spec.coupling;
+      if (typeof coupling !== "number" || !(coupling > 0 && coupling <= 1)) {
+        invalidArgument("coupling", coupling, "a number λ in (0, 1]");
+      }
+      return {
+        kind: "reversible",
+        tableau: checkTableau(spec.tableau, "scheme.tableau"),
+        coupling,
+      };
+    }
+    case "reversibleHeun":
+    case "leapfrog":
+      return { kind: spec.kind };
+    default:
+      return invalidArgument("scheme.kind", (spec as { kind: unknown }).kind, allowed);
+  }
+}
+
+/**
+ * Which parameters of a model file to export.
+ *
+ * @example
+ * ```ts
+ * import type { ParamsChoice } from "./source.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const choice: ParamsChoice = "best";
+ * assert.equal(choice, "best");
+ * ```
+ */
+export type ParamsChoice = "best" | "current";
+
+/**
+ * Reads a training run's `model.json` (format `revode-model`, version 1)
+ * into an {@link ExportSource}: the architecture, the best (default) or
+ * current parameters, the scheme and coupling, `t0`, `dt = (t1 − t0) /
+ * steps`, `steps`, the initial state and a training summary. A file of
+ * another format or version, or a damaged one, is refused by the model
+ * file reader with a message naming the file.
+ *
+ * @param path The model file.
+ * @param params Which parameters: `best` (lowest loss, default) or `current`.
+ * @returns The model to export.
+ * @throws {ModelFileError} When the file cannot be used.
+ *
+ * @example
+ * ```ts
+ * import { sourceFromModelFile } from "./source.ts";
+ * import assert from "node:assert/strict";
+ *
+ * if ((await Deno.permissions.query({ name: "read" })).state === "granted") {
+ *   await assert.rejects(sourceFromModelFile("no/such/model.json"), /no such file/);
+ * }
+ * ```
+ */
+export async function sourceFromModelFile(
+  path: string,
+  params: ParamsChoice = "best",
+): Promise<ExportSource> {
+  if (params !== "best" && params !== "current") {
+    invalidArgument("params", params, '"best" or "current"');
+  }
+  const model = await readModelFile(path);
+  const c = model.config;
+  const scheme = schemeOf({ ...c, gradient: "direct" });
+  return {
+    field: c.mlp,
+    params: params === "best" ? model.best.params : model.params,
+    scheme,
+    t0: c.t0,
+    dt: (c.t1 - c.t0) / c.steps,
+    steps: c.steps,
+    y0: c.y0,
+    training: {
+      example: c.example,
+      iterations: model.training.iterations,
+      status: model.training.status,
+      bestLoss: model.best.loss,
+      bestIteration: model.best.iteration,
+      params,
+      seconds: model.training.seconds,
+      gradient: c.gradient,
+      data: c.data.source,
+      createdAt: model.createdAt,
+    },
+  };
+}
