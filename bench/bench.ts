@@ -1313,7 +1313,7 @@ export function formatReport(result: BenchResult): string {
 }
 
 /** The sections `--section` selects. */
-export type Section = "all" | "fixed" | "adaptive";
+export type Section = "all" | "fixed" | "adaptive" | "inference";
 
 /** What `--json` prints: the sections that ran. */
 export interface FullResult {
@@ -1321,12 +1321,16 @@ export interface FullResult {
   fixed?: BenchResult;
   /** The adaptive (chaotic field) section. */
   adaptive?: AdaptiveResult;
+  /** The ONNX inference section (bench/inference.ts). */
+  inference?: unknown;
 }
 
 const USAGE =
-  "usage: deno run --allow-read --allow-env --allow-sys bench/bench.ts [--section all|fixed|adaptive] [--json] [--quick]\n" +
+  "usage: deno task bench [--section all|fixed|adaptive|inference] [--json] [--quick]\n" +
   "  --section  which section to run (default all): fixed = white-dwarf fixed steps (issue 2),\n" +
-  "             adaptive = chaotic MLP field with adaptive Bosh3 steps (issue 3)\n" +
+  "             adaptive = chaotic MLP field with adaptive Bosh3 steps (issue 3),\n" +
+  "             inference = ONNX Runtime (CPU, WebGPU) against revode's solver (issue 6;\n" +
+  "             needs --allow-ffi --allow-write)\n" +
   "  --json     print one JSON object { fixed?, adaptive? } (settings, machine, rows, checks)\n" +
   "             instead of the tables\n" +
   "  --quick    short runs: N = 100 and 1000, spans T = 1 and 4 (smoke test)\n" +
@@ -1346,9 +1350,9 @@ if (import.meta.main) {
       strict: true,
       allowPositionals: false,
     }).values;
-    if (!["all", "fixed", "adaptive"].includes(values.section)) {
+    if (!["all", "fixed", "adaptive", "inference"].includes(values.section)) {
       throw new Error(
-        `--section: got "${values.section}"; expected one of all, fixed, adaptive`,
+        `--section: got "${values.section}"; expected one of all, fixed, adaptive, inference`,
       );
     }
   } catch (error) {
@@ -1363,11 +1367,11 @@ if (import.meta.main) {
   const log = values.json ? undefined : (line: string) => console.error(line);
   const out: FullResult = {};
   const texts: string[] = [];
-  if (section !== "adaptive") {
+  if (section === "all" || section === "fixed") {
     out.fixed = runBenchmark({ quick: values.quick, log });
     texts.push(formatReport(out.fixed));
   }
-  if (section !== "fixed") {
+  if (section === "all" || section === "adaptive") {
     const machine = machineInfo();
     out.adaptive = runAdaptiveBenchmark({ quick: values.quick, log, machine });
     machine.loadavgEnd = loadavg();
@@ -1375,6 +1379,16 @@ if (import.meta.main) {
       formatAdaptiveReport(out.adaptive) +
         (section === "adaptive" ? `\n${machineLines(machine).join("\n")}` : ""),
     );
+  }
+  if (section === "all" || section === "inference") {
+    // Loaded only here: it starts ONNX Runtime's native addon.
+    const { runInferenceBench, formatInferenceReport } = await import("./inference.ts");
+    const result = await runInferenceBench({
+      onProgress: log,
+      ...(values.quick ? { steps: 20, maxBatch: 256, seconds: 0.05 } : {}),
+    });
+    out.inference = result;
+    texts.push(formatInferenceReport(result));
   }
   console.log(
     values.json ? JSON.stringify(out, null, 2) : texts.join(`\n\n${"=".repeat(100)}\n\n`),
