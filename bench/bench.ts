@@ -1313,7 +1313,7 @@ export function formatReport(result: BenchResult): string {
 }
 
 /** The sections `--section` selects. */
-export type Section = "all" | "fixed" | "adaptive" | "inference";
+export type Section = "all" | "fixed" | "adaptive" | "inference" | "gpu";
 
 /** What `--json` prints: the sections that ran. */
 export interface FullResult {
@@ -1323,14 +1323,17 @@ export interface FullResult {
   adaptive?: AdaptiveResult;
   /** The ONNX inference section (bench/inference.ts). */
   inference?: unknown;
+  /** The WebGPU training-step section (bench/gpu.ts). */
+  gpu?: unknown;
 }
 
 const USAGE =
-  "usage: deno task bench [--section all|fixed|adaptive|inference] [--json] [--quick]\n" +
+  "usage: deno task bench [--section all|fixed|adaptive|inference|gpu] [--json] [--quick]\n" +
   "  --section  which section to run (default all): fixed = white-dwarf fixed steps (issue 2),\n" +
   "             adaptive = chaotic MLP field with adaptive Bosh3 steps (issue 3),\n" +
   "             inference = ONNX Runtime (CPU, WebGPU) against revode's solver (issue 6;\n" +
-  "             needs --allow-ffi --allow-write)\n" +
+  "             needs --allow-ffi --allow-write), gpu = one WebGPU training step against\n" +
+  "             the CPU backend (issue 5; skipped with its reason when no adapter exists)\n" +
   "  --json     print one JSON object { fixed?, adaptive? } (settings, machine, rows, checks)\n" +
   "             instead of the tables\n" +
   "  --quick    short runs: N = 100 and 1000, spans T = 1 and 4 (smoke test)\n" +
@@ -1350,9 +1353,9 @@ if (import.meta.main) {
       strict: true,
       allowPositionals: false,
     }).values;
-    if (!["all", "fixed", "adaptive", "inference"].includes(values.section)) {
+    if (!["all", "fixed", "adaptive", "inference", "gpu"].includes(values.section)) {
       throw new Error(
-        `--section: got "${values.section}"; expected one of all, fixed, adaptive, inference`,
+        `--section: got "${values.section}"; expected one of all, fixed, adaptive, inference, gpu`,
       );
     }
   } catch (error) {
@@ -1389,6 +1392,20 @@ if (import.meta.main) {
     });
     out.inference = result;
     texts.push(formatInferenceReport(result));
+  }
+  if (section === "all" || section === "gpu") {
+    const { runGpuBenchmark, formatGpuReport } = await import("./gpu.ts");
+    try {
+      const result = await runGpuBenchmark(
+        values.quick ? { batches: [1, 256], widths: [10], steps: 5, reps: 1 } : {},
+      );
+      out.gpu = result;
+      texts.push(formatGpuReport(result));
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      out.gpu = { skipped: reason };
+      texts.push(`WebGPU section skipped: ${reason}`);
+    }
   }
   console.log(
     values.json ? JSON.stringify(out, null, 2) : texts.join(`\n\n${"=".repeat(100)}\n\n`),

@@ -18,7 +18,13 @@ import {
 } from "../mod.ts";
 import { Rng } from "../training/random.ts";
 
-const field = new Mlp({ dim: 3, widths: [7], activation: "softplus", timeDependent: true, seed: 5 });
+const field = new Mlp({
+  dim: 3,
+  widths: [7],
+  activation: "softplus",
+  timeDependent: true,
+  seed: 5,
+});
 const theta = field.init(5);
 const batch = 2;
 const n = batch * field.dim;

@@ -1,0 +1,525 @@
+/**
+ * GPU benchmark: the time of one training step of the WebGPU backend (f32)
+ * against the CPU backend (float64), for batches of 1 to 65 536
+ * trajectories and networks 10, 64 and 256 wide, with the kernel times from
+ * timestamp queries and the dispatches and read-backs of a step.
+ *
+ *     deno run --allow-read --allow-env bench/gpu.ts [--quick] [--json]
+ *       [--batches 1,16,256,4096,65536] [--widths 10,64,256] [--depth 2] [--steps 20]
+ *       [--reps 3] [--limit-s 120]
+ *
+ * Setting: autonomous MLP 4 → [w × depth, tanh] → 4 (the oscillator
+ * experiment's shape, widened), reversible RK4 with λ = 0.999, `steps`
+ * steps over [0, 1], every step saved ({ t0, steps }), MSE against fixed
+ * targets, reversible gradient, AdamW (lr 1e-2, weight decay 1e-5). A
+ * training step is the forward solve, the loss, the backward pass and the
+ * optimizer update; the GPU time is the wall time of `reps` steps and one
+ * read of the loss, divided by `reps`, after one warm-up step (which
+ * compiles the kernels). The CPU time is that of the same step in float64
+ * (`solve()` + `mseLossVjp` + `backward()` + `AdamW.step`); where it would
+ * take too long it is measured on a smaller batch and scaled linearly
+ * (marked `≈`).
+ *
+ * On a software adapter (Mesa's llvmpipe) these figures prove only that the
+ * path runs; they say nothing about GPU speed.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { reversible, rk4, solve, type Tableau } from "../mod.ts";
+import { Mlp } from "../training/mlp.ts";
+import { mseLossVjp } from "../training/loss.ts";
+import { AdamW } from "../training/adamw.ts";
+import { type GpuDevice, requestGpuDevice } from "../training/webgpu/device.ts";
+import type { KernelTiming } from "../training/webgpu/recorder.ts";
+import { GpuTrainer } from "../training/webgpu/trainer.ts";
+
+/**
+ * Batch sizes of the full benchmark.
+ *
+ * @example
+ * ```ts
+ * import { GPU_BATCHES } from "./gpu.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(GPU_BATCHES[GPU_BATCHES.length - 1], 65536);
+ * ```
+ */
+export const GPU_BATCHES: readonly number[] = [1, 16, 256, 4096, 65536];
+/**
+ * Hidden widths of the full benchmark.
+ *
+ * @example
+ * ```ts
+ * import { GPU_WIDTHS } from "./gpu.ts";
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(GPU_WIDTHS, [10, 64, 256]);
+ * ```
+ */
+export const GPU_WIDTHS: readonly number[] = [10, 64, 256];
+
+/**
+ * Options of {@link runGpuBenchmark}.
+ *
+ * @example
+ * ```ts
+ * import type { GpuBenchOptions } from "./gpu.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const quick: GpuBenchOptions = { batches: [1, 64], widths: [10], steps: 8, reps: 1 };
+ * assert.equal(quick.depth ?? 2, 2);
+ * ```
+ */
+export interface GpuBenchOptions {
+  /** Batch sizes, ascending (default {@link GPU_BATCHES}). */
+  batches?: readonly number[];
+  /** Hidden widths (default {@link GPU_WIDTHS}). */
+  widths?: readonly number[];
+  /** Hidden layers (default 2). */
+  depth?: number;
+  /** Solver steps (default 20). */
+  steps?: number;
+  /** Timed GPU steps per configuration after the warm-up (default 3). */
+  reps?: number;
+  /**
+   * Wall-clock budget of the whole GPU part in ms (default 120 000 on a
+   * software adapter, 600 000 on a hardware one); configurations predicted
+   * past it are skipped.
+   */
+  limitMs?: number;
+  /** Largest CPU measurement in ms; larger batches are scaled from a smaller one (default 10 000). */
+  cpuLimitMs?: number;
+  /** Profile one extra step per configuration with timestamp queries (default true when available). */
+  profile?: boolean;
+  /** A device to use (default: request one). */
+  gpu?: GpuDevice;
+  /** The base method (default RK4). */
+  tableau?: Tableau;
+}
+
+/**
+ * One configuration's figures.
+ *
+ * @example
+ * ```ts
+ * import type { GpuBenchRow } from "./gpu.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const measured = (rows: GpuBenchRow[]) => rows.filter((r) => r.skipped === null);
+ * assert.deepEqual(measured([]), []);
+ * ```
+ */
+export interface GpuBenchRow {
+  /** Hidden width. */
+  width: number;
+  /** Trajectories. */
+  batch: number;
+  /** Parameters of the network. */
+  params: number;
+  /** GPU ms per training step, or null when skipped. */
+  gpuMs: number | null;
+  /** CPU ms per training step (measured or scaled), or null. */
+  cpuMs: number | null;
+  /** The batch the CPU time was measured on (scaled linearly when smaller than `batch`). */
+  cpuMeasuredBatch: number | null;
+  /** CPU time over GPU time (above 1: the GPU is faster). */
+  speedup: number | null;
+  /** Kernel dispatches per step. */
+  dispatches: number | null;
+  /** Read-backs inside a step (0 expected). */
+  readbacks: number | null;
+  /** Command-buffer submissions per step. */
+  submits: number | null;
+  /** The kernels that took longest in a profiled step, with their summed time. */
+  kernels: KernelTiming[];
+  /** Sum of every kernel's time in the profiled step, ms. */
+  kernelMs: number | null;
+  /** The loss after the timed steps (finite when the step works). */
+  loss: number | null;
+  /** Why the configuration was skipped, or null. */
+  skipped: string | null;
+}
+
+/**
+ * What {@link runGpuBenchmark} returns.
+ *
+ * @example
+ * ```ts
+ * import type { GpuBenchResult } from "./gpu.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const caveat = (r: GpuBenchResult) => r.software ? "proves only that the path runs" : "";
+ * assert.equal(typeof caveat, "function"); // see runGpuBenchmark
+ * ```
+ */
+export interface GpuBenchResult {
+  /** The adapter's description. */
+  adapter: string;
+  /** Whether it is a software adapter. */
+  software: boolean;
+  /** The settings used. */
+  settings: {
+    batches: number[];
+    widths: number[];
+    depth: number;
+    steps: number;
+    reps: number;
+    limitMs: number;
+    tableau: string;
+  };
+  /** One row per configuration, widths outer, batches inner. */
+  rows: GpuBenchRow[];
+  /** Total wall time of the run, ms. */
+  totalMs: number;
+}
+
+function cpuStep(
+  mlp: Mlp,
+  params: Float64Array,
+  y0: Float64Array,
+  targets: Float64Array,
+  steps: number,
+  tableau: Tableau,
+  optimizer: AdamW,
+): void {
+  const sol = solve({
+    field: mlp,
+    y0,
+    params,
+    scheme: reversible(tableau),
+    t0: 0,
+    t1: 1,
+    steps,
+    saveAt: { t0: true, steps: true },
+    gradient: "reversible",
+  });
+  const cotangent = new Float64Array(sol.ys.length);
+  mseLossVjp(sol.ys, targets, cotangent);
+  optimizer.step(params, sol.backward(cotangent).params);
+}
+
+/**
+ * Predicted ms of one GPU step at `batch` from the steps measured at smaller
+ * batches: a fixed cost plus a cost per row fitted through the last two, or
+ * growth as √batch from a single one (small batches are dispatch-bound).
+ */
+function predictStep(measured: readonly { batch: number; ms: number }[], batch: number): number {
+  if (measured.length === 0) return 0;
+  const b = measured[measured.length - 1];
+  if (measured.length === 1) return b.ms * Math.sqrt(Math.max(1, batch / b.batch));
+  const a = measured[measured.length - 2];
+  const perRow = Math.max(0, (b.ms - a.ms) / (b.batch - a.batch));
+  return b.ms + perRow * (batch - b.batch);
+}
+
+function data(
+  batch: number,
+  dim: number,
+  steps: number,
+): { y0: Float64Array; targets: Float64Array } {
+  const y0 = new Float64Array(batch * dim);
+  for (let i = 0; i < y0.length; i++) y0[i] = 0.5 * Math.sin(1.7 * i + 0.3);
+  const targets = new Float64Array((steps + 1) * batch * dim);
+  for (let i = 0; i < targets.length; i++) targets[i] = 0.3 * Math.cos(0.37 * i);
+  return { y0, targets };
+}
+
+/**
+ * Runs the GPU benchmark.
+ *
+ * @param options Sizes, budget and device.
+ * @returns The figures, one row per configuration.
+ *
+ * @example A quick run (skipped without a GPU adapter)
+ * ```ts ignore
+ * import { formatGpuReport, runGpuBenchmark } from "./gpu.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const result = await runGpuBenchmark({ batches: [1, 4], widths: [10], steps: 4, reps: 1 });
+ * assert.equal(result.rows.length, 2);
+ * assert.ok(result.rows.every((r) => r.skipped !== null || r.readbacks === 0));
+ * assert.match(formatGpuReport(result), /CPU\/GPU/);
+ * ```
+ */
+export async function runGpuBenchmark(options: GpuBenchOptions = {}): Promise<GpuBenchResult> {
+  const started = performance.now();
+  const gpu = options.gpu ?? await requestGpuDevice();
+  const batches = [...(options.batches ?? GPU_BATCHES)].sort((a, b) => a - b);
+  const widths = [...(options.widths ?? GPU_WIDTHS)];
+  const depth = options.depth ?? 2;
+  const steps = options.steps ?? 20;
+  const reps = options.reps ?? 3;
+  const limitMs = options.limitMs ?? (gpu.isFallback ? 120_000 : 600_000);
+  const cpuLimitMs = options.cpuLimitMs ?? 10_000;
+  const tableau = options.tableau ?? rk4;
+  const profile = (options.profile ?? true) && gpu.timestamps;
+  const dim = 4;
+  const rows: GpuBenchRow[] = [];
+  for (const [index, width] of widths.entries()) {
+    // Each width gets an equal share of the budget left.
+    const widthStart = performance.now();
+    const widthBudget = (limitMs - (widthStart - started)) / (widths.length - index);
+    const measured: { batch: number; ms: number }[] = [];
+    const mlp = new Mlp({ dim, widths: new Array(depth).fill(width), activation: "tanh" });
+    const params0 = mlp.init(0);
+    // CPU: measured while cheap, then scaled linearly in the batch.
+    let cpuPerRow: { ms: number; batch: number } | null = null;
+    for (const batch of batches) {
+      const row: GpuBenchRow = {
+        width,
+        batch,
+        params: mlp.paramCount,
+        gpuMs: null,
+        cpuMs: null,
+        cpuMeasuredBatch: null,
+        speedup: null,
+        dispatches: null,
+        readbacks: null,
+        submits: null,
+        kernels: [],
+        kernelMs: null,
+        loss: null,
+        skipped: null,
+      };
+      rows.push(row);
+      const { y0, targets } = data(batch, dim, steps);
+      // GPU, unless predicted past this width's share of the budget.
+      const spent = performance.now() - widthStart;
+      const stepMs = predictStep(measured, batch);
+      const timedReps = stepMs > 5000 ? 1 : reps;
+      const predicted = stepMs * (2 + timedReps + (profile ? 1 : 0));
+      if (spent + predicted > widthBudget) {
+        row.skipped = `predicted ${(predicted / 1000).toFixed(0)} s on this adapter for warm-up, ` +
+          `${timedReps} timed and ${
+            profile ? 1 : 0
+          } profiled steps, over this width's share of the ` +
+          `budget (${(widthBudget / 1000).toFixed(0)} s, ${(spent / 1000).toFixed(0)} s spent)`;
+      } else {
+        let trainer: GpuTrainer | null = null;
+        try {
+          trainer = GpuTrainer.create(gpu, {
+            mlp,
+            params: params0,
+            tableau,
+            t1: 1,
+            steps,
+            y0,
+            targets,
+            lr: 1e-2,
+            weightDecay: 1e-5,
+          });
+          trainer.step(); // warm-up: compiles the kernels
+          await trainer.readLoss();
+          const t0 = performance.now();
+          for (let r = 0; r < timedReps; r++) trainer.step();
+          row.loss = await trainer.readLoss();
+          row.gpuMs = (performance.now() - t0) / timedReps;
+          row.dispatches = trainer.lastStep.dispatches;
+          row.readbacks = trainer.lastStep.readbacks;
+          row.submits = trainer.lastStep.submits;
+          measured.push({ batch, ms: row.gpuMs });
+        } catch (e) {
+          row.skipped = e instanceof Error ? e.message : String(e);
+        } finally {
+          trainer?.destroy();
+        }
+        if (profile && row.gpuMs !== null) {
+          const profiled = GpuTrainer.create(gpu, {
+            mlp,
+            params: params0,
+            tableau,
+            t1: 1,
+            steps,
+            y0,
+            targets,
+            profile: true,
+          });
+          try {
+            profiled.step();
+            const timings = await profiled.timings();
+            row.kernelMs = timings.reduce((s, t) => s + t.ns, 0) / 1e6;
+            row.kernels = timings.slice(0, 3);
+          } finally {
+            profiled.destroy();
+          }
+        }
+      }
+      // CPU (float64): measured while predicted under cpuLimitMs, else scaled.
+      const predictedCpu = cpuPerRow === null ? 0 : (cpuPerRow.ms / cpuPerRow.batch) * batch;
+      if (predictedCpu <= cpuLimitMs) {
+        const params = params0.slice();
+        const optimizer = new AdamW(mlp.paramCount, { lr: 1e-2, weightDecay: 1e-5 });
+        cpuStep(mlp, params, y0, targets, steps, tableau, optimizer); // warm-up
+        const t0 = performance.now();
+        cpuStep(mlp, params, y0, targets, steps, tableau, optimizer);
+        const ms = performance.now() - t0;
+        cpuPerRow = { ms, batch };
+        row.cpuMs = ms;
+        row.cpuMeasuredBatch = batch;
+      } else if (cpuPerRow !== null) {
+        row.cpuMs = predictedCpu;
+        row.cpuMeasuredBatch = cpuPerRow.batch;
+      }
+      if (row.cpuMs !== null && row.gpuMs !== null) row.speedup = row.cpuMs / row.gpuMs;
+    }
+  }
+  const result: GpuBenchResult = {
+    adapter: gpu.description,
+    software: gpu.isFallback,
+    settings: {
+      batches,
+      widths,
+      depth,
+      steps,
+      reps,
+      limitMs,
+      tableau: tableau.name,
+    },
+    rows,
+    totalMs: performance.now() - started,
+  };
+  if (!options.gpu) gpu.device.destroy();
+  return result;
+}
+
+function fmt(ms: number | null, digits = 1): string {
+  if (ms === null) return "—";
+  if (ms >= 1000) return `${(ms / 1000).toFixed(2)} s`;
+  return `${ms.toFixed(digits)} ms`;
+}
+
+/**
+ * The benchmark as a text report.
+ *
+ * @param result What {@link runGpuBenchmark} returned.
+ * @returns The report.
+ *
+ * @example
+ * ```ts
+ * import { formatGpuReport } from "./gpu.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const text = formatGpuReport({
+ *   adapter: "llvmpipe", software: true, totalMs: 1,
+ *   settings: { batches: [1], widths: [10], depth: 2, steps: 4, reps: 1, limitMs: 1, tableau: "rk4" },
+ *   rows: [{
+ *     width: 10, batch: 1, params: 264, gpuMs: 50, cpuMs: 1, cpuMeasuredBatch: 1, speedup: 0.02,
+ *     dispatches: 200, readbacks: 0, submits: 1, kernels: [], kernelMs: 20, loss: 0.1, skipped: null,
+ *   }],
+ * });
+ * assert.match(text, /prove only that the path runs/);
+ * assert.match(text, /CPU\/GPU/);
+ * ```
+ */
+export function formatGpuReport(result: GpuBenchResult): string {
+  const { settings: s } = result;
+  const lines: string[] = [];
+  lines.push(`GPU training step: WebGPU (f32) on ${result.adapter} vs CPU backend (float64)`);
+  if (result.software) {
+    lines.push(
+      "!! SOFTWARE ADAPTER: these figures prove only that the path runs; they say nothing about",
+      "!! GPU speed. Record real-GPU figures on a machine with a GPU.",
+    );
+  }
+  lines.push(
+    `MLP 4 → [${s.depth} × width, tanh] → 4, reversible ${s.tableau} (λ = 0.999), ${s.steps} steps, ` +
+      `saveAt {t0, steps}, MSE, reversible gradient, AdamW; ${s.reps} timed steps after a warm-up.`,
+    "",
+  );
+  const header = [
+    "width",
+    "batch",
+    "params",
+    "GPU/step",
+    "CPU/step",
+    "speed-up CPU/GPU",
+    "dispatches",
+    "read-backs",
+    "kernels (sum)",
+    "top kernels",
+  ];
+  const table: string[][] = [header];
+  for (const r of result.rows) {
+    if (r.skipped !== null) {
+      table.push([
+        String(r.width),
+        String(r.batch),
+        String(r.params),
+        "skipped",
+        r.cpuMs === null ? "—" : `${r.cpuMeasuredBatch !== r.batch ? "≈" : ""}${fmt(r.cpuMs)}`,
+        "—",
+        "—",
+        "—",
+        "—",
+        "",
+      ]);
+      continue;
+    }
+    table.push([
+      String(r.width),
+      String(r.batch),
+      String(r.params),
+      fmt(r.gpuMs),
+      r.cpuMs === null ? "—" : `${r.cpuMeasuredBatch !== r.batch ? "≈" : ""}${fmt(r.cpuMs)}`,
+      r.speedup === null ? "—" : `${r.speedup.toFixed(r.speedup < 10 ? 2 : 0)}×`,
+      String(r.dispatches),
+      String(r.readbacks),
+      fmt(r.kernelMs),
+      r.kernels.map((k) => `${k.name} ${fmt(k.ns / 1e6)}`).join(", "),
+    ]);
+  }
+  const widths = header.map((_, c) => Math.max(...table.map((row) => row[c].length)));
+  for (const row of table) {
+    lines.push(
+      row.map((cell, c) => (c < 9 ? cell.padStart(widths[c]) : cell)).join("  ").trimEnd(),
+    );
+  }
+  const skipped = result.rows.filter((r) => r.skipped !== null);
+  if (skipped.length > 0) {
+    lines.push("", "Skipped:");
+    for (const r of skipped) lines.push(`  width ${r.width}, batch ${r.batch}: ${r.skipped}`);
+  }
+  lines.push(
+    "",
+    "≈: CPU time measured on a smaller batch and scaled linearly. speed-up = CPU time / GPU time",
+    "(above 1: the GPU step is faster).",
+    "read-backs: buffer maps while a step runs (the loss is read once after the timed steps, not counted).",
+    `Total ${fmt(result.totalMs)}.`,
+  );
+  return lines.join("\n");
+}
+
+if (import.meta.main) {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      quick: { type: "boolean", default: false },
+      json: { type: "boolean", default: false },
+      batches: { type: "string" },
+      widths: { type: "string" },
+      depth: { type: "string" },
+      steps: { type: "string" },
+      reps: { type: "string" },
+      "limit-s": { type: "string" },
+    },
+  });
+  const list = (s: string | undefined) => s?.split(",").map((x) => Number(x.trim()));
+  let gpu: GpuDevice;
+  try {
+    gpu = await requestGpuDevice();
+  } catch (e) {
+    console.error(e instanceof Error ? e.message : String(e));
+    Deno.exit(2);
+  }
+  const result = await runGpuBenchmark({
+    gpu,
+    batches: list(values.batches) ?? (values.quick ? [1, 64, 1024] : undefined),
+    widths: list(values.widths) ?? (values.quick ? [10, 64] : undefined),
+    depth: values.depth ? Number(values.depth) : undefined,
+    steps: values.steps ? Number(values.steps) : values.quick ? 8 : undefined,
+    reps: values.reps ? Number(values.reps) : values.quick ? 1 : undefined,
+    limitMs: values["limit-s"] ? 1000 * Number(values["limit-s"]) : undefined,
+  });
+  console.log(values.json ? JSON.stringify(result, null, 2) : formatGpuReport(result));
+  gpu.device.destroy();
+}

@@ -1,0 +1,712 @@
+/**
+ * One fixed-step reversible solve of an MLP vector field on the GPU — the
+ * scheme × time grid × saved outputs × gradient method combination of
+ * solvers/solve.ts, for `saveAt: { t0?, steps: true }` — and two one-shot
+ * helpers for parity checks against the CPU: {@link gpuSolve} (the
+ * trajectory) and {@link gpuGradient} (outputs, loss and gradients).
+ *
+ * Everything runs in f32. All buffers are allocated when the solver is
+ * created; recording a forward solve or a backward pass allocates nothing
+ * and reads nothing back.
+ *
+ * @module
+ */
+
+import { Mlp, type MlpConfig } from "../mlp.ts";
+import { checkTableau, type Tableau } from "../../solvers/tableau.ts";
+import { DEFAULT_COUPLING } from "../../solvers/schemes/spec.ts";
+import { solveCalls } from "./calls.ts";
+import { GpuContext, type Slice } from "./context.ts";
+import type { GpuDevice } from "./device.ts";
+import { mseLossOps } from "./loss.ts";
+import { GpuMlp, type MlpKernels, type Tiling } from "./mlp.ts";
+import { GpuOutputs } from "./outputs.ts";
+import { type CommandCounts, Recorder } from "./recorder.ts";
+import { GpuReversibleScheme } from "./schemes/reversible.ts";
+import { type GpuGradientRun, type GpuProblem, reconstructionOps } from "./gradients/problem.ts";
+import { reversibleGradient } from "./gradients/reversible.ts";
+import { directGradient } from "./gradients/direct.ts";
+import { checkpointedGradient } from "./gradients/checkpointed.ts";
+
+/**
+ * The gradient methods the GPU backend has (backsolve is CPU-only).
+ *
+ * @example
+ * ```ts
+ * import type { GpuGradientSpec } from "./solve.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const specs: GpuGradientSpec[] = ["reversible", { method: "checkpointed", checkpoints: 8 }];
+ * assert.equal(specs.length, 2);
+ * ```
+ */
+export type GpuGradientSpec =
+  | "reversible"
+  | "direct"
+  | "checkpointed"
+  | { readonly method: "reversible"; readonly checkpointEvery?: number }
+  | { readonly method: "direct" }
+  | { readonly method: "checkpointed"; readonly checkpoints?: number };
+
+/**
+ * What a GPU solve needs.
+ *
+ * @example
+ * ```ts
+ * import type { GpuSolveOptions } from "./solve.ts";
+ * import { rk4 } from "../../solvers/tableaux.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const options: GpuSolveOptions = {
+ *   mlp: { dim: 1, widths: [], activation: "tanh", finalActivation: "identity", timeDependent: false },
+ *   params: Float64Array.of(-1, 0),
+ *   tableau: rk4,
+ *   dt: 0.1,
+ *   steps: 10,
+ *   y0: Float64Array.of(1),
+ * };
+ * assert.equal(options.saveT0 ?? true, true);
+ * ```
+ */
+export interface GpuSolveOptions {
+  /** The vector field's architecture (a {@link Mlp} or its JSON). */
+  mlp: Mlp | MlpConfig;
+  /** Parameters θ (float64; used as f32). */
+  params: Float64Array;
+  /** The base Runge–Kutta method (any explicit tableau of at most 16 stages). */
+  tableau: Tableau;
+  /** Coupling λ of the reversible scheme (default 0.999). */
+  coupling?: number;
+  /** Start time (default 0). */
+  t0?: number;
+  /** End time; or give `dt`. */
+  t1?: number;
+  /** Step size, when `t1` is not given: `t1 = t0 + steps · dt`. */
+  dt?: number;
+  /** Number of uniform steps. */
+  steps: number;
+  /** Initial states `[rows, dim]`; `rows ≤ batch`. */
+  y0: Float64Array;
+  /** Trajectories the buffers hold (default: the rows of `y0`). */
+  batch?: number;
+  /** Save `y(t0)` as well as the end of every step (default true). */
+  saveT0?: boolean;
+  /** Tiled matrix products (default `"auto"`). */
+  tiling?: Tiling;
+  /** Fused or per-layer network kernels (default `"auto"`: fused up to width 32). */
+  kernels?: MlpKernels;
+}
+
+/**
+ * Options of {@link GpuSolver.create}.
+ *
+ * @example
+ * ```ts
+ * import type { GpuSolverOptions } from "./solve.ts";
+ * import { rk4 } from "../../solvers/tableaux.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const options: GpuSolverOptions = {
+ *   mlp: { dim: 1, widths: [], activation: "tanh", finalActivation: "identity", timeDependent: false },
+ *   params: Float64Array.of(-1, 0),
+ *   tableau: rk4,
+ *   t1: 1,
+ *   steps: 10,
+ *   y0: Float64Array.of(1),
+ *   gradient: "direct",
+ * };
+ * assert.equal(options.mode ?? "mse", "mse");
+ * ```
+ */
+export interface GpuSolverOptions extends GpuSolveOptions {
+  /** The gradient method (default `"reversible"`). */
+  gradient?: GpuGradientSpec;
+  /** Whether the data are MSE targets (default) or given cotangents. */
+  mode?: "mse" | "cotangents";
+}
+
+/**
+ * A device, a {@link GpuDevice}, or a context whose buffers the caller
+ * manages.
+ *
+ * @example
+ * ```ts
+ * import type { GpuLike } from "./solve.ts";
+ * import assert from "node:assert/strict";
+ * const none: GpuLike | null = null;
+ * assert.equal(none, null);
+ * ```
+ */
+export type GpuLike = GPUDevice | GpuDevice | GpuContext;
+
+/**
+ * A reversible solve of an MLP field on the GPU with its gradient method,
+ * buffers allocated once.
+ *
+ * @example Forward solve against the CPU
+ * ```ts
+ * import { GpuSolver } from "./solve.ts";
+ * import { findGpuAdapter } from "./device.ts";
+ * import { Recorder } from "./recorder.ts";
+ * import { Mlp } from "../mlp.ts";
+ * import { reversible, rk4, solve } from "../../mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const adapter = await findGpuAdapter();
+ * if (adapter !== null) {
+ *   const device = await adapter.requestDevice();
+ *   const mlp = new Mlp({ dim: 2, widths: [8], timeDependent: true });
+ *   const params = mlp.init(0);
+ *   const y0 = Float64Array.of(1, 0);
+ *   const solver = GpuSolver.create(device, { mlp, params, tableau: rk4, t1: 1, steps: 10, y0 });
+ *   const rec = new Recorder(solver.ctx);
+ *   solver.run.forward(rec);
+ *   rec.submit();
+ *   const ys = await solver.readYs();
+ *   const cpu = solve({
+ *     field: mlp, y0, params, scheme: reversible(rk4), t0: 0, t1: 1, steps: 10,
+ *     saveAt: { t0: true, steps: true },
+ *   });
+ *   for (let e = 0; e < ys.length; e++) assert.ok(Math.abs(ys[e] - cpu.ys[e]) < 1e-5);
+ *   solver.destroy();
+ *   device.destroy();
+ * }
+ * ```
+ */
+export class GpuSolver {
+  /** The context holding every buffer. */
+  readonly ctx: GpuContext;
+  /** The solve's buffers and kernels. */
+  readonly problem: GpuProblem;
+  /** The gradient method. */
+  readonly run: GpuGradientRun;
+  /** The network. */
+  readonly mlp: Mlp;
+  /** Trajectories the buffers hold. */
+  readonly batch: number;
+  /** Rows of the current data (the others are padding, masked out). */
+  rows: number;
+  /** Saved slots. */
+  readonly saved: number;
+  /** Grid times `t_0 … t_N`. */
+  readonly times: Float64Array;
+  /** Whether `y(t0)` is saved (slot 0). */
+  readonly saveT0: boolean;
+  readonly #ownsContext: boolean;
+
+  private constructor(
+    ctx: GpuContext,
+    ownsContext: boolean,
+    options: GpuSolverOptions,
+  ) {
+    this.ctx = ctx;
+    this.#ownsContext = ownsContext;
+    const mlp = options.mlp instanceof Mlp ? options.mlp : Mlp.fromJSON(options.mlp);
+    this.mlp = mlp;
+    const dim = mlp.dim;
+    const tableau = checkTableau(options.tableau);
+    const steps = options.steps;
+    if (!Number.isInteger(steps) || steps < 1) {
+      throw new RangeError(`Invalid steps: got ${steps}; expected an integer >= 1.`);
+    }
+    const t0 = options.t0 ?? 0;
+    const t1 = options.t1 ?? (options.dt !== undefined ? t0 + steps * options.dt : NaN);
+    if (!Number.isFinite(t0) || !Number.isFinite(t1) || !(t1 > t0)) {
+      throw new RangeError(
+        `Invalid time span: got t0 = ${t0}, t1 = ${options.t1}, dt = ${options.dt}; ` +
+          "expected finite t0 < t1 (give t1, or dt > 0).",
+      );
+    }
+    this.times = new Float64Array(steps + 1);
+    for (let n = 0; n <= steps; n++) {
+      this.times[n] = n === steps ? t1 : t0 + ((t1 - t0) * n) / steps;
+    }
+    const y0 = options.y0;
+    if (!(y0 instanceof Float64Array) || y0.length === 0 || y0.length % dim !== 0) {
+      throw new RangeError(
+        `Invalid y0: expected a Float64Array [rows, dim] with dim = ${dim}; got length ${y0?.length}.`,
+      );
+    }
+    const rows = y0.length / dim;
+    const batch = options.batch ?? rows;
+    if (!Number.isInteger(batch) || batch < rows) {
+      throw new RangeError(
+        `Invalid batch: got ${batch}; expected an integer >= the ${rows} rows of y0.`,
+      );
+    }
+    this.batch = batch;
+    this.rows = rows;
+    if (!(options.params instanceof Float64Array) || options.params.length !== mlp.paramCount) {
+      throw new RangeError(
+        `Invalid params: expected a Float64Array of length ${mlp.paramCount}; got ${options.params?.length}.`,
+      );
+    }
+    this.saveT0 = options.saveT0 ?? true;
+    this.saved = steps + (this.saveT0 ? 1 : 0);
+    const slotOf = (n: number) => (this.saveT0 ? n : n - 1);
+    const gpuMlp = new GpuMlp(ctx, mlp, batch, {
+      tiling: options.tiling,
+      kernels: options.kernels,
+    });
+    const [params, paramsBar] = ctx.arena("params", [mlp.paramCount, mlp.paramCount]);
+    const partials = ctx.buffer("partials", gpuMlp.partialsLength);
+    const [y0Slice, y0Bar] = ctx.arena("y0", [batch * dim, batch * dim]);
+    const coupling = options.coupling ?? DEFAULT_COUPLING;
+    const scheme = new GpuReversibleScheme(ctx, gpuMlp, tableau, coupling, params, partials);
+    const calls = solveCalls(ctx, this.times, tableau, slotOf);
+    const outputs = new GpuOutputs(ctx, {
+      batch,
+      dim,
+      saved: this.saved,
+      mode: options.mode ?? "mse",
+    });
+    this.problem = {
+      ctx,
+      mlp: gpuMlp,
+      scheme,
+      calls,
+      outputs,
+      y0: y0Slice,
+      params,
+      partials,
+      paramsBar,
+      y0Bar,
+    };
+    ctx.write(params, options.params);
+    this.setY0(y0);
+    const spec = options.gradient ?? "reversible";
+    const method = typeof spec === "string" ? spec : spec.method;
+    if (method === "reversible") {
+      this.run = reversibleGradient(
+        this.problem,
+        typeof spec === "object" && "checkpointEvery" in spec ? spec.checkpointEvery ?? 0 : 0,
+      );
+    } else if (method === "direct") this.run = directGradient(this.problem);
+    else if (method === "checkpointed") {
+      this.run = checkpointedGradient(
+        this.problem,
+        typeof spec === "object" && "checkpoints" in spec ? spec.checkpoints : undefined,
+      );
+    } else {
+      throw new RangeError(
+        `Invalid gradient: got ${JSON.stringify(spec)}; expected "reversible", "direct" or ` +
+          '"checkpointed" (the continuous adjoint "backsolve" runs on the CPU backend only).',
+      );
+    }
+  }
+
+  /**
+   * Creates a solver: allocates every buffer, uploads `params` and `y0`,
+   * prepares the call table. Kernels compile on first use.
+   *
+   * @param gpu A device, a {@link GpuDevice}, or a context (whose buffers the caller destroys).
+   * @param options The solve, gradient method and data mode.
+   * @returns The solver.
+   */
+  static create(gpu: GpuLike, options: GpuSolverOptions): GpuSolver {
+    const owns = !(gpu instanceof GpuContext);
+    const ctx = gpu instanceof GpuContext ? gpu : new GpuContext(gpu);
+    return new GpuSolver(ctx, owns, options);
+  }
+
+  /**
+   * Uploads parameters (converted to f32).
+   *
+   * @param params θ, length `paramCount`.
+   */
+  setParams(params: Float64Array): void {
+    if (params.length !== this.mlp.paramCount) {
+      throw new RangeError(
+        `Invalid params: got ${params.length}; expected ${this.mlp.paramCount}.`,
+      );
+    }
+    this.ctx.write(this.problem.params, params);
+  }
+
+  /**
+   * Uploads initial states `[rows, dim]` with `rows ≤ batch`; rows past them
+   * repeat row 0 (finite dynamics for padding; mask them with
+   * {@link GpuOutputs.setWeights}).
+   *
+   * @param y0 The states.
+   */
+  setY0(y0: Float64Array): void {
+    const dim = this.mlp.dim;
+    const rows = y0.length / dim;
+    if (!Number.isInteger(rows) || rows < 1 || rows > this.batch) {
+      throw new RangeError(
+        `Invalid y0: got length ${y0.length}; expected [rows, ${dim}] with 1 <= rows <= ${this.batch}.`,
+      );
+    }
+    for (let i = 0; i < y0.length; i++) {
+      if (!Number.isFinite(y0[i])) {
+        throw new RangeError(`Invalid y0[${i}]: got ${y0[i]}; expected a finite number.`);
+      }
+    }
+    const full = new Float64Array(this.batch * dim);
+    full.set(y0);
+    for (let b = rows; b < this.batch; b++) full.set(y0.subarray(0, dim), b * dim);
+    this.ctx.write(this.problem.y0, full);
+    this.rows = rows;
+  }
+
+  /**
+   * Uploads targets (`mse` mode) or cotangents `[saved, rows, dim]`, with
+   * `rows` the rows of the current `y0`; padding rows are zero and masked.
+   * Also sets the per-saved-row weights.
+   *
+   * @param data The values.
+   * @param weights One weight per saved row (default all ones).
+   * @returns The loss's denominator `Σ w · rows · dim`.
+   */
+  setData(data: Float64Array, weights?: Float64Array): number {
+    const { saved, rows, batch } = this;
+    const dim = this.mlp.dim;
+    if (data.length !== saved * rows * dim) {
+      throw new RangeError(
+        `Invalid data: got length ${data.length}; expected [saved, rows, dim] = ` +
+          `[${saved}, ${rows}, ${dim}] = ${saved * rows * dim}.`,
+      );
+    }
+    const full = rows === batch ? data : new Float64Array(saved * batch * dim);
+    if (full !== data) {
+      for (let s = 0; s < saved; s++) {
+        full.set(data.subarray(s * rows * dim, (s + 1) * rows * dim), s * batch * dim);
+      }
+    }
+    this.ctx.write(this.problem.outputs.data, full);
+    return this.problem.outputs.setWeights(weights, rows);
+  }
+
+  /**
+   * Reads the saved outputs of the current rows (one read-back).
+   *
+   * @returns `[saved, rows, dim]`.
+   */
+  async readYs(): Promise<Float64Array> {
+    const all = await this.ctx.read(this.problem.outputs.ys);
+    return this.#rowsOf(all, this.saved);
+  }
+
+  /**
+   * Reads `∂L/∂θ` (one read-back).
+   *
+   * @returns The gradient.
+   */
+  async readParamsBar(): Promise<Float64Array> {
+    return Float64Array.from(await this.ctx.read(this.problem.paramsBar));
+  }
+
+  /** Releases every buffer (and the context, when the solver created it). */
+  destroy(): void {
+    if (this.#ownsContext) this.ctx.destroy();
+  }
+
+  /** Keeps the current rows of `[slots, batch, dim]` values. */
+  #rowsOf(all: Float32Array, slots: number): Float64Array {
+    const dim = this.mlp.dim;
+    const { rows, batch } = this;
+    const out = new Float64Array(slots * rows * dim);
+    for (let s = 0; s < slots; s++) {
+      for (let e = 0; e < rows * dim; e++) out[s * rows * dim + e] = all[s * batch * dim + e];
+    }
+    return out;
+  }
+
+  /**
+   * Keeps the current rows of `[slots, batch, dim]` values read back.
+   *
+   * @param all Values of every row.
+   * @param slots Leading dimension.
+   * @returns `[slots, rows, dim]` as float64.
+   */
+  rowsOf(all: Float32Array, slots: number): Float64Array {
+    return this.#rowsOf(all, slots);
+  }
+}
+
+/**
+ * The trajectory from {@link gpuSolve}.
+ *
+ * @example
+ * ```ts
+ * import type { GpuTrajectory } from "./solve.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const last = (r: GpuTrajectory, dim: number) => r.ys.subarray(r.ys.length - dim);
+ * assert.equal(typeof last, "function"); // see gpuSolve
+ * ```
+ */
+export interface GpuTrajectory {
+  /** Times of the saved outputs. */
+  ts: Float64Array;
+  /** Saved states `[saved, rows, dim]`. */
+  ys: Float64Array;
+  /** Commands recorded for the solve. */
+  counts: CommandCounts;
+}
+
+/**
+ * Solves once on the GPU and reads the trajectory back.
+ *
+ * @param gpu A device, a {@link GpuDevice} or a context.
+ * @param options The solve.
+ * @returns Times and saved states.
+ *
+ * @example
+ * ```ts
+ * import { gpuSolve } from "./solve.ts";
+ * import { findGpuAdapter } from "./device.ts";
+ * import { rk4 } from "../../mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const adapter = await findGpuAdapter();
+ * if (adapter !== null) {
+ *   const device = await adapter.requestDevice();
+ *   // f(y) = −y: one linear layer with weight −1, bias 0
+ *   const { ts, ys } = await gpuSolve(device, {
+ *     mlp: { dim: 1, widths: [], activation: "tanh", finalActivation: "identity", timeDependent: false },
+ *     params: Float64Array.of(-1, 0), tableau: rk4, t1: 1, steps: 20, y0: Float64Array.of(1),
+ *   });
+ *   assert.equal(ts.length, 21);
+ *   assert.ok(Math.abs(ys[20] - Math.exp(-1)) < 1e-4);
+ *   device.destroy();
+ * }
+ * ```
+ */
+export async function gpuSolve(gpu: GpuLike, options: GpuSolveOptions): Promise<GpuTrajectory> {
+  const solver = GpuSolver.create(gpu, { ...options, gradient: "reversible" });
+  try {
+    const rec = new Recorder(solver.ctx);
+    solver.run.forward(rec);
+    rec.submit();
+    const ys = await solver.readYs();
+    const ts = solver.saveT0 ? solver.times.slice() : solver.times.slice(1);
+    return { ts, ys, counts: rec.counts };
+  } finally {
+    solver.destroy();
+  }
+}
+
+/**
+ * What {@link gpuReconstruction} measures.
+ *
+ * @example
+ * ```ts
+ * import type { GpuReconstruction } from "./solve.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const acceptable = (r: GpuReconstruction) => r.error < 1e-4;
+ * assert.equal(typeof acceptable, "function"); // see gpuReconstruction
+ * ```
+ */
+export interface GpuReconstruction {
+  /** Relative ∞-norm distance of the rebuilt `y0` from the true one. */
+  error: number;
+  /** The rebuilt `y0`, `[rows, dim]`. */
+  y0: Float64Array;
+  /** The final state `y_N`, `[rows, dim]`. */
+  yN: Float64Array;
+  /** Commands recorded (forward and inverse sweeps). */
+  counts: CommandCounts;
+}
+
+/**
+ * Solves forward over every step, then runs the exact inverse back to
+ * `t0`, and measures how far the rebuilt `y0` is from the true one: the
+ * f32 round-off drift that the reversible gradient's reconstruction
+ * suffers (numerics.md §2), without any VJP work.
+ *
+ * @param gpu A device, a {@link GpuDevice} or a context.
+ * @param options The solve.
+ * @returns The relative error and the states.
+ *
+ * @example
+ * ```ts
+ * import { gpuReconstruction } from "./solve.ts";
+ * import { findGpuAdapter } from "./device.ts";
+ * import { rk4 } from "../../mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const adapter = await findGpuAdapter();
+ * if (adapter !== null) {
+ *   const device = await adapter.requestDevice();
+ *   const r = await gpuReconstruction(device, {
+ *     mlp: { dim: 1, widths: [], activation: "tanh", finalActivation: "identity", timeDependent: false },
+ *     params: Float64Array.of(-1, 0), tableau: rk4, t1: 1, steps: 50, y0: Float64Array.of(1),
+ *   });
+ *   assert.ok(r.error < 1e-5);
+ *   device.destroy();
+ * }
+ * ```
+ */
+export async function gpuReconstruction(
+  gpu: GpuLike,
+  options: GpuSolveOptions,
+): Promise<GpuReconstruction> {
+  const solver = GpuSolver.create(gpu, { ...options, gradient: "reversible" });
+  try {
+    const { ctx, problem } = solver;
+    const { scheme, calls } = problem;
+    const rec = new Recorder(ctx);
+    rec.run(scheme.initOps(problem.y0), null);
+    for (let n = 0; n < calls.steps; n++) scheme.step(rec, calls, n);
+    const yN = ctx.buffer("yN", scheme.y.length);
+    rec.copy(scheme.y, yN);
+    for (let n = calls.steps - 1; n >= 0; n--) scheme.inverse(rec, calls, n);
+    const scalars = ctx.buffer("scalars", 2);
+    rec.run(reconstructionOps(problem, scalars, 0), null);
+    rec.submit();
+    const [s, y0, last] = await ctx.readMany([{ slice: scalars }, { slice: scheme.y }, {
+      slice: yN,
+    }]);
+    return {
+      error: s[0] / Math.max(s[1], Number.MIN_VALUE),
+      y0: solver.rowsOf(y0, 1),
+      yN: solver.rowsOf(last, 1),
+      counts: rec.counts,
+    };
+  } finally {
+    solver.destroy();
+  }
+}
+
+/**
+ * Options of {@link gpuGradient}: a solve, a method, and targets or cotangents.
+ *
+ * @example
+ * ```ts
+ * import type { GpuGradientOptions } from "./solve.ts";
+ * import { rk4 } from "../../solvers/tableaux.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const options: GpuGradientOptions = {
+ *   mlp: { dim: 1, widths: [], activation: "tanh", finalActivation: "identity", timeDependent: false },
+ *   params: Float64Array.of(-1, 0),
+ *   tableau: rk4,
+ *   t1: 1,
+ *   steps: 4,
+ *   y0: Float64Array.of(1),
+ *   targets: new Float64Array(5),
+ * };
+ * assert.equal(options.cotangents, undefined);
+ * ```
+ */
+export interface GpuGradientOptions extends GpuSolveOptions {
+  /** The gradient method (default `"reversible"`). */
+  gradient?: GpuGradientSpec;
+  /** MSE targets `[saved, rows, dim]`; or give `cotangents`. */
+  targets?: Float64Array;
+  /** Per-saved-row weights of the MSE (default all ones). */
+  weights?: Float64Array;
+  /** Cotangents `∂L/∂ys` `[saved, rows, dim]`, instead of targets. */
+  cotangents?: Float64Array;
+}
+
+/**
+ * What {@link gpuGradient} returns.
+ *
+ * @example
+ * ```ts
+ * import type { GpuGradientResult } from "./solve.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const norm = (g: GpuGradientResult) => Math.hypot(...g.params);
+ * assert.equal(typeof norm, "function"); // see gpuGradient
+ * ```
+ */
+export interface GpuGradientResult {
+  /** Saved states `[saved, rows, dim]`. */
+  ys: Float64Array;
+  /** The MSE loss (NaN with given cotangents). */
+  loss: number;
+  /** `∂L/∂θ`. */
+  params: Float64Array;
+  /** `∂L/∂y0`, `[rows, dim]`. */
+  y0: Float64Array;
+  /** Reversible method: relative ∞-norm distance of the rebuilt `y0` from the true one. */
+  reconstructionError?: number;
+  /** Commands of the forward solve. */
+  forward: CommandCounts;
+  /** Commands of the loss and the backward pass. */
+  backward: CommandCounts;
+  /** Bytes of GPU buffers the solve held. */
+  bytes: number;
+}
+
+/**
+ * Solves once on the GPU, then back-propagates the MSE against `targets`
+ * (or the given `cotangents`) with the chosen method, and reads everything
+ * back (one read-back).
+ *
+ * @param gpu A device, a {@link GpuDevice} or a context.
+ * @param options The solve, the method, targets or cotangents.
+ * @returns Outputs, loss and gradients.
+ *
+ * @example d y(1) / dθ for y' = θ y (θ = −1): e^θ
+ * ```ts
+ * import { gpuGradient } from "./solve.ts";
+ * import { findGpuAdapter } from "./device.ts";
+ * import { rk4 } from "../../mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const adapter = await findGpuAdapter();
+ * if (adapter !== null) {
+ *   const device = await adapter.requestDevice();
+ *   const cotangents = new Float64Array(21);
+ *   cotangents[20] = 1; // L = y(1)
+ *   const g = await gpuGradient(device, {
+ *     mlp: { dim: 1, widths: [], activation: "tanh", finalActivation: "identity", timeDependent: false },
+ *     params: Float64Array.of(-1, 0), tableau: rk4, t1: 1, steps: 20, y0: Float64Array.of(1),
+ *     cotangents,
+ *   });
+ *   assert.ok(Math.abs(g.params[0] - Math.exp(-1)) < 1e-5);
+ *   assert.ok(Math.abs(g.y0[0] - Math.exp(-1)) < 1e-5);
+ *   assert.ok(g.reconstructionError! < 1e-5);
+ *   device.destroy();
+ * }
+ * ```
+ */
+export async function gpuGradient(
+  gpu: GpuLike,
+  options: GpuGradientOptions,
+): Promise<GpuGradientResult> {
+  const withTargets = options.targets !== undefined;
+  if (withTargets === (options.cotangents !== undefined)) {
+    throw new RangeError("Invalid options: give exactly one of targets and cotangents.");
+  }
+  const solver = GpuSolver.create(gpu, { ...options, mode: withTargets ? "mse" : "cotangents" });
+  try {
+    const { ctx, problem } = solver;
+    solver.setData(withTargets ? options.targets! : options.cotangents!, options.weights);
+    const rec = new Recorder(ctx);
+    solver.run.forward(rec);
+    const forward = { ...rec.counts };
+    rec.resetCounts();
+    const scalars: Slice = ctx.buffer("scalars", 3);
+    if (withTargets) rec.run(mseLossOps(ctx, problem.outputs, scalars, 0), null);
+    solver.run.backward(rec, true);
+    const reversible = solver.run.name === "reversible";
+    if (reversible) rec.run(reconstructionOps(problem, scalars, 1), null);
+    rec.submit();
+    const backward = { ...rec.counts };
+    const [ys, paramsBar, y0Bar, s] = await ctx.readMany([
+      { slice: problem.outputs.ys },
+      { slice: problem.paramsBar },
+      { slice: problem.y0Bar },
+      { slice: scalars },
+    ]);
+    return {
+      ys: solver.rowsOf(ys, solver.saved),
+      loss: withTargets ? s[0] : NaN,
+      params: Float64Array.from(paramsBar),
+      y0: solver.rowsOf(y0Bar, 1),
+      reconstructionError: reversible ? s[1] / Math.max(s[2], Number.MIN_VALUE) : undefined,
+      forward,
+      backward,
+      bytes: ctx.bytes,
+    };
+  } finally {
+    solver.destroy();
+  }
+}
