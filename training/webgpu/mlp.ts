@@ -579,7 +579,7 @@ export class GpuMlp {
    * @param io Where the cotangent of `f` comes from and `ȳ` goes.
    * @returns The dispatch.
    */
-  fusedVjpOps(st: StageBuffers, params: Slice, stage: number, io: FusedIo): Op[] {
+  fusedVjpOps(st: StageBuffers, params: Slice, _stage: number, io: FusedIo): Op[] {
     const ctx = this.#ctx;
     const region = this.#stageRegion(st);
     const deltas = this.#deltaRegion();

@@ -17,7 +17,7 @@
  * @module
  */
 
-import { Mlp } from "../mlp.ts";
+import type { Mlp } from "../mlp.ts";
 import { tableaux } from "../../solvers/tableaux.ts";
 import type { AdamWState } from "../adamw.ts";
 import { GpuAdamW } from "./adamw.ts";
