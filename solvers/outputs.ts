@@ -194,15 +194,35 @@ export class Outputs {
   }
 
   /** Calls `visit(slot)` for every slot that holds grid point `i`. */
-  private points(i: number, last: boolean, t: number, visit: (slot: number) => void): void {
+  /**
+   * Visits every slot that holds grid point `i`: writes `y` into `ys`
+   * (`forward`), or adds the slots' cotangents from `ys` to `y` (backward).
+   */
+  private points(
+    i: number,
+    last: boolean,
+    t: number,
+    forward: boolean,
+    y: Float64Array,
+    ys: Float64Array,
+  ): void {
     const plan = this.plan;
-    if (i === 0 && plan.t0) visit(0);
+    if (i === 0 && plan.t0) this.visit(0, forward, y, ys);
     if (plan.steps && i > 0) {
-      visit(this.stepBase + i - 1);
+      this.visit(this.stepBase + i - 1, forward, y, ys);
       // padding: a trajectory with fewer steps than the slots repeats y(t1)
-      if (last) { for (let k = i; k < this.place.stepSlots; k++) visit(this.stepBase + k); }
+      if (last) {
+        for (let k = i; k < this.place.stepSlots; k++) {
+          this.visit(this.stepBase + k, forward, y, ys);
+        }
+      }
     }
-    if (plan.t1 && last && t === this.place.tEnd) visit(this.t1Slot);
+    if (plan.t1 && last && t === this.place.tEnd) this.visit(this.t1Slot, forward, y, ys);
+  }
+
+  private visit(slot: number, forward: boolean, y: Float64Array, ys: Float64Array): void {
+    if (forward) this.write(slot, y, ys);
+    else this.add(slot, y, ys);
   }
 
   /**
@@ -215,7 +235,7 @@ export class Outputs {
    * @param ys The outputs.
    */
   point(i: number, last: boolean, t: number, y: Float64Array, ys: Float64Array): void {
-    this.points(i, last, t, (slot) => this.write(slot, y, ys));
+    this.points(i, last, t, true, y, ys);
   }
 
   /**
@@ -234,7 +254,7 @@ export class Outputs {
     yBar: Float64Array,
     cot: Float64Array,
   ): void {
-    this.points(i, last, t, (slot) => this.add(slot, yBar, cot));
+    this.points(i, last, t, false, yBar, cot);
   }
 
   /** First `ts` index inside the interval `(tA, tB]` (`[tA, tB]` for the first interval). */
