@@ -79,8 +79,11 @@ Deno.test("cli: bad flags and values are refused with the allowed values, exit 2
     [["--gradient", "adjoint"], /Allowed: reversible, direct, checkpointed, backsolve/],
     [["--scheme", "magic"], /--scheme: "magic"\. Allowed: reversible, plain/],
     [["--activation", "gelu"], /Allowed: tanh, softplus, relu, silu, identity/],
-    [["--backend", "webgpu"], /webgpu is not built yet; the only backend is cpu/],
-    [["--backend", "tpu"], /--backend: "tpu"\. Allowed: cpu, webgpu/],
+    [
+      ["--backend", "webgpu", "--gradient", "backsolve"],
+      /--backend webgpu: the backsolve gradient runs on the CPU backend only/,
+    ],
+    [["--backend", "tpu"], /--backend: "tpu"\. Allowed: cpu, webgpu, auto\./],
     [["--schedule", "step"], /Allowed: constant, cosine/],
     [["--iterations", "0"], /--iterations: "0"\. Allowed: an integer >= 1/],
     [["--iterations", "-3"], /--iterations: "-3"\. Allowed: an integer >= 1/],

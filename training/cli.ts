@@ -7,7 +7,8 @@
  *     deno task train --resume runs/white-dwarf-20250101-120000/model.json --iterations 500
  *
  * Needs `--allow-read` (data and model files) and `--allow-write` (the output
- * folder). Run with `--help` for every flag.
+ * folder); `--backend webgpu` needs no further permission. Run with `--help`
+ * for every flag.
  *
  * @module
  */
@@ -44,6 +45,9 @@ import {
   writeModelFile,
 } from "./model_file.ts";
 import { writeRunFiles } from "./run_files.ts";
+import { cpuFallbackReason, trainGpu } from "./train_gpu.ts";
+import { type BackendChoice, chooseBackend, GpuUnavailableError } from "./webgpu/device.ts";
+import { gpuSupport } from "./webgpu/trainer.ts";
 import type { GradientMethodName } from "../solvers/solve.ts";
 import { defaultCheckpoints } from "../solvers/gradients/checkpointed.ts";
 
@@ -113,6 +117,9 @@ export const EXIT: Readonly<{ ok: 0; failed: 1; usage: 2; interrupted: 130 }> = 
 class _UsageError extends Error {}
 
 const _BOOLEAN = new Set(["help"]);
+/** The values of `--backend`. */
+const BACKEND_FLAGS = ["cpu", "webgpu", "auto"] as const;
+type _BackendFlag = typeof BACKEND_FLAGS[number];
 
 /** The flags, in help order: name, value placeholder, description. */
 const _FLAGS: ReadonlyArray<readonly [string, string, string]> = [
@@ -161,7 +168,14 @@ const _FLAGS: ReadonlyArray<readonly [string, string, string]> = [
   ["activation", "NAME", `hidden activation: ${activationNames.join(", ")} (default tanh)`],
   ["batch", "N", "trajectories per iteration, for data with several (default 1)"],
   ["seed", "N", "seed of the initial parameters (default 0)"],
-  ["backend", "NAME", "cpu (default; webgpu is not built yet)"],
+  [
+    "backend",
+    "NAME",
+    "cpu (float64; the default, or the resumed model's), webgpu (float32 on the GPU: " +
+    "fixed steps, the reversible scheme of a Runge-Kutta solver, the reversible, direct or " +
+    "checkpointed gradient), or auto (webgpu when an adapter exists and the configuration " +
+    "runs there, else cpu, saying why)",
+  ],
   [
     "data",
     "FILE",
@@ -211,6 +225,7 @@ export function helpText(): string {
     "  deno task train --example oscillator --iterations 2000",
     "  deno task train --example pendulum --data ../shared/data/schmidt-lipson-2009/real_double_pend_h_1.txt",
     "  deno task train --gradient checkpointed --scheme plain --solver ralston3",
+    "  deno task train --backend webgpu --example oscillator",
     "  deno task train --resume runs/<run>/model.json --iterations 500",
     "",
     "Ctrl-C saves the current state (model.json and the rest) before exiting;",
@@ -337,6 +352,10 @@ function _parse(args: string[]): _Flags {
 const _FIXED_ON_RESUME = ["example", "width", "depth", "activation", "seed"];
 
 interface _Plan {
+  /** The backend asked for: the flag, else the resumed model's, else cpu. */
+  backend: _BackendFlag;
+  /** True when the backend is the resumed model's (no --backend given). */
+  backendFromModel: boolean;
   example: Experiment;
   config: ModelConfig;
   iterations: number;
@@ -481,13 +500,10 @@ function _applyTraining(
 }
 
 async function _plan(flags: _Flags): Promise<_Plan> {
-  const backend = _str(flags, "backend");
-  if (backend !== undefined) {
-    _oneOf("backend", backend, ["cpu", "webgpu"]);
-    if (backend === "webgpu") {
-      throw new _UsageError("--backend webgpu is not built yet; the only backend is cpu.");
-    }
-  }
+  const backendFlag = _str(flags, "backend");
+  const backend = backendFlag === undefined
+    ? undefined
+    : _oneOf("backend", backendFlag, BACKEND_FLAGS);
   const dataPath = _str(flags, "data");
   const resumePath = _str(flags, "resume");
   const iterationsFlag = _str(flags, "iterations");
@@ -547,6 +563,9 @@ async function _plan(flags: _Flags): Promise<_Plan> {
         JSON.stringify((base as unknown as Record<string, unknown>)[k])
     );
     if (data.data.source !== saved.data.source) overrides.push(`data (${data.data.source})`);
+    if (backend !== undefined && backend !== model.training.backend) {
+      overrides.push(`backend (${backend}; trained on ${model.training.backend})`);
+    }
     const done = model.training.iterations;
     let iterations = iterationsGiven;
     if (iterations === undefined) {
@@ -570,6 +589,8 @@ async function _plan(flags: _Flags): Promise<_Plan> {
       },
     };
     return {
+      backend: backend ?? model.training.backend,
+      backendFromModel: backend === undefined,
       example,
       config: modelConfig,
       iterations,
@@ -612,6 +633,8 @@ async function _plan(flags: _Flags): Promise<_Plan> {
   const data = await loadExperimentData(name, { path: dataPath });
   const first = Array.from(data.data.ys.subarray(0, data.data.dim));
   return {
+    backend: backend ?? "cpu",
+    backendFromModel: false,
     example,
     config: {
       ...config,
@@ -699,7 +722,8 @@ function _progressPrinter(io: CliIo, run: number, first: number): (p: Progress) 
       _fmt(p.bestLoss)
     }  ${p.iterationsPerSecond.toFixed(1)} it/s  ETA ${_duration(eta)}`;
     if (io.isTerminal) {
-      const now = performance.now();
+      // Paced by training time: the GPU reports several iterations at each read-back.
+      const now = p.seconds * 1000;
       if (now - lastDraw < 100 && p.iteration < p.total) return;
       lastDraw = now;
       io.write(`\r${line.padEnd(width)}`);
@@ -742,6 +766,18 @@ export async function main(args: string[], io: CliIo = consoleIo()): Promise<num
     return _report(io, error);
   }
   const { example, config } = plan;
+  let choice: BackendChoice;
+  try {
+    choice = await _chooseBackend(plan.backend, config);
+  } catch (error) {
+    const code = _report(io, error);
+    if (error instanceof GpuUnavailableError && plan.backendFromModel) {
+      io.error(
+        `${plan.resumedFrom} was trained on WebGPU; pass --backend cpu to resume it on the CPU.\n`,
+      );
+    }
+    return code;
+  }
   const first = plan.resume?.iteration ?? 0;
   const total = first + plan.iterations;
   const paramCount = Mlp.fromJSON(config.mlp).paramCount;
@@ -770,6 +806,7 @@ export async function main(args: string[], io: CliIo = consoleIo()): Promise<num
       config.schedule.kind === "cosine" ? ", cosine schedule" : ""
     }${config.clip !== null ? `, clip ${config.clip}` : ""}; seed ${config.seed}`,
     example.deviation && config.adaptive ? `  note: ${example.deviation}` : null,
+    `  ${choice.message}`,
     `  iterations: ${plan.iterations}${first > 0 ? ` (to ${total})` : ""}`,
   ].filter((l) => l !== null);
   io.write(lines.join("\n") + "\n");
@@ -793,18 +830,22 @@ export async function main(args: string[], io: CliIo = consoleIo()): Promise<num
   }
   let result: TrainResult;
   try {
-    result = await train({
+    const options = {
       config,
       data: plan.data.data,
       iterations: plan.iterations,
       resume: plan.resume ?? undefined,
       onProgress: _progressPrinter(io, plan.iterations, first),
       shouldStop: () => stop,
-    });
+    };
+    result = choice.gpu === null
+      ? await train(options)
+      : await trainGpu({ ...options, gpu: choice.gpu });
   } catch (error) {
     return _report(io, error);
   } finally {
     if (listening) Deno.removeSignalListener("SIGINT", onSigint);
+    choice.gpu?.device.destroy();
   }
   if (io.isTerminal && result.status !== "completed") io.write("\n");
 
@@ -818,6 +859,7 @@ export async function main(args: string[], io: CliIo = consoleIo()): Promise<num
       status: result.status,
       reason: result.reason,
       gradient: result.gradient,
+      backend: choice.backend,
     });
     await writeModelFile(`${dir}/model.json`, model);
     await writeRunFiles(dir, {
@@ -832,6 +874,7 @@ export async function main(args: string[], io: CliIo = consoleIo()): Promise<num
         example.deviation && config.adaptive ? example.deviation : null,
         plan.resumedFrom ? `resumed from ${plan.resumedFrom}` : null,
       ].filter((n): n is string => n !== null),
+      device: _deviceText(choice),
     });
     // The whole integrator as ONNX, runnable in any ONNX runtime; a model the
     // exporter cannot express leaves the training outputs intact.
@@ -867,10 +910,14 @@ export async function main(args: string[], io: CliIo = consoleIo()): Promise<num
           ? `, reconstruction error ≤ ${_fmt(result.gradient.maxReconstructionError)}`
           : "")
       : null,
-    (result.gradient?.maxReconstructionError ?? 0) > 1e-6
+    (result.gradient?.maxReconstructionError ?? 0) > RECONSTRUCTION_TOLERANCE
       ? `  warning: the reversible backward pass rebuilt y0 only to within ` +
         `${_fmt(result.gradient!.maxReconstructionError!)} (relative), so the gradients are ` +
-        `inexact; take smaller steps, or a coupling λ closer to 1 (numerics.md §2)`
+        (choice.backend === "webgpu"
+          ? `inexact; in float32 the error grows like λ^(−N) with the N steps of a solve: ` +
+            `take fewer steps, a coupling λ closer to 1, --gradient checkpointed or direct, ` +
+            `or --backend cpu (training/webgpu/mod.ts)`
+          : `inexact; take smaller steps, or a coupling λ closer to 1 (numerics.md §2)`)
       : null,
     `  wrote ${dir}/: model.json, ${
       onnxNote === null ? "model.onnx, " : ""
@@ -897,6 +944,43 @@ export async function main(args: string[], io: CliIo = consoleIo()): Promise<num
     : result.status === "interrupted"
     ? EXIT.interrupted
     : EXIT.failed;
+}
+
+/** Largest relative error of the rebuilt y0 before the summary warns that gradients are inexact. */
+const RECONSTRUCTION_TOLERANCE = 1e-6;
+
+/**
+ * Resolves `--backend`: a configuration the GPU cannot run is refused for
+ * `webgpu` (a usage error, with `gpuSupport()`'s sentence) and sent to the
+ * CPU for `auto`, saying why, without touching WebGPU; otherwise
+ * `chooseBackend()` decides (and throws `GpuUnavailableError` for `webgpu`
+ * without an adapter).
+ */
+async function _chooseBackend(
+  requested: _BackendFlag,
+  config: TrainConfig,
+): Promise<BackendChoice> {
+  if (requested !== "cpu") {
+    const support = gpuSupport(config);
+    if (support !== null) {
+      if (requested === "webgpu") throw new _UsageError(`--backend webgpu: ${support}`);
+      const why = cpuFallbackReason(config);
+      return {
+        backend: "cpu",
+        gpu: null,
+        message: "backend: CPU (float64): --backend auto falls back to the CPU, as this " +
+          `configuration does not run on the GPU: ${why}`,
+      };
+    }
+  }
+  return await chooseBackend(requested);
+}
+
+/** The backend in words, for summary.json and the report. */
+function _deviceText(choice: BackendChoice): string {
+  if (choice.gpu === null) return "CPU (float64)";
+  return `WebGPU (float32) on ${choice.gpu.description}` +
+    (choice.gpu.isFallback ? " (software adapter)" : "");
 }
 
 function _solverText(config: TrainConfig): string {

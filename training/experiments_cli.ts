@@ -8,9 +8,17 @@
  *
  *     deno task experiments --example white-dwarf
  *     deno task experiments --iterations 200 --data-dir ../shared/data/schmidt-lipson-2009
+ *     deno task experiments --backend webgpu --example oscillator --iterations 200
  *
  * Timing excludes a few warm-up iterations (`--warmup`) run before each
  * timed training.
+ *
+ * With `--backend webgpu` both trainings run on the GPU in float32. The GPU
+ * runs the reversible scheme only, so the checkpointed baseline runs on the
+ * reversible scheme there (`--baseline-scheme reversible`, its default on the
+ * GPU); the pendulum's adaptive steps run on the CPU only, so it is skipped
+ * unless `--steps N` asks for fixed steps. `--backend auto` runs on the GPU
+ * what the GPU can run, the rest on the CPU, and says which.
  *
  * @module
  */
@@ -23,9 +31,20 @@ import {
   EXPERIMENTS,
   loadExperimentData,
 } from "./experiments.ts";
-import { SOLVER_NAMES, type SolverName, train, type TrainConfig } from "./train.ts";
+import {
+  SOLVER_NAMES,
+  type SolverName,
+  train,
+  type TrainConfig,
+  type TrainResult,
+} from "./train.ts";
+import { alignSteps } from "./train_data.ts";
+import { cpuFallbackReason, trainGpu } from "./train_gpu.ts";
 import { defaultCheckpoints } from "../solvers/gradients/checkpointed.ts";
 import { type CliIo, consoleIo } from "./cli.ts";
+import { type BackendChoice, chooseBackend } from "./webgpu/device.ts";
+import { gpuSupport } from "./webgpu/trainer.ts";
+import type { GpuLike } from "./webgpu/solve.ts";
 
 /** One timed training run of the comparison. */
 export interface ComparisonRun {
@@ -59,6 +78,8 @@ export interface ComparisonRun {
   vjpsPerIteration: number;
   /** True when the data were simulated. */
   simulatedData: boolean;
+  /** The backend it trained on (absent: the CPU). */
+  backend?: "cpu" | "webgpu";
 }
 
 /** Options of {@link compare}. */
@@ -79,6 +100,52 @@ export interface CompareOptions {
   seed?: number;
   /** Untimed iterations before each timed run (default 3). */
   warmup?: number;
+  /**
+   * Fixed solver steps over the data window instead of the experiment's
+   * (replacing adaptive steps too); a multiple or divisor of its data intervals.
+   */
+  steps?: number;
+  /**
+   * Train on this WebGPU device (float32) instead of the CPU (default null).
+   * The checkpointed baseline's scheme then defaults to `"reversible"`.
+   */
+  gpu?: GpuLike | null;
+}
+
+/**
+ * The two configurations {@link compare} trains: the reversible scheme and
+ * gradient, then checkpointing on the baseline scheme.
+ *
+ * @param options The comparison.
+ * @returns `[reversible, checkpointed]`.
+ *
+ * @example
+ * ```ts
+ * import { comparisonConfigs } from "./experiments_cli.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const [rev, ckpt] = comparisonConfigs({ example: "pendulum", solver: "bosh3", steps: 499 });
+ * assert.equal(rev.adaptive, null);
+ * assert.equal(ckpt.checkpoints, 31);
+ * assert.equal(ckpt.scheme, "plain");
+ * ```
+ */
+export function comparisonConfigs(options: CompareOptions): [TrainConfig, TrainConfig] {
+  const base = experimentConfig(options.example, {
+    solver: options.solver,
+    seed: options.seed ?? 0,
+    ...(options.steps === undefined ? {} : { steps: options.steps, adaptive: null }),
+  });
+  // Adaptive solves pick the default from each solve's own step count.
+  const checkpoints = options.checkpoints ??
+    (base.adaptive ? null : defaultCheckpoints(base.steps));
+  const gpu = options.gpu !== undefined && options.gpu !== null;
+  return [base, {
+    ...base,
+    scheme: options.baselineScheme ?? (gpu ? "reversible" : "plain"),
+    gradient: "checkpointed",
+    checkpoints,
+  }];
 }
 
 /**
@@ -104,32 +171,27 @@ export async function compare(options: CompareOptions): Promise<ComparisonRun[]>
   const { data, simulated } = await loadExperimentData(options.example, { dir: options.dataDir });
   const iterations = options.iterations ?? experiment.iterations;
   const warmup = options.warmup ?? 3;
-  const base = experimentConfig(options.example, {
-    solver: options.solver,
-    seed: options.seed ?? 0,
-  });
-  // Adaptive solves pick the default from each solve's own step count.
-  const checkpoints = options.checkpoints ??
-    (base.adaptive ? null : defaultCheckpoints(experiment.steps));
+  const gpu = options.gpu ?? null;
+  const [base, baseline] = comparisonConfigs(options);
   const configs: Array<[ComparisonRun["method"], TrainConfig]> = [
     ["reversible", base],
-    ["checkpointed", {
-      ...base,
-      scheme: options.baselineScheme ?? "plain",
-      gradient: "checkpointed",
-      checkpoints,
-    }],
+    ["checkpointed", baseline],
   ];
+  const fit = (config: TrainConfig, iterations: number): Promise<TrainResult> =>
+    gpu === null
+      ? train({ config, data, iterations })
+      : trainGpu({ gpu, config, data, iterations });
   const runs: ComparisonRun[] = [];
   for (const [method, config] of configs) {
-    if (warmup > 0) await train({ config, data, iterations: warmup });
-    const result = await train({ config, data, iterations });
+    // On the GPU the warm-up also compiles the kernels (cached per device).
+    if (warmup > 0) await fit(config, warmup);
+    const result = await fit(config, iterations);
     runs.push({
       example: options.example,
       solver: options.solver,
       method,
       scheme: config.scheme,
-      checkpoints: method === "checkpointed" ? checkpoints : null,
+      checkpoints: method === "checkpointed" ? config.checkpoints : null,
       steps: result.gradient?.stepsPerIteration ?? 0,
       adaptive: config.adaptive !== null,
       iterations: result.iterationsRun,
@@ -140,6 +202,7 @@ export async function compare(options: CompareOptions): Promise<ComparisonRun[]>
       evaluationsPerIteration: result.gradient?.evaluationsPerIteration ?? 0,
       vjpsPerIteration: result.gradient?.vjpsPerIteration ?? 0,
       simulatedData: simulated,
+      backend: gpu === null ? "cpu" : "webgpu",
     });
   }
   return runs;
@@ -167,10 +230,13 @@ export async function compare(options: CompareOptions): Promise<ComparisonRun[]>
  * ```
  */
 export function formatTable(runs: readonly ComparisonRun[]): string {
+  // A backend column when any run was on the GPU.
+  const gpu = runs.some((r) => r.backend === "webgpu");
   const header = [
     "experiment",
     "solver",
     "method",
+    ...(gpu ? ["backend"] : []),
     "steps",
     "iters",
     "wall s",
@@ -189,6 +255,7 @@ export function formatTable(runs: readonly ComparisonRun[]): string {
       r.example + (r.simulatedData ? "*" : ""),
       r.solver,
       method + (r.status === "completed" ? "" : ` [${r.status}]`),
+      ...(gpu ? [r.backend === "webgpu" ? "webgpu f32" : "cpu f64"] : []),
       (r.adaptive ? "~" : "") + String(r.steps),
       String(r.iterations),
       r.seconds.toFixed(2),
@@ -213,7 +280,7 @@ export function formatTable(runs: readonly ComparisonRun[]): string {
   const lines: string[] = [];
   rows.forEach((row, i) => {
     lines.push(
-      row.map((cell, c) => c >= 3 ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))
+      row.map((cell, c) => c >= (gpu ? 4 : 3) ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))
         .join("  ").trimEnd(),
     );
     if (i === 0) lines.push(widths.map((w) => "-".repeat(w)).join("  "));
@@ -225,6 +292,12 @@ export function formatTable(runs: readonly ComparisonRun[]): string {
   }
   if (runs.some((r) => r.simulatedData)) {
     lines.push("* simulated data (no --data-dir given)");
+  }
+  if (gpu) {
+    lines.push(
+      "grad bytes on the GPU: float32 buffers of the method and its working state " +
+        "(binding-aligned slices)",
+    );
   }
   return lines.join("\n") + "\n";
 }
@@ -243,10 +316,21 @@ const _FLAGS: ReadonlyArray<readonly [string, string, string]> = [
   [
     "baseline-scheme",
     "NAME",
-    "scheme under checkpointing: plain (default, the paper's baseline) or reversible",
+    "scheme under checkpointing: plain (the paper's baseline; default on the CPU) or " +
+    "reversible (default on the GPU)",
   ],
   ["seed", "N", "seed of every run (default 0)"],
   ["warmup", "N", "untimed iterations before each timed run (default 3)"],
+  [
+    "steps",
+    "N",
+    "fixed solver steps instead of each experiment's (and of the pendulum's adaptive ones)",
+  ],
+  [
+    "backend",
+    "NAME",
+    "cpu (default, float64), webgpu (float32; the pendulum needs --steps) or auto",
+  ],
   ["json", "", "print the results as JSON instead of a table"],
   ["help", "", "print this help"],
 ];
@@ -258,7 +342,8 @@ function _help(): string {
     "Reproduces the comparison of McCallum & Foster (2024): trains each experiment with",
     "the reversible gradient and with recursive checkpointing on identical seeds, solver",
     "and step, and prints wall time, best loss, bytes held by the gradient method and",
-    "the ratios.",
+    "the ratios. With --backend webgpu both trainings run on the GPU in float32, and",
+    "checkpointing runs on the reversible scheme (the only one the GPU has).",
     "",
     "Flags:",
   ];
@@ -300,8 +385,9 @@ function _int(flag: string, text: string, min: number): number {
  * ```
  */
 export async function main(args: string[], io: CliIo = consoleIo()): Promise<number> {
-  let examples: ExampleName[];
-  let solvers: SolverName[] | null = null;
+  let pairs: _Pair[];
+  let notes: string[];
+  let backend: _Backend;
   let options: Omit<CompareOptions, "example" | "solver">;
   let json = false;
   try {
@@ -338,7 +424,8 @@ export async function main(args: string[], io: CliIo = consoleIo()): Promise<num
         `invalid value for --example: ${JSON.stringify(example)}. Allowed: ${allowed.join(", ")}.`,
       );
     }
-    examples = example === "all" ? [...EXAMPLE_NAMES] : [example as ExampleName];
+    const examples = example === "all" ? [...EXAMPLE_NAMES] : [example as ExampleName];
+    let solvers: SolverName[] | null = null;
     if (typeof parsed.solver === "string") {
       solvers = parsed.solver.split(",").map((s) => s.trim()) as SolverName[];
       for (const s of solvers) {
@@ -351,12 +438,33 @@ export async function main(args: string[], io: CliIo = consoleIo()): Promise<num
         }
       }
     }
-    const baseline = (parsed["baseline-scheme"] as string | undefined) ?? "plain";
-    if (baseline !== "plain" && baseline !== "reversible") {
+    const baseline = parsed["baseline-scheme"] as string | undefined;
+    if (baseline !== undefined && baseline !== "plain" && baseline !== "reversible") {
       throw new _UsageError(
         `invalid value for --baseline-scheme: ${JSON.stringify(baseline)}. ` +
           `Allowed: plain, reversible.`,
       );
+    }
+    backend = ((parsed.backend as string | undefined) ?? "cpu") as _Backend;
+    if (!BACKENDS.includes(backend)) {
+      throw new _UsageError(
+        `invalid value for --backend: ${JSON.stringify(backend)}. Allowed: ${BACKENDS.join(", ")}.`,
+      );
+    }
+    const steps = typeof parsed.steps === "string" ? _int("steps", parsed.steps, 1) : undefined;
+    if (steps !== undefined) {
+      for (const name of examples) {
+        try {
+          alignSteps(EXPERIMENTS[name].points, steps);
+        } catch (error) {
+          throw new _UsageError(
+            `invalid value for --steps: ${steps} does not line up with the ${name} data ` +
+              `(${EXPERIMENTS[name].points} points). Allowed: ${
+                (error as Error).message.replace(/^.*expected /, "").replace(/\.$/, "")
+              }.`,
+          );
+        }
+      }
     }
     options = {
       iterations: typeof parsed.iterations === "string"
@@ -366,10 +474,12 @@ export async function main(args: string[], io: CliIo = consoleIo()): Promise<num
       checkpoints: typeof parsed.checkpoints === "string"
         ? _int("checkpoints", parsed.checkpoints, 1)
         : undefined,
-      baselineScheme: baseline,
+      baselineScheme: baseline as CompareOptions["baselineScheme"],
       seed: typeof parsed.seed === "string" ? _int("seed", parsed.seed, 0) : 0,
       warmup: typeof parsed.warmup === "string" ? _int("warmup", parsed.warmup, 0) : 3,
+      steps,
     };
+    ({ pairs, notes } = _plan(examples, solvers, backend, example === "all", options));
   } catch (error) {
     if (error instanceof _UsageError) {
       io.error(`error: ${error.message}\nRun with --help for every flag.\n`);
@@ -379,30 +489,120 @@ export async function main(args: string[], io: CliIo = consoleIo()): Promise<num
   }
 
   const log = json ? io.error : io.write;
+  let choice: BackendChoice | null = null;
+  if (pairs.some((p) => p.gpu)) {
+    try {
+      choice = await chooseBackend(backend);
+    } catch (error) {
+      io.error(`error: ${error instanceof Error ? error.message : String(error)}\n`);
+      return 1;
+    }
+    if (choice.gpu === null) {
+      // --backend auto without an adapter: everything on the CPU.
+      pairs = pairs.map((p) => ({ ...p, gpu: false }));
+      notes = [choice.message.replace(/^backend: /, "")];
+    }
+  }
+  const gpu = choice?.gpu ?? null;
   log(
     `revode experiments — ${new Date().toISOString().slice(0, 10)}, ` +
       `${Deno.build.os}/${Deno.build.arch}, ${navigator.hardwareConcurrency} CPUs, ` +
-      `Deno ${Deno.version.deno}, float64 CPU\n`,
+      `Deno ${Deno.version.deno}, ` +
+      (gpu === null
+        ? "float64 CPU"
+        : `float32 WebGPU on ${gpu.description}${gpu.isFallback ? " (software adapter)" : ""}`) +
+      "\n",
   );
+  for (const note of notes) log(`note: ${note}\n`);
   const runs: ComparisonRun[] = [];
   try {
-    for (const example of examples) {
-      const experiment = EXPERIMENTS[example];
-      if (experiment.deviation) log(`note (${example}): ${experiment.deviation}\n`);
-      for (const solver of solvers ?? experiment.paperSolvers) {
-        log(`running ${example} / ${solver} …\n`);
-        const pair = await compare({ ...options, example, solver });
-        runs.push(...pair);
-        log(formatTable(pair).split("\n").slice(2).join("\n"));
+    let last: ExampleName | null = null;
+    for (const pair of pairs) {
+      const experiment = EXPERIMENTS[pair.example];
+      if (pair.example !== last && experiment.deviation && options.steps === undefined) {
+        log(`note (${pair.example}): ${experiment.deviation}\n`);
       }
+      last = pair.example;
+      log(`running ${pair.example} / ${pair.solver}${pair.gpu ? " on the GPU" : ""} …\n`);
+      const result = await compare({
+        ...options,
+        example: pair.example,
+        solver: pair.solver,
+        gpu: pair.gpu ? gpu : null,
+      });
+      runs.push(...result);
+      log(formatTable(result).split("\n").slice(2).join("\n"));
     }
   } catch (error) {
     io.error(`error: ${error instanceof Error ? error.message : String(error)}\n`);
     return 1;
+  } finally {
+    gpu?.device.destroy();
   }
   if (json) io.write(JSON.stringify(runs, null, 2) + "\n");
   else io.write("\n" + formatTable(runs));
   return 0;
+}
+
+const BACKENDS = ["cpu", "webgpu", "auto"] as const;
+type _Backend = typeof BACKENDS[number];
+
+/** One comparison to run: an experiment, a solver, and whether on the GPU. */
+interface _Pair {
+  example: ExampleName;
+  solver: SolverName;
+  gpu: boolean;
+}
+
+/**
+ * Which comparisons run where. On `webgpu` a comparison the GPU cannot run
+ * is refused (a usage error), except the pendulum's adaptive steps when
+ * every experiment was asked for: it is skipped, saying how to run it; on
+ * `auto` such a comparison runs on the CPU, saying why.
+ */
+function _plan(
+  examples: readonly ExampleName[],
+  solvers: readonly SolverName[] | null,
+  backend: _Backend,
+  all: boolean,
+  options: Omit<CompareOptions, "example" | "solver">,
+): { pairs: _Pair[]; notes: string[] } {
+  const pairs: _Pair[] = [];
+  const notes: string[] = [];
+  for (const example of examples) {
+    for (const solver of solvers ?? EXPERIMENTS[example].paperSolvers) {
+      if (backend === "cpu") {
+        pairs.push({ example, solver, gpu: false });
+        continue;
+      }
+      const configs = comparisonConfigs({
+        ...options,
+        example,
+        solver,
+        baselineScheme: options.baselineScheme ?? "reversible",
+      });
+      const why = configs.map(gpuSupport).find((w) => w !== null) ?? null;
+      if (why === null) {
+        pairs.push({ example, solver, gpu: true });
+        continue;
+      }
+      const adaptive = configs[0].adaptive !== null;
+      const hint = adaptive
+        ? ` Give --steps N for fixed steps (e.g. --steps ${EXPERIMENTS[example].points - 1}).`
+        : "";
+      if (backend === "auto") {
+        const reason = configs.map(cpuFallbackReason).find((w) => w !== null);
+        notes.push(`${example} / ${solver} runs on the CPU: ${reason}.${hint}`);
+        pairs.push({ example, solver, gpu: false });
+      } else if (all && adaptive) {
+        notes.push(`${example} skipped: ${why}${hint}`);
+        break;
+      } else {
+        throw new _UsageError(`--backend webgpu: ${example} / ${solver}: ${why}${hint}`);
+      }
+    }
+  }
+  return { pairs, notes };
 }
 
 if (import.meta.main) {

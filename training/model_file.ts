@@ -13,8 +13,12 @@
  *       "best":      { loss, iteration, params }  the lowest-loss parameters
  *       "optimizer": { kind: "adamw", step, lr, beta1, beta2, eps, weightDecay, m, v },
  *       "training":  { iterations, plannedIterations, status, reason, seconds,
- *                      history: { loss: […], seconds: […] }, gradient }
+ *                      history: { loss: […], seconds: […] }, gradient, backend }
  *     }
+ *
+ * `training.backend` (`"cpu"` or `"webgpu"`) names the backend of the last
+ * run; files written before it existed read as `"cpu"`. A model trained on
+ * either backend is the same model: it evaluates and resumes on the other.
  *
  * Files are written atomically (a temporary file renamed over the target),
  * and read back with full validation: a file of another version, a truncated
@@ -70,6 +74,21 @@ export interface ModelConfig extends TrainConfig {
   data: DataInfo;
 }
 
+/** The backend a run trained on: the CPU (float64) or WebGPU (float32). */
+export type BackendName = "cpu" | "webgpu";
+
+/**
+ * Every {@link BackendName}.
+ *
+ * @example
+ * ```ts
+ * import { BACKEND_NAMES } from "./model_file.ts";
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(BACKEND_NAMES, ["cpu", "webgpu"]);
+ * ```
+ */
+export const BACKEND_NAMES: readonly BackendName[] = Object.freeze(["cpu", "webgpu"]);
+
 /** Training metadata of a model file. */
 export interface TrainingInfo {
   /** Iterations done. */
@@ -86,6 +105,8 @@ export interface TrainingInfo {
   history: { loss: number[]; seconds: number[] };
   /** Gradient work and memory of the last run, or null. */
   gradient: GradientRecord | null;
+  /** The backend of the last run (`"cpu"` for files that do not say). */
+  backend: BackendName;
 }
 
 /** A parsed model file. */
@@ -156,6 +177,8 @@ export interface ModelInfo {
   reason: string | null;
   /** Gradient statistics, or null. */
   gradient: GradientRecord | null;
+  /** The backend the run trained on (default `"cpu"`). */
+  backend?: BackendName;
   /** Time of writing (default now). */
   createdAt?: Date;
 }
@@ -215,6 +238,7 @@ export function modelFromState(
       seconds: state.seconds.length > 0 ? state.seconds[state.seconds.length - 1] : 0,
       history: { loss: state.losses.slice(), seconds: state.seconds.slice() },
       gradient: info.gradient,
+      backend: info.backend ?? "cpu",
     },
   };
 }
@@ -678,6 +702,10 @@ export function parseModelFile(text: string, path: string): ModelFile {
         }),
     };
   }
+  // Absent in files written before the WebGPU backend: they were all trained on the CPU.
+  const backend = trainingObject.backend === undefined
+    ? "cpu"
+    : c.oneOf("training.backend", trainingObject.backend, BACKEND_NAMES);
   return {
     format: MODEL_FORMAT,
     version: MODEL_VERSION,
@@ -694,6 +722,7 @@ export function parseModelFile(text: string, path: string): ModelFile {
       seconds,
       history: { loss: losses, seconds: times },
       gradient: gradientRecord,
+      backend,
     },
   };
 }

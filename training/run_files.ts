@@ -27,6 +27,11 @@ export interface RunFilesOptions {
   stateLabel?: string;
   /** Remarks to show in the summary and the report. */
   notes?: string[];
+  /**
+   * What the run trained on, in words (e.g. `"WebGPU (float32) on llvmpipe …"`);
+   * default `"CPU (float64)"`, or the WebGPU backend unnamed when the model says so.
+   */
+  device?: string;
 }
 
 /** The names of the files {@link writeRunFiles} writes. */
@@ -110,6 +115,8 @@ export function runSummary(options: RunFilesOptions): Record<string, unknown> {
     secondsTotal: model.training.seconds,
     iterationsPerSecond: result.iterationsRun > 0 ? result.iterationsRun / result.seconds : null,
     gradient: result.gradient,
+    backend: model.training.backend,
+    device: _device(options),
     notes: options.notes ?? [],
     machine: {
       os: Deno.build.os,
@@ -120,6 +127,11 @@ export function runSummary(options: RunFilesOptions): Record<string, unknown> {
     },
     createdAt: model.createdAt,
   };
+}
+
+function _device(options: RunFilesOptions): string {
+  return options.device ??
+    (options.model.training?.backend === "webgpu" ? "WebGPU (float32)" : "CPU (float64)");
 }
 
 /**
@@ -213,6 +225,7 @@ export async function writeRunFiles(dir: string, options: RunFilesOptions): Prom
         `at most ${model.config.adaptive.maxSteps})`
       : model.config.steps,
     gradient: model.config.gradient,
+    backend: _device(options),
     "MLP widths": `[${model.config.mlp.widths.join(", ")}] ${model.config.mlp.activation}`,
     "iterations (total)": model.training.iterations,
     "best loss": model.best.loss ?? "-",

@@ -39,7 +39,9 @@ import {
   cosineSchedule,
   type Schedule,
 } from "./adamw.ts";
-import { Rng } from "./random.ts";
+import { alignSteps, checkData, TrainingData } from "./train_data.ts";
+import { gradientReason, lossReason } from "./divergence.ts";
+import { TrainLog } from "./train_log.ts";
 import { solve, type SolveOptions } from "../solvers/solve.ts";
 import type { GradientMethodName, GradientSpec } from "../solvers/solve.ts";
 import { pid } from "../solvers/controller.ts";
@@ -48,6 +50,10 @@ import { leapfrog, plain, reversible, reversibleHeun } from "../solvers/schemes/
 import type { SchemeSpec } from "../solvers/schemes/spec.ts";
 import { tableaux } from "../solvers/tableaux.ts";
 import { invalidArgument, requireInteger } from "../solvers/errors.ts";
+
+// Moved to their own modules; exported here as well, where they used to be.
+export { type Alignment, alignSteps } from "./train_data.ts";
+export { divergenceRemedies } from "./divergence.ts";
 
 /**
  * A trajectory sampled on a time grid: the shape of every dataset
@@ -248,9 +254,10 @@ export function defaultConfig(
  * @example
  * ```ts
  * import { defaultConfig, schemeOf } from "./train.ts";
+ * import type { MlpConfig } from "./mlp.ts";
  * import assert from "node:assert/strict";
  *
- * const mlp = { dim: 1, widths: [], activation: "tanh", finalActivation: "identity", timeDependent: false } as const;
+ * const mlp = { dim: 1, widths: [], activation: "tanh", finalActivation: "identity", timeDependent: false } satisfies MlpConfig;
  * assert.equal(schemeOf(defaultConfig({ mlp: { ...mlp, widths: [] }, steps: 1 })).kind, "reversible");
  * assert.throws(
  *   () => schemeOf(defaultConfig({ mlp: { ...mlp, widths: [] }, steps: 1, scheme: "plain" })),
@@ -450,92 +457,6 @@ export interface TrainResult {
   seconds: number;
 }
 
-/** How the saved outputs of a solve line up with the data grid. */
-export interface Alignment {
-  /** Solver steps. */
-  steps: number;
-  /** Solver steps per data interval (≥ 1), or 1 when the data are subsampled. */
-  stepsPerPoint: number;
-  /** Data points per saved point used (≥ 1), or 1 when several steps per interval. */
-  pointStride: number;
-  /** Data rows compared with the model, after row 0 (the initial state). */
-  targets: number;
-}
-
-/**
- * Lines the solver's steps up with a uniform data grid of `points` points:
- * `steps` must be a multiple of the `points − 1` intervals or divide it.
- *
- * @param points Data points, row 0 the initial state.
- * @param steps Solver steps over the same window.
- * @returns The alignment.
- *
- * @example
- * ```ts
- * import { alignSteps } from "./train.ts";
- * import assert from "node:assert/strict";
- *
- * assert.deepEqual(alignSteps(500, 998), { steps: 998, stepsPerPoint: 2, pointStride: 1, targets: 499 });
- * assert.equal(alignSteps(1001, 250).pointStride, 4);
- * assert.throws(() => alignSteps(500, 600), /multiple of 499 .* or a divisor of it/);
- * ```
- */
-export function alignSteps(points: number, steps: number): Alignment {
-  requireInteger("points", points, 2);
-  requireInteger("steps", steps, 1);
-  const intervals = points - 1;
-  if (steps % intervals === 0) {
-    return { steps, stepsPerPoint: steps / intervals, pointStride: 1, targets: intervals };
-  }
-  if (intervals % steps === 0) {
-    return { steps, stepsPerPoint: 1, pointStride: intervals / steps, targets: steps };
-  }
-  const divisors: number[] = [];
-  for (let d = 1; d <= intervals && divisors.length < 8; d++) {
-    if (intervals % d === 0) divisors.push(d);
-  }
-  invalidArgument(
-    "steps",
-    steps,
-    `a multiple of ${intervals} (the data's intervals: ${intervals}, ${2 * intervals}, ` +
-      `${3 * intervals}, …) or a divisor of it (${divisors.join(", ")}, …)`,
-  );
-}
-
-/** The data as one list, checked to share a uniform grid. */
-function _checkData(data: SeriesData | readonly SeriesData[], dim: number): SeriesData[] {
-  const list = (Array.isArray(data) ? data : [data]) as SeriesData[];
-  if (list.length === 0) invalidArgument("data", data, "at least one trajectory");
-  const ts = list[0].ts;
-  if (!(ts instanceof Float64Array) || ts.length < 2) {
-    invalidArgument("data.ts", ts, "a Float64Array of at least 2 times");
-  }
-  const span = ts[ts.length - 1] - ts[0];
-  for (let i = 1; i < ts.length; i++) {
-    const expected = ts[0] + (span * i) / (ts.length - 1);
-    if (!(ts[i] > ts[i - 1]) || Math.abs(ts[i] - expected) > 1e-9 * Math.max(1, Math.abs(span))) {
-      invalidArgument(`data.ts[${i}]`, ts[i], "uniformly spaced, increasing times");
-    }
-  }
-  list.forEach((d, k) => {
-    if (d.dim !== dim) {
-      invalidArgument(`data[${k}].dim`, d.dim, `${dim}, the model's state dimension`);
-    }
-    if (!(d.ys instanceof Float64Array) || d.ys.length !== ts.length * dim) {
-      invalidArgument(`data[${k}].ys`, d.ys, `a Float64Array [${ts.length}, ${dim}]`);
-    }
-    if (d.ts.length !== ts.length || d.ts.some((t, i) => t !== ts[i])) {
-      invalidArgument(`data[${k}].ts`, d.ts, "the same times as data[0]");
-    }
-    for (let i = 0; i < d.ys.length; i++) {
-      if (!Number.isFinite(d.ys[i])) {
-        invalidArgument(`data[${k}].ys[${i}]`, d.ys[i], "finite numbers only");
-      }
-    }
-  });
-  return list;
-}
-
 function requireSafeInteger(name: string, value: unknown): number {
   if (typeof value !== "number" || !Number.isSafeInteger(value)) {
     invalidArgument(name, value, "a safe integer");
@@ -543,7 +464,25 @@ function requireSafeInteger(name: string, value: unknown): number {
   return value;
 }
 
-function _checkConfig(config: TrainConfig): void {
+/**
+ * Checks the settings of a configuration that no other check covers
+ * (learning rate, weight decay, clipping, checkpoints, tolerances, gradient
+ * method, batch, seed); both training loops call it first.
+ *
+ * @param config The configuration.
+ * @throws {RangeError} Naming the first invalid setting.
+ *
+ * @example
+ * ```ts
+ * import { checkConfig, defaultConfig } from "./train.ts";
+ * import type { MlpConfig } from "./mlp.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const mlp = { dim: 1, widths: [], activation: "tanh", finalActivation: "identity", timeDependent: false } satisfies MlpConfig;
+ * assert.throws(() => checkConfig(defaultConfig({ mlp, steps: 1, lr: -1 })), /lr/);
+ * ```
+ */
+export function checkConfig(config: TrainConfig): void {
   if (!(config.lr > 0 && config.lr < Infinity)) {
     invalidArgument("lr", config.lr, "a finite number > 0");
   }
@@ -574,7 +513,24 @@ function _checkConfig(config: TrainConfig): void {
   requireSafeInteger("seed", config.seed);
 }
 
-function _schedule(config: TrainConfig): Schedule {
+/**
+ * The learning-rate schedule of a configuration, as a function of the
+ * 0-based iteration.
+ *
+ * @param config The configuration (`lr` and `schedule`).
+ * @returns The schedule.
+ *
+ * @example
+ * ```ts
+ * import { defaultConfig, scheduleOf } from "./train.ts";
+ * import type { MlpConfig } from "./mlp.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const mlp = { dim: 1, widths: [], activation: "tanh", finalActivation: "identity", timeDependent: false } satisfies MlpConfig;
+ * assert.equal(scheduleOf(defaultConfig({ mlp, steps: 1, lr: 0.5 }))(7), 0.5);
+ * ```
+ */
+export function scheduleOf(config: TrainConfig): Schedule {
   const s = config.schedule;
   if (s === null || typeof s !== "object") {
     invalidArgument("schedule", s, '{ kind: "constant" } or { kind: "cosine", iterations }');
@@ -591,7 +547,25 @@ function _schedule(config: TrainConfig): Schedule {
   return invalidArgument("schedule.kind", (s as { kind: unknown }).kind, '"constant" or "cosine"');
 }
 
-function _gradientSpec(config: TrainConfig): GradientSpec {
+/**
+ * The gradient method of a configuration as `solve()` takes it: the name,
+ * or `{ method: "checkpointed", checkpoints }` when a count is set.
+ *
+ * @param config The configuration.
+ * @returns The gradient specification.
+ *
+ * @example
+ * ```ts
+ * import { defaultConfig, gradientSpecOf } from "./train.ts";
+ * import type { MlpConfig } from "./mlp.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const mlp = { dim: 1, widths: [], activation: "tanh", finalActivation: "identity", timeDependent: false } satisfies MlpConfig;
+ * const c = defaultConfig({ mlp, steps: 9, gradient: "checkpointed", checkpoints: 3 });
+ * assert.deepEqual(gradientSpecOf(c), { method: "checkpointed", checkpoints: 3 });
+ * ```
+ */
+export function gradientSpecOf(config: TrainConfig): GradientSpec {
   if (config.gradient === "checkpointed" && config.checkpoints !== null) {
     return { method: "checkpointed", checkpoints: config.checkpoints };
   }
@@ -599,26 +573,25 @@ function _gradientSpec(config: TrainConfig): GradientSpec {
 }
 
 /**
- * The trajectory indices of iteration `iteration` (0-based): all of them
- * when `batch ≥ count`, else the next `batch` of a per-epoch shuffle seeded
- * by `(seed, epoch)` — a pure function of the iteration, so a resumed run
- * draws the same minibatches as an uninterrupted one.
+ * A deep copy of a training state.
+ *
+ * @param state The state.
+ * @returns The copy.
+ *
+ * @example
+ * ```ts
+ * import { copyState, defaultConfig, initialState } from "./train.ts";
+ * import type { MlpConfig } from "./mlp.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const mlp = { dim: 1, widths: [], activation: "tanh", finalActivation: "identity", timeDependent: false } satisfies MlpConfig;
+ * const state = initialState(defaultConfig({ mlp, steps: 1 }));
+ * const copy = copyState(state);
+ * copy.params[0] = 42;
+ * assert.notEqual(state.params[0], 42);
+ * ```
  */
-function _minibatch(count: number, batch: number, seed: number, iteration: number): number[] {
-  if (batch >= count) return Array.from({ length: count }, (_, i) => i);
-  const perEpoch = Math.ceil(count / batch);
-  const epoch = Math.floor(iteration / perEpoch);
-  const slot = iteration % perEpoch;
-  const rng = new Rng((seed * 1000003 + epoch * 7919 + 12345) % Number.MAX_SAFE_INTEGER);
-  const order = Array.from({ length: count }, (_, i) => i);
-  for (let i = count - 1; i > 0; i--) {
-    const j = rng.next() % (i + 1);
-    [order[i], order[j]] = [order[j], order[i]];
-  }
-  return order.slice(slot * batch, Math.min(count, (slot + 1) * batch));
-}
-
-function _copyState(state: TrainState): TrainState {
+export function copyState(state: TrainState): TrainState {
   return {
     iteration: state.iteration,
     params: state.params.slice(),
@@ -632,50 +605,43 @@ function _copyState(state: TrainState): TrainState {
 }
 
 /**
- * The remedies for a diverged run, as sentences naming the settings to change.
+ * The state a run starts from: a copy of `resume`, checked against the
+ * configuration (parameter count; one optimizer step per iteration done),
+ * or a fresh {@link initialState}.
  *
- * @param config The configuration that diverged.
- * @returns Suggestions, most likely to help first.
+ * @param config The configuration.
+ * @param resume A state to continue from, or undefined.
+ * @returns A state the run may modify.
+ * @throws {RangeError} When `resume` does not fit the configuration.
  *
  * @example
  * ```ts
- * import { defaultConfig, divergenceRemedies } from "./train.ts";
+ * import { defaultConfig, initialState, startState } from "./train.ts";
+ * import type { MlpConfig } from "./mlp.ts";
  * import assert from "node:assert/strict";
  *
- * const config = defaultConfig({
- *   mlp: { dim: 2, widths: [10], activation: "tanh", finalActivation: "identity", timeDependent: true },
- *   steps: 1000,
- * });
- * const remedies = divergenceRemedies(config);
- * assert.ok(remedies.some((r) => r.includes("coupling")));
- * assert.ok(remedies.some((r) => r.includes("weight decay")));
+ * const mlp = { dim: 1, widths: [], activation: "tanh", finalActivation: "identity", timeDependent: false } satisfies MlpConfig;
+ * const config = defaultConfig({ mlp, steps: 1 });
+ * assert.equal(startState(config).iteration, 0);
+ * const bad = { ...initialState(config), iteration: 3 };
+ * assert.throws(() => startState(config, bad), /optimizer\.step/);
  * ```
  */
-export function divergenceRemedies(config: TrainConfig): string[] {
-  const remedies = config.adaptive
-    ? [
-      `tighter tolerances or more steps (now rtol ${config.adaptive.rtol}, atol ` +
-      `${config.adaptive.atol}, at most ${config.adaptive.maxSteps} steps), or fixed steps`,
-    ]
-    : [`a smaller step: more solver steps (now ${config.steps}; e.g. ${2 * config.steps})`];
-  if (
-    config.scheme === "reversible" && config.solver !== "reversible-heun" &&
-    config.solver !== "leapfrog"
-  ) {
-    remedies.push(
-      `a smaller coupling λ (now ${config.coupling}; e.g. 0.9 or 0.5): the reversible scheme ` +
-        `is more stable forward for smaller λ (numerics.md §2)`,
+export function startState(config: TrainConfig, resume?: TrainState): TrainState {
+  const mlp = Mlp.fromJSON(config.mlp);
+  const state = copyState(resume ?? initialState(config));
+  if (state.params.length !== mlp.paramCount) {
+    invalidArgument("resume.params", state.params, `${mlp.paramCount} parameters`);
+  }
+  const optimizer = AdamW.fromState({ ...state.optimizer, weightDecay: config.weightDecay });
+  if (optimizer.stepCount !== state.iteration) {
+    invalidArgument(
+      "resume.optimizer.step",
+      optimizer.stepCount,
+      `${state.iteration}, the iterations done`,
     );
   }
-  remedies.push(
-    `more weight decay on the vector field (now ${config.weightDecay}; e.g. ${
-      Math.max(1e-4, config.weightDecay * 10)
-    })`,
-    `a smaller learning rate (now ${config.lr}) or gradient clipping (now ${
-      config.clip === null ? "off" : config.clip
-    }; e.g. 1)`,
-  );
-  return remedies;
+  return state;
 }
 
 /** The time-grid part of `solve()`'s options: fixed steps saving every step, or adaptive steps saving at the data times. */
@@ -689,21 +655,6 @@ function _gridOptions(
   }
   const { rtol, atol, maxSteps } = config.adaptive;
   return { t0, t1, controller: pid({ rtol, atol, maxSteps }), saveAt: { ts: ts.subarray(1) } };
-}
-
-function _history(state: TrainState): HistoryEntry[] {
-  const history: HistoryEntry[] = [];
-  let best = Infinity;
-  for (let i = 0; i < state.losses.length; i++) {
-    best = Math.min(best, state.losses[i]);
-    history.push({
-      iteration: i + 1,
-      loss: state.losses[i],
-      bestLoss: best,
-      seconds: state.seconds[i],
-    });
-  }
-  return history;
 }
 
 /**
@@ -738,84 +689,36 @@ function _history(state: TrainState): HistoryEntry[] {
  */
 export async function train(options: TrainOptions): Promise<TrainResult> {
   const { config } = options;
-  _checkConfig(config);
+  checkConfig(config);
   const mlp = Mlp.fromJSON(config.mlp);
-  const dim = mlp.dim;
-  const list = _checkData(options.data, dim);
-  const points = list[0].ts.length;
-  // Adaptive solves save at the data times themselves: one step per point.
-  const align = config.adaptive
-    ? { steps: points - 1, stepsPerPoint: 1, pointStride: 1, targets: points - 1 }
-    : alignSteps(points, config.steps);
+  const data = new TrainingData(config, options.data);
   const scheme = schemeOf(config);
-  const gradient = _gradientSpec(config);
-  const schedule = _schedule(config);
+  const gradient = gradientSpecOf(config);
+  const schedule = scheduleOf(config);
   const iterations = requireInteger("iterations", options.iterations, 0);
-  if (config.batch > list.length && list.length > 1) {
-    invalidArgument("batch", config.batch, `at most ${list.length}, the number of trajectories`);
-  }
-  const yieldMs = options.yieldMs ?? 50;
-
-  const state = _copyState(options.resume ?? initialState(config));
-  if (state.params.length !== mlp.paramCount) {
-    invalidArgument("resume.params", state.params, `${mlp.paramCount} parameters`);
-  }
+  const state = startState(config, options.resume);
   const optimizer = AdamW.fromState({ ...state.optimizer, weightDecay: config.weightDecay });
-  if (optimizer.stepCount !== state.iteration) {
-    invalidArgument(
-      "resume.optimizer.step",
-      optimizer.stepCount,
-      `${state.iteration}, the iterations done`,
-    );
-  }
   const params = state.params;
-  const grid = _gridOptions(config, list[0].ts);
-  const saved = align.steps;
-  const total = state.iteration + iterations;
-  const startSeconds = state.seconds.length > 0 ? state.seconds[state.seconds.length - 1] : 0;
-
-  // Per-row weights pick the saved rows that sit on data points when the
-  // solver takes several steps per data interval.
-  let weights: Float64Array | undefined;
-  if (align.stepsPerPoint > 1) {
-    weights = new Float64Array(saved);
-    for (let i = align.stepsPerPoint - 1; i < saved; i += align.stepsPerPoint) weights[i] = 1;
-  }
+  const grid = _gridOptions(config, data.list[0].ts);
+  const weights = data.weights;
+  const log = new TrainLog(state, iterations, options);
 
   let record = null as GradientRecord | null;
   const sums = { steps: 0, evaluations: 0, vjps: 0, count: 0 };
-  let best = state.bestLoss ?? Infinity;
   // The state before the previous iteration's update: the last good one
   // should the current iteration diverge (its loss history is a prefix of
   // state.losses, cut on use).
-  const lastGood = _copyState({ ...state, losses: [], seconds: [] });
+  const lastGood = copyState({ ...state, losses: [], seconds: [] });
   let status: TrainStatus = "completed";
   let reason: string | null = null;
-  const started = performance.now();
-  let lastYield = started;
-  let run = 0;
-  for (; run < iterations; run++) {
+  for (let run = 0; run < iterations; run++) {
     if (options.shouldStop?.()) {
       status = "interrupted";
       reason = `stopped on request after iteration ${state.iteration}`;
       break;
     }
     const iteration = state.iteration; // 0-based index of this iteration
-    const members = _minibatch(list.length, config.batch, config.seed, iteration);
-    const batch = members.length;
-    const y0 = new Float64Array(batch * dim);
-    const target = new Float64Array(saved * batch * dim);
-    members.forEach((m, b) => {
-      const ys = list[m].ys;
-      y0.set(ys.subarray(0, dim), b * dim);
-      for (let s = 0; s < saved; s++) {
-        // Saved row s is the end of step s + 1.
-        const stepEnd = s + 1;
-        if (stepEnd % align.stepsPerPoint !== 0) continue;
-        const row = (stepEnd / align.stepsPerPoint) * align.pointStride;
-        target.set(ys.subarray(row * dim, row * dim + dim), (s * batch + b) * dim);
-      }
-    });
+    const { members, y0, targets } = data.batch(iteration);
     const sol = solve({
       field: mlp,
       y0,
@@ -838,18 +741,22 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       break;
     }
     const cotangent = new Float64Array(sol.ys.length);
-    const loss = mseLossVjp(sol.ys, target, cotangent, weights ? { weights, saved } : {});
+    const loss = mseLossVjp(
+      sol.ys,
+      targets,
+      cotangent,
+      weights ? { weights, saved: data.saved } : {},
+    );
     if (!Number.isFinite(loss)) {
       status = "diverged";
-      reason = `the loss is ${loss} at iteration ${iteration + 1}: the solution blew up`;
+      reason = lossReason(loss, iteration + 1);
       break;
     }
     const g = sol.backward(cotangent);
     const bad = g.params.findIndex((v) => !Number.isFinite(v));
     if (bad >= 0) {
       status = "diverged";
-      reason = `the gradient is not finite at iteration ${iteration + 1} ` +
-        `(∂L/∂θ[${bad}] = ${g.params[bad]}, loss ${loss})`;
+      reason = gradientReason(iteration + 1, loss, { index: bad, value: g.params[bad] });
       break;
     }
     const rec = g.stats.reconstructionError;
@@ -875,32 +782,11 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     lastGood.bestLoss = state.bestLoss;
     lastGood.bestIteration = state.bestIteration;
     lastGood.bestParams.set(state.bestParams);
-    if (loss < best) {
-      best = loss;
-      state.bestLoss = loss;
-      state.bestIteration = iteration + 1;
-      state.bestParams.set(params);
-    }
+    if (log.improves(loss)) state.bestParams.set(params);
     optimizer.step(params, g.params, schedule(iteration));
-    state.iteration = iteration + 1;
-    const now = performance.now();
-    const seconds = (now - started) / 1000;
-    state.losses.push(loss);
-    state.seconds.push(startSeconds + seconds);
-    options.onProgress?.({
-      iteration: state.iteration,
-      total,
-      loss,
-      bestLoss: best,
-      seconds,
-      iterationsPerSecond: (run + 1) / Math.max(seconds, 1e-9),
-    });
-    if (now - lastYield >= yieldMs) {
-      await new Promise((resolve) => setTimeout(resolve, 0));
-      lastYield = performance.now();
-    }
+    log.record(loss);
+    await log.pause();
   }
-  const seconds = (performance.now() - started) / 1000;
   let result = state;
   if (status === "diverged") {
     result = lastGood;
@@ -911,16 +797,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   }
   // The optimizer's own rate is the base one; each step passes the scheduled rate.
   result.optimizer = { ...result.optimizer, lr: config.lr };
-  return {
-    status,
-    reason,
-    remedies: status === "diverged" ? divergenceRemedies(config) : [],
-    state: result,
-    history: _history(result),
-    gradient: record,
-    iterationsRun: result.iteration - (options.resume?.iteration ?? 0),
-    seconds,
-  };
+  return log.result(config, { status, reason, gradient: record }, result);
 }
 
 /**
@@ -956,7 +833,7 @@ export function predict(
   data: SeriesData,
 ): { ts: Float64Array; ys: Float64Array } {
   const mlp = Mlp.fromJSON(config.mlp);
-  const [d] = _checkData(data, mlp.dim);
+  const [d] = checkData(data, mlp.dim);
   if (config.adaptive === null) alignSteps(d.ts.length, config.steps);
   const grid = _gridOptions(config, d.ts);
   const sol = solve({

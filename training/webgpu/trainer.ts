@@ -156,7 +156,6 @@ export interface StepCounts extends CommandCounts {
  * import { GpuTrainer } from "./trainer.ts";
  * import { findGpuAdapter } from "./device.ts";
  * import { Mlp } from "../mlp.ts";
-import { tableaux } from "../../solvers/tableaux.ts";
  * import { rk4 } from "../../mod.ts";
  * import assert from "node:assert/strict";
  *

@@ -1,0 +1,614 @@
+/**
+ * `deno task train --backend webgpu|auto` and `deno task experiments
+ * --backend webgpu`: training on the WebGPU backend through the commands,
+ * against the CPU backend. Runs on whatever adapter `navigator.gpu` gives —
+ * in CI, Mesa's software `llvmpipe` — with few solver steps so that the file
+ * stays fast there. Without an adapter the GPU tests are skipped with the
+ * reason printed, unless `REVODE_REQUIRE_GPU=1`, in which case they fail.
+ * The refusals and the CPU fallback need no adapter and always run.
+ */
+
+import assert from "node:assert/strict";
+import { type CliIo, main } from "../training/cli.ts";
+import { main as experimentsMain } from "../training/experiments_cli.ts";
+import { type GpuDevice, requestGpuDevice } from "../training/webgpu/device.ts";
+import { gpuSupport } from "../training/webgpu/trainer.ts";
+import { gpuSolve } from "../training/webgpu/solve.ts";
+import { createGpuTrainer, trainGpu } from "../training/train_gpu.ts";
+import {
+  defaultConfig,
+  divergenceRemedies,
+  predict,
+  schemeOf,
+  train,
+  type TrainConfig,
+} from "../training/train.ts";
+import { TrainingData } from "../training/train_data.ts";
+import {
+  type ModelConfig,
+  modelFromState,
+  parseModelFile,
+  readModelFile,
+  serializeModel,
+  stateFromModel,
+} from "../training/model_file.ts";
+import { loadExperimentData } from "../training/experiments.ts";
+import { whiteDwarfData } from "../training/datasets/white_dwarf.ts";
+import { simulateOscillator } from "../training/datasets/simulated.ts";
+import { Mlp } from "../training/mlp.ts";
+import { tableaux } from "../solvers/tableaux.ts";
+import { solve } from "../solvers/solve.ts";
+import { defaultCheckpoints } from "../solvers/gradients/checkpointed.ts";
+import { mseLoss } from "../training/loss.ts";
+
+const REQUIRED = Deno.env.get("REVODE_REQUIRE_GPU") === "1";
+const cliPath = new URL("../training/cli.ts", import.meta.url).pathname;
+
+let probe: GpuDevice | null = null;
+let unavailable = "";
+try {
+  probe = await requestGpuDevice();
+} catch (e) {
+  unavailable = e instanceof Error ? e.message : String(e);
+}
+const HAVE_GPU = probe !== null;
+if (probe !== null) {
+  console.log(
+    `train webgpu tests on: ${probe.description}${probe.isFallback ? " (software adapter)" : ""}`,
+  );
+  probe.device.destroy();
+} else if (!REQUIRED) {
+  console.log(`train webgpu tests skipped: ${unavailable}`);
+}
+
+/** A GPU test: skipped without an adapter, failing instead when one is required. */
+function gpuTest(name: string, fn: (device: GPUDevice) => Promise<void>): void {
+  Deno.test({
+    name: `train webgpu: ${name}`,
+    ignore: !HAVE_GPU && !REQUIRED,
+    // GPU objects and pending maps outlive a test; they are released with the device.
+    sanitizeResources: false,
+    sanitizeOps: false,
+    fn: async () => {
+      if (!HAVE_GPU) {
+        throw new Error(`REVODE_REQUIRE_GPU=1 but no WebGPU adapter: ${unavailable}`);
+      }
+      const fresh = await requestGpuDevice();
+      try {
+        await fn(fresh.device);
+      } finally {
+        fresh.device.destroy();
+      }
+    },
+  });
+}
+
+/** Runs a command's `main()` in-process, collecting what it writes. */
+async function run(
+  args: string[],
+  main_: (args: string[], io: CliIo) => Promise<number> = main,
+): Promise<{ code: number; out: string; err: string }> {
+  let out = "", err = "";
+  const io: CliIo = { write: (t) => out += t, error: (t) => err += t, isTerminal: false };
+  const code = await main_(args, io);
+  return { code, out, err };
+}
+
+async function withTempDir(body: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "revode-gpu-" });
+  try {
+    await body(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+function assertNoStack(text: string): void {
+  assert.ok(!/^\s+at /m.test(text), `a stack trace was printed:\n${text}`);
+}
+
+/** Relative ∞-norm distance `max |a − b| / max |b|`. */
+function relative(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  assert.equal(a.length, b.length);
+  let diff = 0, scale = 0;
+  for (let i = 0; i < b.length; i++) {
+    diff = Math.max(diff, Math.abs(a[i] - b[i]));
+    scale = Math.max(scale, Math.abs(b[i]));
+  }
+  return diff / Math.max(scale, Number.MIN_VALUE);
+}
+
+/** The white dwarf with 20 steps of 0.25 (every 50th data point): fast on a software adapter. */
+const FAST = ["--steps", "20"];
+
+/** A small white-dwarf problem for the library: 20 steps over 21 points, 3 → 8 → 2. */
+function smallWhiteDwarf(overrides: Partial<TrainConfig> = {}) {
+  const data = whiteDwarfData({ points: 21 });
+  const config = defaultConfig({
+    mlp: {
+      dim: 2,
+      widths: [8],
+      activation: "tanh",
+      finalActivation: "identity",
+      timeDependent: true,
+    },
+    steps: 20,
+    ...overrides,
+  });
+  return { data, config };
+}
+
+// --- No adapter needed -------------------------------------------------------------------
+
+Deno.test("train webgpu: --backend nonsense is refused with the allowed list", async () => {
+  for (const command of [main, experimentsMain]) {
+    const { code, out, err } = await run(["--backend", "nonsense"], command);
+    assert.equal(code, 2);
+    assert.match(
+      err,
+      /^error: invalid value for --backend: "nonsense"\. Allowed: cpu, webgpu, auto\./,
+    );
+    assert.equal(out, "");
+    assertNoStack(err);
+  }
+});
+
+Deno.test(
+  "train webgpu: --backend webgpu refuses what the GPU cannot run, with gpuSupport's sentence",
+  async () => {
+    const cases: Array<[string[], Parameters<typeof gpuSupport>[0]]> = [
+      [["--example", "pendulum"], {
+        solver: "bosh3",
+        scheme: "reversible",
+        gradient: "reversible",
+        adaptive: {},
+      }],
+      [[...FAST, "--gradient", "backsolve"], {
+        solver: "rk4",
+        scheme: "reversible",
+        gradient: "backsolve",
+      }],
+      [[...FAST, "--scheme", "plain", "--gradient", "direct"], {
+        solver: "rk4",
+        scheme: "plain",
+        gradient: "direct",
+      }],
+      [[...FAST, "--solver", "leapfrog"], {
+        solver: "leapfrog",
+        scheme: "reversible",
+        gradient: "reversible",
+      }],
+    ];
+    for (const [args, query] of cases) {
+      const sentence = gpuSupport(query)!;
+      assert.ok(sentence !== null);
+      const { code, out, err } = await run(["--backend", "webgpu", ...args]);
+      assert.equal(code, 2, `${args.join(" ")}: ${err}`);
+      assert.ok(err.includes(`--backend webgpu: ${sentence}`), `${args.join(" ")}: ${err}`);
+      assert.equal(out, "");
+      assertNoStack(err);
+    }
+    // The comparison refuses the pendulum's adaptive steps and says how to run it.
+    const exp = await run(["--backend", "webgpu", "--example", "pendulum"], experimentsMain);
+    assert.equal(exp.code, 2);
+    assert.match(exp.err, /adaptive steps run on the CPU backend only.*--steps 499/);
+    assertNoStack(exp.err);
+  },
+);
+
+Deno.test("train webgpu: --backend auto falls back to the CPU and says why", async () => {
+  await withTempDir(async (dir) => {
+    const { code, out, err } = await run([
+      ...FAST,
+      "--backend",
+      "auto",
+      "--scheme",
+      "plain",
+      "--gradient",
+      "direct",
+      "--iterations",
+      "2",
+      "--out",
+      `${dir}/a`,
+    ]);
+    assert.equal(code, 0, err);
+    assert.match(
+      out,
+      /backend: CPU \(float64\): --backend auto falls back to the CPU, as this configuration does not run on the GPU: the plain scheme runs on the CPU backend only/,
+    );
+    assert.doesNotMatch(out, /use --backend cpu/);
+    const model = await readModelFile(`${dir}/a/model.json`);
+    assert.equal(model.training.backend, "cpu");
+    const summary = JSON.parse(await Deno.readTextFile(`${dir}/a/summary.json`));
+    assert.equal(summary.backend, "cpu");
+    assert.equal(summary.device, "CPU (float64)");
+  });
+});
+
+Deno.test("train webgpu: model files without a backend read as CPU-trained", async () => {
+  await withTempDir(async (dir) => {
+    assert.equal((await run([...FAST, "--iterations", "1", "--out", `${dir}/a`])).code, 0);
+    const text = await Deno.readTextFile(`${dir}/a/model.json`);
+    const model = JSON.parse(text);
+    assert.equal(model.training.backend, "cpu");
+    delete model.training.backend;
+    assert.equal(parseModelFile(JSON.stringify(model), "old.json").training.backend, "cpu");
+    model.training.backend = "tpu";
+    assert.throws(
+      () => parseModelFile(JSON.stringify(model), "bad.json"),
+      /bad\.json: training\.backend is "tpu"; expected one of "cpu", "webgpu"/,
+    );
+  });
+});
+
+Deno.test("train webgpu: without WebGPU, --backend webgpu fails saying how to get it", async () => {
+  // A process whose runtime lacks navigator.gpu, with the train task's permissions.
+  await withTempDir(async (dir) => {
+    const preload = `${dir}/no_webgpu.ts`;
+    await Deno.writeTextFile(
+      preload,
+      'Object.defineProperty(navigator, "gpu", { value: undefined, configurable: true });\n',
+    );
+    const command = (backend: string) =>
+      new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "--allow-read",
+          "--allow-write",
+          "--preload",
+          preload,
+          cliPath,
+          "--backend",
+          backend,
+          ...FAST,
+          "--iterations",
+          "1",
+          "--out",
+          `${dir}/${backend}`,
+        ],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+    const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+    const gpu = await command("webgpu");
+    assert.equal(gpu.code, 1, text(gpu.stderr));
+    assert.match(text(gpu.stderr), /^error: WebGPU backend unavailable: .*navigator\.gpu/);
+    assert.match(text(gpu.stderr), /mesa-vulkan-drivers.*--backend auto/);
+    assertNoStack(text(gpu.stderr));
+    const auto = await command("auto");
+    assert.equal(auto.code, 0, text(auto.stderr));
+    assert.match(
+      text(auto.stdout),
+      /no usable WebGPU adapter .*--backend auto falls back to the CPU/,
+    );
+    assert.equal((await readModelFile(`${dir}/auto/model.json`)).training.backend, "cpu");
+  });
+});
+
+// --- On the GPU ---------------------------------------------------------------------------
+
+gpuTest(
+  "--backend webgpu trains the white dwarf, writes every file; the model evaluates on the CPU",
+  async (device) => {
+    await withTempDir(async (dir) => {
+      const out = `${dir}/run`;
+      const r = await run(["--backend", "webgpu", ...FAST, "--iterations", "3", "--out", out]);
+      assert.equal(r.code, 0, r.err);
+      assert.match(r.out, /backend: WebGPU \(float32\) on /);
+      assert.match(r.out, /Done: 3 iterations/);
+      const names = [...Deno.readDirSync(out)].map((e) => e.name).sort();
+      assert.deepEqual(names, [
+        "fit.svg",
+        "history.csv",
+        "loss.svg",
+        "model.json",
+        "model.onnx",
+        "report.html",
+        "summary.json",
+      ]);
+      const model = await readModelFile(`${out}/model.json`);
+      assert.equal(model.training.backend, "webgpu");
+      assert.equal(model.training.iterations, 3);
+      assert.equal(model.training.status, "completed");
+      assert.equal(model.optimizer.step, 3);
+      assert.equal(model.config.steps, 20);
+      assert.ok(model.training.gradient!.peakBytes > 0);
+      assert.ok(model.training.gradient!.maxReconstructionError! < 1e-5);
+      const csv = (await Deno.readTextFile(`${out}/history.csv`)).trim().split("\n");
+      assert.equal(csv.length, 4);
+      assert.equal(Number(csv[3].split(",")[1]), model.training.history.loss[2]);
+      const summary = JSON.parse(await Deno.readTextFile(`${out}/summary.json`));
+      assert.equal(summary.backend, "webgpu");
+      assert.match(summary.device, /^WebGPU \(float32\) on /);
+      assert.equal(summary.bestLoss, model.best.loss);
+      const html = await Deno.readTextFile(`${out}/report.html`);
+      assert.ok(html.includes("WebGPU (float32)"));
+      const onnx = await Deno.readFile(`${out}/model.onnx`);
+      assert.ok(new TextDecoder().decode(onnx).includes("revode"));
+
+      // The trained model on the CPU (solve()) against the GPU's own outputs.
+      const { data } = await loadExperimentData("white-dwarf");
+      const config = model.config;
+      const training = new TrainingData(config, data);
+      const trainer = createGpuTrainer(device, config, training, stateFromModel(model));
+      try {
+        trainer.step(); // outputs of the forward solve at the saved parameters
+        const gpuYs = await trainer.readOutputs();
+        const cpu = solve({
+          field: Mlp.fromJSON(config.mlp),
+          y0: data.ys.slice(0, 2),
+          params: Float64Array.from(model.params),
+          scheme: schemeOf(config),
+          t0: config.t0,
+          t1: config.t1,
+          steps: config.steps,
+          saveAt: { steps: true },
+        });
+        const err = relative(gpuYs, cpu.ys);
+        console.log(`  GPU-trained model: GPU outputs vs CPU solve(), ${err.toExponential(1)}`);
+        assert.ok(err < 1e-5, `GPU outputs vs CPU: ${err}`);
+        // The GPU's loss at the saved parameters is the CPU's MSE against the same targets.
+        const cpuLoss = mseLoss(cpu.ys, training.batch(model.training.iterations).targets);
+        const gpuLoss = await trainer.readLoss();
+        assert.ok(Math.abs(gpuLoss - cpuLoss) < 1e-5 * cpuLoss, `loss ${gpuLoss} vs ${cpuLoss}`);
+      } finally {
+        trainer.destroy();
+      }
+    });
+  },
+);
+
+gpuTest("a CPU-trained model evaluates on the GPU (gpuSolve) as on the CPU", async (device) => {
+  await withTempDir(async (dir) => {
+    const r = await run(["--backend", "cpu", ...FAST, "--iterations", "3", "--out", `${dir}/a`]);
+    assert.equal(r.code, 0, r.err);
+    const model = await readModelFile(`${dir}/a/model.json`);
+    assert.equal(model.training.backend, "cpu");
+    const config = model.config;
+    const params = Float64Array.from(model.params);
+    const { data } = await loadExperimentData("white-dwarf");
+    const cpu = predict(config, params, data);
+    const gpu = await gpuSolve(device, {
+      mlp: config.mlp,
+      params,
+      tableau: tableaux[config.solver],
+      coupling: config.coupling,
+      t0: config.t0,
+      t1: config.t1,
+      steps: config.steps,
+      y0: Float64Array.from(config.y0),
+    });
+    assert.deepEqual(gpu.ts, cpu.ts);
+    const err = relative(gpu.ys, cpu.ys);
+    console.log(`  CPU-trained model: gpuSolve vs predict(), ${err.toExponential(1)}`);
+    assert.ok(err < 1e-5, `gpuSolve vs CPU: ${err}`);
+  });
+});
+
+gpuTest("the loss decreases over 20 iterations on a small configuration", async (device) => {
+  const { data, config } = smallWhiteDwarf();
+  const result = await trainGpu({ gpu: device, config, data, iterations: 20 });
+  assert.equal(result.status, "completed");
+  assert.equal(result.history.length, 20);
+  const first = result.history[0].loss;
+  const best = result.state.bestLoss!;
+  assert.ok(best < 0.1 * first, `best ${best} vs first ${first}`);
+  assert.ok(result.history[19].loss < first);
+  assert.equal(result.state.optimizer.step, 20);
+  assert.equal(result.iterationsRun, 20);
+});
+
+gpuTest(
+  "GPU training losses agree with CPU training losses on the same seed (f32 tolerance)",
+  async (device) => {
+    const { data, config } = smallWhiteDwarf({ clip: 1 });
+    const iterations = 8;
+    const gpu = await trainGpu({ gpu: device, config, data, iterations });
+    const cpu = await train({ config, data, iterations });
+    const errors = gpu.state.losses.map((l, i) =>
+      Math.abs(l - cpu.state.losses[i]) / cpu.state.losses[i]
+    );
+    console.log(
+      `  GPU vs CPU loss, relative, iterations 1-${iterations}: ${
+        errors.map((e) => e.toExponential(1)).join(" ")
+      }; parameters after ${iterations}: ${
+        relative(gpu.state.params, cpu.state.params).toExponential(1)
+      }`,
+    );
+    errors.forEach((e, i) => assert.ok(e < 1e-4, `iteration ${i + 1}: ${e}`));
+    assert.ok(relative(gpu.state.params, cpu.state.params) < 1e-3);
+    assert.equal(gpu.state.bestIteration, cpu.state.bestIteration);
+    assert.equal(gpu.gradient!.stepsPerIteration, cpu.gradient!.stepsPerIteration);
+    assert.equal(gpu.gradient!.evaluationsPerIteration, cpu.gradient!.evaluationsPerIteration);
+    assert.equal(gpu.gradient!.vjpsPerIteration, cpu.gradient!.vjpsPerIteration);
+
+    // Minibatches of trajectories: the GPU draws the CPU's, and a resumed run continues exactly.
+    const trajectories = [1, 2, 3].map((seed) => simulateOscillator({ seed, points: 11 }));
+    const osc = defaultConfig({
+      mlp: {
+        dim: 4,
+        widths: [6],
+        activation: "tanh",
+        finalActivation: "identity",
+        timeDependent: false,
+      },
+      steps: 10,
+      batch: 2,
+    });
+    const whole = await trainGpu({ gpu: device, config: osc, data: trajectories, iterations: 4 });
+    const cpuBatches = await train({ config: osc, data: trajectories, iterations: 4 });
+    whole.state.losses.forEach((l, i) => {
+      const e = Math.abs(l - cpuBatches.state.losses[i]) / cpuBatches.state.losses[i];
+      assert.ok(e < 1e-4, `minibatch iteration ${i + 1}: ${e}`);
+    });
+    const part = await trainGpu({ gpu: device, config: osc, data: trajectories, iterations: 2 });
+    const rest = await trainGpu({
+      gpu: device,
+      config: osc,
+      data: trajectories,
+      iterations: 2,
+      resume: part.state,
+    });
+    assert.deepEqual(rest.state.losses, whole.state.losses);
+    assert.deepEqual(rest.state.params, whole.state.params);
+  },
+);
+
+gpuTest("resume on the GPU gives the same losses as an uninterrupted GPU run", async () => {
+  await withTempDir(async (dir) => {
+    const base = ["--backend", "webgpu", ...FAST, "--lr", "0.02"];
+    assert.equal((await run([...base, "--iterations", "3", "--out", `${dir}/a`])).code, 0);
+    // No --backend: the model's own backend.
+    const resumed = await run([
+      "--resume",
+      `${dir}/a/model.json`,
+      "--iterations",
+      "3",
+      "--out",
+      `${dir}/b`,
+    ]);
+    assert.equal(resumed.code, 0, resumed.err);
+    assert.match(resumed.out, /resuming .*a\/model\.json at iteration 3/);
+    assert.match(resumed.out, /backend: WebGPU \(float32\)/);
+    assert.equal((await run([...base, "--iterations", "6", "--out", `${dir}/c`])).code, 0);
+    const b = await readModelFile(`${dir}/b/model.json`);
+    const c = await readModelFile(`${dir}/c/model.json`);
+    assert.equal(b.training.backend, "webgpu");
+    assert.deepEqual(b.training.history.loss, c.training.history.loss);
+    assert.deepEqual(b.params, c.params);
+    assert.deepEqual(b.optimizer, c.optimizer);
+    assert.deepEqual(b.best, c.best);
+  });
+});
+
+gpuTest(
+  "divergence stops with the CPU's reason and remedies, keeping a good state",
+  async (device) => {
+    // A linear field with a huge learning rate: the second iteration's parameters overflow.
+    const { data, config } = smallWhiteDwarf({
+      mlp: {
+        dim: 2,
+        widths: [],
+        activation: "identity",
+        finalActivation: "identity",
+        timeDependent: false,
+      },
+      lr: 1e4,
+    });
+    const result = await trainGpu({ gpu: device, config, data, iterations: 5 });
+    assert.equal(result.status, "diverged");
+    assert.match(
+      result.reason!,
+      /^the loss is (NaN|Infinity) at iteration 2: the solution blew up$/,
+    );
+    assert.deepEqual(result.remedies, divergenceRemedies(config));
+    // The GPU skipped iteration 2's update: the state before it is kept.
+    assert.equal(result.state.iteration, 1);
+    assert.equal(result.state.losses.length, 1);
+    assert.equal(result.state.optimizer.step, 1);
+    assert.ok(result.state.params.every(Number.isFinite));
+    const model = modelFromState(
+      {
+        ...config,
+        example: null,
+        t0: 0,
+        t1: 5,
+        y0: [1, 0],
+        data: { source: data.source, path: null, simulated: false, points: 21 },
+      } satisfies ModelConfig,
+      result.state,
+      {
+        plannedIterations: 5,
+        status: result.status,
+        reason: result.reason,
+        gradient: result.gradient,
+        backend: "webgpu",
+      },
+    );
+    assert.deepEqual(parseModelFile(serializeModel(model), "m.json"), model);
+  },
+);
+
+gpuTest("as a process with the task's permissions; Ctrl-C saves the GPU state", async () => {
+  await withTempDir(async (dir) => {
+    const out = `${dir}/interrupted`;
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--allow-read",
+        "--allow-write",
+        cliPath,
+        "--backend",
+        "webgpu",
+        ...FAST,
+        "--iterations",
+        "100000",
+        "--out",
+        out,
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const reader = child.stdout.getReader();
+    let seen = "";
+    while (!seen.includes("iteration 1/")) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      seen += new TextDecoder().decode(value);
+    }
+    child.kill("SIGINT");
+    while (true) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      seen += new TextDecoder().decode(value);
+    }
+    const status = await child.status;
+    const err = new TextDecoder().decode(
+      (await new Response(child.stderr).arrayBuffer()) as ArrayBuffer,
+    );
+    assert.equal(status.code, 130, seen + err);
+    assert.match(seen, /Interrupted \(Ctrl-C\) after iteration \d+; the state is saved/);
+    const model = await readModelFile(`${out}/model.json`);
+    assert.equal(model.training.status, "interrupted");
+    assert.equal(model.training.backend, "webgpu");
+    assert.ok(model.training.iterations >= 1 && model.training.iterations < 100000);
+    assert.equal(model.optimizer.step, model.training.iterations);
+    assert.equal(model.training.history.loss.length, model.training.iterations);
+  });
+});
+
+gpuTest("experiments --backend webgpu: the comparison on the GPU", async () => {
+  const { code, out, err } = await run(
+    [
+      "--backend",
+      "webgpu",
+      "--example",
+      "white-dwarf",
+      "--solver",
+      "euler",
+      "--steps",
+      "20",
+      "--iterations",
+      "2",
+      "--warmup",
+      "0",
+      "--json",
+    ],
+    experimentsMain,
+  );
+  assert.equal(code, 0, err);
+  assert.match(err, /float32 WebGPU on /);
+  const runs = JSON.parse(out);
+  assert.deepEqual(runs.map((r: { method: string }) => r.method), ["reversible", "checkpointed"]);
+  for (const r of runs) {
+    assert.equal(r.backend, "webgpu");
+    assert.equal(r.iterations, 2);
+    assert.equal(r.steps, 20);
+    assert.equal(r.status, "completed");
+  }
+  // Checkpointing runs on the reversible scheme on the GPU; the same losses, more memory.
+  assert.equal(runs[1].scheme, "reversible");
+  assert.equal(runs[1].checkpoints, defaultCheckpoints(20));
+  assert.equal(runs[0].bestLoss, runs[1].bestLoss);
+  assert.ok(runs[0].peakBytes < runs[1].peakBytes);
+});
