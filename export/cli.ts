@@ -14,8 +14,8 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
 import type { CliIo } from "../training/cli.ts";
+import { type FlagTable, parseFlags, UsageError } from "../training/cli_flags.ts";
 import { ModelFileError } from "../training/model_file.ts";
 import {
   EXPORT_DTYPES,
@@ -50,13 +50,10 @@ export const EXPORT_EXIT = Object.freeze({
   usage: 2,
 });
 
-/** A command-line mistake: reported with exit code 2. */
-class _UsageError extends Error {}
-
 const _PARAMS: readonly ParamsChoice[] = ["best", "current"];
 
 /** The flags, in help order: name, value placeholder, description. */
-const _FLAGS: ReadonlyArray<readonly [string, string, string]> = [
+const _FLAGS: FlagTable = [
   ["model", "FILE", "the model.json written by deno task train (required)"],
   [
     "form",
@@ -80,8 +77,6 @@ const _FLAGS: ReadonlyArray<readonly [string, string, string]> = [
   ],
   ["help", "", "print this help"],
 ];
-
-const _BOOLEAN = new Set(["verify", "help"]);
 
 interface _Flags {
   model?: string;
@@ -125,43 +120,9 @@ export function exportHelpText(): string {
   ].join("\n");
 }
 
-function _parse(args: string[]): _Flags {
-  const options: Record<string, { type: "string" | "boolean"; short?: string }> = {};
-  for (const [name] of _FLAGS) options[name] = { type: _BOOLEAN.has(name) ? "boolean" : "string" };
-  options.help.short = "h";
-  try {
-    const { values } = parseArgs({ args, options, strict: true, allowPositionals: false });
-    return values as _Flags;
-  } catch (error) {
-    const code = (error as { code?: string }).code;
-    const message = error instanceof Error ? error.message : String(error);
-    const names = _FLAGS.map(([n]) => `--${n}`).join(", ");
-    if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") {
-      const flag = /'([^']+)'/.exec(message)?.[1] ?? message;
-      throw new _UsageError(`unknown flag ${flag}. Allowed flags: ${names}.`);
-    }
-    if (code === "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL") {
-      const arg = /'([^']+)'/.exec(message)?.[1] ?? "";
-      throw new _UsageError(
-        `unexpected argument ${JSON.stringify(arg)}: every setting is a flag. ` +
-          `Allowed flags: ${names}.`,
-      );
-    }
-    if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE") {
-      const flag = /'(--[a-z-]+)/.exec(message)?.[1] ?? "a flag";
-      throw new _UsageError(
-        /argument missing/.test(message)
-          ? `${flag} needs a value (see --help).`
-          : `${flag} takes no value.`,
-      );
-    }
-    throw new _UsageError(message);
-  }
-}
-
 function _oneOf<T extends string>(flag: string, value: string, allowed: readonly T[]): T {
   if (!allowed.includes(value as T)) {
-    throw new _UsageError(`--${flag}: ${JSON.stringify(value)}. Allowed: ${allowed.join(", ")}.`);
+    throw new UsageError(`--${flag}: ${JSON.stringify(value)}. Allowed: ${allowed.join(", ")}.`);
   }
   return value as T;
 }
@@ -353,13 +314,13 @@ export async function main(args: string[], io: CliIo = _consoleIo()): Promise<nu
   let out: string;
   let verify: boolean;
   try {
-    const flags = _parse(args);
+    const flags = parseFlags(args, _FLAGS) as _Flags;
     if (flags.help === true) {
       io.write(exportHelpText());
       return EXPORT_EXIT.ok;
     }
     if (flags.model === undefined) {
-      throw new _UsageError("--model FILE is required: the model.json written by deno task train.");
+      throw new UsageError("--model FILE is required: the model.json written by deno task train.");
     }
     model = flags.model;
     form = _oneOf("form", flags.form ?? "loop", EXPORT_FORMS);
@@ -369,7 +330,7 @@ export async function main(args: string[], io: CliIo = _consoleIo()): Promise<nu
       _oneOf("providers", p.trim(), PROVIDERS)
     );
     if (flags.providers !== undefined && flags.verify !== true) {
-      throw new _UsageError("--providers only applies with --verify.");
+      throw new UsageError("--providers only applies with --verify.");
     }
     verify = flags.verify === true;
     out = flags.out ?? defaultOnnxPath(model, form);
@@ -395,7 +356,7 @@ export async function main(args: string[], io: CliIo = _consoleIo()): Promise<nu
 
 /** Prints an error without a stack trace and picks the exit code. */
 function _report(io: CliIo, error: unknown): number {
-  if (error instanceof _UsageError) {
+  if (error instanceof UsageError) {
     io.error(`error: ${error.message}\nRun with --help for every flag.\n`);
     return EXPORT_EXIT.usage;
   }

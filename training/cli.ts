@@ -14,7 +14,7 @@
  */
 
 import { exportModelFile } from "../export/cli.ts";
-import { parseArgs } from "node:util";
+import { type FlagTable, type FlagValues, parseFlags, UsageError } from "./cli_flags.ts";
 import { type ActivationName, activationNames } from "./activations.ts";
 import { Mlp } from "./mlp.ts";
 import {
@@ -113,16 +113,12 @@ export const EXIT: Readonly<{ ok: 0; failed: 1; usage: 2; interrupted: 130 }> = 
   interrupted: 130,
 });
 
-/** A command-line mistake: reported with exit code 2. */
-class _UsageError extends Error {}
-
-const _BOOLEAN = new Set(["help"]);
 /** The values of `--backend`. */
 const BACKEND_FLAGS = ["cpu", "webgpu", "auto"] as const;
 type _BackendFlag = typeof BACKEND_FLAGS[number];
 
 /** The flags, in help order: name, value placeholder, description. */
-const _FLAGS: ReadonlyArray<readonly [string, string, string]> = [
+const _FLAGS: FlagTable = [
   ["example", "NAME", `experiment: ${EXAMPLE_NAMES.join(", ")} (default white-dwarf)`],
   [
     "solver",
@@ -256,7 +252,7 @@ function _allowed(values: readonly string[]): string {
 
 function _oneOf<T extends string>(flag: string, value: string, allowed: readonly T[]): T {
   if (!allowed.includes(value as T)) {
-    throw new _UsageError(
+    throw new UsageError(
       `invalid value for --${flag}: ${JSON.stringify(value)}. Allowed: ${_allowed(allowed)}.`,
     );
   }
@@ -284,68 +280,11 @@ function _number(
       : range.min !== undefined
       ? `${kind} >= ${range.min}`
       : kind;
-    throw new _UsageError(
+    throw new UsageError(
       `invalid value for --${flag}: ${JSON.stringify(text)}. Allowed: ${phrase}.`,
     );
   }
   return value;
-}
-
-type _Flags = Record<string, string | boolean | undefined>;
-
-function _parse(args: string[]): _Flags {
-  const options: Record<string, { type: "string" | "boolean"; short?: string }> = {};
-  for (const [name] of _FLAGS) options[name] = { type: _BOOLEAN.has(name) ? "boolean" : "string" };
-  options.help.short = "h";
-  // "--lr -1" would read "-1" as a flag; pass it as "--lr=-1" so that the
-  // value check below reports it.
-  const joined: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const name = args[i].startsWith("--") ? args[i].slice(2) : "";
-    const next = args[i + 1];
-    if (
-      options[name]?.type === "string" && next !== undefined && next.startsWith("-") &&
-      !next.startsWith("--")
-    ) {
-      joined.push(`${args[i]}=${next}`);
-      i++;
-    } else {
-      joined.push(args[i]);
-    }
-  }
-  try {
-    const { values } = parseArgs({
-      args: joined,
-      options,
-      strict: true,
-      allowPositionals: false,
-    });
-    return values as _Flags;
-  } catch (error) {
-    const code = (error as { code?: string }).code;
-    const message = error instanceof Error ? error.message : String(error);
-    const names = _FLAGS.map(([n]) => `--${n}`).join(", ");
-    if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") {
-      const flag = /'([^']+)'/.exec(message)?.[1] ?? message;
-      throw new _UsageError(`unknown flag ${flag}. Allowed flags: ${names}.`);
-    }
-    if (code === "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL") {
-      const arg = /'([^']+)'/.exec(message)?.[1] ?? "";
-      throw new _UsageError(
-        `unexpected argument ${JSON.stringify(arg)}: every setting is a flag. ` +
-          `Allowed flags: ${names}.`,
-      );
-    }
-    if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE") {
-      const flag = /'(--[a-z-]+)/.exec(message)?.[1] ?? "a flag";
-      throw new _UsageError(
-        /argument missing/.test(message)
-          ? `${flag} needs a value (see --help).`
-          : `${flag} takes no value.`,
-      );
-    }
-    throw new _UsageError(message);
-  }
 }
 
 /** Flags that fix the architecture or the problem, refused on resume when they differ. */
@@ -367,14 +306,14 @@ interface _Plan {
   overrides: string[];
 }
 
-function _str(flags: _Flags, name: string): string | undefined {
+function _str(flags: FlagValues, name: string): string | undefined {
   const v = flags[name];
   return typeof v === "string" ? v : undefined;
 }
 
 /** Settings that do not depend on the model file: solver, gradient, optimizer. */
 function _applyTraining(
-  flags: _Flags,
+  flags: FlagValues,
   base: TrainConfig,
   points: number,
   duration: number,
@@ -392,7 +331,7 @@ function _applyTraining(
   const checkpoints = _str(flags, "checkpoints");
   if (checkpoints !== undefined) {
     if (config.gradient !== "checkpointed") {
-      throw new _UsageError(
+      throw new UsageError(
         `--checkpoints applies to --gradient checkpointed only (the gradient is ${config.gradient}).`,
       );
     }
@@ -405,7 +344,7 @@ function _applyTraining(
       config.scheme !== "reversible" || config.solver === "reversible-heun" ||
       config.solver === "leapfrog"
     ) {
-      throw new _UsageError(
+      throw new UsageError(
         `--coupling applies to the reversible scheme built on a tableau solver ` +
           `(here: --scheme ${config.scheme}, --solver ${config.solver}).`,
       );
@@ -414,11 +353,11 @@ function _applyTraining(
   const steps = _str(flags, "steps");
   const dt = _str(flags, "dt");
   if (steps !== undefined && dt !== undefined) {
-    throw new _UsageError("give --steps or --dt, not both.");
+    throw new UsageError("give --steps or --dt, not both.");
   }
   const tolerances = ["rtol", "atol", "max-steps"].filter((f) => _str(flags, f) !== undefined);
   if ((steps !== undefined || dt !== undefined) && tolerances.length > 0) {
-    throw new _UsageError(
+    throw new UsageError(
       `--${steps !== undefined ? "steps" : "dt"} asks for fixed steps and --${tolerances[0]} ` +
         `for adaptive ones; give one or the other.`,
     );
@@ -454,7 +393,7 @@ function _applyTraining(
         .slice(0, 5)
         .sort((a, b) => b - a)
         .map((steps) => `${Number((duration / steps).toPrecision(12))} (${steps} steps)`);
-      throw new _UsageError(
+      throw new UsageError(
         `invalid value for --dt: ${JSON.stringify(dt)}. The steps must fill the data window ` +
           `[0, ${duration}] and line up with its ${points} points; allowed near it: ` +
           `${near.join(", ")}.`,
@@ -465,7 +404,7 @@ function _applyTraining(
   try {
     if (config.adaptive === null) alignSteps(points, config.steps);
   } catch (error) {
-    throw new _UsageError(
+    throw new UsageError(
       `invalid ${dt !== undefined ? "--dt" : "--steps"}: ${config.steps} steps ` +
         `(h = ${duration / config.steps}) do not line up with the ${points} data points. ` +
         `Allowed: ${(error as Error).message.replace(/^.*expected /, "").replace(/\.$/, "")}.`,
@@ -481,7 +420,7 @@ function _applyTraining(
   if (batch !== undefined) {
     config.batch = _number("batch", batch, { integer: true, min: 1 });
     if (config.batch > 1) {
-      throw new _UsageError(
+      throw new UsageError(
         `invalid value for --batch: ${batch}. The experiment's data hold 1 trajectory; ` +
           `allowed: 1.`,
       );
@@ -490,7 +429,7 @@ function _applyTraining(
   try {
     schemeOf(config);
   } catch (error) {
-    throw new _UsageError(
+    throw new UsageError(
       (error as Error).message
         .replace(/scheme "reversible"/, "--scheme reversible")
         .replace(/^Invalid (solver|scheme): got /, "invalid value for --$1: "),
@@ -499,7 +438,7 @@ function _applyTraining(
   return config;
 }
 
-async function _plan(flags: _Flags): Promise<_Plan> {
+async function _plan(flags: FlagValues): Promise<_Plan> {
   const backendFlag = _str(flags, "backend");
   const backend = backendFlag === undefined
     ? undefined
@@ -535,7 +474,7 @@ async function _plan(flags: _Flags): Promise<_Plan> {
     for (const flag of _FIXED_ON_RESUME) {
       const given = _str(flags, flag);
       if (given !== undefined && given !== fixed[flag]) {
-        throw new _UsageError(
+        throw new UsageError(
           `--${flag} ${given} conflicts with the model being resumed (${flag} ${
             fixed[flag]
           }): the architecture and the problem are fixed by ${resumePath}.`,
@@ -543,14 +482,14 @@ async function _plan(flags: _Flags): Promise<_Plan> {
       }
     }
     if (scheduleName !== undefined && scheduleName !== saved.schedule.kind) {
-      throw new _UsageError(
+      throw new UsageError(
         `--schedule ${scheduleName} conflicts with the model being resumed (schedule ` +
           `${saved.schedule.kind}).`,
       );
     }
     const path = dataPath ?? saved.data.path ?? undefined;
     if (name === "white-dwarf" && dataPath !== undefined) {
-      throw new _UsageError(
+      throw new UsageError(
         "--data applies to the oscillator and the pendulum; the white-dwarf data are " +
           "generated from the equation.",
       );
@@ -571,7 +510,7 @@ async function _plan(flags: _Flags): Promise<_Plan> {
     if (iterations === undefined) {
       iterations = model.training.plannedIterations - done;
       if (iterations <= 0) {
-        throw new _UsageError(
+        throw new UsageError(
           `${resumePath} has finished its ${done} iterations; pass --iterations N to train ` +
             `N more.`,
         );
@@ -606,7 +545,7 @@ async function _plan(flags: _Flags): Promise<_Plan> {
   const name = _oneOf("example", _str(flags, "example") ?? "white-dwarf", EXAMPLE_NAMES);
   const example = EXPERIMENTS[name];
   if (name === "white-dwarf" && dataPath !== undefined) {
-    throw new _UsageError(
+    throw new UsageError(
       "--data applies to the oscillator and the pendulum; the white-dwarf data are " +
         "generated from the equation.",
     );
@@ -756,7 +695,7 @@ function _progressPrinter(io: CliIo, run: number, first: number): (p: Progress) 
 export async function main(args: string[], io: CliIo = consoleIo()): Promise<number> {
   let plan: _Plan;
   try {
-    const flags = _parse(args);
+    const flags = parseFlags(args, _FLAGS, { dashValues: true });
     if (flags.help === true) {
       io.write(helpText());
       return EXIT.ok;
@@ -963,7 +902,7 @@ async function _chooseBackend(
   if (requested !== "cpu") {
     const support = gpuSupport(config);
     if (support !== null) {
-      if (requested === "webgpu") throw new _UsageError(`--backend webgpu: ${support}`);
+      if (requested === "webgpu") throw new UsageError(`--backend webgpu: ${support}`);
       const why = cpuFallbackReason(config);
       return {
         backend: "cpu",
@@ -992,7 +931,7 @@ function _solverText(config: TrainConfig): string {
 
 /** Prints an error without a stack trace and picks the exit code. */
 function _report(io: CliIo, error: unknown): number {
-  if (error instanceof _UsageError) {
+  if (error instanceof UsageError) {
     io.error(`error: ${error.message}\nRun with --help for every flag.\n`);
     return EXIT.usage;
   }

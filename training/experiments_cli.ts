@@ -23,7 +23,7 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
+import { type FlagTable, parseFlags, UsageError } from "./cli_flags.ts";
 import {
   EXAMPLE_NAMES,
   type ExampleName,
@@ -302,7 +302,7 @@ export function formatTable(runs: readonly ComparisonRun[]): string {
   return lines.join("\n") + "\n";
 }
 
-const _FLAGS: ReadonlyArray<readonly [string, string, string]> = [
+const _FLAGS: FlagTable = [
   ["example", "NAME", `all (default), ${EXAMPLE_NAMES.join(", ")}`],
   ["iterations", "N", "iterations of every training (default: the paper's, 1000 / 10000 / 10000)"],
   [
@@ -354,12 +354,10 @@ function _help(): string {
   return lines.join("\n") + "\n";
 }
 
-class _UsageError extends Error {}
-
 function _int(flag: string, text: string, min: number): number {
   const value = /^\d+$/.test(text) ? Number(text) : NaN;
   if (!(Number.isSafeInteger(value) && value >= min)) {
-    throw new _UsageError(
+    throw new UsageError(
       `invalid value for --${flag}: ${JSON.stringify(text)}. Allowed: an integer >= ${min}.`,
     );
   }
@@ -391,27 +389,7 @@ export async function main(args: string[], io: CliIo = consoleIo()): Promise<num
   let options: Omit<CompareOptions, "example" | "solver">;
   let json = false;
   try {
-    const parsed = (() => {
-      try {
-        return parseArgs({
-          args,
-          strict: true,
-          allowPositionals: false,
-          options: Object.fromEntries(
-            _FLAGS.map(([name, value]) => [name, { type: value ? "string" : "boolean" }]),
-          ) as Record<string, { type: "string" | "boolean" }>,
-        }).values as Record<string, string | boolean | undefined>;
-      } catch (error) {
-        const message = (error as Error).message;
-        const flag = /'([^']+)'/.exec(message)?.[1] ?? message;
-        const names = _FLAGS.map(([n]) => `--${n}`).join(", ");
-        throw new _UsageError(
-          (error as { code?: string }).code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE"
-            ? `${flag.split(" ")[0]} needs a value (see --help).`
-            : `unknown flag or argument ${flag}. Allowed flags: ${names}.`,
-        );
-      }
-    })();
+    const parsed = parseFlags(args, _FLAGS, { dashValues: true });
     if (parsed.help) {
       io.write(_help());
       return 0;
@@ -420,7 +398,7 @@ export async function main(args: string[], io: CliIo = consoleIo()): Promise<num
     const example = (parsed.example as string | undefined) ?? "all";
     const allowed = ["all", ...EXAMPLE_NAMES];
     if (!allowed.includes(example)) {
-      throw new _UsageError(
+      throw new UsageError(
         `invalid value for --example: ${JSON.stringify(example)}. Allowed: ${allowed.join(", ")}.`,
       );
     }
@@ -430,7 +408,7 @@ export async function main(args: string[], io: CliIo = consoleIo()): Promise<num
       solvers = parsed.solver.split(",").map((s) => s.trim()) as SolverName[];
       for (const s of solvers) {
         if (!SOLVER_NAMES.includes(s)) {
-          throw new _UsageError(
+          throw new UsageError(
             `invalid solver in --solver: ${JSON.stringify(s)}. Allowed: ${
               SOLVER_NAMES.join(", ")
             }.`,
@@ -440,14 +418,14 @@ export async function main(args: string[], io: CliIo = consoleIo()): Promise<num
     }
     const baseline = parsed["baseline-scheme"] as string | undefined;
     if (baseline !== undefined && baseline !== "plain" && baseline !== "reversible") {
-      throw new _UsageError(
+      throw new UsageError(
         `invalid value for --baseline-scheme: ${JSON.stringify(baseline)}. ` +
           `Allowed: plain, reversible.`,
       );
     }
     backend = ((parsed.backend as string | undefined) ?? "cpu") as _Backend;
     if (!BACKENDS.includes(backend)) {
-      throw new _UsageError(
+      throw new UsageError(
         `invalid value for --backend: ${JSON.stringify(backend)}. Allowed: ${BACKENDS.join(", ")}.`,
       );
     }
@@ -457,7 +435,7 @@ export async function main(args: string[], io: CliIo = consoleIo()): Promise<num
         try {
           alignSteps(EXPERIMENTS[name].points, steps);
         } catch (error) {
-          throw new _UsageError(
+          throw new UsageError(
             `invalid value for --steps: ${steps} does not line up with the ${name} data ` +
               `(${EXPERIMENTS[name].points} points). Allowed: ${
                 (error as Error).message.replace(/^.*expected /, "").replace(/\.$/, "")
@@ -481,7 +459,7 @@ export async function main(args: string[], io: CliIo = consoleIo()): Promise<num
     };
     ({ pairs, notes } = _plan(examples, solvers, backend, example === "all", options));
   } catch (error) {
-    if (error instanceof _UsageError) {
+    if (error instanceof UsageError) {
       io.error(`error: ${error.message}\nRun with --help for every flag.\n`);
       return 2;
     }
@@ -598,7 +576,7 @@ function _plan(
         notes.push(`${example} skipped: ${why}${hint}`);
         break;
       } else {
-        throw new _UsageError(`--backend webgpu: ${example} / ${solver}: ${why}${hint}`);
+        throw new UsageError(`--backend webgpu: ${example} / ${solver}: ${why}${hint}`);
       }
     }
   }

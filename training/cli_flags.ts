@@ -1,0 +1,149 @@
+/**
+ * Flag parsing shared by the command-line front ends (`deno task train`,
+ * `deno task experiments`, `deno task export`): `node:util`'s `parseArgs` in
+ * strict mode, with its errors turned into {@link UsageError}s that name the
+ * flag and list the allowed ones.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+
+/**
+ * A command-line mistake: the front ends report it with exit code 2 and a
+ * pointer to `--help`.
+ *
+ * @example
+ * ```ts
+ * import { UsageError } from "./cli_flags.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const error = new UsageError("give --steps or --dt, not both.");
+ * assert.ok(error instanceof Error);
+ * assert.equal(error.message, "give --steps or --dt, not both.");
+ * ```
+ */
+export class UsageError extends Error {}
+
+/**
+ * The flags of a command, in help order: name (without `--`), value
+ * placeholder (empty for a boolean flag) and description.
+ *
+ * @example
+ * ```ts
+ * import type { FlagTable } from "./cli_flags.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const flags: FlagTable = [["seed", "N", "the seed"], ["help", "", "print this help"]];
+ * assert.deepEqual(flags.filter(([, value]) => value === "").map(([name]) => name), ["help"]);
+ * ```
+ */
+export type FlagTable = ReadonlyArray<readonly [name: string, value: string, description: string]>;
+
+/**
+ * The parsed flags: a string for a flag with a value, `true` for a boolean
+ * flag given, absent for a flag not given.
+ *
+ * @example
+ * ```ts
+ * import { type FlagValues, parseFlags } from "./cli_flags.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const values: FlagValues = parseFlags(["--help"], [["help", "", "print this help"]]);
+ * assert.equal(values.help, true);
+ * ```
+ */
+export type FlagValues = Record<string, string | boolean | undefined>;
+
+/**
+ * Parses command-line flags against a table: a flag with a value
+ * placeholder takes a string, one without is boolean, and `--help` (when in
+ * the table) may also be written `-h`. Positional arguments are refused.
+ *
+ * @param args The command-line arguments.
+ * @param flags The allowed flags.
+ * @param options `dashValues`: a value flag followed by an argument with a
+ * single leading dash takes it as its value (`--lr -1` reads as `--lr=-1`),
+ * so that the command's own value checks report it; off, such a pair is
+ * refused.
+ * @returns The values given.
+ * @throws {UsageError} For an unknown flag or a positional argument (both
+ * listing the allowed flags), a value flag without a value, or a boolean
+ * flag given one.
+ *
+ * @example
+ * ```ts
+ * import { type FlagTable, parseFlags, UsageError } from "./cli_flags.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const flags: FlagTable = [["lr", "RATE", "learning rate"], ["help", "", "print this help"]];
+ * assert.deepEqual({ ...parseFlags(["--lr", "0.1", "-h"], flags) }, { lr: "0.1", help: true });
+ * assert.equal(parseFlags(["--lr", "-1"], flags, { dashValues: true }).lr, "-1");
+ * assert.throws(
+ *   () => parseFlags(["--rate", "1"], flags),
+ *   new UsageError("unknown flag --rate. Allowed flags: --lr, --help."),
+ * );
+ * assert.throws(() => parseFlags(["--lr"], flags), /--lr needs a value \(see --help\)\./);
+ * ```
+ */
+export function parseFlags(
+  args: readonly string[],
+  flags: FlagTable,
+  options: { dashValues?: boolean } = {},
+): FlagValues {
+  const types: Record<string, { type: "string" | "boolean"; short?: string }> = {};
+  for (const [name, value] of flags) types[name] = { type: value ? "string" : "boolean" };
+  if (types.help) types.help.short = "h";
+  const joined: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const name = args[i].startsWith("--") ? args[i].slice(2) : "";
+    const next = args[i + 1];
+    if (
+      options.dashValues && types[name]?.type === "string" && next !== undefined &&
+      next.startsWith("-") && !next.startsWith("--")
+    ) {
+      joined.push(`${args[i]}=${next}`);
+      i++;
+    } else {
+      joined.push(args[i]);
+    }
+  }
+  try {
+    const { values } = parseArgs({
+      args: joined,
+      options: types,
+      strict: true,
+      allowPositionals: false,
+    });
+    return values as FlagValues;
+  } catch (error) {
+    throw _usageError(error, flags);
+  }
+}
+
+/** The usage error for an error of `parseArgs`. */
+function _usageError(error: unknown, flags: FlagTable): UsageError {
+  const code = (error as { code?: string }).code;
+  const message = error instanceof Error ? error.message : String(error);
+  const names = flags.map(([n]) => `--${n}`).join(", ");
+  if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") {
+    const flag = /'([^']+)'/.exec(message)?.[1] ?? message;
+    return new UsageError(`unknown flag ${flag}. Allowed flags: ${names}.`);
+  }
+  if (code === "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL") {
+    const arg = /'([^']+)'/.exec(message)?.[1] ?? "";
+    return new UsageError(
+      `unexpected argument ${JSON.stringify(arg)}: every setting is a flag. ` +
+        `Allowed flags: ${names}.`,
+    );
+  }
+  if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE") {
+    const flag = /'(--[a-z-]+)/.exec(message)?.[1] ?? "a flag";
+    return new UsageError(
+      /argument missing/.test(message)
+        ? `${flag} needs a value (see --help).`
+        : `${flag} takes no value.`,
+    );
+  }
+  return new UsageError(message);
+}
