@@ -3,6 +3,7 @@ import {
   bosh3,
   dopri5,
   heun,
+  leapfrog,
   linearField,
   Mlp,
   pid,
@@ -409,22 +410,30 @@ Deno.test("failures are reported per trajectory with a message that says what to
   );
 });
 
-Deno.test("Reversible Heun adapts with its own error estimate and gives exact gradients", () => {
-  const opts = (gradient: "reversible" | "direct") => ({
-    field: mlp,
-    y0: Float64Array.of(0.5, -0.3),
-    params: theta,
-    scheme: reversibleHeun(),
-    t0: 0,
-    t1: 1,
-    controller: pid({ rtol: 1e-4, atol: 1e-4 }),
-    saveAt: { ts: [0.25, 0.75], t1: true },
-    gradient,
+for (
+  const [name, scheme] of [["Reversible Heun", reversibleHeun()], ["leapfrog", leapfrog()]] as const
+) {
+  Deno.test(`${name} adapts with its own error estimate and gives exact gradients`, () => {
+    const opts = (gradient: "reversible" | "direct", tol = 1e-4) => ({
+      field: mlp,
+      y0: Float64Array.of(0.5, -0.3),
+      params: theta,
+      scheme,
+      t0: 0,
+      t1: 1,
+      controller: pid({ rtol: tol, atol: tol }),
+      saveAt: { ts: [0.25, 0.75], t1: true },
+      gradient,
+    });
+    const a = solve(opts("reversible")), b = solve(opts("direct"));
+    const cot = a.ys.map((_, i) => 1 + i);
+    assert.ok(relErr(a.backward(cot).params, b.backward(cot).params) < 1e-10);
+    // a tighter tolerance takes more steps (the estimate is first order: N ∝ tol^(−1/2))
+    const tight = solve(opts("reversible", 1e-6));
+    const ratio = tight.trajectories![0].accepted / a.trajectories![0].accepted;
+    assert.ok(ratio > 5 && ratio < 20, `step ratio ${ratio}`);
   });
-  const a = solve(opts("reversible")), b = solve(opts("direct"));
-  const cot = a.ys.map((_, i) => 1 + i);
-  assert.ok(relErr(a.backward(cot).params, b.backward(cot).params) < 1e-10);
-});
+}
 
 Deno.test("bad adaptive input is refused with the argument, the value and what is allowed", () => {
   const base = {
