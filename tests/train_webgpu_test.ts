@@ -157,10 +157,10 @@ Deno.test(
   "train webgpu: --backend webgpu refuses what the GPU cannot run, with gpuSupport's sentence",
   async () => {
     const cases: Array<[string[], Parameters<typeof gpuSupport>[0]]> = [
-      [["--example", "pendulum"], {
+      [["--example", "pendulum", "--gradient", "checkpointed"], {
         solver: "bosh3",
         scheme: "reversible",
-        gradient: "reversible",
+        gradient: "checkpointed",
         adaptive: {},
       }],
       [[...FAST, "--gradient", "backsolve"], {
@@ -188,10 +188,13 @@ Deno.test(
       assert.equal(out, "");
       assertNoStack(err);
     }
-    // The comparison refuses the pendulum's adaptive steps and says how to run it.
+    // The comparison refuses the pendulum's adaptive checkpointed baseline and says how to run it.
     const exp = await run(["--backend", "webgpu", "--example", "pendulum"], experimentsMain);
     assert.equal(exp.code, 2);
-    assert.match(exp.err, /adaptive steps run on the CPU backend only.*--steps 499/);
+    assert.match(
+      exp.err,
+      /checkpointed gradient of an adaptive solve runs on the CPU backend only.*--steps 499/,
+    );
     assertNoStack(exp.err);
   },
 );

@@ -59,6 +59,8 @@ import { Mlp } from "./mlp.ts";
 import { solve } from "../solvers/solve.ts";
 import { tableaux } from "../solvers/tableaux.ts";
 import { requireInteger } from "../solvers/errors.ts";
+import { pid } from "../solvers/controller.ts";
+import { failureMessage, type Status } from "../solvers/adaptive.ts";
 import {
   checkConfig,
   type GradientRecord,
@@ -176,7 +178,17 @@ export function createGpuTrainer(
     coupling: config.coupling,
     t0: data.t0,
     t1: data.t1,
-    steps: data.saved,
+    ...(config.adaptive === null ? { steps: data.saved } : {
+      // the data times after the first, as the CPU's adaptive solve saves them
+      adaptive: {
+        controller: pid({
+          rtol: config.adaptive.rtol,
+          atol: config.adaptive.atol,
+          maxSteps: config.adaptive.maxSteps,
+        }),
+        ts: data.list[0].ts.subarray(1),
+      },
+    }),
     saveT0: false,
     batch: data.batchSize,
     y0: first.y0,
@@ -199,9 +211,10 @@ export function createGpuTrainer(
  * Steps, evaluations and VJPs per iteration of a configuration's gradient
  * method: the GPU runs the CPU's schedule, whose counts do not depend on the
  * network's widths or the batch, so they are counted by one CPU solve of an
- * affine field of the same dimension.
+ * affine field of the same dimension. Adaptive solves are counted on the
+ * latest accepted grid (`times`; trial steps that were rejected not counted).
  */
-function _workCounts(config: TrainConfig, data: TrainingData) {
+function _workCounts(config: TrainConfig, data: TrainingData, times: Float64Array | null) {
   const mlp = new Mlp({
     dim: config.mlp.dim,
     widths: [],
@@ -212,9 +225,7 @@ function _workCounts(config: TrainConfig, data: TrainingData) {
     y0: new Float64Array(mlp.dim),
     params: new Float64Array(mlp.paramCount),
     scheme: schemeOf(config),
-    t0: data.t0,
-    t1: data.t1,
-    steps: data.saved,
+    ...(times === null ? { t0: data.t0, t1: data.t1, steps: data.saved } : { grid: times }),
     saveAt: { steps: true },
     gradient: gradientSpecOf(config),
   });
@@ -349,7 +360,8 @@ export async function trainGpu(options: GpuTrainOptions): Promise<TrainResult> {
 
     let gradient: GradientRecord | null = null;
     if (log.iterationsRun > 0) {
-      const counts = _workCounts(config, data);
+      const run = await trainer.solver.readAdaptive();
+      const counts = _workCounts(config, data, run === null ? null : run.times);
       gradient = {
         method: config.gradient,
         peakBytes: _gradientBytes(trainer),
@@ -378,6 +390,19 @@ async function _divergenceReason(
   diverged: number,
   loss: number,
 ): Promise<string> {
+  const run = await trainer.solver.readAdaptive();
+  if (run !== null && run.status !== "success") {
+    // the failed solve made the loss NaN (adaptive.ts): say why it failed
+    const why = failureMessage(
+      run.status as Status,
+      run.tEnd,
+      0,
+      trainer.solver.adaptive!.setup.controller,
+    )
+      .replace(/ for trajectory 0/, data.batchSize > 1 ? " for the batch" : "")
+      .replace(/\.$/, "");
+    return `the solve failed at iteration ${diverged}: ${why}`;
+  }
   if (!Number.isFinite(loss)) return lossReason(loss, diverged);
   if (data.minibatches && latest !== diverged) return gradientReason(diverged, loss, null);
   const g = await trainer.readGradient();

@@ -64,6 +64,8 @@ export class CallTable {
   readonly stride: number;
   /** Group-1 bind group of the table. */
   readonly group: GPUBindGroup;
+  /** The uniform buffer holding the records (kernels may fill it by copies: see adaptive.ts). */
+  readonly buffer: GPUBuffer;
 
   /**
    * Uploads the records.
@@ -88,6 +90,7 @@ export class CallTable {
       for (let i = 0; i < st.length; i++) f[4 + i] = st[i];
     });
     const buffer = ctx.uniform("calls", data.byteLength);
+    this.buffer = buffer;
     ctx.device.queue.writeBuffer(buffer, 0, data);
     this.group = ctx.device.createBindGroup({
       label: "calls",

@@ -63,6 +63,8 @@ export class GpuIncrement {
   readonly tableau: CheckedTableau;
   /** Whether stage `i` influences the solution (as the CPU's `Increment`). */
   readonly live: readonly boolean[];
+  /** Whether stage `i` is evaluated: the live ones, or every stage when an error estimate needs them. */
+  readonly evaluated: readonly boolean[];
   /** Each stage's buffers: input `Y_i`, layer outputs, and `k_i` (`out`). */
   readonly stages: readonly StageBuffers[];
   /** Everything a later VJP needs from an evaluation, in one slice (taped by direct backpropagation). */
@@ -94,6 +96,8 @@ export class GpuIncrement {
    * @param tableau A validated tableau of at most 16 stages.
    * @param params The parameters θ.
    * @param partials Where VJPs accumulate partial parameter gradients.
+   * @param errorEstimate Evaluate every stage, for the embedded error
+   *   estimate `h Σ_i bError_i k_i` (default false: only the live ones).
    */
   constructor(
     ctx: GpuContext,
@@ -101,6 +105,7 @@ export class GpuIncrement {
     tableau: CheckedTableau,
     params: Slice,
     partials: Slice,
+    errorEstimate = false,
   ) {
     const s = tableau.stages;
     if (s > MAX_STAGES) {
@@ -147,6 +152,7 @@ export class GpuIncrement {
       live[i] = used;
     }
     this.live = live;
+    this.evaluated = errorEstimate ? live.map(() => true) : live;
   }
 
   /**
@@ -165,7 +171,7 @@ export class GpuIncrement {
     const n = this.#size;
     const ops: Op[] = [];
     for (let i = 0; i < s; i++) {
-      if (!this.live[i]) continue;
+      if (!this.evaluated[i]) continue;
       if (this.#mlp.fused) {
         // Y_i formed row by row inside the network's kernel
         const terms: string[] = [];

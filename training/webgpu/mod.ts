@@ -12,15 +12,17 @@
  *     device.ts                      adapter, limits, "no adapter" advice, --backend choice
  *     context.ts, recorder.ts        buffers, kernel cache, command recording, timestamps
  *     calls.ts                       per-step times (the CPU's time grid)
+ *     adaptive.ts, gate.ts           solvers/adaptive.ts, controller.ts: the PID controller in kernels
+ *     interpolation.ts               solvers/outputs.ts's Hermite outputs at `ts` and their VJP
  *     activations.ts, matmul.ts      σ and σ' in WGSL; plain and tiled layer products
  *     mlp.ts                         training/mlp.ts: forward beside VJP, fused or per layer
  *     increment.ts                   solvers/increment.ts: Ψ_h for any tableau and its VJP
  *     schemes/reversible.ts          solvers/schemes/reversible.ts: step, inverse, step VJP
- *     gradients/*.ts                 solvers/gradients/: reversible, direct, checkpointed
+ *     gradients/*.ts                 solvers/gradients/: reversible, direct, checkpointed; adaptive
  *     outputs.ts, loss.ts            saved outputs and their cotangents; training/loss.ts
  *     reduce.ts                      deterministic reductions (no atomics)
  *     adamw.ts                       training/adamw.ts
- *     solve.ts                       solvers/solve.ts for fixed steps; one-shot parity helpers
+ *     solve.ts                       solvers/solve.ts; one-shot parity helpers
  *     trainer.ts                     one iteration of training/train.ts's loop
  *
  * ## What runs on the GPU
@@ -28,8 +30,31 @@
  * fixed steps, outputs saved at every step (`saveAt: { t0?, steps: true }`),
  * a weighted MSE against targets (or given cotangents), the `reversible`
  * (optionally with `checkpointEvery`), `direct` and `checkpointed`
- * gradients, AdamW with optional clipping. Adaptive steps, the plain,
- * reversible-Heun and leapfrog schemes, and `backsolve` stay on the CPU
+ * gradients, AdamW with optional clipping.
+ *
+ * Adaptive steps (`adaptive: { controller: pid(…), ts }`, any tableau with
+ * an embedded estimate) with outputs at any times `ts` by Hermite
+ * interpolation, and the `reversible` gradient through them, exact for the
+ * accepted grid. The PID controller runs on the GPU, so nothing is read
+ * back inside a step; two differences from the CPU backend:
+ * - the batch shares one step size: a trial is accepted when every
+ *   trajectory's scaled error norm is at most 1 (the worst trajectory
+ *   decides), where the CPU gives each trajectory its own steps; for one
+ *   trajectory (the paper's experiments) they take the same steps;
+ * - the CPU cannot know how many steps the GPU will take, so it records
+ *   `maxSteps` trial steps and as many steps back; those past the end are
+ *   closed by a gate (gate.ts) and cost the GPU nothing, but each costs the
+ *   CPU its commands (about 20 forward and 35 backward dispatches per trial
+ *   for Bosh3 and a fused network). Set `maxSteps` near what the solves
+ *   need: the training summary reports the accepted steps.
+ *
+ * In f32 the embedded error estimate `h Σ bError_i k_i` keeps only a few
+ * digits when the tolerance is near f32's precision: step sizes differ
+ * from the CPU's by about 1e-3 relative at rtol = 1e-5, and below rtol ≈
+ * 1e-6 round-off rather than the error drives the steps.
+ *
+ * The plain, reversible-Heun and leapfrog schemes, `backsolve`, and the
+ * direct and checkpointed gradients of adaptive solves stay on the CPU
  * ({@link gpuSupport} says which).
  *
  * ## Accuracy
@@ -126,6 +151,17 @@ export { GpuIncrement } from "./increment.ts";
 export { type Chunking, chunking, type LayerProduct, TILE, tilingPays } from "./matmul.ts";
 export { GpuReversibleScheme } from "./schemes/reversible.ts";
 export { GpuOutputs, type GpuOutputsOptions } from "./outputs.ts";
+export {
+  CONTROL,
+  GPU_STATUS,
+  GpuAdaptive,
+  type GpuAdaptiveRun,
+  type GpuAdaptiveSetup,
+} from "./adaptive.ts";
+export { Gate, GATE_CAPACITY } from "./gate.ts";
+export { GpuInterpolation } from "./interpolation.ts";
+export { type AdaptiveParts, adaptiveReversibleGradient } from "./gradients/adaptive.ts";
+export type { PidController, PidOptions } from "../../solvers/controller.ts";
 // Types of the CPU backend that this API takes or returns (also exported by the root mod.ts).
 export type { LayerShape, Mlp, MlpConfig } from "../mlp.ts";
 export type { ActivationName } from "../activations.ts";
@@ -133,6 +169,7 @@ export type { VectorField } from "../../solvers/vector_field.ts";
 export type { AdamWOptions, AdamWState } from "../adamw.ts";
 export type { CheckedTableau, Tableau } from "../../solvers/tableau.ts";
 export {
+  type GpuAdaptiveOptions,
   gpuGradient,
   type GpuGradientOptions,
   type GpuGradientResult,

@@ -18,7 +18,7 @@
  * @module
  */
 
-import type { GpuContext, Slice } from "./context.ts";
+import type { BindingSpec, GpuContext, Slice } from "./context.ts";
 import type { Op } from "./recorder.ts";
 import { linearGroups, linearMain, u32 } from "./wgsl.ts";
 
@@ -166,6 +166,45 @@ export class GpuOutputs {
   }
 
   /**
+   * The bindings {@link GpuOutputs.cotangentCode} reads, in order; bind them
+   * to {@link GpuOutputs.cotangentSlices}.
+   *
+   * @returns Bindings named `ys`, `data`, `weights`, `mask`.
+   */
+  cotangentBindings(): BindingSpec[] {
+    return ["ys", "data", "weights", "mask"].map((name) => ({ name, access: "read" as const }));
+  }
+
+  /**
+   * The slices of {@link GpuOutputs.cotangentBindings}.
+   *
+   * @returns `ys`, `data`, `weights`, `mask`.
+   */
+  cotangentSlices(): Slice[] {
+    return [this.ys, this.data, this.weights, this.mask];
+  }
+
+  /**
+   * WGSL `fn cotangent(slot: u32, i: u32) -> f32`: `∂L/∂ys[slot, i]`, the
+   * given cotangent, or the weighted MSE's `2 w_s m_b (ys − data) / Σ w m`.
+   *
+   * @returns The function (reads the bindings of {@link GpuOutputs.cotangentBindings}).
+   */
+  cotangentCode(): string {
+    const { batch, dim, saved, mode } = this.options;
+    const n = batch * dim;
+    const body = mode === "cotangents"
+      ? `  return data[slot * ${u32(n)} + i];`
+      : `  let at = slot * ${u32(n)} + i;
+  let w = weights[slot] * mask[i / ${u32(dim)}];
+  if (w > 0.0) { return (2.0 * w * weights[${u32(saved)}]) * (ys[at] - data[at]); }
+  return 0.0;`;
+    return `fn cotangent(slot: u32, i: u32) -> f32 {
+${body}
+}`;
+  }
+
+  /**
    * The dispatch that adds the call record's slot's cotangent to `yBar`.
    *
    * @param yBar The cotangent of the solution at that grid point.
@@ -174,24 +213,14 @@ export class GpuOutputs {
   addCotangentOps(yBar: Slice): Op[] {
     const cached = this.#cotangent.get(yBar);
     if (cached) return cached;
-    const { batch, dim, saved, mode } = this.options;
+    const { batch, dim, mode } = this.options;
     const n = batch * dim;
-    const body = mode === "cotangents"
-      ? `  yb[i] += data[call.slot * ${u32(n)} + i];`
-      : `  let at = call.slot * ${u32(n)} + i;
-  let w = weights[call.slot] * mask[i / ${u32(dim)}];
-  if (w > 0.0) { yb[i] += (2.0 * w * weights[${u32(saved)}]) * (ys[at] - data[at]); }`;
     const kernel = this.#ctx.kernel({
       name: `outputs.cotangent.${mode}`,
-      bindings: [
-        { name: "ys", access: "read" },
-        { name: "data", access: "read" },
-        { name: "weights", access: "read" },
-        { name: "mask", access: "read" },
-        { name: "yb", access: "read_write" },
-      ],
+      bindings: [...this.cotangentBindings(), { name: "yb", access: "read_write" }],
+      header: this.cotangentCode(),
       call: true,
-      code: linearMain(n, body),
+      code: linearMain(n, "  yb[i] += cotangent(call.slot, i);"),
     });
     const ops = [{
       kernel,

@@ -11,6 +11,7 @@
  */
 
 import type { GpuContext, Kernel, Slice } from "./context.ts";
+import type { Gate } from "./gate.ts";
 
 /**
  * Counts of recorded commands.
@@ -155,6 +156,7 @@ export class Recorder {
   #resolve: Slice | null = null;
   #pending: Promise<KernelTiming[]> | null = null;
   #sinceSubmit = 0;
+  #gate: Gate | null = null;
 
   /**
    * Starts recording.
@@ -197,7 +199,11 @@ export class Recorder {
       if (call === null) throw new Error(`Kernel ${kernel.name} needs a call record.`);
       pass.setBindGroup(1, call.group, [call.offset]);
     }
-    pass.dispatchWorkgroups(groups[0], groups[1], groups[2]);
+    if (this.#gate === null) pass.dispatchWorkgroups(groups[0], groups[1], groups[2]);
+    else {
+      const table = this.#gate.table;
+      pass.dispatchWorkgroupsIndirect(table.buffer, table.offset + this.#gate.offsetOf(groups));
+    }
     this.counts.dispatches++;
     if (this.profile) this.#endPass();
     // Very long solves are cut into several command buffers: Deno 2.9.6 on
@@ -225,6 +231,7 @@ export class Recorder {
     if (src.length !== dst.length) {
       throw new RangeError(`Invalid copy: ${src.length} values into ${dst.length}.`);
     }
+    this.#ungated("copy");
     this.#endPass();
     this.#commands().copyBufferToBuffer(
       src.buffer,
@@ -242,9 +249,52 @@ export class Recorder {
    * @param slice The slice.
    */
   clear(slice: Slice): void {
+    this.#ungated("clear");
     this.#endPass();
     this.#commands().clearBuffer(slice.buffer, slice.offset, slice.length * 4);
     this.counts.clears++;
+  }
+
+  /**
+   * Records `body`'s dispatches gated by `gate`: each reads its workgroup
+   * count from the gate's table, so that a kernel running earlier decides
+   * whether they do any work (see gate.ts). Copies and clears cannot be
+   * gated and are refused inside.
+   *
+   * @param gate The gate.
+   * @param body Records the dispatches.
+   */
+  gated(gate: Gate, body: () => void): void {
+    if (this.#gate !== null) throw new Error("Gates do not nest.");
+    this.#gate = gate;
+    try {
+      body();
+    } finally {
+      this.#gate = null;
+    }
+  }
+
+  /**
+   * Copies bytes between two buffers (for targets that are no slice, such
+   * as a uniform call table).
+   *
+   * @param src Source buffer.
+   * @param srcOffset Byte offset in it.
+   * @param dst Destination buffer.
+   * @param dstOffset Byte offset in it.
+   * @param bytes Bytes to copy.
+   */
+  copyBytes(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, bytes: number) {
+    this.#ungated("copy");
+    this.#endPass();
+    this.#commands().copyBufferToBuffer(src, srcOffset, dst, dstOffset, bytes);
+    this.counts.copies++;
+  }
+
+  #ungated(what: string): void {
+    if (this.#gate !== null) {
+      throw new Error(`A ${what} cannot be gated (gate "${this.#gate.label}").`);
+    }
   }
 
   /** Submits everything recorded so far (nothing is read back). */

@@ -27,6 +27,13 @@ import { type GpuGradientRun, type GpuProblem, reconstructionOps } from "./gradi
 import { reversibleGradient } from "./gradients/reversible.ts";
 import { directGradient } from "./gradients/direct.ts";
 import { checkpointedGradient } from "./gradients/checkpointed.ts";
+import { type AdaptiveParts, adaptiveReversibleGradient } from "./gradients/adaptive.ts";
+import { GpuAdaptive, type GpuAdaptiveRun } from "./adaptive.ts";
+import { GpuIncrement } from "./increment.ts";
+import { GpuInterpolation } from "./interpolation.ts";
+import { tableaux } from "../../solvers/tableaux.ts";
+import { checkSaveAt } from "../../solvers/outputs.ts";
+import type { PidController } from "../../solvers/controller.ts";
 
 /**
  * The gradient methods the GPU backend has (backsolve is CPU-only).
@@ -47,6 +54,31 @@ export type GpuGradientSpec =
   | { readonly method: "reversible"; readonly checkpointEvery?: number }
   | { readonly method: "direct" }
   | { readonly method: "checkpointed"; readonly checkpoints?: number };
+
+/**
+ * Adaptive steps on the GPU (adaptive.ts): a PID controller on the
+ * embedded error estimate, one step size for the whole batch (the worst
+ * trajectory decides), outputs at the times `ts` by Hermite interpolation.
+ * The solve saves `y(t0)` (unless `saveT0` is false) and then `y` at `ts`.
+ *
+ * @example
+ * ```ts
+ * import type { GpuAdaptiveOptions } from "./solve.ts";
+ * import { pid } from "../../solvers/controller.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const a: GpuAdaptiveOptions = { controller: pid({ rtol: 1e-6, atol: 1e-6, maxSteps: 1000 }), ts: [0.5, 1] };
+ * assert.equal(a.controller.maxSteps, 1000);
+ * ```
+ */
+export interface GpuAdaptiveOptions {
+  /** The controller, from `pid()`; `maxSteps` trial steps are recorded per solve. */
+  controller: PidController;
+  /** Output times, strictly increasing, inside `[t0, t1]` (at least one). */
+  ts: ArrayLike<number>;
+  /** First step (default: the heuristic of Hairer, Nørsett & Wanner, smallest over the batch). */
+  dt0?: number;
+}
 
 /**
  * What a GPU solve needs.
@@ -83,8 +115,10 @@ export interface GpuSolveOptions {
   t1?: number;
   /** Step size, when `t1` is not given: `t1 = t0 + steps · dt`. */
   dt?: number;
-  /** Number of uniform steps. */
-  steps: number;
+  /** Number of uniform steps; or give `adaptive`. */
+  steps?: number;
+  /** Adaptive steps instead of `steps` (the reversible gradient only): see {@link GpuAdaptiveOptions}. */
+  adaptive?: GpuAdaptiveOptions;
   /** Initial states `[rows, dim]`; `rows ≤ batch`. */
   y0: Float64Array;
   /** Trajectories the buffers hold (default: the rows of `y0`). */
@@ -192,6 +226,10 @@ export class GpuSolver {
   readonly times: Float64Array;
   /** Whether `y(t0)` is saved (slot 0). */
   readonly saveT0: boolean;
+  /** Times of the saved slots. */
+  readonly outputTimes: Float64Array;
+  /** The step-size controller of an adaptive solve, or null for fixed steps. */
+  readonly adaptive: GpuAdaptive | null = null;
   readonly #ownsContext: boolean;
 
   private constructor(
@@ -205,21 +243,28 @@ export class GpuSolver {
     this.mlp = mlp;
     const dim = mlp.dim;
     const tableau = checkTableau(options.tableau);
-    const steps = options.steps;
-    if (!Number.isInteger(steps) || steps < 1) {
+    const adaptiveOptions = options.adaptive;
+    const steps = adaptiveOptions === undefined ? options.steps : 1;
+    if (adaptiveOptions !== undefined && options.steps !== undefined) {
+      throw new RangeError(
+        `Invalid steps: got ${options.steps} with adaptive steps; give one of steps and adaptive.`,
+      );
+    }
+    if (!Number.isInteger(steps) || steps! < 1) {
       throw new RangeError(`Invalid steps: got ${steps}; expected an integer >= 1.`);
     }
     const t0 = options.t0 ?? 0;
-    const t1 = options.t1 ?? (options.dt !== undefined ? t0 + steps * options.dt : NaN);
+    const t1 = options.t1 ??
+      (options.dt !== undefined && adaptiveOptions === undefined ? t0 + steps! * options.dt : NaN);
     if (!Number.isFinite(t0) || !Number.isFinite(t1) || !(t1 > t0)) {
       throw new RangeError(
         `Invalid time span: got t0 = ${t0}, t1 = ${options.t1}, dt = ${options.dt}; ` +
           "expected finite t0 < t1 (give t1, or dt > 0).",
       );
     }
-    this.times = new Float64Array(steps + 1);
-    for (let n = 0; n <= steps; n++) {
-      this.times[n] = n === steps ? t1 : t0 + ((t1 - t0) * n) / steps;
+    this.times = new Float64Array(steps! + 1);
+    for (let n = 0; n <= steps!; n++) {
+      this.times[n] = n === steps ? t1 : t0 + ((t1 - t0) * n) / steps!;
     }
     const y0 = options.y0;
     if (!(y0 instanceof Float64Array) || y0.length === 0 || y0.length % dim !== 0) {
@@ -242,7 +287,10 @@ export class GpuSolver {
       );
     }
     this.saveT0 = options.saveT0 ?? true;
-    this.saved = steps + (this.saveT0 ? 1 : 0);
+    const ts = adaptiveOptions === undefined
+      ? null
+      : checkOutputTimes(adaptiveOptions, t0, t1, options.gradient ?? "reversible");
+    this.saved = (ts === null ? steps! : ts.length) + (this.saveT0 ? 1 : 0);
     const slotOf = (n: number) => (this.saveT0 ? n : n - 1);
     const gpuMlp = new GpuMlp(ctx, mlp, batch, {
       tiling: options.tiling,
@@ -252,14 +300,51 @@ export class GpuSolver {
     const partials = ctx.buffer("partials", gpuMlp.partialsLength);
     const [y0Slice, y0Bar] = ctx.arena("y0", [batch * dim, batch * dim]);
     const coupling = options.coupling ?? DEFAULT_COUPLING;
-    const scheme = new GpuReversibleScheme(ctx, gpuMlp, tableau, coupling, params, partials);
-    const calls = solveCalls(ctx, this.times, tableau, slotOf);
+    const scheme = new GpuReversibleScheme(
+      ctx,
+      gpuMlp,
+      tableau,
+      coupling,
+      params,
+      partials,
+      adaptiveOptions !== undefined,
+    );
     const outputs = new GpuOutputs(ctx, {
       batch,
       dim,
       saved: this.saved,
       mode: options.mode ?? "mse",
     });
+    let parts: AdaptiveParts | null = null;
+    if (ts !== null) {
+      const euler = checkTableau(tableaux.euler);
+      const fieldA = new GpuIncrement(ctx, gpuMlp, euler, params, partials);
+      const fieldB = new GpuIncrement(ctx, gpuMlp, euler, params, partials);
+      const adaptive = new GpuAdaptive(ctx, {
+        controller: adaptiveOptions!.controller,
+        tableau,
+        t0,
+        t1,
+        dt0: adaptiveOptions!.dt0,
+        ts,
+        batch,
+        dim,
+        scheme,
+        fieldA,
+        fieldB,
+        y0: y0Slice,
+      }, this.saveT0);
+      const base = this.saveT0 ? 1 : 0;
+      const interpolation = new GpuInterpolation(ctx, adaptive, outputs, base);
+      parts = { adaptive, interpolation, fieldA, fieldB, saveT0: this.saveT0 };
+      this.adaptive = adaptive;
+      this.outputTimes = this.saveT0 ? Float64Array.of(t0, ...ts) : ts.slice();
+    } else {
+      this.outputTimes = this.saveT0 ? this.times.slice() : this.times.slice(1);
+    }
+    const calls = parts === null
+      ? solveCalls(ctx, this.times, tableau, slotOf)
+      : parts.adaptive.calls;
     this.problem = {
       ctx,
       mlp: gpuMlp,
@@ -276,7 +361,9 @@ export class GpuSolver {
     this.setY0(y0);
     const spec = options.gradient ?? "reversible";
     const method = typeof spec === "string" ? spec : spec.method;
-    if (method === "reversible") {
+    if (parts !== null) {
+      this.run = adaptiveReversibleGradient(this.problem, parts);
+    } else if (method === "reversible") {
       this.run = reversibleGradient(
         this.problem,
         typeof spec === "object" && "checkpointEvery" in spec ? spec.checkpointEvery ?? 0 : 0,
@@ -397,6 +484,16 @@ export class GpuSolver {
     return Float64Array.from(await this.ctx.read(this.problem.paramsBar));
   }
 
+  /**
+   * Adaptive solves: the controller's outcome of the latest forward solve
+   * (one read-back); null for fixed steps.
+   *
+   * @returns Status, accepted and rejected steps, the time reached and the accepted times.
+   */
+  async readAdaptive(): Promise<GpuAdaptiveRun | null> {
+    return this.adaptive === null ? null : await this.adaptive.read();
+  }
+
   /** Releases every buffer (and the context, when the solver created it). */
   destroy(): void {
     if (this.#ownsContext) this.ctx.destroy();
@@ -481,8 +578,7 @@ export async function gpuSolve(gpu: GpuLike, options: GpuSolveOptions): Promise<
     solver.run.forward(rec);
     rec.submit();
     const ys = await solver.readYs();
-    const ts = solver.saveT0 ? solver.times.slice() : solver.times.slice(1);
-    return { ts, ys, counts: rec.counts };
+    return { ts: solver.outputTimes.slice(), ys, counts: rec.counts };
   } finally {
     solver.destroy();
   }
@@ -544,6 +640,12 @@ export async function gpuReconstruction(
   gpu: GpuLike,
   options: GpuSolveOptions,
 ): Promise<GpuReconstruction> {
+  if (options.adaptive !== undefined) {
+    throw new RangeError(
+      "Invalid adaptive: gpuReconstruction takes fixed steps; an adaptive solve's " +
+        "reconstruction error is reported by gpuGradient (reconstructionError).",
+    );
+  }
   const solver = GpuSolver.create(gpu, { ...options, gradient: "reversible" });
   try {
     const { ctx, problem } = solver;
@@ -632,6 +734,8 @@ export interface GpuGradientResult {
   backward: CommandCounts;
   /** Bytes of GPU buffers the solve held. */
   bytes: number;
+  /** Adaptive solves: the controller's outcome. */
+  adaptive?: GpuAdaptiveRun;
 }
 
 /**
@@ -705,8 +809,42 @@ export async function gpuGradient(
       forward,
       backward,
       bytes: ctx.bytes,
+      adaptive: (await solver.readAdaptive()) ?? undefined,
     };
   } finally {
     solver.destroy();
   }
+}
+
+/** The checked output times of an adaptive solve; refuses what the GPU cannot do adaptively. */
+function checkOutputTimes(
+  a: GpuAdaptiveOptions,
+  t0: number,
+  t1: number,
+  gradient: GpuGradientSpec,
+): Float64Array {
+  if (a === null || typeof a !== "object" || a.controller?.kind !== "pid") {
+    throw new RangeError(
+      "Invalid adaptive: expected { controller: pid({ rtol, atol, … }), ts: [...] }.",
+    );
+  }
+  const method = typeof gradient === "string" ? gradient : gradient.method;
+  const every = typeof gradient === "object" && "checkpointEvery" in gradient
+    ? gradient.checkpointEvery ?? 0
+    : 0;
+  if (method !== "reversible" || every !== 0) {
+    throw new RangeError(
+      `Invalid gradient: got ${JSON.stringify(gradient)} with adaptive steps; on the GPU ` +
+        'adaptive steps take the "reversible" gradient (without checkpointEvery); the direct ' +
+        "and checkpointed gradients of adaptive solves run on the CPU backend.",
+    );
+  }
+  if (a.dt0 !== undefined && !(a.dt0 > 0 && Number.isFinite(a.dt0))) {
+    throw new RangeError(`Invalid adaptive.dt0: got ${a.dt0}; expected a finite number > 0.`);
+  }
+  const ts = checkSaveAt({ ts: a.ts }, t0, t1).ts;
+  if (ts.length === 0) {
+    throw new RangeError("Invalid adaptive.ts: expected at least one output time.");
+  }
+  return ts;
 }

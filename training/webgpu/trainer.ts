@@ -192,7 +192,14 @@ export class GpuTrainer {
   readonly #history: Slice;
   readonly #best: Slice;
   readonly #uniform: GPUBuffer;
-  readonly #ops: { loss: Op[]; norm: Op[]; gate: Op[]; best: Op[]; reconstruction: Op[] };
+  readonly #ops: {
+    loss: Op[];
+    failure: Op[];
+    norm: Op[];
+    gate: Op[];
+    best: Op[];
+    reconstruction: Op[];
+  };
   #iteration: number;
   #lastRead: number;
 
@@ -285,6 +292,8 @@ fn main() {
     });
     this.#ops = {
       loss: mseLossOps(ctx, problem.outputs, this.#status, S.loss),
+      // a failed adaptive solve makes the loss NaN: the gate then stops the updates
+      failure: solver.run.failureOps?.(this.#status, S.loss) ?? [],
       norm: reductionOps(ctx, {
         name: "trainer.gradnorm",
         n: P,
@@ -357,6 +366,7 @@ fn main() {
     const run = this.solver.run;
     run.forward(rec);
     rec.run(this.#ops.loss, null);
+    rec.run(this.#ops.failure, null);
     run.backward(rec, false);
     rec.run(this.#ops.norm, null);
     rec.run(this.#ops.gate, null);
@@ -541,8 +551,12 @@ export interface GpuSupportQuery {
  * import assert from "node:assert/strict";
  *
  * assert.equal(gpuSupport({ solver: "rk4", scheme: "reversible", gradient: "reversible" }), null);
+ * assert.equal(
+ *   gpuSupport({ solver: "bosh3", scheme: "reversible", gradient: "reversible", adaptive: {} }),
+ *   null,
+ * );
  * assert.match(
- *   gpuSupport({ solver: "bosh3", scheme: "reversible", gradient: "reversible", adaptive: {} })!,
+ *   gpuSupport({ solver: "bosh3", scheme: "reversible", gradient: "direct", adaptive: {} })!,
  *   /adaptive/,
  * );
  * assert.match(gpuSupport({ solver: "rk4", scheme: "reversible", gradient: "backsolve" })!, /CPU/);
@@ -550,8 +564,11 @@ export interface GpuSupportQuery {
  */
 export function gpuSupport(config: GpuSupportQuery): string | null {
   const cpu = "use --backend cpu (or --backend auto)";
-  if (config.adaptive !== undefined && config.adaptive !== null) {
-    return `adaptive steps run on the CPU backend only: give a fixed number of steps, or ${cpu}.`;
+  const adaptive = config.adaptive !== undefined && config.adaptive !== null;
+  if (adaptive && config.gradient !== "reversible") {
+    return `with adaptive steps the GPU takes the reversible gradient; the ${config.gradient} ` +
+      `gradient of an adaptive solve runs on the CPU backend only: use --gradient reversible, ` +
+      `or fixed steps, or ${cpu}.`;
   }
   if (config.solver === "reversible-heun" || config.solver === "leapfrog") {
     return `the ${config.solver} scheme runs on the CPU backend only: choose a Runge–Kutta ` +

@@ -11,7 +11,7 @@ import type { SolveCalls } from "../calls.ts";
 import type { GpuContext, Slice } from "../context.ts";
 import type { GpuMlp } from "../mlp.ts";
 import type { GpuOutputs } from "../outputs.ts";
-import type { Recorder } from "../recorder.ts";
+import type { Op, Recorder } from "../recorder.ts";
 import { reductionOps } from "../reduce.ts";
 import type { GpuReversibleScheme } from "../schemes/reversible.ts";
 
@@ -72,6 +72,12 @@ export interface GpuGradientRun {
    * (when `withY0`), from the cotangents of the saved outputs.
    */
   backward(rec: Recorder, withY0?: boolean): void;
+  /**
+   * Adaptive solves: the dispatch that makes `out[index]` NaN when the
+   * forward solve failed (run after the loss, so that a training step's
+   * divergence gate sees the failure). Absent for fixed steps.
+   */
+  failureOps?(out: Slice, index: number): Op[];
 }
 
 /**

@@ -99,6 +99,8 @@ export class GpuReversibleScheme {
    * @param coupling λ in (0, 1].
    * @param params The parameters θ.
    * @param partials Partial parameter gradients.
+   * @param errorEstimate Evaluate every stage of `Ψ_{−h}`, whose embedded
+   *   estimate adaptive steps use (numerics.md §4); default false.
    */
   constructor(
     ctx: GpuContext,
@@ -107,6 +109,7 @@ export class GpuReversibleScheme {
     coupling: number,
     params: Slice,
     partials: Slice,
+    errorEstimate = false,
   ) {
     if (!(coupling > 0 && coupling <= 1)) {
       throw new RangeError(`Invalid coupling: got ${coupling}; expected a number in (0, 1].`);
@@ -121,7 +124,7 @@ export class GpuReversibleScheme {
     [this.yBar, this.zBar] = ctx.arena("reversible.bar", this.stateLengths);
     this.bar = span(this.yBar, this.zBar);
     this.forward = new GpuIncrement(ctx, mlp, tableau, params, partials);
-    this.backward = new GpuIncrement(ctx, mlp, tableau, params, partials);
+    this.backward = new GpuIncrement(ctx, mlp, tableau, params, partials, errorEstimate);
     const lam = f32(coupling), oml = f32(1 - coupling);
     const fwd = this.forward, bwd = this.backward;
     this.#ops = {

@@ -1,0 +1,458 @@
+/**
+ * Adaptive steps on the WebGPU backend against the CPU backend: the same
+ * accepted grid and outputs for one trajectory, gradients equal to the CPU's
+ * on the GPU's grid, a batch whose shared steps satisfy every trajectory's
+ * tolerance, failures reported as the CPU reports them, gated dispatches,
+ * and training the pendulum experiment's configuration on the GPU.
+ *
+ * Run serially with the other GPU tests; with REVODE_REQUIRE_GPU=1 they
+ * fail, rather than skip, when no adapter is found.
+ */
+
+import assert from "node:assert/strict";
+import { type GpuDevice, requestGpuDevice } from "../training/webgpu/device.ts";
+import { GpuContext } from "../training/webgpu/context.ts";
+import { Gate } from "../training/webgpu/gate.ts";
+import { Recorder } from "../training/webgpu/recorder.ts";
+import { gpuGradient, gpuSolve, GpuSolver } from "../training/webgpu/solve.ts";
+import { gpuSupport, GpuTrainer } from "../training/webgpu/trainer.ts";
+import { linearMain } from "../training/webgpu/wgsl.ts";
+import { trainGpu } from "../training/train_gpu.ts";
+import { defaultConfig, train } from "../training/train.ts";
+import { Mlp, type MlpOptions } from "../training/mlp.ts";
+import { buildScheme } from "../solvers/schemes/spec.ts";
+import { MemoryMeter } from "../solvers/memory.ts";
+import { scaledErrorNorm } from "../solvers/controller.ts";
+import { bosh3, dopri5, pid, reversible, rk4, solve, tsit5 } from "../mod.ts";
+
+const REQUIRED = Deno.env.get("REVODE_REQUIRE_GPU") === "1";
+
+let gpu: GpuDevice | null = null;
+let unavailable = "";
+try {
+  gpu = await requestGpuDevice();
+} catch (e) {
+  unavailable = e instanceof Error ? e.message : String(e);
+}
+
+/** A GPU test: skipped without an adapter, failing instead when one is required. */
+function gpuTest(name: string, fn: (device: GPUDevice) => Promise<void>): void {
+  Deno.test({
+    name: `webgpu adaptive: ${name}`,
+    ignore: gpu === null && !REQUIRED,
+    sanitizeResources: false,
+    sanitizeOps: false,
+    fn: async () => {
+      if (gpu === null) {
+        throw new Error(`REVODE_REQUIRE_GPU=1 but no WebGPU adapter: ${unavailable}`);
+      }
+      const fresh = await requestGpuDevice();
+      try {
+        await fn(fresh.device);
+      } finally {
+        fresh.device.destroy();
+      }
+    },
+  });
+}
+
+/** Relative ∞-norm distance `max |a − b| / max |b|`. */
+function relative(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  assert.equal(a.length, b.length);
+  let diff = 0, scale = 0;
+  for (let i = 0; i < b.length; i++) {
+    diff = Math.max(diff, Math.abs(a[i] - b[i]));
+    scale = Math.max(scale, Math.abs(b[i]));
+  }
+  return diff / Math.max(scale, Number.MIN_VALUE);
+}
+
+const FIELD: MlpOptions = { dim: 2, widths: [12], activation: "tanh", seed: 3 };
+const TS = [0.1, 0.35, 0.8, 1.3, 2];
+
+gpuTest(
+  "one trajectory: the CPU's steps and outputs (bosh3 exactly; dopri5, tsit5 up to f32 round-off)",
+  async (device) => {
+    for (
+      const [tableau, kernels, tol] of [
+        [bosh3, "fused", 1e-5],
+        [dopri5, "layered", 1e-5],
+        [tsit5, "fused", 1e-5],
+      ] as const
+    ) {
+      const mlp = new Mlp(FIELD);
+      const TS3 = TS.map((t) => 3 * t);
+      const params = mlp.init(1);
+      const y0 = Float64Array.of(0.8, -0.4);
+      const controller = pid({ rtol: tol, atol: tol, maxSteps: 300 });
+      const cpu = solve({
+        field: mlp,
+        params,
+        y0,
+        scheme: reversible(tableau),
+        t0: 0,
+        t1: 6,
+        controller,
+        saveAt: { t0: true, ts: TS3 },
+      });
+      const solver = GpuSolver.create(device, {
+        mlp,
+        params,
+        tableau,
+        t1: 6,
+        y0,
+        kernels,
+        adaptive: { controller, ts: TS3 },
+      });
+      try {
+        const rec = new Recorder(solver.ctx);
+        solver.run.forward(rec);
+        rec.submit();
+        const run = (await solver.readAdaptive())!;
+        const ys = await solver.readYs();
+        const trajectory = cpu.trajectories![0];
+        assert.equal(run.status, "success", tableau.name);
+        assert.ok(run.accepted >= 4, `${tableau.name}: ${run.accepted} steps`);
+        assert.equal(run.times[run.accepted], Math.fround(6));
+        const err = relative(ys, cpu.ys);
+        assert.equal(ys.length, (TS3.length + 1) * 2);
+        // The f32 error estimate h Σ bError_i k_i cancels most of its digits
+        // (it is ~rtol of the solution), so the GPU's step sizes differ from
+        // the CPU's by ~1e-3 relative, and a decision near the end can flip.
+        // Bosh3 (the pendulum's method) takes exactly the CPU's steps here.
+        const steps =
+          `${run.accepted} + ${run.rejected} vs ${trajectory.accepted} + ${trajectory.rejected}`;
+        if (tableau === bosh3) {
+          assert.equal(run.accepted, trajectory.accepted, `${tableau.name}: ${steps}`);
+          assert.equal(run.rejected, trajectory.rejected, `${tableau.name}: ${steps}`);
+          const cpuTimes = solve({
+            field: mlp,
+            params,
+            y0,
+            scheme: reversible(tableau),
+            t0: 0,
+            t1: 6,
+            controller,
+            saveAt: { steps: true, t0: true },
+          }).ts;
+          const dt = relative(run.times, cpuTimes);
+          assert.ok(dt < 1e-2, `${tableau.name}: step times off by ${dt}`);
+          assert.ok(err < 1e-5, `${tableau.name}: outputs off by ${err}`);
+        } else {
+          assert.ok(Math.abs(run.accepted - trajectory.accepted) <= 1, `${tableau.name}: ${steps}`);
+          // two grids, each within the tolerance of the solution
+          assert.ok(err < 10 * tol, `${tableau.name}: outputs off by ${err}`);
+        }
+      } finally {
+        solver.destroy();
+      }
+    }
+  },
+);
+
+gpuTest(
+  "gradients equal the CPU's on the GPU's accepted grid within 1e-4 (params and y0), reconstruction exact",
+  async (device) => {
+    const mlp = new Mlp({ ...FIELD, timeDependent: true });
+    const params = mlp.init(2);
+    const y0 = Float64Array.of(0.5, 0.9);
+    const controller = pid({ rtol: 1e-6, atol: 1e-6, maxSteps: 200 });
+    const cot = Float64Array.from({ length: (TS.length + 1) * 2 }, (_, i) => Math.sin(i + 1));
+    for (const dt0 of [undefined, 0.01]) {
+      const g = await gpuGradient(device, {
+        mlp,
+        params,
+        tableau: bosh3,
+        coupling: 0.99,
+        t1: 2,
+        y0,
+        adaptive: { controller, ts: TS, dt0 },
+        cotangents: cot,
+      });
+      const run = g.adaptive!;
+      assert.equal(run.status, "success");
+      const cpu = solve({
+        field: mlp,
+        params,
+        y0,
+        scheme: reversible(bosh3, { coupling: 0.99 }),
+        grid: run.times,
+        saveAt: { t0: true, ts: TS },
+        gradient: "direct",
+      });
+      const cg = cpu.backward(cot);
+      assert.ok(relative(g.ys, cpu.ys) < 1e-5, "outputs");
+      const ep = relative(g.params, cg.params), ey = relative(g.y0, cg.y0);
+      assert.ok(ep < 1e-4, `dt0 ${dt0}: params gradient off by ${ep}`);
+      assert.ok(ey < 1e-4, `dt0 ${dt0}: y0 gradient off by ${ey}`);
+      assert.ok(g.reconstructionError! < 1e-5, `reconstruction ${g.reconstructionError}`);
+      // and the CPU's own adaptive reversible gradient (its grid agrees up to f32 round-off)
+      const own = solve({
+        field: mlp,
+        params,
+        y0,
+        scheme: reversible(bosh3, { coupling: 0.99 }),
+        t0: 0,
+        t1: 2,
+        controller,
+        dt0,
+        saveAt: { t0: true, ts: TS },
+        gradient: "reversible",
+      });
+      assert.equal(own.trajectories![0].accepted, run.accepted);
+      const eo = relative(g.params, own.backward(cot).params);
+      assert.ok(eo < 1e-4, `dt0 ${dt0}: against the CPU's adaptive gradient: ${eo}`);
+    }
+  },
+);
+
+gpuTest(
+  "a batch shares its steps: every trajectory meets its tolerance on every accepted step",
+  async (device) => {
+    const mlp = new Mlp(FIELD);
+    const params = mlp.init(4);
+    const y0 = Float64Array.of(0.8, -0.4, -1.5, 2, 0.1, 0.1);
+    const controller = pid({ rtol: 1e-5, atol: 1e-5, maxSteps: 400 });
+    const g = await gpuGradient(device, {
+      mlp,
+      params,
+      tableau: bosh3,
+      t1: 2,
+      y0,
+      adaptive: { controller, ts: TS },
+      cotangents: new Float64Array((TS.length + 1) * 6).fill(1),
+    });
+    const times = g.adaptive!.times;
+    assert.equal(g.adaptive!.status, "success");
+    // replay the GPU's grid on the CPU, one trajectory at a time, with the error estimate
+    let worstPerStep = 0;
+    for (let b = 0; b < 3; b++) {
+      const meter = new MemoryMeter();
+      const { scheme } = buildScheme(reversible(bosh3), mlp, 1, meter);
+      const state = [new Float64Array(2), new Float64Array(2)];
+      scheme.init(0, y0.slice(2 * b, 2 * b + 2), params, state);
+      const error = new Float64Array(2);
+      let worst = 0;
+      for (let n = 0; n + 1 < times.length; n++) {
+        const before = state[0].slice();
+        scheme.step(times[n], times[n + 1] - times[n], params, state, error);
+        const e = scaledErrorNorm(controller, error, before, state[0]);
+        assert.ok(e <= 1 + 1e-3, `trajectory ${b}, step ${n}: scaled error ${e}`);
+        worst = Math.max(worst, e);
+      }
+      worstPerStep = Math.max(worstPerStep, worst);
+      // each trajectory's outputs are the CPU's on that grid
+      const cpu = solve({
+        field: mlp,
+        params,
+        y0: y0.slice(2 * b, 2 * b + 2),
+        scheme: reversible(bosh3),
+        grid: times,
+        saveAt: { t0: true, ts: TS },
+      });
+      const gpuRows = Float64Array.from(
+        { length: cpu.ys.length },
+        (_, i) => g.ys[Math.floor(i / 2) * 6 + 2 * b + (i % 2)],
+      );
+      assert.ok(relative(gpuRows, cpu.ys) < 1e-5, `trajectory ${b}: outputs`);
+    }
+    // the worst trajectory drives the steps: its errors come close to the tolerance
+    assert.ok(worstPerStep > 0.1, `worst scaled error ${worstPerStep}`);
+  },
+);
+
+gpuTest("failures: max_steps_reached and non_finite, as the CPU reports them", async (device) => {
+  const mlp = new Mlp(FIELD);
+  const params = mlp.init(1);
+  const y0 = Float64Array.of(0.8, -0.4);
+  const few = await gpuGradient(device, {
+    mlp,
+    params,
+    tableau: bosh3,
+    t1: 2,
+    y0,
+    adaptive: { controller: pid({ rtol: 1e-8, atol: 1e-8, maxSteps: 6 }), ts: TS },
+    cotangents: new Float64Array((TS.length + 1) * 2),
+  });
+  assert.equal(few.adaptive!.status, "max_steps_reached");
+  assert.equal(few.adaptive!.accepted + few.adaptive!.rejected, 6);
+  assert.ok(few.adaptive!.tEnd < 2);
+  // y' = 1e30 y overflows float32 at once: every trial is non-finite, the step shrinks to nothing
+  const line = new Mlp({ dim: 1, widths: [] });
+  const blow = await gpuGradient(device, {
+    mlp: line,
+    params: Float64Array.of(1e30, 0),
+    tableau: bosh3,
+    t1: 1,
+    y0: Float64Array.of(1),
+    adaptive: { controller: pid({ rtol: 1e-3, atol: 1e-3, maxSteps: 400 }), ts: [1], dt0: 0.1 },
+    cotangents: Float64Array.of(0, 1),
+  });
+  assert.equal(blow.adaptive!.status, "non_finite");
+  assert.equal(blow.adaptive!.accepted, 0);
+});
+
+gpuTest("a closed gate's dispatches do nothing; an open one's run", async (device) => {
+  const ctx = new GpuContext(device);
+  const flag = ctx.upload("flag", Float64Array.of(0));
+  const out = ctx.buffer("out", 100);
+  const gate = new Gate(ctx, "test");
+  const kernel = ctx.kernel({
+    name: "test.fill",
+    bindings: [{ name: "out", access: "read_write" }],
+    code: linearMain(100, "  out[i] += 1.0;"),
+  });
+  const fill = [{
+    kernel,
+    group: ctx.bind(kernel, [out]),
+    groups: [2, 1, 1] as [number, number, number],
+  }];
+  const open = gate.setOps([{ name: "flag", slice: flag }], "flag[0] == 1.0", "test");
+  const rec = new Recorder(ctx);
+  rec.run(open, null);
+  rec.gated(gate, () => rec.run(fill, null));
+  rec.submit();
+  assert.deepEqual([...(await ctx.read(out))].slice(0, 3), [0, 0, 0]);
+  ctx.write(flag, Float64Array.of(1));
+  rec.run(open, null);
+  rec.gated(gate, () => rec.run(fill, null));
+  rec.submit();
+  const after = await ctx.read(out);
+  assert.ok(after.every((v) => v === 1));
+  assert.throws(() => rec.gated(gate, () => rec.clear(out)), /cannot be gated/);
+  ctx.destroy();
+});
+
+gpuTest("bad input: adaptive options refused with clear messages", async (device) => {
+  const mlp = new Mlp(FIELD);
+  const base = { mlp, params: mlp.init(0), t1: 1, y0: Float64Array.of(1, 0) };
+  const controller = pid({ rtol: 1e-6, atol: 1e-6 });
+  assert.throws(
+    () => GpuSolver.create(device, { ...base, tableau: rk4, adaptive: { controller, ts: [1] } }),
+    /rk4 has no embedded error estimate.*bosh3/,
+  );
+  assert.throws(
+    () =>
+      GpuSolver.create(device, {
+        ...base,
+        tableau: bosh3,
+        gradient: "direct",
+        adaptive: { controller, ts: [1] },
+      }),
+    /adaptive steps take the "reversible" gradient/,
+  );
+  assert.throws(
+    () => GpuSolver.create(device, { ...base, tableau: bosh3, adaptive: { controller, ts: [2] } }),
+    /saveAt\.ts\[0\].*2.*inside \[0, 1\]/,
+  );
+  assert.throws(
+    () =>
+      GpuSolver.create(device, {
+        ...base,
+        tableau: bosh3,
+        steps: 10,
+        adaptive: { controller, ts: [1] },
+      }),
+    /one of steps and adaptive/,
+  );
+  assert.throws(
+    () =>
+      GpuSolver.create(device, {
+        ...base,
+        tableau: bosh3,
+        adaptive: { controller, ts: [1], dt0: -1 },
+      }),
+    /adaptive\.dt0.*-1/,
+  );
+  await Promise.resolve();
+});
+
+/** A smooth 2-d series on 41 points of [0, 2] (a damped rotation), as training data. */
+function spiral() {
+  const ts = Float64Array.from({ length: 41 }, (_, i) => (2 * i) / 40);
+  const ys = new Float64Array(41 * 2);
+  ts.forEach((t, i) => {
+    ys[2 * i] = Math.exp(-0.3 * t) * Math.cos(2 * t);
+    ys[2 * i + 1] = Math.exp(-0.3 * t) * Math.sin(2 * t);
+  });
+  return { ts, ys, dim: 2, source: "spiral" };
+}
+
+gpuTest(
+  "training with adaptive steps on the GPU follows the CPU's losses (the pendulum's configuration)",
+  async (device) => {
+    const config = defaultConfig({
+      mlp: {
+        dim: 2,
+        widths: [10],
+        activation: "tanh",
+        finalActivation: "identity",
+        timeDependent: false,
+      },
+      steps: 40,
+      solver: "bosh3",
+      adaptive: { rtol: 1e-5, atol: 1e-5, maxSteps: 120 },
+    });
+    assert.equal(gpuSupport(config), null);
+    const data = spiral();
+    const cpu = await train({ config, data, iterations: 6 });
+    const onGpu = await trainGpu({ config, data, iterations: 6, gpu: device });
+    assert.equal(onGpu.status, "completed");
+    const a = onGpu.state.losses, b = cpu.state.losses;
+    assert.equal(a.length, 6);
+    const err = relative(a, b);
+    assert.ok(err < 1e-4, `losses ${a} vs ${b}: ${err}`);
+    assert.ok(a[5] < a[0], "the loss decreases");
+    assert.ok(onGpu.gradient!.stepsPerIteration >= 5);
+  },
+);
+
+gpuTest(
+  "training stops with the CPU's reason when the adaptive solve fails, keeping the last good state",
+  async (device) => {
+    const config = defaultConfig({
+      mlp: {
+        dim: 2,
+        widths: [10],
+        activation: "tanh",
+        finalActivation: "identity",
+        timeDependent: false,
+      },
+      steps: 40,
+      solver: "bosh3",
+      adaptive: { rtol: 1e-9, atol: 1e-9, maxSteps: 8 },
+    });
+    const data = spiral();
+    const cpu = await train({ config, data, iterations: 3 });
+    const onGpu = await trainGpu({ config, data, iterations: 3, gpu: device });
+    assert.equal(cpu.status, "diverged");
+    assert.equal(onGpu.status, "diverged");
+    assert.match(
+      onGpu.reason!,
+      /the solve failed at iteration 1: The maximum number of steps \(8\)/,
+    );
+    assert.match(cpu.reason!, /the solve failed at iteration 1: The maximum number of steps \(8\)/);
+    assert.equal(onGpu.state.losses.length, 0);
+    assert.deepEqual(
+      [...onGpu.state.params].map(Math.fround),
+      [...cpu.state.params].map(Math.fround),
+    );
+  },
+);
+
+gpuTest("gpuSolve returns the output times of an adaptive solve", async (device) => {
+  const mlp = new Mlp(FIELD);
+  const out = await gpuSolve(device, {
+    mlp,
+    params: mlp.init(0),
+    tableau: bosh3,
+    t1: 2,
+    y0: Float64Array.of(1, 0),
+    saveT0: false,
+    adaptive: { controller: pid({ rtol: 1e-4, atol: 1e-4, maxSteps: 100 }), ts: TS },
+  });
+  assert.deepEqual([...out.ts], TS);
+  assert.equal(out.ys.length, TS.length * 2);
+  // the trainer builds on the same solver
+  assert.equal(typeof GpuTrainer.create, "function");
+});
