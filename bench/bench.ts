@@ -1399,8 +1399,14 @@ if (import.meta.main) {
       const result = await runGpuBenchmark(
         values.quick ? { batches: [1, 256], widths: [10], steps: 5, reps: 1 } : {},
       );
-      out.gpu = result;
-      texts.push(formatGpuReport(result));
+      const { runGpuAdaptiveBenchmark, formatGpuAdaptiveReport } = await import(
+        "./gpu_adaptive.ts"
+      );
+      const adaptive = await runGpuAdaptiveBenchmark(
+        values.quick ? { batches: [1, 16], tolerance: 1e-4, maxSteps: 60, reps: 1 } : {},
+      );
+      out.gpu = { ...result, adaptive };
+      texts.push(formatGpuReport(result), formatGpuAdaptiveReport(adaptive));
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       out.gpu = { skipped: reason };

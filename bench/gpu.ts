@@ -1,11 +1,13 @@
 /**
  * GPU benchmark: the time of one training step of the WebGPU backend (f32)
  * against the CPU backend (float64), for batches of 1 to 65 536
- * trajectories and networks 10, 64 and 256 wide, with the kernel times from
- * timestamp queries and the dispatches and read-backs of a step.
+ * trajectories and networks 10, 64, 128 and 256 wide, with the kernel times
+ * from timestamp queries and the dispatches and read-backs of a step, and
+ * the issue's target (batch 4 096, width 128: at least 20× the CPU backend
+ * with no read-back inside a step) checked on a hardware adapter.
  *
  *     deno run --allow-read --allow-env bench/gpu.ts [--quick] [--json]
- *       [--batches 1,16,256,4096,65536] [--widths 10,64,256] [--depth 2] [--steps 20]
+ *       [--batches 1,16,256,4096,65536] [--widths 10,64,128,256] [--depth 2] [--steps 20]
  *       [--reps 3] [--limit-s 120]
  *
  * Setting: autonomous MLP 4 → [w × depth, tanh] → 4 (the oscillator
@@ -53,10 +55,67 @@ export const GPU_BATCHES: readonly number[] = [1, 16, 256, 4096, 65536];
  * ```ts
  * import { GPU_WIDTHS } from "./gpu.ts";
  * import assert from "node:assert/strict";
- * assert.deepEqual(GPU_WIDTHS, [10, 64, 256]);
+ * assert.deepEqual(GPU_WIDTHS, [10, 64, 128, 256]);
  * ```
  */
-export const GPU_WIDTHS: readonly number[] = [10, 64, 256];
+export const GPU_WIDTHS: readonly number[] = [10, 64, 128, 256];
+
+/**
+ * The issue's target: at this batch and width a training step on a real
+ * GPU is at least `speedup` times as fast as the CPU backend's, with no
+ * read-back inside the step.
+ *
+ * @example
+ * ```ts
+ * import { GPU_TARGET } from "./gpu.ts";
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(GPU_TARGET, { batch: 4096, width: 128, speedup: 20 });
+ * ```
+ */
+export const GPU_TARGET = { batch: 4096, width: 128, speedup: 20 } as const;
+
+/**
+ * The target check of a run: PASS or FAIL on a hardware adapter, NOT
+ * EVALUATED on a software one (its timings say nothing about GPU speed) or
+ * when the target's configuration was not run.
+ *
+ * @param result What {@link runGpuBenchmark} returned.
+ * @returns The status and a sentence.
+ *
+ * @example
+ * ```ts
+ * import { gpuTargetCheck } from "./gpu.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const none = gpuTargetCheck({
+ *   adapter: "llvmpipe", software: true, totalMs: 0, rows: [],
+ *   settings: { batches: [], widths: [], depth: 2, steps: 20, reps: 1, limitMs: 0, tableau: "rk4" },
+ * });
+ * assert.equal(none.status, "NOT EVALUATED");
+ * ```
+ */
+export function gpuTargetCheck(
+  result: GpuBenchResult,
+): { status: "PASS" | "FAIL" | "NOT EVALUATED"; detail: string } {
+  const { batch, width, speedup } = GPU_TARGET;
+  const what = `batch ${batch}, width ${width}: GPU step ≥ ${speedup}× faster than the CPU ` +
+    "backend, 0 read-backs inside a step";
+  if (result.software) {
+    return { status: "NOT EVALUATED", detail: `${what} (software adapter: timings say nothing)` };
+  }
+  const row = result.rows.find((r) => r.batch === batch && r.width === width);
+  if (row === undefined || row.speedup === null || row.readbacks === null) {
+    return {
+      status: "NOT EVALUATED",
+      detail: `${what} (not measured${row?.skipped ? `: ${row.skipped}` : ""})`,
+    };
+  }
+  const ok = row.speedup >= speedup && row.readbacks === 0;
+  return {
+    status: ok ? "PASS" : "FAIL",
+    detail: `${what}: ${row.speedup.toFixed(1)}×, ${row.readbacks} read-backs`,
+  };
+}
 
 /**
  * Options of {@link runGpuBenchmark}.
@@ -484,6 +543,11 @@ export function formatGpuReport(result: GpuBenchResult): string {
     "≈: CPU time measured on a smaller batch and scaled linearly. speed-up = CPU time / GPU time",
     "(above 1: the GPU step is faster).",
     "read-backs: buffer maps while a step runs (the loss is read once after the timed steps, not counted).",
+    "",
+    (() => {
+      const check = gpuTargetCheck(result);
+      return `${check.status}  target: ${check.detail}`;
+    })(),
     `Total ${fmt(result.totalMs)}.`,
   );
   return lines.join("\n");
