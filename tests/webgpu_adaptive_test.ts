@@ -456,3 +456,49 @@ gpuTest("gpuSolve returns the output times of an adaptive solve", async (device)
   // the trainer builds on the same solver
   assert.equal(typeof GpuTrainer.create, "function");
 });
+
+gpuTest(
+  "a solve recorded over several command buffers gives the gradient of a short recording",
+  async (device) => {
+    // 1 560 trial steps are recorded past the recorder's 32 768 dispatches per
+    // submission: every gated grid must be known before the first one goes
+    // (a grid registered later made its dispatches do nothing).
+    const mlp = new Mlp({ dim: 2, widths: [30], timeDependent: true });
+    const params = mlp.init(3);
+    const y0 = Float64Array.from({ length: 140 }, (_, i) => Math.cos(i));
+    const cotangents = Float64Array.from({ length: 3 * 140 }, (_, i) => Math.sin(i));
+    const grad = (maxSteps: number) =>
+      gpuGradient(device, {
+        mlp,
+        params,
+        tableau: bosh3,
+        t1: 1,
+        y0,
+        adaptive: {
+          controller: pid({ rtol: 1e-3, atol: 1e-3, maxSteps }),
+          ts: [0.5, 0.97],
+          dt0: 0.1,
+        },
+        cotangents,
+      });
+    const short = await grad(64), long = await grad(1560);
+    assert.equal(short.adaptive!.status, "success");
+    assert.ok(long.backward.submits + long.forward.submits >= 2, "several command buffers");
+    assert.deepEqual([...long.params], [...short.params]);
+    assert.deepEqual([...long.y0], [...short.y0]);
+  },
+);
+
+gpuTest("a sealed gate refuses a grid it has not seen", async (device) => {
+  const ctx = new GpuContext(device);
+  const gate = new Gate(ctx, "sealed");
+  gate.offsetOf([1, 1, 1]);
+  gate.seal();
+  assert.equal(gate.offsetOf([1, 1, 1]), 0);
+  assert.throws(
+    () => gate.offsetOf([2, 1, 1]),
+    /grid \[2,1,1\] was not registered before recording/,
+  );
+  ctx.destroy();
+  await Promise.resolve();
+});

@@ -357,8 +357,8 @@ export class GpuAdaptive {
   }
 
   /**
-   * The dispatch that makes `out[index]` NaN when the solve did not succeed
-   * (so that a training step's divergence gate stops the updates).
+   * The dispatch that sets `out[index]` to 1 when the solve did not succeed
+   * and to 0 when it did (a training step's divergence gate reads it).
    *
    * @param out A storage slice.
    * @param index Index in it.
@@ -370,7 +370,7 @@ export class GpuAdaptive {
       bindings: [{ name: "ctl", access: "read" }, { name: "out", access: "read_write" }],
       code: `@compute @workgroup_size(1)
 fn main() {
-  if (ctl[${CONTROL.status}] != 1.0) { out[${u32(index)}] = bitcast<f32>(0x7fc00000u); }
+  out[${u32(index)}] = select(0.0, 1.0, ctl[${CONTROL.status}] != 1.0);
 }`,
     });
     return [{ kernel, group: this.#ctx.bind(kernel, [this.control, out]), groups: [1, 1, 1] }];
@@ -394,10 +394,16 @@ fn main() {
     const rms = c.norm === "rms";
     const tiny = 64 * 1.1920928955078125e-7 * Math.max(Math.abs(t0), Math.abs(t1));
     const dtmax = Math.min(c.dtmax, F32_MAX);
+    // the call records are raw u32 words: floats by bitcast, and the slot 0xffffffff
+    const typeOf = (b: string) => (b === "recs" ? "array<u32>" : undefined);
     const one = (name: string, bindings: [string, Slice][], body: string, header = "") => {
       const kernel = ctx.kernel({
         name: `adaptive.${name}`,
-        bindings: bindings.map(([b]) => ({ name: b, access: "read_write" as const })),
+        bindings: bindings.map(([b]) => ({
+          name: b,
+          access: "read_write" as const,
+          type: typeOf(b),
+        })),
         header,
         code: `@compute @workgroup_size(1)\nfn main() {\n${body}\n}`,
       });
@@ -443,10 +449,10 @@ fn main() {
     const stages = tableau.c.map((ci, i) => ({ ci, i }));
     const records = `fn record(r: u32, t: f32, h: f32) {
   let o = r * ${u32(stride)};
-  recs[o] = t;
-  recs[o + 1u] = h;
-  recs[o + 2u] = bitcast<f32>(0xffffffffu);
-  recs[o + 3u] = 0.0;
+  recs[o] = bitcast<u32>(t);
+  recs[o + 1u] = bitcast<u32>(h);
+  recs[o + 2u] = 0xffffffffu;
+  recs[o + 3u] = 0u;
 }
 fn write_records(tA: f32, tB: f32) {
   let h = tB - tA;
@@ -454,10 +460,15 @@ fn write_records(tA: f32, tB: f32) {
   record(1u, tB, -h);
   record(2u, tA, 1.0);
   record(3u, tB, 1.0);
-${stages.map(({ ci, i }) => `  recs[${4 + i}u] = tA + ${f32(ci)} * h;`).join("\n")}
-${stages.map(({ ci, i }) => `  recs[${stride + 4 + i}u] = tB + ${f32(ci)} * (-h);`).join("\n")}
-  recs[${2 * stride + 4}u] = tA;
-  recs[${3 * stride + 4}u] = tB;
+${stages.map(({ ci, i }) => `  recs[${4 + i}u] = bitcast<u32>(tA + ${f32(ci)} * h);`).join("\n")}
+${
+      stages.map(({ ci, i }) =>
+        `  recs[${stride + 4 + i}u] = bitcast<u32>(tB + ${f32(ci)} * (-h));`
+      )
+        .join("\n")
+    }
+  recs[${2 * stride + 4}u] = bitcast<u32>(tA);
+  recs[${3 * stride + 4}u] = bitcast<u32>(tB);
 }
 // first output index with ts[k] > x (>= x when inclusive)
 fn first_after(x: f32, inclusive: bool) -> u32 {
@@ -521,6 +532,7 @@ ${norm("d1", "f[at]")}
           bindings: ["ctl", "y0", "f", "y1", "recs"].map((name) => ({
             name,
             access: "read_write" as const,
+            type: name === "recs" ? "array<u32>" : undefined,
           })),
           code: linearMain(
             n,
@@ -528,10 +540,10 @@ ${norm("d1", "f[at]")}
   y1[i] = y0[i] + h0 * f[i];
   if (i == 0u) {
     let o = ${u32(3 * stride)};
-    recs[o] = ${f32(t0)} + h0;
-    recs[o + 1u] = 1.0;
-    recs[o + 2u] = bitcast<f32>(0xffffffffu);
-    recs[o + 4u] = ${f32(t0)} + h0;
+    recs[o] = bitcast<u32>(${f32(t0)} + h0);
+    recs[o + 1u] = bitcast<u32>(1.0);
+    recs[o + 2u] = 0xffffffffu;
+    recs[o + 4u] = bitcast<u32>(${f32(t0)} + h0);
   }`,
           ),
         });

@@ -402,6 +402,14 @@ export class GpuContext {
     const key = `${spec.name}\n${code}`;
     const cached = this.#kernels.get(key);
     if (cached) return cached;
+    const storage = spec.bindings.filter((b) => b.access !== "uniform").length;
+    const most = this.device.limits.maxStorageBuffersPerShaderStage;
+    if (storage > most) {
+      throw new RangeError(
+        `Kernel ${spec.name} binds ${storage} storage buffers; this device allows ${most} ` +
+          "(request the adapter's maxStorageBuffersPerShaderStage, as requestGpuDevice does).",
+      );
+    }
     const module = this.device.createShaderModule({ label: spec.name, code });
     const layout = this.device.createBindGroupLayout({
       label: spec.name,

@@ -157,9 +157,10 @@ export async function findGpuAdapter(options: GpuDeviceOptions = {}): Promise<GP
  * Requests a device with the limits the kernels need: the adapter's largest
  * storage-buffer binding and buffer sizes (batches of 65 536 trajectories of
  * wide networks need more than WebGPU's 128 MiB default), and the
- * `timestamp-query` feature when available. Other limits stay at WebGPU's
- * defaults, which the kernels are written for (256 invocations and 16 KiB of
- * workgroup memory per workgroup, 8 storage buffers per shader).
+ * `timestamp-query` feature when available, and the adapter's most storage
+ * buffers per shader. Other limits stay at WebGPU's defaults, which the
+ * kernels are written for (256 invocations and 16 KiB of workgroup memory
+ * per workgroup; no kernel binds more than 8 storage buffers).
  *
  * @param options Adapter preference; whether to ask for timestamps.
  * @returns The device and what is known about its adapter.
@@ -196,6 +197,7 @@ export async function requestGpuDevice(options: GpuDeviceOptions = {}): Promise<
   const requiredLimits: Record<string, number> = {
     maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,
     maxBufferSize: adapter.limits.maxBufferSize,
+    maxStorageBuffersPerShaderStage: adapter.limits.maxStorageBuffersPerShaderStage,
   };
   let device: GPUDevice;
   try {

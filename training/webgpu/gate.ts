@@ -9,7 +9,9 @@
  *
  * Layout of the gate's buffer (`u32`): the indirect arguments `[x, y, z]`
  * of every grid registered, then the same grids kept open (written by the
- * CPU when a grid is first registered).
+ * CPU when a grid is first registered). Every grid must be registered
+ * before the first recording that opens the gate is submitted: record the
+ * gated dispatches once with a dry Recorder, then {@link Gate.seal} it.
  *
  * @module
  */
@@ -61,6 +63,7 @@ export class Gate {
   readonly table: Slice;
   readonly #ctx: GpuContext;
   readonly #index = new Map<string, number>();
+  #sealed = false;
 
   /**
    * Allocates the table (closed: every grid has zero workgroups).
@@ -91,6 +94,15 @@ export class Gate {
     const key = groups.join(",");
     let k = this.#index.get(key);
     if (k === undefined) {
+      if (this.#sealed) {
+        // A template written now could reach the GPU after the kernel that
+        // opens the gate was submitted (queue writes are ordered before later
+        // submissions only): the dispatch would silently do nothing.
+        throw new Error(
+          `Gate "${this.label}": grid [${key}] was not registered before recording; ` +
+            "record every gated dispatch once with a dry Recorder, then seal the gate.",
+        );
+      }
       k = this.#index.size;
       if (k >= GATE_CAPACITY) {
         throw new RangeError(
@@ -107,6 +119,14 @@ export class Gate {
       );
     }
     return 12 * k;
+  }
+
+  /**
+   * Refuses grids not registered so far (see {@link Gate.offsetOf}): call
+   * once every gated dispatch has been recorded with a dry Recorder.
+   */
+  seal(): void {
+    this.#sealed = true;
   }
 
   /**

@@ -402,10 +402,12 @@ export class GpuMlp {
       const n = B * this.mlp.dim;
       const kernel = ctx.kernel({
         name: "mlp.vjp.output",
+        // without a pre-activation the kernel binds no `z` (binding one range
+        // twice as writable storage is invalid WebGPU, though wgpu accepts it)
         bindings: [
           { name: "v", access: "read" },
           { name: "f", access: "read" },
-          { name: pre ? "z" : "z_unused", access: "read" },
+          ...(pre ? [{ name: "z", access: "read" as const }] : []),
           { name: "d", access: "read_write" },
         ],
         header: ACTIVATION_HELPERS,
@@ -417,7 +419,7 @@ export class GpuMlp {
       delta = this.deltas[L - 1];
       ops.push({
         kernel,
-        group: ctx.bind(kernel, [cotangent, st.out, pre ?? st.out, delta]),
+        group: ctx.bind(kernel, pre ? [cotangent, st.out, pre, delta] : [cotangent, st.out, delta]),
         groups: linearGroups(n, 64),
       });
     }

@@ -147,6 +147,12 @@ export class Recorder {
   counts: CommandCounts = { dispatches: 0, copies: 0, clears: 0, submits: 0 };
   /** Whether every dispatch is timed. */
   readonly profile: boolean;
+  /**
+   * A dry recorder records nothing: it only registers the grids of gated
+   * dispatches with their gates (see gate.ts), so that they are known
+   * before any real recording is submitted.
+   */
+  readonly dry: boolean;
   readonly #ctx: GpuContext;
   #encoder: GPUCommandEncoder | null = null;
   #pass: GPUComputePassEncoder | null = null;
@@ -165,9 +171,10 @@ export class Recorder {
    * @param options `profile`: time every dispatch with timestamp queries
    *   (needs the `timestamp-query` feature; slower, for measurements only).
    */
-  constructor(ctx: GpuContext, options: { profile?: boolean } = {}) {
+  constructor(ctx: GpuContext, options: { profile?: boolean; dry?: boolean } = {}) {
     this.#ctx = ctx;
     this.profile = options.profile ?? false;
+    this.dry = options.dry ?? false;
     if (this.profile && !ctx.timestamps) {
       throw new RangeError(
         "Invalid profile: true needs the timestamp-query feature, which this device lacks.",
@@ -189,6 +196,10 @@ export class Recorder {
     call: CallRef | null,
     groups: readonly [number, number, number],
   ): void {
+    if (this.dry) {
+      this.#gate?.offsetOf(groups);
+      return;
+    }
     const pass = this.#computePass(kernel.name);
     if (this.#pipeline !== kernel.pipeline) {
       pass.setPipeline(kernel.pipeline);
@@ -232,6 +243,7 @@ export class Recorder {
       throw new RangeError(`Invalid copy: ${src.length} values into ${dst.length}.`);
     }
     this.#ungated("copy");
+    if (this.dry) return;
     this.#endPass();
     this.#commands().copyBufferToBuffer(
       src.buffer,
@@ -250,6 +262,7 @@ export class Recorder {
    */
   clear(slice: Slice): void {
     this.#ungated("clear");
+    if (this.dry) return;
     this.#endPass();
     this.#commands().clearBuffer(slice.buffer, slice.offset, slice.length * 4);
     this.counts.clears++;
@@ -286,6 +299,7 @@ export class Recorder {
    */
   copyBytes(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, bytes: number) {
     this.#ungated("copy");
+    if (this.dry) return;
     this.#endPass();
     this.#commands().copyBufferToBuffer(src, srcOffset, dst, dstOffset, bytes);
     this.counts.copies++;
@@ -299,6 +313,7 @@ export class Recorder {
 
   /** Submits everything recorded so far (nothing is read back). */
   submit(): void {
+    if (this.dry) return;
     this.#sinceSubmit = 0;
     this.#endPass();
     const encoder = this.#commands();

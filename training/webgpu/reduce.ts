@@ -12,9 +12,14 @@
 
 import type { BindingSpec, GpuContext, Slice } from "./context.ts";
 import type { Op } from "./recorder.ts";
-import { u32 } from "./wgsl.ts";
+import { isFinite, u32 } from "./wgsl.ts";
 
 const WG = 256;
+// WGSL's max() of a NaN is implementation-defined (NVIDIA returns the other
+// operand): a maximum must not lose a non-finite term, so it counts as 3e38.
+const FINITE_OR_BIG = `fn finite_or_big(v: f32) -> f32 {
+  return select(3.0e38, v, ${isFinite("v")});
+}`;
 const MAX_PARTIALS = 1024;
 
 /**
@@ -38,7 +43,7 @@ export interface ReductionSpec {
   readonly inputs: readonly { readonly binding: BindingSpec; readonly slice: Slice }[];
   /** WGSL `fn term(e: u32) -> f32` (plus any helpers it needs). */
   readonly term: string;
-  /** `sum`, or `max` (of terms that are ≥ 0). */
+  /** `sum`, or `max` (of terms that are ≥ 0; a non-finite term counts as 3e38). */
   readonly combine: "sum" | "max";
   /** Where the result goes: `out[index] = scale · result`. */
   readonly out: Slice;
@@ -103,13 +108,15 @@ export function reductionOps(ctx: GpuContext, spec: ReductionSpec): Op[] {
   const first = ctx.kernel({
     name: `${spec.name}.reduce1`,
     bindings: [...inputs, { name: "partial", access: "read_write" }],
-    header: `var<workgroup> scratch: array<f32, ${WG}>;\n${spec.term}`,
+    header: `var<workgroup> scratch: array<f32, ${WG}>;\n${spec.term}\n${FINITE_OR_BIG}`,
     code: `@compute @workgroup_size(${WG})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   var s = 0.0;
   for (var q = 0u; q < ${u32(items)}; q++) {
     let e = (wid.x * ${u32(items)} + q) * ${WG}u + lid;
-    if (e < ${u32(n)}) { s = ${op("s", "term(e)")}; }
+    if (e < ${u32(n)}) { s = ${
+      op("s", spec.combine === "max" ? "finite_or_big(term(e))" : "term(e)")
+    }; }
   }
 ${tree}
   if (lid == 0u) { partial[wid.x] = scratch[0]; }

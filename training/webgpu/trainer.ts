@@ -42,6 +42,7 @@ const S = {
   reconDiff: 8,
   reconScale: 9,
   iteration: 10,
+  solveFailed: 11,
 } as const;
 const STATUS_LENGTH = 12;
 /** Largest finite f32: the "no loss yet" best loss (no infinities on the GPU). */
@@ -240,9 +241,8 @@ export class GpuTrainer {
       code: `@compute @workgroup_size(1)
 fn main() {
   let loss = status[${S.loss}];
-  let ok = ${isFinite("loss")} && ${
-        isFinite(`status[${S.normSq}]`)
-      } && status[${S.diverged}] == 0.0;
+  let ok = ${isFinite("loss")} && ${isFinite(`status[${S.normSq}]`)} &&
+    status[${S.diverged}] == 0.0 && status[${S.solveFailed}] == 0.0;
   let improved = ok && loss < status[${S.best}];
   status[${S.ok}] = select(0.0, 1.0, ok);
   status[${S.improved}] = select(0.0, 1.0, improved);
@@ -292,8 +292,8 @@ fn main() {
     });
     this.#ops = {
       loss: mseLossOps(ctx, problem.outputs, this.#status, S.loss),
-      // a failed adaptive solve makes the loss NaN: the gate then stops the updates
-      failure: solver.run.failureOps?.(this.#status, S.loss) ?? [],
+      // a failed adaptive solve: the gate then stops the updates
+      failure: solver.run.failureOps?.(this.#status, S.solveFailed) ?? [],
       norm: reductionOps(ctx, {
         name: "trainer.gradnorm",
         n: P,

@@ -16,6 +16,7 @@ import type { GpuAdaptive } from "../adaptive.ts";
 import type { GpuIncrement } from "../increment.ts";
 import type { GpuInterpolation } from "../interpolation.ts";
 import type { GpuGradientRun, GpuProblem } from "./problem.ts";
+import { Recorder } from "../recorder.ts";
 
 /**
  * The adaptive steps' parts of a problem.
@@ -67,12 +68,13 @@ export interface AdaptiveParts {
  *   const g = await gpuGradient(device, {
  *     mlp, params, tableau: bosh3, t1: 1, y0: Float64Array.of(1),
  *     adaptive: { controller: pid({ rtol: 1e-5, atol: 1e-5, maxSteps: 100 }), ts: [0.3, 1] },
- *     cotangents: Float64Array.of(1, 1),
+ *     cotangents: Float64Array.of(0, 1, 1), // y(0), y(0.3), y(1)
  *   });
  *   const cpu = solve({
  *     field: mlp, params, y0: Float64Array.of(1), scheme: reversible(bosh3),
- *     grid: g.adaptive!.times, saveAt: { ts: [0.3, 1] }, gradient: "direct",
- *   }).backward(Float64Array.of(1, 1));
+ *     grid: g.adaptive!.times, saveAt: { t0: true, ts: [0.3, 1] },
+ *     gradient: "direct",
+ *   }).backward(Float64Array.of(0, 1, 1));
  *   assert.ok(Math.abs(g.params[0] - cpu.params[0]) < 1e-4 * Math.abs(cpu.params[0]));
  *   device.destroy();
  * }
@@ -94,6 +96,41 @@ export function adaptiveReversibleGradient(
     sideA: interpolation.sideVjpOps("A", scheme.yBar),
     fieldA: interpolation.addFieldVjpOps(fieldA, scheme.yBar),
   };
+  /** One trial step, forward. */
+  const trial = (rec: Recorder) =>
+    adaptive.recordTrial(rec, () => {
+      rec.run(fieldA.evaluateOps(adaptive.yA), adaptive.pointA);
+      rec.run(fieldB.evaluateOps(scheme.y), adaptive.pointB);
+      rec.run(ops.write, null);
+    });
+  /** One step of the walk back. */
+  const stepBack = (rec: Recorder) => {
+    adaptive.recordBackStep(rec);
+    // outputs of [t_m, t_{m+1}] through y_{m+1} and f(t_{m+1}, y_{m+1})
+    rec.gated(adaptive.outputGate, () => {
+      rec.run(fieldB.evaluateOps(scheme.y), adaptive.pointB);
+      rec.run(ops.sideB, null);
+      rec.run(fieldB.vjpOps(fBar, 1), adaptive.pointB);
+      rec.run(ops.fieldB, null);
+    });
+    rec.gated(adaptive.stepGate, () => {
+      scheme.inverse(rec, calls, 0);
+      scheme.stepVjp(rec, calls, 0);
+    });
+    // and through y_m and f(t_m, y_m)
+    rec.gated(adaptive.outputGate, () => {
+      rec.run(fieldA.evaluateOps(scheme.y), adaptive.pointA);
+      rec.run(ops.sideA, null);
+      rec.run(fieldA.vjpOps(fBar, 1), adaptive.pointA);
+      rec.run(ops.fieldA, null);
+    });
+  };
+  // Register every gated grid now, before anything is submitted (gate.ts).
+  const dry = new Recorder(problem.ctx, { dry: true });
+  trial(dry);
+  stepBack(dry);
+  adaptive.stepGate.seal();
+  adaptive.outputGate.seal();
   return {
     name: "reversible",
     bytes: 4 * (adaptive.times.length + adaptive.backup.length + interpolation.fBar.length),
@@ -101,39 +138,13 @@ export function adaptiveReversibleGradient(
       rec.run(scheme.initOps(y0), null);
       if (saveT0) rec.run(outputs.recordOps(scheme.y), adaptive.start);
       adaptive.recordStart(rec);
-      for (let a = 0; a < maxSteps; a++) {
-        adaptive.recordTrial(rec, () => {
-          rec.run(fieldA.evaluateOps(adaptive.yA), adaptive.pointA);
-          rec.run(fieldB.evaluateOps(scheme.y), adaptive.pointB);
-          rec.run(ops.write, null);
-        });
-      }
+      for (let a = 0; a < maxSteps; a++) trial(rec);
     },
     backward(rec, withY0 = false) {
       rec.clear(scheme.bar);
       rec.clear(partials);
       adaptive.recordBackStart(rec);
-      for (let m = 0; m < maxSteps; m++) {
-        adaptive.recordBackStep(rec);
-        // outputs of [t_m, t_{m+1}] through y_{m+1} and f(t_{m+1}, y_{m+1})
-        rec.gated(adaptive.outputGate, () => {
-          rec.run(fieldB.evaluateOps(scheme.y), adaptive.pointB);
-          rec.run(ops.sideB, null);
-          rec.run(fieldB.vjpOps(fBar, 1), adaptive.pointB);
-          rec.run(ops.fieldB, null);
-        });
-        rec.gated(adaptive.stepGate, () => {
-          scheme.inverse(rec, calls, 0);
-          scheme.stepVjp(rec, calls, 0);
-        });
-        // and through y_m and f(t_m, y_m)
-        rec.gated(adaptive.outputGate, () => {
-          rec.run(fieldA.evaluateOps(scheme.y), adaptive.pointA);
-          rec.run(ops.sideA, null);
-          rec.run(fieldA.vjpOps(fBar, 1), adaptive.pointA);
-          rec.run(ops.fieldA, null);
-        });
-      }
+      for (let m = 0; m < maxSteps; m++) stepBack(rec);
       if (saveT0) rec.run(outputs.addCotangentOps(scheme.yBar), adaptive.start);
       rec.run(mlp.reduceOps(partials, paramsBar), null);
       if (withY0) rec.run(scheme.initVjpOps(y0Bar), null);

@@ -73,9 +73,9 @@ export interface GpuGradientRun {
    */
   backward(rec: Recorder, withY0?: boolean): void;
   /**
-   * Adaptive solves: the dispatch that makes `out[index]` NaN when the
-   * forward solve failed (run after the loss, so that a training step's
-   * divergence gate sees the failure). Absent for fixed steps.
+   * Adaptive solves: the dispatch that sets `out[index]` to 1 when the
+   * forward solve failed, else 0 (a training step's divergence gate reads
+   * it). Absent for fixed steps.
    */
   failureOps?(out: Slice, index: number): Op[];
 }
