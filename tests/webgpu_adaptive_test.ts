@@ -404,6 +404,9 @@ gpuTest(
     assert.ok(err < 1e-4, `losses ${a} vs ${b}: ${err}`);
     assert.ok(a[5] < a[0], "the loss decreases");
     assert.ok(onGpu.gradient!.stepsPerIteration >= 5);
+    // it says that recording 120 trial steps per iteration is far more than needed
+    assert.match(onGpu.notes![0], /recorded 120 trial steps .* no solve took more than \d+/);
+    assert.equal(cpu.notes, undefined);
   },
 );
 

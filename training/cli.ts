@@ -858,6 +858,7 @@ export async function main(args: string[], io: CliIo = consoleIo()): Promise<num
             `or --backend cpu (training/webgpu/mod.ts)`
           : `inexact; take smaller steps, or a coupling λ closer to 1 (numerics.md §2)`)
       : null,
+    ...(result.notes ?? []).map((n) => `  note: ${n}`),
     `  wrote ${dir}/: model.json, ${
       onnxNote === null ? "model.onnx, " : ""
     }history.csv, loss.svg, fit.svg, summary.json, report.html`,

@@ -455,6 +455,8 @@ export interface TrainResult {
   iterationsRun: number;
   /** Wall seconds of this call's iterations. */
   seconds: number;
+  /** Remarks on how the run could be set up better (sentences), if any. */
+  notes?: string[];
 }
 
 function requireSafeInteger(name: string, value: unknown): number {

@@ -371,7 +371,18 @@ export async function trainGpu(options: GpuTrainOptions): Promise<TrainResult> {
         maxReconstructionError: reversible ? maxReconstruction : null,
       };
     }
-    return log.result(config, { ...end, gradient });
+    const result = log.result(config, { ...end, gradient });
+    const run = await trainer.solver.readAdaptive();
+    if (run !== null && config.adaptive !== null && run.mostTrials * 2 < config.adaptive.maxSteps) {
+      // every iteration records maxSteps trial steps and as many steps back
+      result.notes = [
+        `the GPU recorded ${config.adaptive.maxSteps} trial steps per iteration (--max-steps), ` +
+        `forward and back, but no solve took more than ${run.mostTrials}: ` +
+        `--max-steps ${Math.max(8, Math.ceil(run.mostTrials * 1.5))} would record fewer ` +
+        "commands per iteration (steps past the end of a solve cost the CPU their commands)",
+      ];
+    }
+    return result;
   } finally {
     trainer.destroy();
   }

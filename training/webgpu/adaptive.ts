@@ -73,10 +73,12 @@ export const CONTROL = {
   tA: 14,
   /** Steps left to walk back (backward pass). */
   cursor: 15,
+  /** Most trial steps any solve of this solver has taken (kept across solves). */
+  most: 16,
 } as const;
 
 /** Length of the controller's state array. */
-const CONTROL_LENGTH = 16;
+const CONTROL_LENGTH = 17;
 
 /**
  * Status codes of a GPU adaptive solve (`CONTROL.status`), by name.
@@ -353,6 +355,7 @@ export class GpuAdaptive {
       rejected: s[CONTROL.rejected],
       tEnd: s[CONTROL.t],
       times: Float64Array.from(times.subarray(0, accepted + 1)),
+      mostTrials: s[CONTROL.most],
     };
   }
 
@@ -669,9 +672,9 @@ ${norm("d2h", "fb[at] - fa[at]")}
     if (hUsed <= ${f32(c.dtmin)} || next < ${f32(tiny)}) { status = select(4.0, 3.0, finite); }
     ctl[${C.h}] = next;
   }
-  if (status == 0.0 && ctl[${C.accepted}] + ctl[${C.rejected}] >= ${f32(c.maxSteps)}) {
-    status = 2.0;
-  }
+  let trials = ctl[${C.accepted}] + ctl[${C.rejected}];
+  if (status == 0.0 && trials >= ${f32(c.maxSteps)}) { status = 2.0; }
+  if (status != 0.0) { ctl[${C.most}] = max(ctl[${C.most}], trials); }
   ctl[${C.status}] = status;`,
         inv,
       ),
@@ -724,6 +727,7 @@ ${norm("d2h", "fb[at] - fa[at]")}
  *
  * const run: GpuAdaptiveRun = {
  *   status: "success", accepted: 2, rejected: 0, tEnd: 1, times: Float64Array.of(0, 0.5, 1),
+ *   mostTrials: 2,
  * };
  * assert.equal(run.times.length, run.accepted + 1);
  * ```
@@ -739,4 +743,6 @@ export interface GpuAdaptiveRun {
   tEnd: number;
   /** Accepted times `t_0 … t_N`. */
   times: Float64Array;
+  /** Most trial steps (accepted and rejected) of any solve so far on this solver. */
+  mostTrials: number;
 }
