@@ -252,8 +252,8 @@ export class GpuContext {
    * @param label Debug label.
    * @param lengths `f32` lengths of the slices.
    * @param usage Extra usage flags (storage, copy source and destination are always set).
-   * @param bindable Whether it will be bound to kernels (its size is then
-   *   limited by `maxStorageBufferBindingSize`, else by `maxBufferSize`).
+   * @param bindable Whether its slices will be bound to kernels (each is then
+   *   limited by `maxStorageBufferBindingSize`; the buffer always by `maxBufferSize`).
    * @returns The slices, in order.
    * @throws {RangeError} When the buffer exceeds the device's limits.
    */
@@ -264,14 +264,22 @@ export class GpuContext {
       offsets.push(bytes);
       bytes += this.#alignUp(Math.max(1, n) * 4, this.storageAlign);
     }
-    // WebGPU reports an oversized buffer only asynchronously; refuse it here.
-    const limit = bindable
-      ? Math.min(this.device.limits.maxBufferSize, this.device.limits.maxStorageBufferBindingSize)
-      : this.device.limits.maxBufferSize;
-    if (bytes > limit) {
+    // WebGPU reports an oversized buffer or binding only asynchronously;
+    // refuse them here: the buffer against maxBufferSize, and each slice
+    // that kernels bind against maxStorageBufferBindingSize.
+    const { maxBufferSize, maxStorageBufferBindingSize } = this.device.limits;
+    const advice = "use a smaller batch or network";
+    if (bytes > maxBufferSize) {
       throw new RangeError(
-        `GPU buffer "${label}" would need ${bytes} bytes, over this device's limit of ${limit} ` +
-          `bytes per buffer${bindable ? " binding" : ""}: use a smaller batch or network.`,
+        `GPU buffer "${label}" would need ${bytes} bytes, over this device's limit of ` +
+          `${maxBufferSize} bytes per buffer: ${advice}.`,
+      );
+    }
+    const widest = Math.max(0, ...lengths) * 4;
+    if (bindable && widest > maxStorageBufferBindingSize) {
+      throw new RangeError(
+        `GPU buffer "${label}" would bind ${widest} bytes, over this device's limit of ` +
+          `${maxStorageBufferBindingSize} bytes per buffer binding: ${advice}.`,
       );
     }
     const buffer = this.#create(label, Math.max(bytes, 4), usage);
@@ -450,6 +458,16 @@ export class GpuContext {
         `Kernel ${kernel.name} takes ${kernel.bindings.length} bindings; got ${slices.length}.`,
       );
     }
+    const most = this.device.limits.maxStorageBufferBindingSize;
+    slices.forEach((slice, k) => {
+      if (slice.length * 4 > most) {
+        throw new RangeError(
+          `Kernel ${kernel.name} would bind ${slice.length * 4} bytes as ` +
+            `${kernel.bindings[k].name}, over this device's limit of ${most} bytes per buffer ` +
+            "binding: use a smaller batch or network.",
+        );
+      }
+    });
     return this.device.createBindGroup({
       label: kernel.name,
       layout: kernel.layout,
