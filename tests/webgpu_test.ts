@@ -17,6 +17,7 @@ import {
   type GpuGradientSpec,
   gpuReconstruction,
   gpuSolve,
+  GpuSolver,
 } from "../training/webgpu/solve.ts";
 import { GpuTrainer } from "../training/webgpu/trainer.ts";
 import { Mlp, type MlpOptions } from "../training/mlp.ts";
@@ -574,6 +575,46 @@ gpuTest(
       }
     } finally {
       trainer.destroy();
+    }
+  },
+);
+
+gpuTest(
+  "a NaN weight gives NaN trajectories (tanh, relu; fused and layered); NaN params are refused",
+  async (device) => {
+    // clamp() and max() of a NaN may return the other operand on GPUs (and
+    // did on llvmpipe): the activations must not turn a NaN into numbers.
+    for (const activation of ["tanh", "relu"] as const) {
+      for (const kernels of ["fused", "layered"] as const) {
+        const mlp = new Mlp({ dim: 2, widths: [8], activation, seed: 1 });
+        const params = mlp.init(0);
+        const options = {
+          mlp,
+          params,
+          tableau: rk4,
+          t1: 1,
+          steps: 2,
+          y0: Float64Array.of(1, 0),
+          saveT0: false,
+          kernels,
+        };
+        const bad = params.slice();
+        bad[0] = NaN;
+        // like the CPU's solve(), the GPU refuses NaN parameters up front …
+        assert.throws(() => GpuSolver.create(device, { ...options, params: bad }), /params\[0\]/);
+        // … but one reached inside a run (an overflow) must stay NaN
+        const solver = GpuSolver.create(device, options);
+        try {
+          solver.ctx.write(solver.problem.params, bad);
+          const rec = new Recorder(solver.ctx);
+          solver.run.forward(rec);
+          rec.submit();
+          const ys = await solver.readYs();
+          assert.ok(ys.every(Number.isNaN), `${activation}, ${kernels}: ${ys}`);
+        } finally {
+          solver.destroy();
+        }
+      }
     }
   },
 );

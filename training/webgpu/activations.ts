@@ -47,7 +47,11 @@ export interface WgslActivation {
  * ```
  */
 export const ACTIVATION_HELPERS: string = `
-fn act_tanh(x: f32) -> f32 { return tanh(clamp(x, -15.0, 15.0)); }
+// clamp() and max() of a NaN are implementation-defined (NVIDIA returns the
+// other operand): a NaN must come out as NaN, as on the CPU.
+fn act_is_nan(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u; }
+fn act_tanh(x: f32) -> f32 { return select(tanh(clamp(x, -15.0, 15.0)), x, act_is_nan(x)); }
+fn act_relu(x: f32) -> f32 { return select(max(x, 0.0), x, act_is_nan(x)); }
 fn act_sigmoid(x: f32) -> f32 {
   if (x >= 0.0) { return 1.0 / (1.0 + exp(-x)); }
   let e = exp(x);
@@ -95,7 +99,7 @@ export const WGSL_ACTIVATIONS: Readonly<Record<ActivationName, WgslActivation>> 
     },
     relu: {
       name: "relu",
-      forward: (x: string) => `max(${x}, 0.0)`,
+      forward: (x: string) => `act_relu(${x})`,
       // σ(x) > 0 exactly when x > 0; the kink gets 0, as on the CPU.
       derivative: (_x: string, y: string) => `select(0.0, 1.0, (${y}) > 0.0)`,
       derivativeNeedsInput: false,

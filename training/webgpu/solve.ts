@@ -33,6 +33,7 @@ import { GpuIncrement } from "./increment.ts";
 import { GpuInterpolation } from "./interpolation.ts";
 import { tableaux } from "../../solvers/tableaux.ts";
 import { checkSaveAt } from "../../solvers/outputs.ts";
+import { requireFinite } from "../../solvers/errors.ts";
 import type { PidController } from "../../solvers/controller.ts";
 
 /**
@@ -286,6 +287,7 @@ export class GpuSolver {
         `Invalid params: expected a Float64Array of length ${mlp.paramCount}; got ${options.params?.length}.`,
       );
     }
+    requireFinite("params", options.params);
     this.saveT0 = options.saveT0 ?? true;
     const ts = adaptiveOptions === undefined
       ? null
@@ -407,6 +409,7 @@ export class GpuSolver {
         `Invalid params: got ${params.length}; expected ${this.mlp.paramCount}.`,
       );
     }
+    requireFinite("params", params);
     this.ctx.write(this.problem.params, params);
   }
 
