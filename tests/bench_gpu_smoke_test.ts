@@ -8,62 +8,42 @@
 import assert from "node:assert/strict";
 import { formatGpuReport, GPU_TARGET, gpuTargetCheck, runGpuBenchmark } from "../bench/gpu.ts";
 import { formatGpuAdaptiveReport, runGpuAdaptiveBenchmark } from "../bench/gpu_adaptive.ts";
-import { type GpuDevice, requestGpuDevice } from "../training/webgpu/device.ts";
+import { gpuTests } from "./gpu_harness.ts";
 
-const REQUIRED = Deno.env.get("REVODE_REQUIRE_GPU") === "1";
-let gpu: GpuDevice | null = null;
-let unavailable = "";
-try {
-  gpu = await requestGpuDevice();
-  gpu.device.destroy();
-} catch (e) {
-  unavailable = e instanceof Error ? e.message : String(e);
-}
+const gpuTest = gpuTests("bench gpu");
 
-Deno.test({
-  name: "bench gpu: fixed and adaptive training steps run with zero read-backs",
-  ignore: gpu === null && !REQUIRED,
-  sanitizeResources: false,
-  sanitizeOps: false,
-  fn: async () => {
-    if (gpu === null) throw new Error(`REVODE_REQUIRE_GPU=1 but no WebGPU adapter: ${unavailable}`);
-    const device = await requestGpuDevice();
-    try {
-      const fixed = await runGpuBenchmark({
-        gpu: device,
-        batches: [1, 8],
-        widths: [10, 20],
-        steps: 4,
-        reps: 1,
-      });
-      assert.equal(fixed.rows.length, 4);
-      for (const r of fixed.rows) {
-        assert.equal(r.skipped, null, `width ${r.width}, batch ${r.batch}: ${r.skipped}`);
-        assert.equal(r.readbacks, 0);
-        assert.ok(Number.isFinite(r.loss!) && r.dispatches! > 0 && r.cpuMs! > 0);
-      }
-      const check = gpuTargetCheck(fixed);
-      if (device.isFallback) assert.equal(check.status, "NOT EVALUATED");
-      // the target's configuration was not run here: never PASS
-      assert.notEqual(check.status, "PASS");
-      assert.match(formatGpuReport(fixed), new RegExp(`batch ${GPU_TARGET.batch}, width 128`));
-      const adaptive = await runGpuAdaptiveBenchmark({
-        gpu: device,
-        batches: [1, 4],
-        tolerance: 1e-4,
-        maxSteps: 30,
-        reps: 1,
-      });
-      for (const r of adaptive.rows) {
-        assert.equal(r.readbacks, 0);
-        assert.ok(Number.isFinite(r.loss), `batch ${r.batch}: loss ${r.loss}`);
-        assert.ok(r.gpuSteps >= 2 && r.gpuSteps < 30, `batch ${r.batch}: ${r.gpuSteps} steps`);
-        // the batch's shared step follows its worst trajectory: at least the CPU's mean
-        assert.ok(r.gpuSteps >= Math.floor(r.cpuSteps), `${r.gpuSteps} vs ${r.cpuSteps}`);
-      }
-      assert.match(formatGpuAdaptiveReport(adaptive), /read-backs/);
-    } finally {
-      device.device.destroy();
-    }
-  },
+gpuTest("fixed and adaptive training steps run with zero read-backs", async (_device, gpu) => {
+  const fixed = await runGpuBenchmark({
+    gpu,
+    batches: [1, 8],
+    widths: [10, 20],
+    steps: 4,
+    reps: 1,
+  });
+  assert.equal(fixed.rows.length, 4);
+  for (const r of fixed.rows) {
+    assert.equal(r.skipped, null, `width ${r.width}, batch ${r.batch}: ${r.skipped}`);
+    assert.equal(r.readbacks, 0);
+    assert.ok(Number.isFinite(r.loss!) && r.dispatches! > 0 && r.cpuMs! > 0);
+  }
+  const check = gpuTargetCheck(fixed);
+  if (gpu.isFallback) assert.equal(check.status, "NOT EVALUATED");
+  // the target's configuration was not run here: never PASS
+  assert.notEqual(check.status, "PASS");
+  assert.match(formatGpuReport(fixed), new RegExp(`batch ${GPU_TARGET.batch}, width 128`));
+  const adaptive = await runGpuAdaptiveBenchmark({
+    gpu,
+    batches: [1, 4],
+    tolerance: 1e-4,
+    maxSteps: 30,
+    reps: 1,
+  });
+  for (const r of adaptive.rows) {
+    assert.equal(r.readbacks, 0);
+    assert.ok(Number.isFinite(r.loss), `batch ${r.batch}: loss ${r.loss}`);
+    assert.ok(r.gpuSteps >= 2 && r.gpuSteps < 30, `batch ${r.batch}: ${r.gpuSteps} steps`);
+    // the batch's shared step follows its worst trajectory: at least the CPU's mean
+    assert.ok(r.gpuSteps >= Math.floor(r.cpuSteps), `${r.gpuSteps} vs ${r.cpuSteps}`);
+  }
+  assert.match(formatGpuAdaptiveReport(adaptive), /read-backs/);
 });

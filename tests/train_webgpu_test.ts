@@ -11,7 +11,7 @@
 import assert from "node:assert/strict";
 import { type CliIo, main } from "../training/cli.ts";
 import { main as experimentsMain } from "../training/experiments_cli.ts";
-import { type GpuDevice, requestGpuDevice } from "../training/webgpu/device.ts";
+import { gpuTests, relative } from "./gpu_harness.ts";
 import { gpuSupport } from "../training/webgpu/trainer.ts";
 import { gpuSolve } from "../training/webgpu/solve.ts";
 import { createGpuTrainer, trainGpu } from "../training/train_gpu.ts";
@@ -41,47 +41,9 @@ import { solve } from "../solvers/solve.ts";
 import { defaultCheckpoints } from "../solvers/gradients/checkpointed.ts";
 import { mseLoss } from "../training/loss.ts";
 
-const REQUIRED = Deno.env.get("REVODE_REQUIRE_GPU") === "1";
 const cliPath = new URL("../training/cli.ts", import.meta.url).pathname;
 
-let probe: GpuDevice | null = null;
-let unavailable = "";
-try {
-  probe = await requestGpuDevice();
-} catch (e) {
-  unavailable = e instanceof Error ? e.message : String(e);
-}
-const HAVE_GPU = probe !== null;
-if (probe !== null) {
-  console.log(
-    `train webgpu tests on: ${probe.description}${probe.isFallback ? " (software adapter)" : ""}`,
-  );
-  probe.device.destroy();
-} else if (!REQUIRED) {
-  console.log(`train webgpu tests skipped: ${unavailable}`);
-}
-
-/** A GPU test: skipped without an adapter, failing instead when one is required. */
-function gpuTest(name: string, fn: (device: GPUDevice) => Promise<void>): void {
-  Deno.test({
-    name: `train webgpu: ${name}`,
-    ignore: !HAVE_GPU && !REQUIRED,
-    // GPU objects and pending maps outlive a test; they are released with the device.
-    sanitizeResources: false,
-    sanitizeOps: false,
-    fn: async () => {
-      if (!HAVE_GPU) {
-        throw new Error(`REVODE_REQUIRE_GPU=1 but no WebGPU adapter: ${unavailable}`);
-      }
-      const fresh = await requestGpuDevice();
-      try {
-        await fn(fresh.device);
-      } finally {
-        fresh.device.destroy();
-      }
-    },
-  });
-}
+const gpuTest = gpuTests("train webgpu");
 
 /** Runs a command's `main()` in-process, collecting what it writes. */
 async function run(
@@ -105,17 +67,6 @@ async function withTempDir(body: (dir: string) => Promise<void>): Promise<void> 
 
 function assertNoStack(text: string): void {
   assert.ok(!/^\s+at /m.test(text), `a stack trace was printed:\n${text}`);
-}
-
-/** Relative ∞-norm distance `max |a − b| / max |b|`. */
-function relative(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  assert.equal(a.length, b.length);
-  let diff = 0, scale = 0;
-  for (let i = 0; i < b.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i] - b[i]));
-    scale = Math.max(scale, Math.abs(b[i]));
-  }
-  return diff / Math.max(scale, Number.MIN_VALUE);
 }
 
 /** The white dwarf with 20 steps of 0.25 (every 50th data point): fast on a software adapter. */

@@ -10,7 +10,7 @@
  */
 
 import assert from "node:assert/strict";
-import { type GpuDevice, requestGpuDevice } from "../training/webgpu/device.ts";
+import { gpuTests, relative } from "./gpu_harness.ts";
 import { GpuContext } from "../training/webgpu/context.ts";
 import { Gate } from "../training/webgpu/gate.ts";
 import { Recorder } from "../training/webgpu/recorder.ts";
@@ -25,47 +25,7 @@ import { MemoryMeter } from "../solvers/memory.ts";
 import { scaledErrorNorm } from "../solvers/controller.ts";
 import { bosh3, dopri5, pid, reversible, rk4, solve, tsit5 } from "../mod.ts";
 
-const REQUIRED = Deno.env.get("REVODE_REQUIRE_GPU") === "1";
-
-let gpu: GpuDevice | null = null;
-let unavailable = "";
-try {
-  gpu = await requestGpuDevice();
-} catch (e) {
-  unavailable = e instanceof Error ? e.message : String(e);
-}
-
-/** A GPU test: skipped without an adapter, failing instead when one is required. */
-function gpuTest(name: string, fn: (device: GPUDevice) => Promise<void>): void {
-  Deno.test({
-    name: `webgpu adaptive: ${name}`,
-    ignore: gpu === null && !REQUIRED,
-    sanitizeResources: false,
-    sanitizeOps: false,
-    fn: async () => {
-      if (gpu === null) {
-        throw new Error(`REVODE_REQUIRE_GPU=1 but no WebGPU adapter: ${unavailable}`);
-      }
-      const fresh = await requestGpuDevice();
-      try {
-        await fn(fresh.device);
-      } finally {
-        fresh.device.destroy();
-      }
-    },
-  });
-}
-
-/** Relative ∞-norm distance `max |a − b| / max |b|`. */
-function relative(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  assert.equal(a.length, b.length);
-  let diff = 0, scale = 0;
-  for (let i = 0; i < b.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i] - b[i]));
-    scale = Math.max(scale, Math.abs(b[i]));
-  }
-  return diff / Math.max(scale, Number.MIN_VALUE);
-}
+const gpuTest = gpuTests("webgpu adaptive");
 
 const FIELD: MlpOptions = { dim: 2, widths: [12], activation: "tanh", seed: 3 };
 const TS = [0.1, 0.35, 0.8, 1.3, 2];

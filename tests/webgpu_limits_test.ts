@@ -6,61 +6,46 @@
  */
 
 import assert from "node:assert/strict";
-import { type GpuDevice, requestGpuDevice } from "../training/webgpu/device.ts";
+import { gpuTests } from "./gpu_harness.ts";
 import { GpuContext } from "../training/webgpu/context.ts";
 import { linearMain } from "../training/webgpu/wgsl.ts";
 
-const REQUIRED = Deno.env.get("REVODE_REQUIRE_GPU") === "1";
-let gpu: GpuDevice | null = null;
-let unavailable = "";
-try {
-  gpu = await requestGpuDevice();
-} catch (e) {
-  unavailable = e instanceof Error ? e.message : String(e);
-}
+const gpuTest = gpuTests("webgpu limits");
 
-Deno.test({
-  name: "webgpu limits: oversized buffers, bindings and binding counts are refused at once",
-  ignore: gpu === null && !REQUIRED,
-  sanitizeResources: false,
-  sanitizeOps: false,
-  fn: () => {
-    if (gpu === null) throw new Error(`REVODE_REQUIRE_GPU=1 but no WebGPU adapter: ${unavailable}`);
-    const ctx = new GpuContext(gpu);
-    const { maxBufferSize, maxStorageBufferBindingSize, maxStorageBuffersPerShaderStage } =
-      gpu.device.limits;
-    try {
-      const before = ctx.bytes;
-      assert.throws(
-        () => ctx.arena("huge", [maxBufferSize / 4 + 1], 0, false),
-        new RegExp(`"huge" would need \\d+ bytes, over this device's limit of ${maxBufferSize}`),
-      );
-      assert.throws(
-        () => ctx.arena("wide", [maxStorageBufferBindingSize / 4 + 1]),
-        /"wide" would bind \d+ bytes, over .* per buffer binding: use a smaller batch/,
-      );
-      assert.equal(ctx.bytes, before, "nothing was allocated");
-      const many = Array.from({ length: maxStorageBuffersPerShaderStage + 1 }, (_, k) => ({
-        name: `b${k}`,
-        access: "read_write" as const,
-      }));
-      assert.throws(
-        () =>
-          ctx.kernel({ name: "too.many", bindings: many, code: linearMain(1, "  b0[i] = 1.0;") }),
-        /too\.many binds \d+ storage buffers; this device allows \d+/,
-      );
-      const kernel = ctx.kernel({
-        name: "one",
-        bindings: [{ name: "x", access: "read_write" }],
-        code: linearMain(1, "  x[i] = 1.0;"),
-      });
-      const small = ctx.buffer("small", 4);
-      const over = { ...small, length: maxStorageBufferBindingSize / 4 + 1 };
-      assert.throws(() => ctx.bind(kernel, [over]), /one would bind \d+ bytes as x, over/);
-      assert.ok(ctx.bind(kernel, [small]));
-    } finally {
-      ctx.destroy();
-      gpu.device.destroy();
-    }
-  },
+gpuTest("oversized buffers, bindings and binding counts are refused at once", async (device) => {
+  const ctx = new GpuContext(device);
+  const { maxBufferSize, maxStorageBufferBindingSize, maxStorageBuffersPerShaderStage } =
+    device.limits;
+  try {
+    const before = ctx.bytes;
+    assert.throws(
+      () => ctx.arena("huge", [maxBufferSize / 4 + 1], 0, false),
+      new RegExp(`"huge" would need \\d+ bytes, over this device's limit of ${maxBufferSize}`),
+    );
+    assert.throws(
+      () => ctx.arena("wide", [maxStorageBufferBindingSize / 4 + 1]),
+      /"wide" would bind \d+ bytes, over .* per buffer binding: use a smaller batch/,
+    );
+    assert.equal(ctx.bytes, before, "nothing was allocated");
+    const many = Array.from({ length: maxStorageBuffersPerShaderStage + 1 }, (_, k) => ({
+      name: `b${k}`,
+      access: "read_write" as const,
+    }));
+    assert.throws(
+      () => ctx.kernel({ name: "too.many", bindings: many, code: linearMain(1, "  b0[i] = 1.0;") }),
+      /too\.many binds \d+ storage buffers; this device allows \d+/,
+    );
+    const kernel = ctx.kernel({
+      name: "one",
+      bindings: [{ name: "x", access: "read_write" }],
+      code: linearMain(1, "  x[i] = 1.0;"),
+    });
+    const small = ctx.buffer("small", 4);
+    const over = { ...small, length: maxStorageBufferBindingSize / 4 + 1 };
+    assert.throws(() => ctx.bind(kernel, [over]), /one would bind \d+ bytes as x, over/);
+    assert.ok(ctx.bind(kernel, [small]));
+  } finally {
+    ctx.destroy();
+  }
+  await Promise.resolve();
 });

@@ -7,7 +7,7 @@
  */
 
 import assert from "node:assert/strict";
-import { type GpuDevice, requestGpuDevice } from "../training/webgpu/device.ts";
+import { gpuTests, relative } from "./gpu_harness.ts";
 import { GpuContext } from "../training/webgpu/context.ts";
 import { CallTable } from "../training/webgpu/calls.ts";
 import { GpuMlp, type MlpKernels, type Tiling } from "../training/webgpu/mlp.ts";
@@ -36,53 +36,7 @@ import {
   type Tableau,
 } from "../mod.ts";
 
-const REQUIRED = Deno.env.get("REVODE_REQUIRE_GPU") === "1";
-
-let gpu: GpuDevice | null = null;
-let unavailable = "";
-try {
-  gpu = await requestGpuDevice();
-} catch (e) {
-  unavailable = e instanceof Error ? e.message : String(e);
-}
-if (gpu === null && !REQUIRED) {
-  console.log(`webgpu tests skipped: ${unavailable}`);
-} else if (gpu !== null) {
-  console.log(`webgpu tests on: ${gpu.description}${gpu.isFallback ? " (software adapter)" : ""}`);
-}
-
-/** A GPU test: skipped without an adapter, failing instead when one is required. */
-function gpuTest(name: string, fn: (device: GPUDevice) => Promise<void>): void {
-  Deno.test({
-    name: `webgpu: ${name}`,
-    ignore: gpu === null && !REQUIRED,
-    // GPU objects and pending maps outlive a test; they are released with the device.
-    sanitizeResources: false,
-    sanitizeOps: false,
-    fn: async () => {
-      if (gpu === null) {
-        throw new Error(`REVODE_REQUIRE_GPU=1 but no WebGPU adapter: ${unavailable}`);
-      }
-      const fresh = await requestGpuDevice();
-      try {
-        await fn(fresh.device);
-      } finally {
-        fresh.device.destroy();
-      }
-    },
-  });
-}
-
-/** Relative ∞-norm distance `max |a − b| / max |b|`. */
-function relative(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  assert.equal(a.length, b.length);
-  let diff = 0, scale = 0;
-  for (let i = 0; i < b.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i] - b[i]));
-    scale = Math.max(scale, Math.abs(b[i]));
-  }
-  return diff / Math.max(scale, Number.MIN_VALUE);
-}
+const gpuTest = gpuTests("webgpu");
 
 function randoms(rng: Rng, n: number, scale = 1): Float64Array {
   const a = new Float64Array(n);
