@@ -338,21 +338,26 @@ function spiral() {
   return { ts, ys, dim: 2, source: "spiral" };
 }
 
+/** The pendulum experiment's configuration (autonomous 10-wide tanh MLP, Bosh3, adaptive), in 2-d. */
+function pendulumLike(adaptive: { rtol: number; atol: number; maxSteps: number }) {
+  return defaultConfig({
+    mlp: {
+      dim: 2,
+      widths: [10],
+      activation: "tanh",
+      finalActivation: "identity",
+      timeDependent: false,
+    },
+    steps: 40,
+    solver: "bosh3",
+    adaptive,
+  });
+}
+
 gpuTest(
   "training with adaptive steps on the GPU follows the CPU's losses (the pendulum's configuration)",
   async (device) => {
-    const config = defaultConfig({
-      mlp: {
-        dim: 2,
-        widths: [10],
-        activation: "tanh",
-        finalActivation: "identity",
-        timeDependent: false,
-      },
-      steps: 40,
-      solver: "bosh3",
-      adaptive: { rtol: 1e-5, atol: 1e-5, maxSteps: 120 },
-    });
+    const config = pendulumLike({ rtol: 1e-5, atol: 1e-5, maxSteps: 120 });
     assert.equal(gpuSupport(config), null);
     const data = spiral();
     const cpu = await train({ config, data, iterations: 6 });
@@ -373,18 +378,7 @@ gpuTest(
 gpuTest(
   "training stops with the CPU's reason when the adaptive solve fails, keeping the last good state",
   async (device) => {
-    const config = defaultConfig({
-      mlp: {
-        dim: 2,
-        widths: [10],
-        activation: "tanh",
-        finalActivation: "identity",
-        timeDependent: false,
-      },
-      steps: 40,
-      solver: "bosh3",
-      adaptive: { rtol: 1e-9, atol: 1e-9, maxSteps: 8 },
-    });
+    const config = pendulumLike({ rtol: 1e-9, atol: 1e-9, maxSteps: 8 });
     const data = spiral();
     const cpu = await train({ config, data, iterations: 3 });
     const onGpu = await trainGpu({ config, data, iterations: 3, gpu: device });
