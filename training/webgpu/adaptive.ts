@@ -301,7 +301,6 @@ export class GpuAdaptive {
     const ops = this.#ops;
     const { scheme } = this.setup;
     rec.run(ops.prepare, null);
-    rec.run(ops.openStep, null);
     this.#copyRecords(rec);
     rec.gated(this.stepGate, () => {
       rec.run(ops.save, null);
@@ -310,7 +309,6 @@ export class GpuAdaptive {
       rec.run(ops.decide, null);
       rec.run(ops.commit, null);
     });
-    rec.run(ops.openOutput, null);
     rec.gated(this.outputGate, output);
   }
 
@@ -334,8 +332,6 @@ export class GpuAdaptive {
   recordBackStep(rec: Recorder): void {
     const ops = this.#ops;
     rec.run(ops.backPrepare, null);
-    rec.run(ops.openBackStep, null);
-    rec.run(ops.openOutput, null);
     this.#copyRecords(rec);
   }
 
@@ -398,7 +394,12 @@ fn main() {
     const tiny = 64 * 1.1920928955078125e-7 * Math.max(Math.abs(t0), Math.abs(t1));
     const dtmax = Math.min(c.dtmax, F32_MAX);
     // the call records are raw u32 words: floats by bitcast, and the slot 0xffffffff
-    const typeOf = (b: string) => (b === "recs" ? "array<u32>" : undefined);
+    const typeOf = (
+      b: string,
+    ) => (["recs", "gstep", "gout"].includes(b) ? "array<u32>" : undefined);
+    const stepTable = this.stepGate.table, outTable = this.outputGate.table;
+    const outputSetter = this.outputGate.setterCode("set_output_gate", "gout");
+    const gates = `${this.stepGate.setterCode("set_step_gate", "gstep")}\n${outputSetter}`;
     const one = (name: string, bindings: [string, Slice][], body: string, header = "") => {
       const kernel = ctx.kernel({
         name: `adaptive.${name}`,
@@ -577,33 +578,24 @@ ${norm("d2h", "fb[at] - fa[at]")}
   ctl[${C.h}] = select(1e-6, h, ${isFinite("h")} && h > 0.0);`,
         ),
       ],
+      // the gates: the trial runs while the solve does; its outputs wait for `decide`
       prepare: one(
         "prepare",
-        [["ctl", ctl], ["ts", ts], ["recs", recs]],
+        [["ctl", ctl], ["ts", ts], ["recs", recs], ["gstep", stepTable], ["gout", outTable]],
         `  ctl[${C.active}] = 0.0;
-  if (ctl[${C.status}] != 0.0) { return; }
+  set_output_gate(false);
+  if (ctl[${C.status}] != 0.0) {
+    set_step_gate(false);
+    return;
+  }
+  set_step_gate(true);
   let t = ctl[${C.t}];
   let h = clamp(ctl[${C.h}], ${f32(c.dtmin)}, ${f32(dtmax)});
   var tB = t + h;
   if (t + h >= ${f32(t1)}) { tB = ${f32(t1)}; }
   ctl[${C.hUsed}] = tB - t;
   set_interval(t, tB, ctl[${C.accepted}] == 0.0);`,
-        records,
-      ),
-      openStep: this.stepGate.setOps(
-        [{ name: "ctl", slice: ctl }],
-        `ctl[${C.status}] == 0.0`,
-        "step",
-      ),
-      openBackStep: this.stepGate.setOps(
-        [{ name: "ctl", slice: ctl }],
-        `ctl[${C.active}] == 1.0`,
-        "back.step",
-      ),
-      openOutput: this.outputGate.setOps(
-        [{ name: "ctl", slice: ctl }],
-        `ctl[${C.active}] == 1.0 && ctl[${C.k1}] > ctl[${C.k0}]`,
-        "output",
+        `${records}\n${gates}`,
       ),
       save: (() => {
         const kernel = ctx.kernel({
@@ -643,7 +635,7 @@ ${norm("d2h", "fb[at] - fa[at]")}
       // accept or reject; the PID update of controller.ts's nextStep in f32
       decide: one(
         "decide",
-        [["ctl", ctl], ["times", times]],
+        [["ctl", ctl], ["times", times], ["gout", outTable]],
         `  if (ctl[${C.status}] != 0.0) { return; }
   let err = ctl[${C.err}];
   let finite = err < ${f32(BIG)};
@@ -675,8 +667,9 @@ ${norm("d2h", "fb[at] - fa[at]")}
   let trials = ctl[${C.accepted}] + ctl[${C.rejected}];
   if (status == 0.0 && trials >= ${f32(c.maxSteps)}) { status = 2.0; }
   if (status != 0.0) { ctl[${C.most}] = max(ctl[${C.most}], trials); }
-  ctl[${C.status}] = status;`,
-        inv,
+  ctl[${C.status}] = status;
+  set_output_gate(ctl[${C.active}] == 1.0 && ctl[${C.k1}] > ctl[${C.k0}]);`,
+        `${inv}\n${outputSetter}`,
       ),
       commit: (() => {
         const kernel = ctx.kernel({
@@ -703,15 +696,28 @@ ${norm("d2h", "fb[at] - fa[at]")}
       ),
       backPrepare: one(
         "back.prepare",
-        [["ctl", ctl], ["ts", ts], ["recs", recs], ["times", times]],
+        [
+          ["ctl", ctl],
+          ["ts", ts],
+          ["recs", recs],
+          ["times", times],
+          ["gstep", stepTable],
+          ["gout", outTable],
+        ],
         `  ctl[${C.active}] = 0.0;
   let cursor = ctl[${C.cursor}];
-  if (cursor < 1.0) { return; }
+  if (cursor < 1.0) {
+    set_step_gate(false);
+    set_output_gate(false);
+    return;
+  }
   let m = u32(cursor) - 1u;
   ctl[${C.cursor}] = f32(m);
   ctl[${C.active}] = 1.0;
-  set_interval(times[m], times[m + 1u], m == 0u);`,
-        records,
+  set_interval(times[m], times[m + 1u], m == 0u);
+  set_step_gate(true);
+  set_output_gate(ctl[${C.k1}] > ctl[${C.k0}]);`,
+        `${records}\n${gates}`,
       ),
     };
   }

@@ -130,6 +130,24 @@ export class Gate {
   }
 
   /**
+   * WGSL `fn <name>(open: bool)` that opens or closes the gate from inside a
+   * one-invocation kernel binding {@link Gate.table} as `array<u32>` under
+   * `binding` (saves the dispatch of {@link Gate.setOps}).
+   *
+   * @param name The function's name.
+   * @param binding The name the kernel binds the table under.
+   * @returns The function.
+   */
+  setterCode(name: string, binding: string): string {
+    const n = 3 * GATE_CAPACITY;
+    return `fn ${name}(open: bool) {
+  for (var k = 0u; k < ${u32(n)}; k++) { ${binding}[k] = select(0u, ${binding}[${
+      u32(n)
+    } + k], open); }
+}`;
+  }
+
+  /**
    * The one-invocation kernel that opens the gate when the WGSL condition
    * `open` holds and closes it otherwise, reading the storage arrays given.
    *

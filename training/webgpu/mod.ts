@@ -44,7 +44,7 @@
  * - the CPU cannot know how many steps the GPU will take, so it records
  *   `maxSteps` trial steps and as many steps back; those past the end are
  *   closed by a gate (gate.ts) and cost the GPU nothing, but each costs the
- *   CPU its commands (about 20 forward and 35 backward dispatches per trial
+ *   CPU its commands (about 18 forward and 34 backward dispatches per trial
  *   for Bosh3 and a fused network). Set `maxSteps` near what the solves
  *   need: the training summary reports the accepted steps.
  *

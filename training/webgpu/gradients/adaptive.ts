@@ -89,8 +89,12 @@ export function adaptiveReversibleGradient(
   const maxSteps = adaptive.setup.controller.maxSteps;
   const calls = adaptive.calls;
   const fBar = interpolation.fBar;
+  // f(t_{n+1}, y_{n+1}) is the first stage of the step's Ψ_{−h}(t_{n+1}, y_{n+1})
+  // when c_1 = 0 (every explicit method shipped): the forward pass reuses it
+  const reuse = adaptive.setup.tableau.c[0] === 0 && scheme.backward.evaluated[0];
+  const endField = reuse ? scheme.backward : fieldB;
   const ops = {
-    write: interpolation.forwardOps(adaptive.yA, fieldA, scheme.y, fieldB),
+    write: interpolation.forwardOps(adaptive.yA, fieldA, scheme.y, endField),
     sideB: interpolation.sideVjpOps("B", scheme.yBar),
     fieldB: interpolation.addFieldVjpOps(fieldB, scheme.yBar),
     sideA: interpolation.sideVjpOps("A", scheme.yBar),
@@ -100,7 +104,7 @@ export function adaptiveReversibleGradient(
   const trial = (rec: Recorder) =>
     adaptive.recordTrial(rec, () => {
       rec.run(fieldA.evaluateOps(adaptive.yA), adaptive.pointA);
-      rec.run(fieldB.evaluateOps(scheme.y), adaptive.pointB);
+      if (!reuse) rec.run(fieldB.evaluateOps(scheme.y), adaptive.pointB);
       rec.run(ops.write, null);
     });
   /** One step of the walk back. */
