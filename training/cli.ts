@@ -168,8 +168,9 @@ const _FLAGS: FlagTable = [
     "backend",
     "NAME",
     "cpu (float64; the default, or the resumed model's), webgpu (float32 on the GPU: " +
-    "fixed steps, the reversible scheme of a Runge-Kutta solver, the reversible, direct or " +
-    "checkpointed gradient), or auto (webgpu when an adapter exists and the configuration " +
+    "the reversible scheme of a Runge-Kutta solver; fixed steps with the reversible, direct " +
+    "or checkpointed gradient, adaptive steps with the reversible gradient, the batch " +
+    "sharing one step size), or auto (webgpu when an adapter exists and the configuration " +
     "runs there, else cpu, saying why)",
   ],
   [
