@@ -22,7 +22,7 @@ import type { ActivationName } from "../activations.ts";
  * import assert from "node:assert/strict";
  *
  * const relu: WgslActivation = WGSL_ACTIVATIONS.relu;
- * assert.equal(relu.forward("x"), "max(x, 0.0)");
+ * assert.equal(relu.forward("x"), "act_relu(x)"); // max(x, 0), NaN kept
  * ```
  */
 export interface WgslActivation {

@@ -163,6 +163,7 @@ export class Recorder {
   #pending: Promise<KernelTiming[]> | null = null;
   #sinceSubmit = 0;
   #gate: Gate | null = null;
+  #call: CallRef | null = null;
 
   /**
    * Starts recording.
@@ -208,7 +209,12 @@ export class Recorder {
     pass.setBindGroup(0, group);
     if (kernel.call) {
       if (call === null) throw new Error(`Kernel ${kernel.name} needs a call record.`);
-      pass.setBindGroup(1, call.group, [call.offset]);
+      // the call record stays bound within a pass (every kernel shares its layout)
+      const bound = this.#call;
+      if (bound === null || bound.group !== call.group || bound.offset !== call.offset) {
+        pass.setBindGroup(1, call.group, [call.offset]);
+        this.#call = call;
+      }
     }
     if (this.#gate === null) pass.dispatchWorkgroups(groups[0], groups[1], groups[2]);
     else {
@@ -373,6 +379,7 @@ export class Recorder {
       this.#pass = encoder.beginComputePass();
     }
     this.#pipeline = null;
+    this.#call = null;
     return this.#pass;
   }
 
@@ -381,6 +388,7 @@ export class Recorder {
     this.#pass.end();
     this.#pass = null;
     this.#pipeline = null;
+    this.#call = null;
   }
 
   /** Records the resolution of this submission's timestamps; returns what starts reading them. */
