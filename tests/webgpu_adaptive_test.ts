@@ -18,7 +18,10 @@ import { gpuGradient, gpuSolve, GpuSolver } from "../training/webgpu/solve.ts";
 import { gpuSupport, GpuTrainer } from "../training/webgpu/trainer.ts";
 import { linearMain } from "../training/webgpu/wgsl.ts";
 import { trainGpu } from "../training/train_gpu.ts";
-import { defaultConfig, train } from "../training/train.ts";
+import { main } from "../training/cli.ts";
+import { readModelFile, stateFromModel } from "../training/model_file.ts";
+import { simulatePendulum } from "../training/datasets/simulated.ts";
+import { defaultConfig, predict, train } from "../training/train.ts";
 import { Mlp, type MlpOptions } from "../training/mlp.ts";
 import { buildScheme } from "../solvers/schemes/spec.ts";
 import { MemoryMeter } from "../solvers/memory.ts";
@@ -459,3 +462,52 @@ gpuTest("a sealed gate refuses a grid it has not seen", async (device) => {
   ctx.destroy();
   await Promise.resolve();
 });
+
+gpuTest("adaptive training on the GPU resumes bit-identically", async (device) => {
+  const config = pendulumLike({ rtol: 1e-5, atol: 1e-5, maxSteps: 60 });
+  const data = spiral();
+  const whole = await trainGpu({ config, data, iterations: 4, gpu: device });
+  const part = await trainGpu({ config, data, iterations: 2, gpu: device });
+  const rest = await trainGpu({ config, data, iterations: 2, gpu: device, resume: part.state });
+  assert.deepEqual(rest.state.losses, whole.state.losses);
+  assert.deepEqual(rest.state.params, whole.state.params);
+  assert.deepEqual(rest.state.optimizer, whole.state.optimizer);
+});
+
+gpuTest(
+  "deno task train --example pendulum --backend webgpu: a model the CPU evaluates",
+  async () => {
+    const dir = await Deno.makeTempDir({ prefix: "revode-pendulum-" });
+    try {
+      let out = "", err = "";
+      const code = await main(
+        [
+          "--example",
+          "pendulum",
+          "--backend",
+          "webgpu",
+          "--iterations",
+          "2",
+          "--max-steps",
+          "80",
+          "--out",
+          dir,
+        ],
+        { write: (t) => out += t, error: (t) => err += t, isTerminal: false },
+      );
+      assert.equal(code, 0, err);
+      assert.match(out, /adaptive steps \(rtol 1e-6, atol 1e-6, at most 80\)/);
+      assert.match(out, /backend: WebGPU \(float32\)/);
+      const model = await readModelFile(`${dir}/model.json`);
+      assert.equal(model.training.backend, "webgpu");
+      assert.equal(model.training.history.loss.length, 2);
+      // the CPU backend evaluates the GPU-trained model on the data's times
+      const data = simulatePendulum();
+      const { ys } = predict(model.config, stateFromModel(model).params, data);
+      assert.equal(ys.length, 500 * 4);
+      assert.ok(ys.every(Number.isFinite));
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
