@@ -114,7 +114,7 @@ gpuTest(
 );
 
 gpuTest(
-  "gradients equal the CPU's on the GPU's accepted grid within 1e-4 (params and y0), reconstruction exact",
+  "reversible and direct gradients equal the CPU's on the GPU's accepted grid within 1e-4 (params, y0)",
   async (device) => {
     const mlp = new Mlp({ ...FIELD, timeDependent: true });
     const params = mlp.init(2);
@@ -165,6 +165,24 @@ gpuTest(
       assert.equal(own.trajectories![0].accepted, run.accepted);
       const eo = relative(g.params, own.backward(cot).params);
       assert.ok(eo < 1e-4, `dt0 ${dt0}: against the CPU's adaptive gradient: ${eo}`);
+      // the direct method tapes the same steps and gives the same gradient
+      const direct = await gpuGradient(device, {
+        mlp,
+        params,
+        tableau: bosh3,
+        coupling: 0.99,
+        t1: 2,
+        y0,
+        adaptive: { controller, ts: TS, dt0 },
+        cotangents: cot,
+        gradient: "direct",
+      });
+      assert.deepEqual(direct.adaptive!.times, run.times);
+      assert.deepEqual(direct.ys, g.ys);
+      const dp = relative(direct.params, cg.params), dy = relative(direct.y0, cg.y0);
+      assert.ok(dp < 1e-4 && dy < 1e-4, `dt0 ${dt0}: direct off by ${dp}, ${dy}`);
+      assert.ok(relative(direct.params, g.params) < 1e-5, "direct against reversible");
+      assert.equal(direct.reconstructionError, undefined);
     }
   },
 );
@@ -299,10 +317,10 @@ gpuTest("bad input: adaptive options refused with clear messages", async (device
       GpuSolver.create(device, {
         ...base,
         tableau: bosh3,
-        gradient: "direct",
+        gradient: "checkpointed",
         adaptive: { controller, ts: [1] },
       }),
-    /adaptive steps take the "reversible" gradient/,
+    /adaptive steps take the "reversible" .* or "direct" gradient; the checkpointed/,
   );
   assert.throws(
     () => GpuSolver.create(device, { ...base, tableau: bosh3, adaptive: { controller, ts: [2] } }),
@@ -462,6 +480,24 @@ gpuTest("a sealed gate refuses a grid it has not seen", async (device) => {
   ctx.destroy();
   await Promise.resolve();
 });
+
+gpuTest(
+  "training with adaptive steps and the direct gradient follows the CPU's",
+  async (device) => {
+    const config = {
+      ...pendulumLike({ rtol: 1e-5, atol: 1e-5, maxSteps: 60 }),
+      gradient: "direct" as const,
+    };
+    assert.equal(gpuSupport(config), null);
+    const data = spiral();
+    const cpu = await train({ config, data, iterations: 4 });
+    const onGpu = await trainGpu({ config, data, iterations: 4, gpu: device });
+    const err = relative(onGpu.state.losses, cpu.state.losses);
+    assert.ok(err < 1e-4, `losses ${onGpu.state.losses} vs ${cpu.state.losses}: ${err}`);
+    assert.equal(onGpu.gradient!.method, "direct");
+    assert.equal(onGpu.gradient!.maxReconstructionError, null);
+  },
+);
 
 gpuTest("adaptive training on the GPU resumes bit-identically", async (device) => {
   const config = pendulumLike({ rtol: 1e-5, atol: 1e-5, maxSteps: 60 });

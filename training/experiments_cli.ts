@@ -16,8 +16,9 @@
  * With `--backend webgpu` both trainings run on the GPU in float32. The GPU
  * runs the reversible scheme only, so the checkpointed baseline runs on the
  * reversible scheme there (`--baseline-scheme reversible`, its default on the
- * GPU); the pendulum's adaptive steps take only the reversible gradient on
- * the GPU, so its comparison is skipped unless `--steps N` asks for fixed steps. `--backend auto` runs on the GPU
+ * GPU); the checkpointed gradient of the pendulum's adaptive steps runs on
+ * the CPU only, so its comparison is skipped unless `--steps N` asks for
+ * fixed steps. `--backend auto` runs on the GPU
  * what the GPU can run, the rest on the CPU, and says which.
  *
  * @module

@@ -296,8 +296,10 @@ export class GpuAdaptive {
    *
    * @param rec The recorder.
    * @param output Records the interpolated outputs of the interval (gated).
+   * @param after Records kernels run after every trial while the solve runs
+   *   (they read `CONTROL.active` to tell an accepted trial).
    */
-  recordTrial(rec: Recorder, output: () => void): void {
+  recordTrial(rec: Recorder, output: () => void, after?: () => void): void {
     const ops = this.#ops;
     const { scheme } = this.setup;
     rec.run(ops.prepare, null);
@@ -308,6 +310,7 @@ export class GpuAdaptive {
       rec.run(ops.error, this.calls.backward(0));
       rec.run(ops.decide, null);
       rec.run(ops.commit, null);
+      after?.();
     });
     rec.gated(this.outputGate, output);
   }

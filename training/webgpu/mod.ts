@@ -34,8 +34,8 @@
  *
  * Adaptive steps (`adaptive: { controller: pid(…), ts }`, any tableau with
  * an embedded estimate) with outputs at any times `ts` by Hermite
- * interpolation, and the `reversible` gradient through them, exact for the
- * accepted grid. The PID controller runs on the GPU, so nothing is read
+ * interpolation, and the `reversible` or `direct` gradient through them,
+ * exact for the accepted grid. The PID controller runs on the GPU, so nothing is read
  * back inside a step; two differences from the CPU backend:
  * - the batch shares one step size: a trial is accepted when every
  *   trajectory's scaled error norm is at most 1 (the worst trajectory
@@ -54,7 +54,7 @@
  * 1e-6 round-off rather than the error drives the steps.
  *
  * The plain, reversible-Heun and leapfrog schemes, `backsolve`, and the
- * direct and checkpointed gradients of adaptive solves stay on the CPU
+ * checkpointed gradient of adaptive solves stay on the CPU
  * ({@link gpuSupport} says which).
  *
  * ## Accuracy
@@ -160,7 +160,11 @@ export {
 } from "./adaptive.ts";
 export { Gate, GATE_CAPACITY } from "./gate.ts";
 export { GpuInterpolation } from "./interpolation.ts";
-export { type AdaptiveParts, adaptiveReversibleGradient } from "./gradients/adaptive.ts";
+export {
+  adaptiveDirectGradient,
+  type AdaptiveParts,
+  adaptiveReversibleGradient,
+} from "./gradients/adaptive.ts";
 export type { PidController, PidOptions } from "../../solvers/controller.ts";
 // Types of the CPU backend that this API takes or returns (also exported by the root mod.ts).
 export type { LayerShape, Mlp, MlpConfig } from "../mlp.ts";

@@ -27,7 +27,11 @@ import { type GpuGradientRun, type GpuProblem, reconstructionOps } from "./gradi
 import { reversibleGradient } from "./gradients/reversible.ts";
 import { directGradient } from "./gradients/direct.ts";
 import { checkpointedGradient } from "./gradients/checkpointed.ts";
-import { type AdaptiveParts, adaptiveReversibleGradient } from "./gradients/adaptive.ts";
+import {
+  adaptiveDirectGradient,
+  type AdaptiveParts,
+  adaptiveReversibleGradient,
+} from "./gradients/adaptive.ts";
 import { GpuAdaptive, type GpuAdaptiveRun } from "./adaptive.ts";
 import { GpuIncrement } from "./increment.ts";
 import { GpuInterpolation } from "./interpolation.ts";
@@ -118,7 +122,7 @@ export interface GpuSolveOptions {
   dt?: number;
   /** Number of uniform steps; or give `adaptive`. */
   steps?: number;
-  /** Adaptive steps instead of `steps` (the reversible gradient only): see {@link GpuAdaptiveOptions}. */
+  /** Adaptive steps instead of `steps` (reversible or direct gradient): see {@link GpuAdaptiveOptions}. */
   adaptive?: GpuAdaptiveOptions;
   /** Initial states `[rows, dim]`; `rows ≤ batch`. */
   y0: Float64Array;
@@ -364,7 +368,9 @@ export class GpuSolver {
     const spec = options.gradient ?? "reversible";
     const method = typeof spec === "string" ? spec : spec.method;
     if (parts !== null) {
-      this.run = adaptiveReversibleGradient(this.problem, parts);
+      this.run = method === "direct"
+        ? adaptiveDirectGradient(this.problem, parts)
+        : adaptiveReversibleGradient(this.problem, parts);
     } else if (method === "reversible") {
       this.run = reversibleGradient(
         this.problem,
@@ -835,11 +841,11 @@ function checkOutputTimes(
   const every = typeof gradient === "object" && "checkpointEvery" in gradient
     ? gradient.checkpointEvery ?? 0
     : 0;
-  if (method !== "reversible" || every !== 0) {
+  if (!(method === "reversible" || method === "direct") || every !== 0) {
     throw new RangeError(
       `Invalid gradient: got ${JSON.stringify(gradient)} with adaptive steps; on the GPU ` +
-        'adaptive steps take the "reversible" gradient (without checkpointEvery); the direct ' +
-        "and checkpointed gradients of adaptive solves run on the CPU backend.",
+        'adaptive steps take the "reversible" (without checkpointEvery) or "direct" gradient; ' +
+        "the checkpointed gradient of adaptive solves runs on the CPU backend.",
     );
   }
   if (a.dt0 !== undefined && !(a.dt0 > 0 && Number.isFinite(a.dt0))) {

@@ -12,7 +12,10 @@
  * @module
  */
 
-import type { GpuAdaptive } from "../adaptive.ts";
+import { CONTROL, type GpuAdaptive } from "../adaptive.ts";
+import type { Slice } from "../context.ts";
+import type { Op } from "../recorder.ts";
+import { linearGroups, linearMain, u32 } from "../wgsl.ts";
 import type { GpuIncrement } from "../increment.ts";
 import type { GpuInterpolation } from "../interpolation.ts";
 import type { GpuGradientRun, GpuProblem } from "./problem.ts";
@@ -84,10 +87,142 @@ export function adaptiveReversibleGradient(
   problem: GpuProblem,
   parts: AdaptiveParts,
 ): GpuGradientRun {
+  const { scheme } = problem;
+  const { adaptive, interpolation } = parts;
+  return adaptiveRun(problem, parts, {
+    name: "reversible",
+    bytes: 4 * (adaptive.times.length + adaptive.backup.length + interpolation.fBar.length),
+    // y_{m+1} is in the scheme's state: the inverse rebuilds y_m with the stage values
+    stepBack: (rec) => {
+      scheme.inverse(rec, adaptive.calls, 0);
+      scheme.stepVjp(rec, adaptive.calls, 0);
+    },
+  });
+}
+
+/**
+ * The direct gradient of an adaptive solve: every accepted step's stage
+ * values and end state are taped during the forward pass (at the step's
+ * index, which only the GPU knows: kernels write and read the tape), and
+ * the backward pass replays them instead of inverting the scheme. Memory:
+ * `maxSteps` steps' tape, allocated up front.
+ *
+ * @param problem The solve's buffers and kernels (`calls` from the controller).
+ * @param parts The controller, the interpolation and the two field evaluators.
+ * @returns The method.
+ * @throws {RangeError} When the tape exceeds the device's binding limit.
+ *
+ * @example Same gradient as the reversible method's on the same steps
+ * ```ts
+ * import { gpuGradient } from "../solve.ts";
+ * import { findGpuAdapter } from "../device.ts";
+ * import { Mlp } from "../../mlp.ts";
+ * import { pid } from "../../../solvers/controller.ts";
+ * import { bosh3 } from "../../../solvers/tableaux.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const adapter = await findGpuAdapter();
+ * if (adapter !== null) {
+ *   const device = await adapter.requestDevice();
+ *   const options = {
+ *     mlp: new Mlp({ dim: 1, widths: [] }), params: Float64Array.of(-1, 0.5), tableau: bosh3,
+ *     t1: 1, y0: Float64Array.of(1), cotangents: Float64Array.of(0, 1, 1),
+ *     adaptive: { controller: pid({ rtol: 1e-5, atol: 1e-5, maxSteps: 100 }), ts: [0.3, 1] },
+ *   };
+ *   const direct = await gpuGradient(device, { ...options, gradient: "direct" });
+ *   const rev = await gpuGradient(device, options);
+ *   assert.deepEqual(direct.adaptive!.times, rev.adaptive!.times);
+ *   assert.ok(Math.abs(direct.params[0] - rev.params[0]) < 1e-5 * Math.abs(rev.params[0]));
+ *   device.destroy();
+ * }
+ * ```
+ */
+export function adaptiveDirectGradient(problem: GpuProblem, parts: AdaptiveParts): GpuGradientRun {
+  const { ctx, scheme, y0 } = problem;
+  const { adaptive } = parts;
+  const C = CONTROL;
+  const fwd = scheme.forward.tape, bwd = scheme.backward.tape, y = scheme.y;
+  const F = fwd.length, B = bwd.length, N = y.length;
+  const per = F + B + N;
+  const [tape] = ctx.arena("adaptive.direct.tape", [adaptive.setup.controller.maxSteps * per]);
+  const kernel = (name: string, body: string, size: number, slices: Slice[]): Op[] => {
+    const k = ctx.kernel({
+      name: `adaptive.direct.${name}`,
+      bindings: ["ctl", "fwd", "bwd", "y", "y0", "tape"].map((n) => ({
+        name: n,
+        access: "read_write" as const,
+      })),
+      code: linearMain(size, body),
+    });
+    return [{ kernel: k, group: ctx.bind(k, slices), groups: linearGroups(size, 64) }];
+  };
+  const slices = [adaptive.control, fwd, bwd, y, y0, tape];
+  const P = u32(per), FF = u32(F), FB = u32(F + B);
+  const ops = {
+    // after an accepted trial: step m = accepted − 1 → [Ψ_h's stages, Ψ_{−h}'s, y_{m+1}]
+    store: kernel(
+      "store",
+      `  if (ctl[${C.active}] != 1.0) { return; }
+  let at = (u32(ctl[${C.accepted}]) - 1u) * ${P} + i;
+  if (i < ${FF}) { tape[at] = fwd[i]; } else if (i < ${FB}) { tape[at] = bwd[i - ${FF}]; } else { tape[at] = y[i - ${FB}]; }`,
+      per,
+      slices,
+    ),
+    // step m's stage values and y_{m+1}, for its VJP and the outputs at its end
+    load: kernel(
+      "load",
+      `  let at = u32(ctl[${C.cursor}]) * ${P} + i;
+  if (i < ${FF}) { fwd[i] = tape[at]; } else if (i < ${FB}) { bwd[i - ${FF}] = tape[at]; } else { y[i - ${FB}] = tape[at]; }`,
+      per,
+      slices,
+    ),
+    // y_m (y_0 for the first step), for the outputs at the interval's start
+    start: kernel(
+      "start",
+      `  let m = u32(ctl[${C.cursor}]);
+  if (m == 0u) { y[i] = y0[i]; } else { y[i] = tape[(m - 1u) * ${P} + ${FB} + i]; }`,
+      N,
+      slices,
+    ),
+  };
+  return adaptiveRun(problem, parts, {
+    name: "direct",
+    bytes: 4 * (tape.length + adaptive.times.length + adaptive.backup.length),
+    afterTrial: (rec) => rec.run(ops.store, null),
+    // step m's stage values and y_{m+1} come from the tape (loadEnd)
+    loadEnd: (rec) => rec.run(ops.load, null),
+    stepBack: (rec) => scheme.stepVjp(rec, adaptive.calls, 0),
+    beforeStart: (rec) => rec.run(ops.start, null),
+  });
+}
+
+/** What distinguishes the adaptive methods; {@link adaptiveRun} does the rest. */
+interface AdaptiveMethod {
+  readonly name: string;
+  readonly bytes: number;
+  /** After every trial while the solve runs (gated). */
+  readonly afterTrial?: (rec: Recorder) => void;
+  /** Step m's VJP, leaving `y_m`'s cotangent in the scheme's (gated). */
+  readonly stepBack: (rec: Recorder) => void;
+  /** Puts y_{m+1} in the scheme's `y` before the end's outputs (gated by the outputs). */
+  readonly loadEnd?: (rec: Recorder) => void;
+  /** Puts y_m in the scheme's `y` before the start's outputs (gated by the outputs). */
+  readonly beforeStart?: (rec: Recorder) => void;
+}
+
+/**
+ * An adaptive gradient method: `maxSteps` trials forward with the outputs
+ * interpolated, then the walk back over the accepted steps, the outputs'
+ * cotangents entering at both ends of each interval.
+ */
+function adaptiveRun(
+  problem: GpuProblem,
+  parts: AdaptiveParts,
+  method: AdaptiveMethod,
+): GpuGradientRun {
   const { scheme, outputs, y0, mlp, partials, paramsBar, y0Bar } = problem;
   const { adaptive, interpolation, fieldA, fieldB, saveT0 } = parts;
   const maxSteps = adaptive.setup.controller.maxSteps;
-  const calls = adaptive.calls;
   const fBar = interpolation.fBar;
   // f(t_{n+1}, y_{n+1}) is the first stage of the step's Ψ_{−h}(t_{n+1}, y_{n+1})
   // when c_1 = 0 (every explicit method shipped): the forward pass reuses it
@@ -102,14 +237,19 @@ export function adaptiveReversibleGradient(
   };
   /** One trial step, forward. */
   const trial = (rec: Recorder) =>
-    adaptive.recordTrial(rec, () => {
-      rec.run(fieldA.evaluateOps(adaptive.yA), adaptive.pointA);
-      if (!reuse) rec.run(fieldB.evaluateOps(scheme.y), adaptive.pointB);
-      rec.run(ops.write, null);
-    });
+    adaptive.recordTrial(
+      rec,
+      () => {
+        rec.run(fieldA.evaluateOps(adaptive.yA), adaptive.pointA);
+        if (!reuse) rec.run(fieldB.evaluateOps(scheme.y), adaptive.pointB);
+        rec.run(ops.write, null);
+      },
+      method.afterTrial && (() => method.afterTrial!(rec)),
+    );
   /** One step of the walk back. */
   const stepBack = (rec: Recorder) => {
     adaptive.recordBackStep(rec);
+    if (method.loadEnd) rec.gated(adaptive.stepGate, () => method.loadEnd!(rec));
     // outputs of [t_m, t_{m+1}] through y_{m+1} and f(t_{m+1}, y_{m+1})
     rec.gated(adaptive.outputGate, () => {
       rec.run(fieldB.evaluateOps(scheme.y), adaptive.pointB);
@@ -117,12 +257,10 @@ export function adaptiveReversibleGradient(
       rec.run(fieldB.vjpOps(fBar, 1), adaptive.pointB);
       rec.run(ops.fieldB, null);
     });
-    rec.gated(adaptive.stepGate, () => {
-      scheme.inverse(rec, calls, 0);
-      scheme.stepVjp(rec, calls, 0);
-    });
+    rec.gated(adaptive.stepGate, () => method.stepBack(rec));
     // and through y_m and f(t_m, y_m)
     rec.gated(adaptive.outputGate, () => {
+      method.beforeStart?.(rec);
       rec.run(fieldA.evaluateOps(scheme.y), adaptive.pointA);
       rec.run(ops.sideA, null);
       rec.run(fieldA.vjpOps(fBar, 1), adaptive.pointA);
@@ -136,8 +274,8 @@ export function adaptiveReversibleGradient(
   adaptive.stepGate.seal();
   adaptive.outputGate.seal();
   return {
-    name: "reversible",
-    bytes: 4 * (adaptive.times.length + adaptive.backup.length + interpolation.fBar.length),
+    name: method.name,
+    bytes: method.bytes,
     forward(rec) {
       rec.run(scheme.initOps(y0), null);
       if (saveT0) rec.run(outputs.recordOps(scheme.y), adaptive.start);
