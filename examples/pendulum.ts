@@ -7,6 +7,11 @@
  *     deno run examples/pendulum.ts                           # simulated data, 200 iterations
  *     deno run --allow-read examples/pendulum.ts \
  *       --data ../shared/data/schmidt-lipson-2009/real_double_pend_h_1.txt --iterations 10000
+ *     deno run examples/pendulum.ts --backend webgpu --max-steps 100   # on the GPU, float32
+ *
+ * On the GPU the PID controller runs in kernels and every iteration records
+ * `--max-steps` trial steps (training/webgpu/mod.ts): keep it near what the
+ * solves need.
  *
  * @module
  */
@@ -14,31 +19,50 @@
 import { parseArgs } from "node:util";
 import { experimentConfig, EXPERIMENTS, loadExperimentData } from "../training/experiments.ts";
 import { train } from "../training/train.ts";
+import { trainGpu } from "../training/train_gpu.ts";
+import { chooseBackend } from "../training/webgpu/device.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
   options: {
     iterations: { type: "string", default: "200" },
     data: { type: "string" },
+    backend: { type: "string", default: "cpu" },
+    "max-steps": { type: "string" },
   },
 });
+const backend = values.backend;
+if (backend !== "cpu" && backend !== "webgpu" && backend !== "auto") {
+  console.error(`--backend: got ${JSON.stringify(backend)}; expected cpu, webgpu or auto`);
+  Deno.exit(2);
+}
 const { data, simulated } = await loadExperimentData("pendulum", { path: values.data });
 console.log(`data: ${simulated ? "simulated — " : ""}${data.source}`);
 console.log(`note: ${EXPERIMENTS.pendulum.deviation}`);
-const config = experimentConfig("pendulum");
-const result = await train({
+const base = experimentConfig("pendulum");
+const maxSteps = values["max-steps"] === undefined ? undefined : Number(values["max-steps"]);
+const config = maxSteps === undefined
+  ? base
+  : { ...base, adaptive: { ...base.adaptive!, maxSteps } };
+const choice = await chooseBackend(backend);
+console.log(choice.message);
+const options = {
   config,
   data,
   iterations: Number(values.iterations),
-  onProgress: (p) => {
+  onProgress: (p: { iteration: number; loss: number }) => {
     if (p.iteration % 50 === 0 || p.iteration === 1) {
       console.log(`iteration ${p.iteration}: loss ${p.loss.toExponential(3)}`);
     }
   },
-});
+};
+const result = choice.gpu === null
+  ? await train(options)
+  : await trainGpu({ ...options, gpu: choice.gpu }).finally(() => choice.gpu!.device.destroy());
 console.log(
   `${result.status}: best loss ${result.state.bestLoss?.toExponential(3)}, ` +
     `${result.seconds.toFixed(1)} s, max reconstruction error ` +
     `${result.gradient?.maxReconstructionError?.toExponential(2)}`,
 );
 if (result.status === "diverged") console.log(result.remedies.join("\n"));
+for (const note of result.notes ?? []) console.log(`note: ${note}`);
