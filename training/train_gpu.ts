@@ -78,6 +78,7 @@ import { TrainingData } from "./train_data.ts";
 import { TrainLog } from "./train_log.ts";
 import { gradientReason, lossReason } from "./divergence.ts";
 import { gpuSupport, GpuTrainer } from "./webgpu/trainer.ts";
+import { allocating, GpuContext } from "./webgpu/context.ts";
 import type { GpuGradientSpec, GpuLike } from "./webgpu/solve.ts";
 
 /** Losses a trainer keeps between two read-backs; {@link trainGpu} reads before it would drop any. */
@@ -290,7 +291,13 @@ export async function trainGpu(options: GpuTrainOptions): Promise<TrainResult> {
   const readEveryMs = options.readEveryMs ?? 250;
   const state = startState(config, options.resume);
   const log = new TrainLog(state, iterations, options);
-  const trainer = createGpuTrainer(options.gpu, config, data, state);
+  const gpu = options.gpu;
+  const device = gpu instanceof GpuContext ? gpu.device : "device" in gpu ? gpu.device : gpu;
+  const trainer = await allocating(
+    device,
+    "the training buffers",
+    () => createGpuTrainer(gpu, config, data, state),
+  );
   try {
     const device = trainer.solver.ctx.device;
     const reversible = trainer.solver.run.name === "reversible";

@@ -515,3 +515,57 @@ export class GpuContext {
     return Math.ceil(n / a) * a;
   }
 }
+
+/**
+ * Runs `create`, which allocates GPU buffers, inside an out-of-memory error
+ * scope: WebGPU reports a failed allocation only asynchronously, and a run
+ * on buffers that do not exist would compute garbage. Throws a clear error
+ * instead, after releasing what `create` made.
+ *
+ * @param device The device the buffers are allocated on.
+ * @param what What is allocated, for the message (e.g. "the training buffers").
+ * @param create Allocates and returns something with `destroy()`.
+ * @returns What `create` returned.
+ * @throws {RangeError} When an allocation ran out of GPU memory.
+ *
+ * @example
+ * ```ts
+ * import { allocating } from "./context.ts";
+ * import assert from "node:assert/strict";
+ *
+ * // a device whose error scope reports an out-of-memory error
+ * const device = {
+ *   pushErrorScope() {},
+ *   popErrorScope: () => Promise.resolve({ message: "no room" }),
+ * } as unknown as GPUDevice;
+ * let released = false;
+ * await assert.rejects(
+ *   allocating(device, "the tape", () => ({ destroy: () => { released = true; } })),
+ *   /GPU ran out of memory allocating the tape \(no room\)/,
+ * );
+ * assert.ok(released);
+ * ```
+ */
+export async function allocating<T extends { destroy(): void }>(
+  device: GPUDevice,
+  what: string,
+  create: () => T,
+): Promise<T> {
+  device.pushErrorScope("out-of-memory");
+  let made: T;
+  try {
+    made = create();
+  } catch (e) {
+    await device.popErrorScope();
+    throw e;
+  }
+  const error = await device.popErrorScope();
+  if (error !== null) {
+    made.destroy();
+    throw new RangeError(
+      `The GPU ran out of memory allocating ${what} (${error.message}): use a smaller batch ` +
+        "or network, or a gradient method that holds less (reversible).",
+    );
+  }
+  return made;
+}

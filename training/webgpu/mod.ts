@@ -129,6 +129,7 @@ export {
   requestGpuDevice,
 } from "./device.ts";
 export {
+  allocating,
   type BindingSpec,
   GpuContext,
   type Kernel,

@@ -16,7 +16,7 @@ import { Mlp, type MlpConfig } from "../mlp.ts";
 import { checkTableau, type Tableau } from "../../solvers/tableau.ts";
 import { DEFAULT_COUPLING } from "../../solvers/schemes/spec.ts";
 import { solveCalls } from "./calls.ts";
-import { GpuContext, type Slice } from "./context.ts";
+import { allocating, GpuContext, type Slice } from "./context.ts";
 import type { GpuDevice } from "./device.ts";
 import { mseLossOps } from "./loss.ts";
 import { GpuMlp, type MlpKernels, type Tiling } from "./mlp.ts";
@@ -788,7 +788,12 @@ export async function gpuGradient(
   if (withTargets === (options.cotangents !== undefined)) {
     throw new RangeError("Invalid options: give exactly one of targets and cotangents.");
   }
-  const solver = GpuSolver.create(gpu, { ...options, mode: withTargets ? "mse" : "cotangents" });
+  const device = gpu instanceof GpuContext ? gpu.device : "device" in gpu ? gpu.device : gpu;
+  const solver = await allocating(
+    device,
+    "the solve's buffers",
+    () => GpuSolver.create(gpu, { ...options, mode: withTargets ? "mse" : "cotangents" }),
+  );
   try {
     const { ctx, problem } = solver;
     solver.setData(withTargets ? options.targets! : options.cotangents!, options.weights);
