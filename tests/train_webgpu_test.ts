@@ -108,10 +108,10 @@ Deno.test(
   "train webgpu: --backend webgpu refuses what the GPU cannot run, with gpuSupport's sentence",
   async () => {
     const cases: Array<[string[], Parameters<typeof gpuSupport>[0]]> = [
-      [["--example", "pendulum", "--gradient", "checkpointed"], {
+      [["--example", "pendulum", "--gradient", "backsolve"], {
         solver: "bosh3",
         scheme: "reversible",
-        gradient: "checkpointed",
+        gradient: "backsolve",
         adaptive: {},
       }],
       [[...FAST, "--gradient", "backsolve"], {
@@ -139,13 +139,13 @@ Deno.test(
       assert.equal(out, "");
       assertNoStack(err);
     }
-    // The comparison refuses the pendulum's adaptive checkpointed baseline and says how to run it.
-    const exp = await run(["--backend", "webgpu", "--example", "pendulum"], experimentsMain);
-    assert.equal(exp.code, 2);
-    assert.match(
-      exp.err,
-      /checkpointed gradient of an adaptive solve runs on the CPU backend only.*--steps 499/,
+    // The comparison refuses a baseline scheme the GPU lacks, and says why.
+    const exp = await run(
+      ["--backend", "webgpu", "--example", "pendulum", "--baseline-scheme", "plain"],
+      experimentsMain,
     );
+    assert.equal(exp.code, 2);
+    assert.match(exp.err, /pendulum \/ bosh3: .*plain scheme runs on the CPU backend only/);
     assertNoStack(exp.err);
   },
 );
@@ -563,6 +563,36 @@ gpuTest("experiments --backend webgpu: the comparison on the GPU", async () => {
   // Checkpointing runs on the reversible scheme on the GPU; the same losses, more memory.
   assert.equal(runs[1].scheme, "reversible");
   assert.equal(runs[1].checkpoints, defaultCheckpoints(20));
+  assert.equal(runs[0].bestLoss, runs[1].bestLoss);
+  assert.ok(runs[0].peakBytes < runs[1].peakBytes);
+});
+
+gpuTest("experiments --backend webgpu: the pendulum's adaptive comparison on the GPU", async () => {
+  const { code, out, err } = await run(
+    [
+      "--backend",
+      "webgpu",
+      "--example",
+      "pendulum",
+      "--iterations",
+      "1",
+      "--warmup",
+      "0",
+      "--json",
+    ],
+    experimentsMain,
+  );
+  assert.equal(code, 0, err);
+  const runs = JSON.parse(out);
+  assert.deepEqual(runs.map((r: { method: string }) => r.method), ["reversible", "checkpointed"]);
+  for (const r of runs) {
+    assert.equal(r.backend, "webgpu");
+    assert.equal(r.adaptive, true);
+    assert.equal(r.status, "completed");
+    assert.ok(r.steps > 5, `${r.steps} steps`);
+  }
+  // the same steps and loss (exact gradients of the same solve); checkpointing holds more
+  assert.equal(runs[0].steps, runs[1].steps);
   assert.equal(runs[0].bestLoss, runs[1].bestLoss);
   assert.ok(runs[0].peakBytes < runs[1].peakBytes);
 });

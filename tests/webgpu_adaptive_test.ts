@@ -183,6 +183,23 @@ gpuTest(
       assert.ok(dp < 1e-4 && dy < 1e-4, `dt0 ${dt0}: direct off by ${dp}, ${dy}`);
       assert.ok(relative(direct.params, g.params) < 1e-5, "direct against reversible");
       assert.equal(direct.reconstructionError, undefined);
+      // and so does checkpointing, with one checkpoint, a few, or one per step
+      for (const checkpoints of [1, 3, 200]) {
+        const ckpt = await gpuGradient(device, {
+          mlp,
+          params,
+          tableau: bosh3,
+          coupling: 0.99,
+          t1: 2,
+          y0,
+          adaptive: { controller, ts: TS, dt0 },
+          cotangents: cot,
+          gradient: { method: "checkpointed", checkpoints },
+        });
+        assert.deepEqual(ckpt.ys, g.ys);
+        const cp = relative(ckpt.params, direct.params), cy = relative(ckpt.y0, direct.y0);
+        assert.ok(cp < 1e-6 && cy < 1e-6, `c = ${checkpoints}: ${cp}, ${cy} from direct`);
+      }
     }
   },
 );
@@ -317,10 +334,10 @@ gpuTest("bad input: adaptive options refused with clear messages", async (device
       GpuSolver.create(device, {
         ...base,
         tableau: bosh3,
-        gradient: "checkpointed",
+        gradient: { method: "reversible", checkpointEvery: 4 },
         adaptive: { controller, ts: [1] },
       }),
-    /adaptive steps take the "reversible" .* or "direct" gradient; the checkpointed/,
+    /adaptive steps take the "reversible" \(without checkpointEvery\), "direct" or "checkpointed"/,
   );
   assert.throws(
     () => GpuSolver.create(device, { ...base, tableau: bosh3, adaptive: { controller, ts: [2] } }),
@@ -482,20 +499,19 @@ gpuTest("a sealed gate refuses a grid it has not seen", async (device) => {
 });
 
 gpuTest(
-  "training with adaptive steps and the direct gradient follows the CPU's",
+  "training with adaptive steps and the direct or checkpointed gradient follows the CPU's",
   async (device) => {
-    const config = {
-      ...pendulumLike({ rtol: 1e-5, atol: 1e-5, maxSteps: 60 }),
-      gradient: "direct" as const,
-    };
-    assert.equal(gpuSupport(config), null);
-    const data = spiral();
-    const cpu = await train({ config, data, iterations: 4 });
-    const onGpu = await trainGpu({ config, data, iterations: 4, gpu: device });
-    const err = relative(onGpu.state.losses, cpu.state.losses);
-    assert.ok(err < 1e-4, `losses ${onGpu.state.losses} vs ${cpu.state.losses}: ${err}`);
-    assert.equal(onGpu.gradient!.method, "direct");
-    assert.equal(onGpu.gradient!.maxReconstructionError, null);
+    for (const gradient of ["direct", "checkpointed"] as const) {
+      const config = { ...pendulumLike({ rtol: 1e-5, atol: 1e-5, maxSteps: 60 }), gradient };
+      assert.equal(gpuSupport(config), null);
+      const data = spiral();
+      const cpu = await train({ config, data, iterations: 4 });
+      const onGpu = await trainGpu({ config, data, iterations: 4, gpu: device });
+      const err = relative(onGpu.state.losses, cpu.state.losses);
+      assert.ok(err < 1e-4, `${gradient}: ${onGpu.state.losses} vs ${cpu.state.losses}: ${err}`);
+      assert.equal(onGpu.gradient!.method, gradient);
+      assert.equal(onGpu.gradient!.maxReconstructionError, null);
+    }
   },
 );
 

@@ -169,7 +169,7 @@ const _FLAGS: FlagTable = [
     "NAME",
     "cpu (float64; the default, or the resumed model's), webgpu (float32 on the GPU: " +
     "the reversible scheme of a Runge-Kutta solver; fixed steps with the reversible, direct " +
-    "or checkpointed gradient, adaptive steps with the reversible or direct gradient, the batch " +
+    "or checkpointed gradient, adaptive steps with any of the three, the batch " +
     "sharing one step size), or auto (webgpu when an adapter exists and the configuration " +
     "runs there, else cpu, saying why)",
   ],

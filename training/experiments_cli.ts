@@ -16,9 +16,8 @@
  * With `--backend webgpu` both trainings run on the GPU in float32. The GPU
  * runs the reversible scheme only, so the checkpointed baseline runs on the
  * reversible scheme there (`--baseline-scheme reversible`, its default on the
- * GPU); the checkpointed gradient of the pendulum's adaptive steps runs on
- * the CPU only, so its comparison is skipped unless `--steps N` asks for
- * fixed steps. `--backend auto` runs on the GPU
+ * GPU; for the pendulum's adaptive steps it is two-level checkpointing,
+ * training/webgpu/gradients/adaptive.ts). `--backend auto` runs on the GPU
  * what the GPU can run, the rest on the CPU, and says which.
  *
  * @module
@@ -330,7 +329,7 @@ const _FLAGS: FlagTable = [
   [
     "backend",
     "NAME",
-    "cpu (default, float64), webgpu (float32; the pendulum needs --steps) or auto",
+    "cpu (default, float64), webgpu (float32) or auto",
   ],
   ["json", "", "print the results as JSON instead of a table"],
   ["help", "", "print this help"],

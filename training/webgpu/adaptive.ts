@@ -339,6 +339,21 @@ export class GpuAdaptive {
   }
 
   /**
+   * Records the selection of accepted step `m`, given by the call record
+   * `index` (its slot): sets its call records, opens the step gate when
+   * `m < N` and, with `back`, the output gate when its interval holds
+   * outputs. `CONTROL.cursor` holds `m` afterwards.
+   *
+   * @param rec The recorder.
+   * @param index A call record whose slot is `m`.
+   * @param back Whether the step is walked back (its outputs' cotangents enter).
+   */
+  recordIndexStep(rec: Recorder, index: CallRef, back: boolean): void {
+    rec.run(back ? this.#ops.indexBack : this.#ops.indexForward, index);
+    this.#copyRecords(rec);
+  }
+
+  /**
    * Reads the controller's state and the accepted times (one read-back).
    *
    * @returns Status, counts, the time reached and the accepted times.
@@ -403,9 +418,16 @@ fn main() {
     const stepTable = this.stepGate.table, outTable = this.outputGate.table;
     const outputSetter = this.outputGate.setterCode("set_output_gate", "gout");
     const gates = `${this.stepGate.setterCode("set_step_gate", "gstep")}\n${outputSetter}`;
-    const one = (name: string, bindings: [string, Slice][], body: string, header = "") => {
+    const one = (
+      name: string,
+      bindings: [string, Slice][],
+      body: string,
+      header = "",
+      call = false,
+    ) => {
       const kernel = ctx.kernel({
         name: `adaptive.${name}`,
+        call,
         bindings: bindings.map(([b]) => ({
           name: b,
           access: "read_write" as const,
@@ -722,6 +744,34 @@ ${norm("d2h", "fb[at] - fa[at]")}
   set_output_gate(ctl[${C.k1}] > ctl[${C.k0}]);`,
         `${records}\n${gates}`,
       ),
+      ...Object.fromEntries([false, true].map((back) => [
+        back ? "indexBack" : "indexForward",
+        one(
+          back ? "index.back" : "index.forward",
+          [
+            ["ctl", ctl],
+            ["ts", ts],
+            ["recs", recs],
+            ["times", times],
+            ["gstep", stepTable],
+            ["gout", outTable],
+          ],
+          `  let m = call.slot;
+  ctl[${C.cursor}] = f32(m);
+  ctl[${C.active}] = 0.0;
+  if (f32(m) >= ctl[${C.accepted}]) {
+    set_step_gate(false);
+    set_output_gate(false);
+    return;
+  }
+  ctl[${C.active}] = 1.0;
+  set_interval(times[m], times[m + 1u], m == 0u);
+  set_step_gate(true);
+  set_output_gate(${back ? `ctl[${C.k1}] > ctl[${C.k0}]` : "false"});`,
+          `${records}\n${gates}`,
+          true,
+        ),
+      ])),
     };
   }
 }

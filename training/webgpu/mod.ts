@@ -34,7 +34,8 @@
  *
  * Adaptive steps (`adaptive: { controller: pid(…), ts }`, any tableau with
  * an embedded estimate) with outputs at any times `ts` by Hermite
- * interpolation, and the `reversible` or `direct` gradient through them,
+ * interpolation, and the `reversible`, `direct` or `checkpointed` (two-level)
+ * gradient through them,
  * exact for the accepted grid. The PID controller runs on the GPU, so nothing is read
  * back inside a step; two differences from the CPU backend:
  * - the batch shares one step size: a trial is accepted when every
@@ -53,8 +54,7 @@
  * from the CPU's by about 1e-3 relative at rtol = 1e-5, and below rtol ≈
  * 1e-6 round-off rather than the error drives the steps.
  *
- * The plain, reversible-Heun and leapfrog schemes, `backsolve`, and the
- * checkpointed gradient of adaptive solves stay on the CPU
+ * The plain, reversible-Heun and leapfrog schemes and `backsolve` stay on the CPU
  * ({@link gpuSupport} says which).
  *
  * ## Accuracy
@@ -162,6 +162,7 @@ export {
 export { Gate, GATE_CAPACITY } from "./gate.ts";
 export { GpuInterpolation } from "./interpolation.ts";
 export {
+  adaptiveCheckpointedGradient,
   adaptiveDirectGradient,
   type AdaptiveParts,
   adaptiveReversibleGradient,

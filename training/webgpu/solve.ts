@@ -28,6 +28,7 @@ import { reversibleGradient } from "./gradients/reversible.ts";
 import { directGradient } from "./gradients/direct.ts";
 import { checkpointedGradient } from "./gradients/checkpointed.ts";
 import {
+  adaptiveCheckpointedGradient,
   adaptiveDirectGradient,
   type AdaptiveParts,
   adaptiveReversibleGradient,
@@ -122,7 +123,7 @@ export interface GpuSolveOptions {
   dt?: number;
   /** Number of uniform steps; or give `adaptive`. */
   steps?: number;
-  /** Adaptive steps instead of `steps` (reversible or direct gradient): see {@link GpuAdaptiveOptions}. */
+  /** Adaptive steps instead of `steps`: see {@link GpuAdaptiveOptions}. */
   adaptive?: GpuAdaptiveOptions;
   /** Initial states `[rows, dim]`; `rows ≤ batch`. */
   y0: Float64Array;
@@ -370,6 +371,12 @@ export class GpuSolver {
     if (parts !== null) {
       this.run = method === "direct"
         ? adaptiveDirectGradient(this.problem, parts)
+        : method === "checkpointed"
+        ? adaptiveCheckpointedGradient(
+          this.problem,
+          parts,
+          typeof spec === "object" && "checkpoints" in spec ? spec.checkpoints : undefined,
+        )
         : adaptiveReversibleGradient(this.problem, parts);
     } else if (method === "reversible") {
       this.run = reversibleGradient(
@@ -846,11 +853,11 @@ function checkOutputTimes(
   const every = typeof gradient === "object" && "checkpointEvery" in gradient
     ? gradient.checkpointEvery ?? 0
     : 0;
-  if (!(method === "reversible" || method === "direct") || every !== 0) {
+  if (!["reversible", "direct", "checkpointed"].includes(method) || every !== 0) {
     throw new RangeError(
       `Invalid gradient: got ${JSON.stringify(gradient)} with adaptive steps; on the GPU ` +
-        'adaptive steps take the "reversible" (without checkpointEvery) or "direct" gradient; ' +
-        "the checkpointed gradient of adaptive solves runs on the CPU backend.",
+        'adaptive steps take the "reversible" (without checkpointEvery), "direct" or ' +
+        '"checkpointed" gradient.',
     );
   }
   if (a.dt0 !== undefined && !(a.dt0 > 0 && Number.isFinite(a.dt0))) {

@@ -15,6 +15,7 @@
 import { CONTROL, type GpuAdaptive } from "../adaptive.ts";
 import type { Slice } from "../context.ts";
 import type { Op } from "../recorder.ts";
+import { CallTable } from "../calls.ts";
 import { linearGroups, linearMain, u32 } from "../wgsl.ts";
 import type { GpuIncrement } from "../increment.ts";
 import type { GpuInterpolation } from "../interpolation.ts";
@@ -196,6 +197,126 @@ export function adaptiveDirectGradient(problem: GpuProblem, parts: AdaptiveParts
   });
 }
 
+/**
+ * The checkpointed gradient of an adaptive solve, by two-level
+ * checkpointing: the forward pass stores the state at the start of every
+ * segment of `K` accepted steps (`c` checkpoints, `K = ⌈maxSteps / c⌉`);
+ * the walk back recomputes each segment from its checkpoint, storing its
+ * `K` states, then takes each step's VJP after evaluating it once more from
+ * its stored state. Memory: `c + K` states; work: about three forward
+ * sweeps. (The CPU's checkpointed method knows N and places its
+ * checkpoints by the binomial schedule; the GPU's step count is known to
+ * the GPU only, so the segments are laid out for `maxSteps`.)
+ *
+ * @param problem The solve's buffers and kernels (`calls` from the controller).
+ * @param parts The controller, the interpolation and the two field evaluators.
+ * @param checkpoints `c` (default `⌊−1.5 + √(2·maxSteps + ¼)⌋ + 1`, as the CPU's for N = maxSteps).
+ * @returns The method.
+ *
+ * @example Same gradient as the reversible method's on the same steps
+ * ```ts
+ * import { gpuGradient } from "../solve.ts";
+ * import { findGpuAdapter } from "../device.ts";
+ * import { Mlp } from "../../mlp.ts";
+ * import { pid } from "../../../solvers/controller.ts";
+ * import { bosh3 } from "../../../solvers/tableaux.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const adapter = await findGpuAdapter();
+ * if (adapter !== null) {
+ *   const device = await adapter.requestDevice();
+ *   const options = {
+ *     mlp: new Mlp({ dim: 1, widths: [] }), params: Float64Array.of(-1, 0.5), tableau: bosh3,
+ *     t1: 1, y0: Float64Array.of(1), cotangents: Float64Array.of(0, 1, 1),
+ *     adaptive: { controller: pid({ rtol: 1e-5, atol: 1e-5, maxSteps: 40 }), ts: [0.3, 1] },
+ *   };
+ *   const ckpt = await gpuGradient(device, { ...options, gradient: { method: "checkpointed", checkpoints: 4 } });
+ *   const rev = await gpuGradient(device, options);
+ *   assert.ok(Math.abs(ckpt.params[0] - rev.params[0]) < 1e-5 * Math.abs(rev.params[0]));
+ *   device.destroy();
+ * }
+ * ```
+ */
+export function adaptiveCheckpointedGradient(
+  problem: GpuProblem,
+  parts: AdaptiveParts,
+  checkpoints?: number,
+): GpuGradientRun {
+  const { ctx, scheme } = problem;
+  const { adaptive } = parts;
+  const C = CONTROL;
+  const maxSteps = adaptive.setup.controller.maxSteps;
+  const c = checkpoints ?? Math.floor(-1.5 + Math.sqrt(2 * maxSteps + 0.25)) + 1;
+  if (!Number.isInteger(c) || c < 1) {
+    throw new RangeError(`Invalid checkpoints: got ${checkpoints}; expected an integer >= 1.`);
+  }
+  const K = Math.ceil(maxSteps / c);
+  const span = scheme.state.length;
+  const [stored, segment] = ctx.arena("adaptive.checkpointed", [c * span, K * span]);
+  const index = new CallTable(
+    ctx,
+    Array.from({ length: maxSteps }, (_, m) => ({ t: 0, slot: m })),
+  );
+  const slices = [adaptive.control, adaptive.backup, scheme.state, stored, segment];
+  const kernel = (name: string, body: string): Op[] => {
+    const k = ctx.kernel({
+      name: `adaptive.checkpointed.${name}`,
+      bindings: ["ctl", "backup", "state", "stored", "segment"].map((n) => ({
+        name: n,
+        access: "read_write" as const,
+      })),
+      code: linearMain(span, body),
+    });
+    return [{ kernel: k, group: ctx.bind(k, slices), groups: linearGroups(span, 64) }];
+  };
+  const S = u32(span), KK = u32(K);
+  const ops = {
+    // after an accepted trial: the state before step m = accepted − 1 starts segment m / K
+    store: kernel(
+      "store",
+      `  if (ctl[${C.active}] != 1.0) { return; }
+  let m = u32(ctl[${C.accepted}]) - 1u;
+  if (m % ${KK} == 0u) { stored[(m / ${KK}) * ${S} + i] = backup[i]; }`,
+    ),
+    // the segment's first state, from its checkpoint
+    restore: kernel(
+      "restore",
+      `  state[i] = stored[(u32(ctl[${C.cursor}]) / ${KK}) * ${S} + i];`,
+    ),
+    // the state before step m, kept for the walk back
+    keep: kernel("keep", `  segment[(u32(ctl[${C.cursor}]) % ${KK}) * ${S} + i] = state[i];`),
+    // the state before step m, back
+    recall: kernel("recall", `  state[i] = segment[(u32(ctl[${C.cursor}]) % ${KK}) * ${S} + i];`),
+  };
+  const calls = adaptive.calls;
+  return adaptiveRun(problem, parts, {
+    name: "checkpointed",
+    bytes: 4 * (stored.length + segment.length + adaptive.times.length + adaptive.backup.length),
+    afterTrial: (rec) => rec.run(ops.store, null),
+    // at the last step of a segment: recompute the segment's states from its checkpoint
+    beforeSelect: (rec, m) => {
+      if (m % K !== K - 1 && m !== maxSteps - 1) return;
+      const first = m - (m % K);
+      for (let j = first; j <= m; j++) {
+        adaptive.recordIndexStep(rec, index.ref(j), false);
+        rec.gated(adaptive.stepGate, () => {
+          if (j === first) rec.run(ops.restore, null);
+          rec.run(ops.keep, null);
+          scheme.step(rec, calls, 0);
+        });
+      }
+    },
+    select: (rec, m) => adaptive.recordIndexStep(rec, index.ref(m), true),
+    // step m once more from its state: its stage values, and y_{m+1}
+    loadEnd: (rec) => {
+      rec.run(ops.recall, null);
+      scheme.step(rec, calls, 0);
+    },
+    stepBack: (rec) => scheme.stepVjp(rec, calls, 0),
+    beforeStart: (rec) => rec.run(ops.recall, null),
+  });
+}
+
 /** What distinguishes the adaptive methods; {@link adaptiveRun} does the rest. */
 interface AdaptiveMethod {
   readonly name: string;
@@ -208,6 +329,10 @@ interface AdaptiveMethod {
   readonly loadEnd?: (rec: Recorder) => void;
   /** Puts y_m in the scheme's `y` before the start's outputs (gated by the outputs). */
   readonly beforeStart?: (rec: Recorder) => void;
+  /** Records work before step m's turn in the walk back (default none). */
+  readonly beforeSelect?: (rec: Recorder, m: number) => void;
+  /** Selects step m (default: the controller's cursor walks back by one). */
+  readonly select?: (rec: Recorder, m: number) => void;
 }
 
 /**
@@ -247,8 +372,10 @@ function adaptiveRun(
       method.afterTrial && (() => method.afterTrial!(rec)),
     );
   /** One step of the walk back. */
-  const stepBack = (rec: Recorder) => {
-    adaptive.recordBackStep(rec);
+  const stepBack = (rec: Recorder, m: number) => {
+    method.beforeSelect?.(rec, m);
+    if (method.select) method.select(rec, m);
+    else adaptive.recordBackStep(rec);
     if (method.loadEnd) rec.gated(adaptive.stepGate, () => method.loadEnd!(rec));
     // outputs of [t_m, t_{m+1}] through y_{m+1} and f(t_{m+1}, y_{m+1})
     rec.gated(adaptive.outputGate, () => {
@@ -270,7 +397,7 @@ function adaptiveRun(
   // Register every gated grid now, before anything is submitted (gate.ts).
   const dry = new Recorder(problem.ctx, { dry: true });
   trial(dry);
-  stepBack(dry);
+  stepBack(dry, maxSteps - 1);
   adaptive.stepGate.seal();
   adaptive.outputGate.seal();
   return {
@@ -286,7 +413,7 @@ function adaptiveRun(
       rec.clear(scheme.bar);
       rec.clear(partials);
       adaptive.recordBackStart(rec);
-      for (let m = 0; m < maxSteps; m++) stepBack(rec);
+      for (let m = maxSteps - 1; m >= 0; m--) stepBack(rec, m);
       if (saveT0) rec.run(outputs.addCotangentOps(scheme.yBar), adaptive.start);
       rec.run(mlp.reduceOps(partials, paramsBar), null);
       if (withY0) rec.run(scheme.initVjpOps(y0Bar), null);
