@@ -114,7 +114,7 @@ gpuTest(
 );
 
 gpuTest(
-  "reversible and direct gradients equal the CPU's on the GPU's accepted grid within 1e-4 (params, y0)",
+  "every gradient method equals the CPU's on the GPU's accepted grid within 1e-4 (params, y0)",
   async (device) => {
     const mlp = new Mlp({ ...FIELD, timeDependent: true });
     const params = mlp.init(2);
