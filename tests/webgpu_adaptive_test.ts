@@ -14,7 +14,12 @@ import { gpuTests, relative } from "./gpu_harness.ts";
 import { GpuContext } from "../training/webgpu/context.ts";
 import { Gate } from "../training/webgpu/gate.ts";
 import { Recorder } from "../training/webgpu/recorder.ts";
-import { gpuGradient, gpuSolve, GpuSolver } from "../training/webgpu/solve.ts";
+import {
+  gpuGradient,
+  type GpuGradientSpec,
+  gpuSolve,
+  GpuSolver,
+} from "../training/webgpu/solve.ts";
 import { gpuSupport, GpuTrainer } from "../training/webgpu/trainer.ts";
 import { linearMain } from "../training/webgpu/wgsl.ts";
 import { trainGpu } from "../training/train_gpu.ts";
@@ -122,16 +127,19 @@ gpuTest(
     const controller = pid({ rtol: 1e-6, atol: 1e-6, maxSteps: 200 });
     const cot = Float64Array.from({ length: (TS.length + 1) * 2 }, (_, i) => Math.sin(i + 1));
     for (const dt0 of [undefined, 0.01]) {
-      const g = await gpuGradient(device, {
-        mlp,
-        params,
-        tableau: bosh3,
-        coupling: 0.99,
-        t1: 2,
-        y0,
-        adaptive: { controller, ts: TS, dt0 },
-        cotangents: cot,
-      });
+      const gradient = (spec: GpuGradientSpec) =>
+        gpuGradient(device, {
+          mlp,
+          params,
+          tableau: bosh3,
+          coupling: 0.99,
+          t1: 2,
+          y0,
+          adaptive: { controller, ts: TS, dt0 },
+          cotangents: cot,
+          gradient: spec,
+        });
+      const g = await gradient("reversible");
       const run = g.adaptive!;
       assert.equal(run.status, "success");
       const cpu = solve({
@@ -166,17 +174,7 @@ gpuTest(
       const eo = relative(g.params, own.backward(cot).params);
       assert.ok(eo < 1e-4, `dt0 ${dt0}: against the CPU's adaptive gradient: ${eo}`);
       // the direct method tapes the same steps and gives the same gradient
-      const direct = await gpuGradient(device, {
-        mlp,
-        params,
-        tableau: bosh3,
-        coupling: 0.99,
-        t1: 2,
-        y0,
-        adaptive: { controller, ts: TS, dt0 },
-        cotangents: cot,
-        gradient: "direct",
-      });
+      const direct = await gradient("direct");
       assert.deepEqual(direct.adaptive!.times, run.times);
       assert.deepEqual(direct.ys, g.ys);
       const dp = relative(direct.params, cg.params), dy = relative(direct.y0, cg.y0);
@@ -185,17 +183,7 @@ gpuTest(
       assert.equal(direct.reconstructionError, undefined);
       // and so does checkpointing, with one checkpoint, a few, or one per step
       for (const checkpoints of [1, 3, 200]) {
-        const ckpt = await gpuGradient(device, {
-          mlp,
-          params,
-          tableau: bosh3,
-          coupling: 0.99,
-          t1: 2,
-          y0,
-          adaptive: { controller, ts: TS, dt0 },
-          cotangents: cot,
-          gradient: { method: "checkpointed", checkpoints },
-        });
+        const ckpt = await gradient({ method: "checkpointed", checkpoints });
         assert.deepEqual(ckpt.ys, g.ys);
         const cp = relative(ckpt.params, direct.params), cy = relative(ckpt.y0, direct.y0);
         assert.ok(cp < 1e-6 && cy < 1e-6, `c = ${checkpoints}: ${cp}, ${cy} from direct`);

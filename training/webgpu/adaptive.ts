@@ -527,6 +527,15 @@ fn set_interval(tA: f32, tB: f32, first: bool) {
     const beta2 = -(c.pcoeff + 2 * c.dcoeff) / k;
     const beta3 = c.dcoeff / k;
     const inv = "fn inv(x: f32) -> f32 { return 1.0 / max(x, 1e-30); }";
+    // what the kernels that select a step to walk (back) bind
+    const walk: [string, Slice][] = [
+      ["ctl", ctl],
+      ["ts", ts],
+      ["recs", recs],
+      ["times", times],
+      ["gstep", stepTable],
+      ["gout", outTable],
+    ];
     return {
       start: one(
         "start",
@@ -721,14 +730,7 @@ ${norm("d2h", "fb[at] - fa[at]")}
       ),
       backPrepare: one(
         "back.prepare",
-        [
-          ["ctl", ctl],
-          ["ts", ts],
-          ["recs", recs],
-          ["times", times],
-          ["gstep", stepTable],
-          ["gout", outTable],
-        ],
+        walk,
         `  ctl[${C.active}] = 0.0;
   let cursor = ctl[${C.cursor}];
   if (cursor < 1.0) {
@@ -748,14 +750,7 @@ ${norm("d2h", "fb[at] - fa[at]")}
         back ? "indexBack" : "indexForward",
         one(
           back ? "index.back" : "index.forward",
-          [
-            ["ctl", ctl],
-            ["ts", ts],
-            ["recs", recs],
-            ["times", times],
-            ["gstep", stepTable],
-            ["gout", outTable],
-          ],
+          walk,
           `  let m = call.slot;
   ctl[${C.cursor}] = f32(m);
   ctl[${C.active}] = 0.0;
