@@ -31,7 +31,7 @@ import { Mlp, type MlpOptions } from "../training/mlp.ts";
 import { buildScheme } from "../solvers/schemes/spec.ts";
 import { MemoryMeter } from "../solvers/memory.ts";
 import { scaledErrorNorm } from "../solvers/controller.ts";
-import { bosh3, dopri5, pid, reversible, rk4, solve, tsit5 } from "../mod.ts";
+import { bosh3, dopri5, pid, reversible, rk4, type SaveAt, solve, tsit5 } from "../mod.ts";
 
 const gpuTest = gpuTests("webgpu adaptive");
 
@@ -53,16 +53,18 @@ gpuTest(
       const params = mlp.init(1);
       const y0 = Float64Array.of(0.8, -0.4);
       const controller = pid({ rtol: tol, atol: tol, maxSteps: 300 });
-      const cpu = solve({
-        field: mlp,
-        params,
-        y0,
-        scheme: reversible(tableau),
-        t0: 0,
-        t1: 6,
-        controller,
-        saveAt: { t0: true, ts: TS3 },
-      });
+      const onCpu = (saveAt: SaveAt) =>
+        solve({
+          field: mlp,
+          params,
+          y0,
+          scheme: reversible(tableau),
+          t0: 0,
+          t1: 6,
+          controller,
+          saveAt,
+        });
+      const cpu = onCpu({ t0: true, ts: TS3 });
       const solver = GpuSolver.create(device, {
         mlp,
         params,
@@ -93,16 +95,7 @@ gpuTest(
         if (tableau === bosh3) {
           assert.equal(run.accepted, trajectory.accepted, `${tableau.name}: ${steps}`);
           assert.equal(run.rejected, trajectory.rejected, `${tableau.name}: ${steps}`);
-          const cpuTimes = solve({
-            field: mlp,
-            params,
-            y0,
-            scheme: reversible(tableau),
-            t0: 0,
-            t1: 6,
-            controller,
-            saveAt: { steps: true, t0: true },
-          }).ts;
+          const cpuTimes = onCpu({ steps: true, t0: true }).ts;
           const dt = relative(run.times, cpuTimes);
           assert.ok(dt < 1e-2, `${tableau.name}: step times off by ${dt}`);
           assert.ok(err < 1e-5, `${tableau.name}: outputs off by ${err}`);

@@ -78,7 +78,7 @@ import { TrainingData } from "./train_data.ts";
 import { TrainLog } from "./train_log.ts";
 import { gradientReason, lossReason } from "./divergence.ts";
 import { gpuSupport, GpuTrainer } from "./webgpu/trainer.ts";
-import { allocating, GpuContext } from "./webgpu/context.ts";
+import { allocating } from "./webgpu/context.ts";
 import type { GpuGradientSpec, GpuLike } from "./webgpu/solve.ts";
 
 /** Losses a trainer keeps between two read-backs; {@link trainGpu} reads before it would drop any. */
@@ -292,9 +292,8 @@ export async function trainGpu(options: GpuTrainOptions): Promise<TrainResult> {
   const state = startState(config, options.resume);
   const log = new TrainLog(state, iterations, options);
   const gpu = options.gpu;
-  const device = gpu instanceof GpuContext ? gpu.device : "device" in gpu ? gpu.device : gpu;
   const trainer = await allocating(
-    device,
+    gpu,
     "the training buffers",
     () => createGpuTrainer(gpu, config, data, state),
   );

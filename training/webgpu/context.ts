@@ -522,7 +522,7 @@ export class GpuContext {
  * on buffers that do not exist would compute garbage. Throws a clear error
  * instead, after releasing what `create` made.
  *
- * @param device The device the buffers are allocated on.
+ * @param gpu The device the buffers are allocated on (or anything holding it as `device`).
  * @param what What is allocated, for the message (e.g. "the training buffers").
  * @param create Allocates and returns something with `destroy()`.
  * @returns What `create` returned.
@@ -547,10 +547,11 @@ export class GpuContext {
  * ```
  */
 export async function allocating<T extends { destroy(): void }>(
-  device: GPUDevice,
+  gpu: GPUDevice | { readonly device: GPUDevice },
   what: string,
   create: () => T,
 ): Promise<T> {
+  const device = "device" in gpu ? gpu.device : gpu;
   device.pushErrorScope("out-of-memory");
   let made: T;
   try {

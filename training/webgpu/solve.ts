@@ -795,9 +795,8 @@ export async function gpuGradient(
   if (withTargets === (options.cotangents !== undefined)) {
     throw new RangeError("Invalid options: give exactly one of targets and cotangents.");
   }
-  const device = gpu instanceof GpuContext ? gpu.device : "device" in gpu ? gpu.device : gpu;
   const solver = await allocating(
-    device,
+    gpu,
     "the solve's buffers",
     () => GpuSolver.create(gpu, { ...options, mode: withTargets ? "mse" : "cotangents" }),
   );
