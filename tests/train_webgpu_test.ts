@@ -13,6 +13,7 @@ import { type CliIo, main } from "../training/cli.ts";
 import { main as experimentsMain } from "../training/experiments_cli.ts";
 import { gpuTests, relative } from "./gpu_harness.ts";
 import { gpuSupport } from "../training/webgpu/trainer.ts";
+import { chooseBackend } from "../training/webgpu/device.ts";
 import { gpuSolve } from "../training/webgpu/solve.ts";
 import { createGpuTrainer, trainGpu } from "../training/train_gpu.ts";
 import {
@@ -178,6 +179,39 @@ Deno.test("train webgpu: --backend auto falls back to the CPU and says why", asy
     assert.equal(summary.device, "CPU (float64)");
   });
 });
+
+gpuTest(
+  "--backend auto takes a hardware adapter, and the CPU over a software one",
+  async (_, gpu) => {
+    await withTempDir(async (dir) => {
+      const { code, out, err } = await run([
+        ...FAST,
+        "--backend",
+        "auto",
+        "--iterations",
+        "1",
+        "--out",
+        `${dir}/a`,
+      ]);
+      assert.equal(code, 0, err);
+      const model = await readModelFile(`${dir}/a/model.json`);
+      if (gpu.isFallback) {
+        assert.match(
+          out,
+          /backend: CPU \(float64\): the WebGPU adapter found is a software one \(.+\), no faster than the CPU backend, so --backend auto falls back to the CPU \(--backend webgpu uses it anyway\)/,
+        );
+        assert.equal(model.training.backend, "cpu");
+      } else {
+        assert.match(out, /backend: WebGPU \(float32\) on /);
+        assert.equal(model.training.backend, "webgpu");
+      }
+    });
+    const soft = await chooseBackend("auto", { allowSoftware: true });
+    assert.equal(soft.backend, "webgpu");
+    assert.equal(soft.gpu?.isFallback, gpu.isFallback);
+    soft.gpu?.device.destroy();
+  },
+);
 
 Deno.test("train webgpu: model files without a backend read as CPU-trained", async () => {
   await withTempDir(async (dir) => {

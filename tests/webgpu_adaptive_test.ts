@@ -14,6 +14,10 @@ import { gpuTests, relative } from "./gpu_harness.ts";
 import { GpuContext } from "../training/webgpu/context.ts";
 import { Gate } from "../training/webgpu/gate.ts";
 import { Recorder } from "../training/webgpu/recorder.ts";
+import { GpuMlp } from "../training/webgpu/mlp.ts";
+import { GpuReversibleScheme } from "../training/webgpu/schemes/reversible.ts";
+import { solveCalls } from "../training/webgpu/calls.ts";
+import { checkTableau } from "../solvers/tableau.ts";
 import {
   gpuGradient,
   type GpuGradientSpec,
@@ -542,5 +546,37 @@ gpuTest(
     } finally {
       await Deno.remove(dir, { recursive: true });
     }
+  },
+);
+
+gpuTest(
+  "the inverse evaluates only Ψ_{−h}'s live stages: bosh3's error-estimate stage is skipped, the state restored",
+  async (device) => {
+    const ctx = new GpuContext(device);
+    const mlp = new Mlp(FIELD);
+    const gpuMlp = new GpuMlp(ctx, mlp, 3);
+    const params = ctx.upload("theta", mlp.init(2));
+    const partials = ctx.buffer("partials", gpuMlp.partialsLength);
+    const tableau = checkTableau(bosh3);
+    const scheme = new GpuReversibleScheme(ctx, gpuMlp, tableau, 0.999, params, partials, true);
+    assert.deepEqual(scheme.backward.live, [true, true, true, false]);
+    assert.deepEqual(scheme.backward.evaluated, [true, true, true, true]);
+    const calls = solveCalls(ctx, [0, 0.2], tableau, () => -1);
+    const y0 = Float64Array.of(0.8, -0.4, 0.1, 0.3, -0.5, 0.6);
+    const rec = new Recorder(ctx);
+    rec.run(scheme.initOps(ctx.upload("y0", y0)), null);
+    rec.resetCounts();
+    scheme.step(rec, calls, 0);
+    const stepDispatches = rec.counts.dispatches;
+    rec.submit();
+    rec.resetCounts();
+    scheme.inverse(rec, calls, 0);
+    // forward: 3 + 4 stage evaluations; inverse: 4 + 3 (one network evaluation fewer)
+    const perStage = (stepDispatches - 2) / 7;
+    assert.equal(rec.counts.dispatches, stepDispatches - perStage);
+    rec.submit();
+    assert.ok(relative(await ctx.read(scheme.y), y0) < 1e-6);
+    assert.ok(relative(await ctx.read(scheme.z), y0) < 1e-6);
+    ctx.destroy();
   },
 );

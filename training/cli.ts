@@ -170,8 +170,9 @@ const _FLAGS: FlagTable = [
     "cpu (float64; the default, or the resumed model's), webgpu (float32 on the GPU: " +
     "the reversible scheme of a Runge-Kutta solver; fixed steps with the reversible, direct " +
     "or checkpointed gradient, adaptive steps with any of the three, the batch " +
-    "sharing one step size), or auto (webgpu when an adapter exists and the configuration " +
-    "runs there, else cpu, saying why)",
+    "sharing one step size), or auto (webgpu when a hardware adapter exists and the " +
+    "configuration runs there, else cpu, saying why; a software adapter such as llvmpipe " +
+    "is used only when asked for by webgpu)",
   ],
   [
     "data",

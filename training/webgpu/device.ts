@@ -237,13 +237,38 @@ export interface BackendChoice {
 }
 
 /**
+ * Options of {@link chooseBackend}: the device's, and whether `"auto"` may
+ * settle for a software adapter.
+ *
+ * @example
+ * ```ts
+ * import type { BackendOptions } from "./device.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const options: BackendOptions = { allowSoftware: true, timestamps: false };
+ * assert.equal(options.allowSoftware, true);
+ * ```
+ */
+export interface BackendOptions extends GpuDeviceOptions {
+  /**
+   * Whether `"auto"` uses a software (fallback) adapter such as Mesa's
+   * llvmpipe (default false: it runs the kernels on the CPU's cores in
+   * float32, roughly as fast as the CPU backend for large batches and far
+   * slower for small ones, so `"auto"` picks the CPU backend instead).
+   * `"webgpu"` always takes the adapter it finds.
+   */
+  allowSoftware?: boolean;
+}
+
+/**
  * Resolves a `--backend` choice: `"cpu"` never touches WebGPU; `"webgpu"`
- * requires an adapter (throws {@link GpuUnavailableError} otherwise);
- * `"auto"` uses WebGPU when an adapter exists and falls back to the CPU,
- * saying so, when not.
+ * requires an adapter (throws {@link GpuUnavailableError} otherwise), software
+ * or not; `"auto"` uses WebGPU when a hardware adapter exists and falls back
+ * to the CPU, saying so, when none does (or when the only adapter is a
+ * software one, unless `allowSoftware`).
  *
  * @param choice `"cpu"`, `"webgpu"` or `"auto"`.
- * @param options Device options.
+ * @param options Device options, and whether `"auto"` accepts a software adapter.
  * @returns The backend, its device and a message for the user.
  *
  * @example
@@ -253,13 +278,13 @@ export interface BackendChoice {
  *
  * assert.equal((await chooseBackend("cpu")).backend, "cpu");
  * const auto = await chooseBackend("auto");
- * assert.ok(auto.backend === "webgpu" ? auto.gpu !== null : /CPU/.test(auto.message));
+ * assert.ok(auto.backend === "webgpu" ? !auto.gpu!.isFallback : /CPU/.test(auto.message));
  * auto.gpu?.device.destroy();
  * ```
  */
 export async function chooseBackend(
   choice: "cpu" | "webgpu" | "auto",
-  options: GpuDeviceOptions = {},
+  options: BackendOptions = {},
 ): Promise<BackendChoice> {
   if (choice === "cpu") {
     return { backend: "cpu", gpu: null, message: "backend: CPU (float64)" };
@@ -269,14 +294,10 @@ export async function chooseBackend(
       `Invalid backend: got ${JSON.stringify(choice)}; expected "cpu", "webgpu" or "auto".`,
     );
   }
+  const { allowSoftware = false, ...deviceOptions } = options;
+  let gpu: GpuDevice;
   try {
-    const gpu = await requestGpuDevice(options);
-    const soft = gpu.isFallback ? ", a software adapter: correct but slow" : "";
-    return {
-      backend: "webgpu",
-      gpu,
-      message: `backend: WebGPU (float32) on ${gpu.description}${soft}`,
-    };
+    gpu = await requestGpuDevice(deviceOptions);
   } catch (e) {
     if (choice === "webgpu" || !(e instanceof GpuUnavailableError)) throw e;
     return {
@@ -286,4 +307,20 @@ export async function chooseBackend(
         "so --backend auto falls back to the CPU",
     };
   }
+  if (gpu.isFallback && choice === "auto" && !allowSoftware) {
+    gpu.device.destroy();
+    return {
+      backend: "cpu",
+      gpu: null,
+      message: `backend: CPU (float64): the WebGPU adapter found is a software one ` +
+        `(${gpu.description}), no faster than the CPU backend, so --backend auto falls back ` +
+        "to the CPU (--backend webgpu uses it anyway)",
+    };
+  }
+  const soft = gpu.isFallback ? ", a software adapter: correct but slow" : "";
+  return {
+    backend: "webgpu",
+    gpu,
+    message: `backend: WebGPU (float32) on ${gpu.description}${soft}`,
+  };
 }

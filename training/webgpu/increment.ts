@@ -85,6 +85,7 @@ export class GpuIncrement {
   readonly #kBar: Slice;
   readonly #size: number;
   readonly #stageInputs = new Map<Slice, Op[]>();
+  readonly #liveInputs = new Map<Slice, Op[]>();
   readonly #vjpPositive = new Map<Slice, Op[]>();
   readonly #vjpNegative = new Map<Slice, Op[]>();
 
@@ -156,22 +157,27 @@ export class GpuIncrement {
   }
 
   /**
-   * The dispatches that evaluate every live stage at the state `y` (the
-   * stage inputs, then `f`), to run with the call record of `(t, h)`.
-   * Prepared once per input slice.
+   * The dispatches that evaluate the stages at the state `y` (the stage
+   * inputs, then `f`), to run with the call record of `(t, h)`: every
+   * {@link GpuIncrement.evaluated} stage, or only the live ones where the
+   * error estimate is not wanted (the reversible inverse). Prepared once per
+   * input slice and choice.
    *
    * @param y The state `[batch, dim]`; not modified.
+   * @param stages `"evaluated"` (default) or `"live"`.
    * @returns The dispatches.
    */
-  evaluateOps(y: Slice): Op[] {
-    const cached = this.#stageInputs.get(y);
+  evaluateOps(y: Slice, stages: "evaluated" | "live" = "evaluated"): Op[] {
+    const which = stages === "live" ? this.live : this.evaluated;
+    const cache = which === this.live ? this.#liveInputs : this.#stageInputs;
+    const cached = cache.get(y);
     if (cached) return cached;
     const { aDense, stages: s } = this.tableau;
     const ctx = this.#ctx;
     const n = this.#size;
     const ops: Op[] = [];
     for (let i = 0; i < s; i++) {
-      if (!this.evaluated[i]) continue;
+      if (!which[i]) continue;
       if (this.#mlp.fused) {
         // Y_i formed row by row inside the network's kernel
         const terms: string[] = [];
@@ -217,7 +223,7 @@ ${terms.join("\n")}
       });
       ops.push(...this.#mlp.forwardOps(this.stages[i], this.#params, i));
     }
-    this.#stageInputs.set(y, ops);
+    cache.set(y, ops);
     return ops;
   }
 

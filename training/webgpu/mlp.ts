@@ -534,9 +534,10 @@ export class GpuMlp {
       lines.push(
         `  for (var j = 0u; j < ${u32(O)}; j++) {`,
         `    var s = p[${u32(BIAS)} + j];`,
-        `    for (var k = 0u; k < ${u32(I)}; k++) { s += p[${u32(W)} + j * ${
+        // (q, not k: the increment binds its stage derivatives as `k`)
+        `    for (var q = 0u; q < ${u32(I)}; q++) { s += p[${u32(W)} + j * ${
           u32(I)
-        } + k] * x${l}[k]; }`,
+        } + q] * x${l}[q]; }`,
       );
       if (pre !== null) lines.push(`    ${at(pre, O, "j")} = s;`);
       lines.push(`    let a = ${act.forward("s")};`);

@@ -94,7 +94,7 @@
  * import { rk4 } from "../../mod.ts";
  * import assert from "node:assert/strict";
  *
- * const choice = await chooseBackend("auto");
+ * const choice = await chooseBackend("auto", { allowSoftware: true });
  * if (choice.gpu !== null) {
  *   const mlp = new Mlp({ dim: 2, widths: [10], timeDependent: true });
  *   const steps = 10;
@@ -119,6 +119,7 @@
 
 export {
   type BackendChoice,
+  type BackendOptions,
   chooseBackend,
   findGpuAdapter,
   type GpuDevice,

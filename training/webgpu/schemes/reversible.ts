@@ -218,7 +218,8 @@ export class GpuReversibleScheme {
    */
   inverse(rec: Recorder, calls: SolveCalls, n: number): void {
     const f = calls.forward(n), b = calls.backward(n);
-    rec.run(this.backward.evaluateOps(this.y), b);
+    // the inverse needs no error estimate: live stages only
+    rec.run(this.backward.evaluateOps(this.y, "live"), b);
     rec.run(this.#ops.zRestore, b);
     rec.run(this.forward.evaluateOps(this.z), f);
     rec.run(this.#ops.yRestore, f);
