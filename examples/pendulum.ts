@@ -7,11 +7,11 @@
  *     deno run examples/pendulum.ts                           # simulated data, 200 iterations
  *     deno run --allow-read examples/pendulum.ts \
  *       --data ../shared/data/schmidt-lipson-2009/real_double_pend_h_1.txt --iterations 10000
- *     deno run examples/pendulum.ts --backend webgpu --max-steps 100   # on the GPU, float32
+ *     deno run examples/pendulum.ts --backend webgpu   # on the GPU, float32
  *
  * On the GPU the PID controller runs in kernels and every iteration records
- * `--max-steps` trial steps (training/webgpu/mod.ts): keep it near what the
- * solves need.
+ * a fixed number of trial steps, learned from the solves so far and at most
+ * `--max-steps` (training/webgpu/mod.ts).
  *
  * @module
  */

@@ -44,6 +44,9 @@ gpuTest("fixed and adaptive training steps run with zero read-backs", async (_de
     assert.ok(r.gpuSteps >= 2 && r.gpuSteps < 30, `batch ${r.batch}: ${r.gpuSteps} steps`);
     // the batch's shared step follows its worst trajectory: at least the CPU's mean
     assert.ok(r.gpuSteps >= Math.floor(r.cpuSteps), `${r.gpuSteps} vs ${r.cpuSteps}`);
+    // training's recording: fewer trials than maxSteps, and fewer dispatches for them
+    assert.ok(r.trials > r.gpuSteps && r.trials < 30, `batch ${r.batch}: ${r.trials} trials`);
+    assert.ok(r.dispatches < r.dispatchesAllTrials, `${r.dispatches} vs ${r.dispatchesAllTrials}`);
   }
   assert.match(formatGpuAdaptiveReport(adaptive), /read-backs/);
 });

@@ -78,6 +78,7 @@ import { TrainingData } from "./train_data.ts";
 import { TrainLog } from "./train_log.ts";
 import { gradientReason, lossReason } from "./divergence.ts";
 import { gpuSupport, GpuTrainer } from "./webgpu/trainer.ts";
+import { TrialBudget } from "./webgpu/trial_budget.ts";
 import { allocating } from "./webgpu/context.ts";
 import type { GpuGradientSpec, GpuLike } from "./webgpu/solve.ts";
 
@@ -300,7 +301,11 @@ export async function trainGpu(options: GpuTrainOptions): Promise<TrainResult> {
   try {
     const device = trainer.solver.ctx.device;
     const reversible = trainer.solver.run.name === "reversible";
+    const adaptive = trainer.solver.adaptive;
+    const trials = new TrialBudget(config.adaptive?.maxSteps ?? 1);
     let submitted = state.iteration; // iterations submitted to the GPU
+    let uploaded = state.iteration; // the iteration whose minibatch the GPU holds
+    let redone = 0; // rewinds after a solve ran out of recorded trials
     let queued: Promise<void> | null = null;
     let lastRead = 0; // seconds of this run at the last read-back
     let maxReconstruction: number | null = null;
@@ -309,8 +314,12 @@ export async function trainGpu(options: GpuTrainOptions): Promise<TrainResult> {
       reason: null,
     };
 
-    /** Reads the losses and the status back; records the good iterations; false once diverged. */
-    const readBack = async (): Promise<boolean> => {
+    /**
+     * Reads the losses and the status back and records the good iterations;
+     * "diverged" once diverged; "redo" when an adaptive solve ran out of
+     * recorded trials (the trainer is then back before it, with more trials).
+     */
+    const readBack = async (): Promise<"ok" | "diverged" | "redo"> => {
       const { losses } = await trainer.readLosses();
       const s = await trainer.readStatus();
       const now = log.seconds;
@@ -318,9 +327,16 @@ export async function trainGpu(options: GpuTrainOptions): Promise<TrainResult> {
       for (let k = 0; k < n; k++) {
         const { iteration, loss } = losses[k];
         if (s.diverged && iteration >= s.divergedIteration!) {
+          if (s.divergedBy === "trials") {
+            lastRead = now;
+            submitted = await trainer.rewind();
+            adaptive!.trials = trials.raise(adaptive!.trials);
+            redone++;
+            return "redo";
+          }
           end.status = "diverged";
           end.reason = await _divergenceReason(trainer, data, s.iteration, iteration, loss);
-          return false;
+          return "diverged";
         }
         log.record(loss, lastRead + ((now - lastRead) * (k + 1)) / n);
       }
@@ -328,18 +344,22 @@ export async function trainGpu(options: GpuTrainOptions): Promise<TrainResult> {
       if (reversible && s.reconstructionError !== null && n > 0) {
         maxReconstruction = Math.max(maxReconstruction ?? 0, s.reconstructionError);
       }
-      return true;
+      if (adaptive !== null && n > 0) {
+        adaptive.trials = trials.learn((await trainer.solver.readAdaptive())!.mostTrials);
+      }
+      return "ok";
     };
 
-    for (let run = 0; run < iterations; run++) {
+    while (submitted < log.total) {
       if (options.shouldStop?.()) {
         end.status = "interrupted";
         break;
       }
       const iteration = submitted; // 0-based index of this iteration
-      if (data.minibatches && run > 0) {
+      if (data.minibatches && uploaded !== iteration) {
         const batch = data.batch(iteration);
         trainer.setData(batch.y0, batch.targets, data.weights);
+        uploaded = iteration;
       }
       trainer.step(schedule(iteration));
       submitted++;
@@ -347,12 +367,17 @@ export async function trainGpu(options: GpuTrainOptions): Promise<TrainResult> {
       const done = device.queue.onSubmittedWorkDone();
       if (queued !== null) await queued;
       queued = done;
-      const due = run === 0 || run === iterations - 1 ||
+      const due = iteration === log.first || submitted === log.total ||
         (log.seconds - lastRead) * 1000 >= readEveryMs ||
         submitted - state.iteration >= LOSS_HISTORY;
-      if (due && !(await readBack())) break;
+      if (!due) continue;
+      const read = await readBack();
+      if (read === "diverged") break;
     }
-    if (end.status !== "diverged" && submitted > state.iteration) await readBack();
+    if (end.status === "interrupted" && submitted > state.iteration) {
+      // the steps the GPU ran since the last read; a redo among them is left undone
+      await readBack(); // a redo among them is left undone: the trainer is back before it
+    }
     if (end.status === "interrupted") {
       end.reason = `stopped on request after iteration ${state.iteration}`;
     }
@@ -378,14 +403,11 @@ export async function trainGpu(options: GpuTrainOptions): Promise<TrainResult> {
       };
     }
     const result = log.result(config, { ...end, gradient });
-    const run = await trainer.solver.readAdaptive();
-    if (run !== null && config.adaptive !== null && run.mostTrials * 2 < config.adaptive.maxSteps) {
-      // every iteration records maxSteps trial steps and as many steps back
+    if (redone > 0) {
       result.notes = [
-        `the GPU recorded ${config.adaptive.maxSteps} trial steps per iteration (--max-steps), ` +
-        `forward and back, but no solve took more than ${run.mostTrials}: ` +
-        `--max-steps ${Math.max(8, Math.ceil(run.mostTrials * 1.5))} would record fewer ` +
-        "commands per iteration (steps past the end of a solve cost the CPU their commands)",
+        `an adaptive solve ran out of the trial steps the GPU recorded ${redone} ` +
+        `time${redone === 1 ? "" : "s"}; the iterations from it on ran again with more ` +
+        `(${adaptive!.trials} at the end, at most --max-steps ${config.adaptive!.maxSteps})`,
       ];
     }
     return result;
@@ -408,8 +430,8 @@ async function _divergenceReason(
   loss: number,
 ): Promise<string> {
   const run = await trainer.solver.readAdaptive();
-  if (run !== null && run.status !== "success") {
-    // the failed solve made the loss NaN (adaptive.ts): say why it failed
+  if (run !== null && run.status !== "success" && run.status !== "incomplete") {
+    // the controller failed (adaptive.ts): say why
     const why = failureMessage(
       run.status as Status,
       run.tEnd,

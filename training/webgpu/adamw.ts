@@ -214,6 +214,23 @@ ${clip}  let mi = m[i] + ${f32(1 - this.beta1)} * (g - m[i]);
   }
 
   /**
+   * Takes back the latest `steps` prepared steps, whose updates the gate
+   * skipped (a training loop redoing them): the next step is step
+   * `stepCount − steps + 1` again. The moments are untouched.
+   *
+   * @param steps How many, at most {@link GpuAdamW.stepCount}.
+   * @throws {RangeError} When `steps` is not an integer in `[0, stepCount]`.
+   */
+  rewind(steps: number): void {
+    if (!Number.isInteger(steps) || steps < 0 || steps > this.#step) {
+      throw new RangeError(
+        `Invalid steps: got ${steps}; expected an integer in [0, ${this.#step}] (steps taken).`,
+      );
+    }
+    this.#step -= steps;
+  }
+
+  /**
    * The optimizer's state in the CPU's format (one read-back), so a model
    * trained on the GPU resumes on the CPU and back.
    *

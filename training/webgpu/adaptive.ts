@@ -11,9 +11,13 @@
  * The batch shares one step size: a trial step is accepted when every
  * trajectory's scaled error norm is at most 1, and the next step follows
  * the worst one (the CPU backend gives each trajectory its own steps; for
- * one trajectory the two agree). The CPU records `maxSteps` trial steps;
- * the controller closes their gate ({@link Gate}) once the solve is done,
- * so the steps past the end cost almost nothing on the GPU.
+ * one trajectory the two agree). The CPU records {@link GpuAdaptive.trials}
+ * trial steps (`maxSteps` unless lowered); the controller closes their gate
+ * ({@link Gate}) once the solve is done, so the steps past the end cost
+ * almost nothing on the GPU — but each still costs the CPU its commands,
+ * which is why a training loop records fewer than `maxSteps` when it has
+ * learned how many its solves take. A solve whose recorded trials run out
+ * before `t1` ends `incomplete`.
  *
  * @module
  */
@@ -91,12 +95,26 @@ const CONTROL_LENGTH = 17;
  * ```
  */
 export const GPU_STATUS: Readonly<Record<number, string>> = {
-  0: "running",
+  /** The recorded trials ran out before `t1` (or no solve has run). */
+  0: "incomplete",
   1: "success",
   2: "max_steps_reached",
   3: "dt_min_reached",
   4: "non_finite",
 };
+
+/**
+ * The failure code {@link GpuAdaptive.failureOps} writes when a solve ran
+ * out of recorded trials (1 stands for the controller's own failures).
+ *
+ * @example
+ * ```ts
+ * import { INCOMPLETE } from "./adaptive.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(INCOMPLETE, 2);
+ * ```
+ */
+export const INCOMPLETE = 2;
 
 /** A scaled error standing for "not finite" (the reductions take maxima of finite values). */
 const BIG = 3.0e38;
@@ -210,6 +228,7 @@ export class GpuAdaptive {
   readonly #rowScratch: Slice;
   readonly #n: number;
   readonly #ops: Record<string, Op[]>;
+  #trials: number;
 
   /**
    * Allocates the buffers and prepares the kernels.
@@ -228,6 +247,7 @@ export class GpuAdaptive {
     }
     this.#ctx = ctx;
     this.setup = setup;
+    this.#trials = c.maxSteps;
     const n = batch * dim;
     this.#n = n;
     const T = setup.ts.length;
@@ -266,6 +286,29 @@ export class GpuAdaptive {
     this.stepGate = new Gate(ctx, "adaptive.step");
     this.outputGate = new Gate(ctx, "adaptive.output");
     this.#ops = this.#kernels(stride);
+  }
+
+  /**
+   * Trial steps recorded per solve, forward and back: `maxSteps` by
+   * default. Fewer cost the CPU fewer commands; a solve that needs more
+   * ends `incomplete` ({@link GPU_STATUS}; {@link GpuAdaptive.failureOps}
+   * reports it apart from the controller's failures), its outputs and
+   * gradient not those of the whole solve.
+   *
+   * @throws {RangeError} When set to anything but an integer in `[1, maxSteps]`.
+   */
+  get trials(): number {
+    return this.#trials;
+  }
+
+  set trials(value: number) {
+    const most = this.setup.controller.maxSteps;
+    if (!Number.isInteger(value) || value < 1 || value > most) {
+      throw new RangeError(
+        `Invalid trials: got ${value}; expected an integer in [1, ${most}] (maxSteps).`,
+      );
+    }
+    this.#trials = value;
   }
 
   /**
@@ -364,7 +407,7 @@ export class GpuAdaptive {
     }]);
     const accepted = s[CONTROL.accepted];
     return {
-      status: GPU_STATUS[s[CONTROL.status]] ?? "running",
+      status: GPU_STATUS[s[CONTROL.status]] ?? "incomplete",
       accepted,
       rejected: s[CONTROL.rejected],
       tEnd: s[CONTROL.t],
@@ -374,8 +417,10 @@ export class GpuAdaptive {
   }
 
   /**
-   * The dispatch that sets `out[index]` to 1 when the solve did not succeed
-   * and to 0 when it did (a training step's divergence gate reads it).
+   * The dispatch that sets `out[index]` to 0 when the solve succeeded, to 1
+   * when the controller failed (`max_steps_reached`, `dt_min_reached`,
+   * `non_finite`) and to {@link INCOMPLETE} when the recorded trials ran out
+   * first (a training step's divergence gate reads it).
    *
    * @param out A storage slice.
    * @param index Index in it.
@@ -387,7 +432,8 @@ export class GpuAdaptive {
       bindings: [{ name: "ctl", access: "read" }, { name: "out", access: "read_write" }],
       code: `@compute @workgroup_size(1)
 fn main() {
-  out[${u32(index)}] = select(0.0, 1.0, ctl[${CONTROL.status}] != 1.0);
+  let status = ctl[${CONTROL.status}];
+  out[${u32(index)}] = select(select(1.0, ${f32(INCOMPLETE)}, status == 0.0), 0.0, status == 1.0);
 }`,
     });
     return [{ kernel, group: this.#ctx.bind(kernel, [this.control, out]), groups: [1, 1, 1] }];
@@ -787,7 +833,7 @@ ${norm("d2h", "fb[at] - fa[at]")}
  * ```
  */
 export interface GpuAdaptiveRun {
-  /** `success`, `max_steps_reached`, `dt_min_reached`, `non_finite` (or `running`). */
+  /** `success`, `max_steps_reached`, `dt_min_reached`, `non_finite`, or `incomplete` (the recorded trials ran out). */
   status: string;
   /** Accepted steps. */
   accepted: number;

@@ -1,7 +1,7 @@
 /**
  * Gated dispatches: kernels whose workgroup counts a GPU kernel decides.
- * An adaptive solve records a fixed number of trial steps (the controller's
- * `maxSteps`), because the CPU must not wait for the GPU to learn how many
+ * An adaptive solve records a fixed number of trial steps (at most the
+ * controller's `maxSteps`), because the CPU must not wait for the GPU to learn how many
  * are needed; each trial's dispatches then read their grid from a gate's
  * indirect-argument table, which a one-invocation kernel fills with the
  * real grids while the solve runs and with zero workgroups once it is done.

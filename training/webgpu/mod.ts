@@ -42,12 +42,16 @@
  *   trajectory's scaled error norm is at most 1 (the worst trajectory
  *   decides), where the CPU gives each trajectory its own steps; for one
  *   trajectory (the paper's experiments) they take the same steps;
- * - the CPU cannot know how many steps the GPU will take, so it records
- *   `maxSteps` trial steps and as many steps back; those past the end are
- *   closed by a gate (gate.ts) and cost the GPU nothing, but each costs the
- *   CPU its commands (about 18 forward and 34 backward dispatches per trial
- *   for Bosh3 and a fused network). Set `maxSteps` near what the solves
- *   need: the training summary reports the accepted steps.
+ * - the CPU cannot know how many steps the GPU will take, so it records a
+ *   fixed number of trial steps (`GpuAdaptive.trials`, `maxSteps` unless
+ *   lowered) and as many steps back; those past the end are closed by a
+ *   gate (gate.ts) and cost the GPU nothing, but each costs the CPU its
+ *   commands (about 18 forward and 34 backward dispatches per trial for
+ *   Bosh3 and a fused network). `trainGpu` therefore records about 1.5×
+ *   the most trials its solves have taken (trial_budget.ts); a solve that
+ *   runs out ends `incomplete`, the trainer rewinds to before it
+ *   (`GpuTrainer.rewind`) and it runs again with twice as many, so the
+ *   results are those of recording `maxSteps` every time.
  *
  * In f32 the embedded error estimate `h Σ bError_i k_i` keeps only a few
  * digits when the tolerance is near f32's precision: step sizes differ
@@ -159,7 +163,9 @@ export {
   GpuAdaptive,
   type GpuAdaptiveRun,
   type GpuAdaptiveSetup,
+  INCOMPLETE,
 } from "./adaptive.ts";
+export { TrialBudget } from "./trial_budget.ts";
 export { Gate, GATE_CAPACITY } from "./gate.ts";
 export { GpuInterpolation } from "./interpolation.ts";
 export {

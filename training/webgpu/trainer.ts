@@ -43,8 +43,11 @@ const S = {
   reconScale: 9,
   iteration: 10,
   solveFailed: 11,
+  divergedBy: 12,
 } as const;
-const STATUS_LENGTH = 12;
+const STATUS_LENGTH = 13;
+/** What stopped the updates, by the code the gate keeps (`solveFailed`'s value, 0 for the loss). */
+const DIVERGED_BY = ["loss", "solve", "trials"] as const;
 /** Largest finite f32: the "no loss yet" best loss (no infinities on the GPU). */
 const F32_MAX = 3.4028234663852886e38;
 
@@ -124,10 +127,17 @@ export interface GpuTrainStatus {
   bestLoss: number | null;
   /** Iteration of the lowest loss (0 before any). */
   bestIteration: number;
-  /** Whether a non-finite loss or gradient stopped the updates. */
+  /** Whether a non-finite loss or gradient, or a failed adaptive solve, stopped the updates. */
   diverged: boolean;
   /** The iteration that diverged, or null. */
   divergedIteration: number | null;
+  /**
+   * Why: `"loss"` (a non-finite loss or gradient), `"solve"` (the adaptive
+   * controller failed), `"trials"` (an adaptive solve ran out of recorded
+   * trials, `GpuAdaptive.trials`: not a divergence — raise them and
+   * {@link GpuTrainer.rewind}), or null.
+   */
+  divergedBy: "loss" | "solve" | "trials" | null;
   /** Reversible gradient: relative ∞-norm distance of the rebuilt `y0` from the true one in the latest step. */
   reconstructionError: number | null;
 }
@@ -253,6 +263,7 @@ fn main() {
   if (!ok && status[${S.diverged}] == 0.0) {
     status[${S.diverged}] = 1.0;
     status[${S.divergedIteration}] = step.iteration;
+    status[${S.divergedBy}] = status[${S.solveFailed}];
   }
   history[step.slot] = loss;
   status[${S.iteration}] = step.iteration;
@@ -422,10 +433,38 @@ fn main() {
       bestIteration: s[S.bestIteration],
       diverged,
       divergedIteration: diverged ? s[S.divergedIteration] : null,
+      divergedBy: diverged ? DIVERGED_BY[s[S.divergedBy]] ?? "solve" : null,
       reconstructionError: this.solver.run.name === "reversible" && this.#iteration > 0
         ? s[S.reconDiff] / Math.max(s[S.reconScale], Number.MIN_VALUE)
         : null,
     };
+  }
+
+  /**
+   * Takes back every step from the diverged one on, so that they run again
+   * — meant for a divergence by `"trials"` (an adaptive solve that ran out
+   * of recorded trials), after raising `solver.adaptive.trials`. The steps
+   * taken back made no update (the gate skipped them), so parameters,
+   * moments and best parameters are already those before the diverged
+   * step; the iteration and optimizer step counts go back, and the
+   * divergence flag is cleared. Their losses are dropped.
+   *
+   * @returns The iteration the trainer is back at (the diverged one − 1).
+   * @throws {Error} When the trainer has not diverged.
+   */
+  async rewind(): Promise<number> {
+    const status = await this.readStatus();
+    if (!status.diverged) {
+      throw new Error("Cannot rewind: the trainer has not diverged; nothing to take back.");
+    }
+    const back = status.divergedIteration! - 1;
+    this.optimizer.rewind(this.#iteration - back);
+    this.#iteration = back;
+    this.#lastRead = Math.min(this.#lastRead, back);
+    const { ctx } = this.solver;
+    const at = this.#status.offset + S.diverged * 4;
+    ctx.device.queue.writeBuffer(this.#status.buffer, at, new Float32Array(2));
+    return back;
   }
 
   /**

@@ -1,8 +1,8 @@
 /**
  * The reversible gradient of an adaptive solve on the GPU (numerics.md §2
  * and §4); the mirror of solvers/gradients/reversible.ts with adaptive steps.
- * The forward pass records `maxSteps` trial steps (adaptive.ts closes them
- * once the solve is done) and writes the outputs at `ts` by interpolation;
+ * The forward pass records `adaptive.trials` trial steps (`maxSteps` unless
+ * lowered; adaptive.ts closes them once the solve is done) and writes the outputs at `ts` by interpolation;
  * the backward pass walks the accepted steps back from the last one, each
  * step rebuilt by the scheme's exact inverse from the stored step times,
  * with the interpolated outputs' cotangents entering at both ends of each
@@ -294,8 +294,8 @@ export function adaptiveCheckpointedGradient(
     bytes: 4 * (stored.length + segment.length + adaptive.times.length + adaptive.backup.length),
     afterTrial: (rec) => rec.run(ops.store, null),
     // at the last step of a segment: recompute the segment's states from its checkpoint
-    beforeSelect: (rec, m) => {
-      if (m % K !== K - 1 && m !== maxSteps - 1) return;
+    beforeSelect: (rec, m, top) => {
+      if (m % K !== K - 1 && m !== top) return;
       const first = m - (m % K);
       for (let j = first; j <= m; j++) {
         adaptive.recordIndexStep(rec, index.ref(j), false);
@@ -329,14 +329,14 @@ interface AdaptiveMethod {
   readonly loadEnd?: (rec: Recorder) => void;
   /** Puts y_m in the scheme's `y` before the start's outputs (gated by the outputs). */
   readonly beforeStart?: (rec: Recorder) => void;
-  /** Records work before step m's turn in the walk back (default none). */
-  readonly beforeSelect?: (rec: Recorder, m: number) => void;
+  /** Records work before step m's turn in the walk back, which starts at `top` (default none). */
+  readonly beforeSelect?: (rec: Recorder, m: number, top: number) => void;
   /** Selects step m (default: the controller's cursor walks back by one). */
   readonly select?: (rec: Recorder, m: number) => void;
 }
 
 /**
- * An adaptive gradient method: `maxSteps` trials forward with the outputs
+ * An adaptive gradient method: `adaptive.trials` trials forward with the outputs
  * interpolated, then the walk back over the accepted steps, the outputs'
  * cotangents entering at both ends of each interval.
  */
@@ -372,8 +372,8 @@ function adaptiveRun(
       method.afterTrial && (() => method.afterTrial!(rec)),
     );
   /** One step of the walk back. */
-  const stepBack = (rec: Recorder, m: number) => {
-    method.beforeSelect?.(rec, m);
+  const stepBack = (rec: Recorder, m: number, top: number) => {
+    method.beforeSelect?.(rec, m, top);
     if (method.select) method.select(rec, m);
     else adaptive.recordBackStep(rec);
     if (method.loadEnd) rec.gated(adaptive.stepGate, () => method.loadEnd!(rec));
@@ -397,7 +397,7 @@ function adaptiveRun(
   // Register every gated grid now, before anything is submitted (gate.ts).
   const dry = new Recorder(problem.ctx, { dry: true });
   trial(dry);
-  stepBack(dry, maxSteps - 1);
+  stepBack(dry, maxSteps - 1, maxSteps - 1);
   adaptive.stepGate.seal();
   adaptive.outputGate.seal();
   return {
@@ -407,13 +407,15 @@ function adaptiveRun(
       rec.run(scheme.initOps(y0), null);
       if (saveT0) rec.run(outputs.recordOps(scheme.y), adaptive.start);
       adaptive.recordStart(rec);
-      for (let a = 0; a < maxSteps; a++) trial(rec);
+      for (let a = 0; a < adaptive.trials; a++) trial(rec);
     },
     backward(rec, withY0 = false) {
       rec.clear(scheme.bar);
       rec.clear(partials);
       adaptive.recordBackStart(rec);
-      for (let m = maxSteps - 1; m >= 0; m--) stepBack(rec, m);
+      // as many steps back as trials forward (the walk back skips the rejected ones)
+      const top = adaptive.trials - 1;
+      for (let m = top; m >= 0; m--) stepBack(rec, m, top);
       if (saveT0) rec.run(outputs.addCotangentOps(scheme.yBar), adaptive.start);
       rec.run(mlp.reduceOps(partials, paramsBar), null);
       if (withY0) rec.run(scheme.initVjpOps(y0Bar), null);
