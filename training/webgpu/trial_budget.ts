@@ -34,6 +34,8 @@ export class TrialBudget {
   readonly maxSteps: number;
 
   /**
+   * A policy for a controller's `maxSteps`.
+   *
    * @param maxSteps The controller's `maxSteps` (an integer ≥ 1).
    * @throws {RangeError} When `maxSteps` is not an integer ≥ 1.
    */
