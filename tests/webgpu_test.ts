@@ -18,6 +18,7 @@ import {
   gpuReconstruction,
   gpuSolve,
   GpuSolver,
+  type SolveKernel,
 } from "../training/webgpu/solve.ts";
 import { GpuTrainer } from "../training/webgpu/trainer.ts";
 import { Mlp, type MlpOptions } from "../training/mlp.ts";
@@ -187,14 +188,15 @@ gpuTest("gradients of every GPU method match the CPU within 1e-4 relative", asyn
       saveAt: { t0: true, steps: true },
     }).ys;
     const cpu = cpuGradient(mlp, params, tableau, y0, target, steps, 1);
-    const methods: GpuGradientSpec[] = [
-      "reversible",
-      "direct",
-      "checkpointed",
-      { method: "checkpointed", checkpoints: 3 },
-      { method: "reversible", checkpointEvery: 7 },
+    const methods: [GpuGradientSpec, SolveKernel][] = [
+      ["reversible", "whole"],
+      ["reversible", "steps"],
+      ["direct", "auto"],
+      ["checkpointed", "auto"],
+      [{ method: "checkpointed", checkpoints: 3 }, "auto"],
+      [{ method: "reversible", checkpointEvery: 7 }, "auto"],
     ];
-    for (const gradient of methods) {
+    for (const [gradient, solveKernel] of methods) {
       const g = await gpuGradient(device, {
         mlp,
         params,
@@ -204,8 +206,9 @@ gpuTest("gradients of every GPU method match the CPU within 1e-4 relative", asyn
         y0,
         targets: target,
         gradient,
+        solveKernel,
       });
-      const label = `${tableau.name} ${JSON.stringify(gradient)}`;
+      const label = `${tableau.name} ${JSON.stringify(gradient)} ${solveKernel}`;
       const errs = {
         ys: relative(g.ys, cpu.ys),
         loss: Math.abs(g.loss - cpu.loss) / cpu.loss,
@@ -495,7 +498,7 @@ gpuTest(
 );
 
 gpuTest(
-  "counts: dispatches per step are fixed, nothing is read back inside a step",
+  "counts: per-step kernels' dispatches per step are fixed, nothing is read back inside a step",
   async (device) => {
     const mlp = new Mlp(WHITE_DWARF);
     const steps = 10;
@@ -508,6 +511,7 @@ gpuTest(
       y0: Float64Array.of(1, 0, 0.5, -0.5, -0.5, 0.25),
       targets: new Float64Array((steps + 1) * 3 * 2),
       profile: device.features.has("timestamp-query"),
+      solveKernel: "steps",
     });
     try {
       trainer.step();

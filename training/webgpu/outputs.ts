@@ -188,20 +188,49 @@ export class GpuOutputs {
    * WGSL `fn cotangent(slot: u32, i: u32) -> f32`: `∂L/∂ys[slot, i]`, the
    * given cotangent, or the weighted MSE's `2 w_s m_b (ys − data) / Σ w m`.
    *
-   * @returns The function (reads the bindings of {@link GpuOutputs.cotangentBindings}).
+   * @param binding Read everything from this one binding, bound to
+   *   {@link GpuOutputs.region} (default: the four bindings of
+   *   {@link GpuOutputs.cotangentBindings}).
+   * @returns The function.
    */
-  cotangentCode(): string {
+  cotangentCode(binding?: string): string {
     const { batch, dim, saved, mode } = this.options;
     const n = batch * dim;
+    const names = ["ys", "data", "weights", "mask"] as const;
+    const region = this.region();
+    const [ys, data, weights, mask] = names.map((name, k) => (index: string) =>
+      binding === undefined
+        ? `${name}[${index}]`
+        : `${binding}[${u32(region.offsets[k])} + ${index}]`
+    );
     const body = mode === "cotangents"
-      ? `  return data[slot * ${u32(n)} + i];`
+      ? `  return ${data(`slot * ${u32(n)} + i`)};`
       : `  let at = slot * ${u32(n)} + i;
-  let w = weights[slot] * mask[i / ${u32(dim)}];
-  if (w > 0.0) { return (2.0 * w * weights[${u32(saved)}]) * (ys[at] - data[at]); }
+  let w = ${weights("slot")} * ${mask(`i / ${u32(dim)}`)};
+  if (w > 0.0) { return (2.0 * w * ${weights(u32(saved))}) * (${ys("at")} - ${data("at")}); }
   return 0.0;`;
     return `fn cotangent(slot: u32, i: u32) -> f32 {
 ${body}
 }`;
+  }
+
+  /**
+   * The outputs, data, weights and mask as one slice (one binding), with
+   * the offset of each in it, in values.
+   *
+   * @returns The slice and the offsets of `ys`, `data`, `weights`, `mask`.
+   */
+  region(): { slice: Slice; offsets: readonly number[] } {
+    const parts = [this.ys, this.data, this.weights, this.mask];
+    const first = parts[0], last = parts[3];
+    return {
+      slice: {
+        buffer: first.buffer,
+        offset: first.offset,
+        length: (last.offset - first.offset) / 4 + last.length,
+      },
+      offsets: parts.map((x) => (x.offset - first.offset) / 4),
+    };
   }
 
   /**

@@ -25,6 +25,7 @@ import { type CommandCounts, Recorder } from "./recorder.ts";
 import { GpuReversibleScheme } from "./schemes/reversible.ts";
 import { type GpuGradientRun, type GpuProblem, reconstructionOps } from "./gradients/problem.ts";
 import { reversibleGradient } from "./gradients/reversible.ts";
+import { chooseSolveKernel, wholeReversibleGradient, wholeSolveBytes } from "./gradients/whole.ts";
 import { directGradient } from "./gradients/direct.ts";
 import { checkpointedGradient } from "./gradients/checkpointed.ts";
 import {
@@ -135,7 +136,30 @@ export interface GpuSolveOptions {
   tiling?: Tiling;
   /** Fused or per-layer network kernels (default `"auto"`: fused up to width 32). */
   kernels?: MlpKernels;
+  /**
+   * The reversible gradient of fixed steps in one kernel per pass
+   * (`"whole"`: one invocation runs a trajectory's whole solve, another its
+   * whole backward pass; gradients/whole.ts) or in kernels per stage and
+   * step (`"steps"`). Default `"auto"`: whole where it applies — a fused
+   * network, fixed steps, the reversible gradient without
+   * `checkpointEvery`, and per-row gradients (`batch × P` values) within
+   * the device's binding size.
+   */
+  solveKernel?: SolveKernel;
 }
+
+/**
+ * How a solve is laid out in kernels: see {@link GpuSolveOptions.solveKernel}.
+ *
+ * @example
+ * ```ts
+ * import type { SolveKernel } from "./solve.ts";
+ * import assert from "node:assert/strict";
+ * const kinds: SolveKernel[] = ["auto", "whole", "steps"];
+ * assert.equal(kinds.length, 3);
+ * ```
+ */
+export type SolveKernel = "auto" | "whole" | "steps";
 
 /**
  * Options of {@link GpuSolver.create}.
@@ -236,6 +260,8 @@ export class GpuSolver {
   readonly outputTimes: Float64Array;
   /** The step-size controller of an adaptive solve, or null for fixed steps. */
   readonly adaptive: GpuAdaptive | null = null;
+  /** How the solve runs: in whole-solve kernels or per stage and step ({@link GpuSolveOptions.solveKernel}). */
+  readonly solveKernel: "whole" | "steps";
   readonly #ownsContext: boolean;
 
   private constructor(
@@ -368,6 +394,22 @@ export class GpuSolver {
     this.setY0(y0);
     const spec = options.gradient ?? "reversible";
     const method = typeof spec === "string" ? spec : spec.method;
+    this.solveKernel = "steps";
+    if (!["auto", "whole", "steps", undefined].includes(options.solveKernel)) {
+      throw new RangeError(
+        `Invalid solveKernel: got ${
+          JSON.stringify(options.solveKernel)
+        }; expected "auto", "whole" or "steps".`,
+      );
+    }
+    if (options.solveKernel === "whole" && (parts !== null || method !== "reversible")) {
+      throw new RangeError(
+        `Invalid solveKernel: got "whole" with ${
+          parts !== null ? "adaptive steps" : `the ${method} gradient`
+        }; the whole-solve kernels take fixed steps and the reversible gradient ` +
+          '(use "auto" or "steps").',
+      );
+    }
     if (parts !== null) {
       this.run = method === "direct"
         ? adaptiveDirectGradient(this.problem, parts)
@@ -379,10 +421,18 @@ export class GpuSolver {
         )
         : adaptiveReversibleGradient(this.problem, parts);
     } else if (method === "reversible") {
-      this.run = reversibleGradient(
-        this.problem,
-        typeof spec === "object" && "checkpointEvery" in spec ? spec.checkpointEvery ?? 0 : 0,
-      );
+      const every = typeof spec === "object" && "checkpointEvery" in spec
+        ? spec.checkpointEvery ?? 0
+        : 0;
+      this.solveKernel = chooseSolveKernel(options.solveKernel, {
+        fused: gpuMlp.fused,
+        every,
+        bytes: wholeSolveBytes(batch, mlp.paramCount),
+        limit: ctx.device.limits.maxStorageBufferBindingSize,
+      });
+      this.run = this.solveKernel === "whole"
+        ? wholeReversibleGradient(this.problem, this.times)
+        : reversibleGradient(this.problem, every);
     } else if (method === "direct") this.run = directGradient(this.problem);
     else if (method === "checkpointed") {
       this.run = checkpointedGradient(
