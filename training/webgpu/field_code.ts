@@ -108,7 +108,7 @@ export function fieldCode(mlp: Mlp, rows: number): string {
     `  var yb: array<f32, DIM>;`,
   ];
   for (let l = L - 1; l >= 0; l--) {
-    const { inputs: I, outputs: O, weightOffset: W, biasOffset: B } = layers[l];
+    const { inputs: I, weightOffset: W, biasOffset: B } = layers[l];
     back.push(
       `  for (var j = 0u; j < width(${u32(l + 1)}); j++) {`,
       `    for (var q = 0u; q < width(${u32(l)}); q++) { ${

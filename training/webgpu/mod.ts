@@ -207,7 +207,15 @@ export {
   GpuSolver,
   type GpuSolverOptions,
   type GpuTrajectory,
+  type SolveKernel,
 } from "./solve.ts";
+export {
+  chooseSolveKernel,
+  wholeReversibleGradient,
+  wholeSolveBytes,
+  type WholeSolveFacts,
+} from "./gradients/whole.ts";
+export { fieldCode, layerSizes } from "./field_code.ts";
 export {
   gpuSupport,
   type GpuSupportQuery,

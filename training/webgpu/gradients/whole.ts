@@ -20,6 +20,7 @@
  */
 
 import { ACTIVATION_HELPERS } from "../activations.ts";
+import type { BindingSpec } from "../context.ts";
 import { fieldCode, layerSizes } from "../field_code.ts";
 import type { Op } from "../recorder.ts";
 import { f32, linearGroups, linearMain, u32 } from "../wgsl.ts";
@@ -217,15 +218,8 @@ ${INCREMENT_CODE}`;
   const region = outputs.region();
   const forwardKernel = ctx.kernel({
     name: "whole.forward",
-    bindings: [
-      { name: "p", access: "read" },
-      { name: "steps", access: "read" },
-      { name: "y0", access: "read" },
-      { name: "state", access: "read_write" },
-      { name: "ys", access: "read_write" },
-      // field_vjp's gradients: bound, never written by this kernel
-      { name: "g", access: "read_write" },
-    ],
+    // g: field_vjp's gradients, bound but never written by this kernel
+    bindings: bindingsOf(["p", "steps", "y0", "state", "ys", "g"], ["state", "ys", "g"]),
     header: `${header}
 fn save(slot: i32, b: u32, y: array<f32, DIM>) {
   var yv = y;
@@ -263,14 +257,7 @@ fn save(slot: i32, b: u32, y: array<f32, DIM>) {
   const barZ = (scheme.zBar.offset - scheme.yBar.offset) / 4;
   const backwardKernel = ctx.kernel({
     name: "whole.backward",
-    bindings: [
-      { name: "p", access: "read" },
-      { name: "steps", access: "read" },
-      { name: "state", access: "read_write" },
-      { name: "bar", access: "read_write" },
-      { name: "g", access: "read_write" },
-      { name: "outputs", access: "read" },
-    ],
+    bindings: bindingsOf(["p", "steps", "state", "bar", "g", "outputs"], ["state", "bar", "g"]),
     header: `${header}
 ${outputs.cotangentCode("outputs")}
 fn add_cotangent(slot: i32, b: u32, yb: array<f32, DIM>) -> array<f32, DIM> {
@@ -393,6 +380,11 @@ fn add_cotangent(slot: i32, b: u32, yb: array<f32, DIM>) -> array<f32, DIM> {
       if (withY0) rec.run(scheme.initVjpOps(problem.y0Bar), null);
     },
   };
+}
+
+/** Storage bindings by name, the ones in `written` read-write, the others read-only. */
+function bindingsOf(names: string[], written: string[]): BindingSpec[] {
+  return names.map((name) => ({ name, access: written.includes(name) ? "read_write" : "read" }));
 }
 
 /**
