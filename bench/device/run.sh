@@ -12,7 +12,7 @@
 #   gpu        bench/gpu.ts --json: widths 128 (the target, first), 10, 64, 256; batches
 #              1, 16, 256, 4096, 65536; 5 timed steps; --limit-s 140
 #   adaptive   bench/gpu_adaptive.ts --json (the adaptive half of `--section gpu`)
-#   tests      the GPU test files (webgpu, train_webgpu, webgpu_adaptive, webgpu_limits)
+#   tests      the GPU test files (webgpu, train_webgpu, webgpu_adaptive, webgpu_limits, webgpu_whole)
 #              with REVODE_REQUIRE_GPU=1
 #   inference  bench/inference.ts --json (`--section inference`), only when pack.sh could
 #              carry onnxruntime-node's binaries
@@ -282,6 +282,7 @@ if wanted tests; then
   REVODE_REQUIRE_GPU=1 timeout -k 10 120 deno test --cached-only --allow-read --allow-write \
     --allow-env --allow-run --allow-ffi --allow-sys tests/webgpu_test.ts \
     tests/train_webgpu_test.ts tests/webgpu_adaptive_test.ts tests/webgpu_limits_test.ts \
+    tests/webgpu_whole_test.ts \
     2>&1 | tee "$out/tests.log"
   rc=${PIPESTATUS[0]}
   counts=$(grep -E '^(ok|FAILED) \|' "$out/tests.log" | tail -1)
