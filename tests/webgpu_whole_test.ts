@@ -118,6 +118,8 @@ gpuTest(
       try {
         assert.equal(whole.solver.solveKernel, "whole");
         assert.equal(perStep.solver.solveKernel, "steps");
+        // memory beyond the problem's: the per-row gradients, whatever the number of steps
+        assert.equal(whole.solver.run.bytes, 4 * batch * mlp.paramCount);
         for (let k = 0; k < 3; k++) {
           whole.step();
           perStep.step();

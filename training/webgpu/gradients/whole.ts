@@ -368,7 +368,9 @@ fn add_cotangent(slot: i32, b: u32, yb: array<f32, DIM>) -> array<f32, DIM> {
   };
   return {
     name: "reversible",
-    bytes: 4 * (g.length + stepTable.length),
+    // the per-row gradients; the step table holds the grid's times, as the
+    // per-step form's call table does, and is not counted (neither is that)
+    bytes: 4 * g.length,
     forward(rec) {
       rec.run(ops.forward, null);
     },
