@@ -9,6 +9,7 @@
 
 import assert from "node:assert/strict";
 import { type GpuDevice, requestGpuDevice } from "../training/webgpu/device.ts";
+import type { Rng } from "../training/random.ts";
 
 /** Whether a missing adapter fails the GPU tests instead of skipping them. */
 export const REQUIRED: boolean = Deno.env.get("REVODE_REQUIRE_GPU") === "1";
@@ -76,4 +77,18 @@ export function relative(a: ArrayLike<number>, b: ArrayLike<number>): number {
     scale = Math.max(scale, Math.abs(b[i]));
   }
   return diff / Math.max(scale, Number.MIN_VALUE);
+}
+
+/**
+ * `n` normal deviates times `scale`, drawn in order from `rng`.
+ *
+ * @param rng The generator.
+ * @param n How many.
+ * @param scale Their scale (default 1).
+ * @returns The values.
+ */
+export function randoms(rng: Rng, n: number, scale = 1): Float64Array {
+  const a = new Float64Array(n);
+  for (let i = 0; i < n; i++) a[i] = scale * rng.normal();
+  return a;
 }

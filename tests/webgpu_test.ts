@@ -7,7 +7,7 @@
  */
 
 import assert from "node:assert/strict";
-import { gpuTests, relative } from "./gpu_harness.ts";
+import { gpuTests, randoms, relative } from "./gpu_harness.ts";
 import { GpuContext } from "../training/webgpu/context.ts";
 import { CallTable } from "../training/webgpu/calls.ts";
 import { GpuMlp, type MlpKernels, type Tiling } from "../training/webgpu/mlp.ts";
@@ -38,12 +38,6 @@ import {
 } from "../mod.ts";
 
 const gpuTest = gpuTests("webgpu");
-
-function randoms(rng: Rng, n: number, scale = 1): Float64Array {
-  const a = new Float64Array(n);
-  for (let i = 0; i < n; i++) a[i] = scale * rng.normal();
-  return a;
-}
 
 /** The CPU's outputs `{ t0, steps }`, MSE loss and reversible-scheme gradient. */
 function cpuGradient(

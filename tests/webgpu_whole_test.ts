@@ -9,7 +9,7 @@
  */
 
 import assert from "node:assert/strict";
-import { gpuTests, relative } from "./gpu_harness.ts";
+import { gpuTests, randoms, relative } from "./gpu_harness.ts";
 import { gpuGradient, GpuSolver, type GpuSolverOptions } from "../training/webgpu/solve.ts";
 import { GpuTrainer } from "../training/webgpu/trainer.ts";
 import { Mlp, type MlpOptions } from "../training/mlp.ts";
@@ -17,10 +17,6 @@ import { Rng } from "../training/random.ts";
 import { bosh3, dopri5, midpoint, pid, reversible, rk4, solve, type Tableau } from "../mod.ts";
 
 const gpuTest = gpuTests("webgpu whole");
-
-function randoms(rng: Rng, n: number, scale = 1): Float64Array {
-  return Float64Array.from({ length: n }, () => scale * rng.normal());
-}
 
 const CASES: [string, MlpOptions, Tableau][] = [
   ["white dwarf, rk4", { dim: 2, widths: [10], timeDependent: true }, rk4],

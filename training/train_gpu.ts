@@ -370,13 +370,12 @@ export async function trainGpu(options: GpuTrainOptions): Promise<TrainResult> {
       const due = iteration === log.first || submitted === log.total ||
         (log.seconds - lastRead) * 1000 >= readEveryMs ||
         submitted - state.iteration >= LOSS_HISTORY;
-      if (!due) continue;
-      const read = await readBack();
-      if (read === "diverged") break;
+      // (a redo moves `submitted` back, and the loop runs those iterations again)
+      if (due && (await readBack()) === "diverged") break;
     }
     if (end.status === "interrupted" && submitted > state.iteration) {
-      // the steps the GPU ran since the last read; a redo among them is left undone
-      await readBack(); // a redo among them is left undone: the trainer is back before it
+      // the steps run since the last read; a redo among them is left undone
+      await readBack();
     }
     if (end.status === "interrupted") {
       end.reason = `stopped on request after iteration ${state.iteration}`;
