@@ -34,7 +34,7 @@
 export type { VectorField, WorkCounts } from "./solvers/vector_field.ts";
 export { countingField } from "./solvers/vector_field.ts";
 export type { CheckedTableau, Tableau } from "./solvers/tableau.ts";
-export { checkTableau } from "./solvers/tableau.ts";
+export { checkTableau, liveStages } from "./solvers/tableau.ts";
 export {
   bosh3,
   dopri5,

@@ -17,7 +17,10 @@
  * training step is the forward solve, the loss, the backward pass and the
  * optimizer update; the GPU time is the wall time of `reps` steps and one
  * read of the loss, divided by `reps`, after one warm-up step (which
- * compiles the kernels). The CPU time is that of the same step in float64
+ * compiles the kernels). Where `solveKernel: "auto"` runs the solve in
+ * whole-solve kernels (widths up to 32), the same step is timed in the
+ * per-step kernels as well, so that a GPU run shows which layout pays at
+ * which batch. The CPU time is that of the same step in float64
  * (`solve()` + `mseLossVjp` + `backward()` + `AdamW.step`); where it would
  * take too long it is measured on a smaller batch and scaled linearly
  * (marked `≈`).
@@ -35,7 +38,9 @@ import { mseLossVjp } from "../training/loss.ts";
 import { AdamW } from "../training/adamw.ts";
 import { type GpuDevice, requestGpuDevice } from "../training/webgpu/device.ts";
 import type { KernelTiming } from "../training/webgpu/recorder.ts";
-import { GpuTrainer } from "../training/webgpu/trainer.ts";
+import { GpuTrainer, type GpuTrainerOptions } from "../training/webgpu/trainer.ts";
+import type { SolveKernel } from "../training/webgpu/solve.ts";
+import { FUSED_MAX_WIDTH } from "../training/webgpu/mlp.ts";
 
 /**
  * Batch sizes of the full benchmark.
@@ -185,6 +190,15 @@ export interface GpuBenchRow {
   speedup: number | null;
   /** Kernel dispatches per step. */
   dispatches: number | null;
+  /**
+   * How the solve ran (`solveKernel: "auto"`): in whole-solve kernels (narrow
+   * networks) or per stage and step; null when skipped.
+   */
+  solveKernel: "whole" | "steps" | null;
+  /** Where the solve ran whole: the same step in the per-step kernels, ms (null otherwise). */
+  perStepMs: number | null;
+  /** Where the solve ran whole: the per-step kernels' dispatches per step (null otherwise). */
+  perStepDispatches: number | null;
   /** Read-backs inside a step (0 expected). */
   readbacks: number | null;
   /** Command-buffer submissions per step. */
@@ -333,6 +347,9 @@ export async function runGpuBenchmark(options: GpuBenchOptions = {}): Promise<Gp
         cpuMeasuredBatch: null,
         speedup: null,
         dispatches: null,
+        solveKernel: null,
+        perStepMs: null,
+        perStepDispatches: null,
         readbacks: null,
         submits: null,
         kernels: [],
@@ -346,7 +363,9 @@ export async function runGpuBenchmark(options: GpuBenchOptions = {}): Promise<Gp
       const spent = performance.now() - widthStart;
       const stepMs = predictStep(measured, batch);
       const timedReps = stepMs > 5000 ? 1 : reps;
-      const predicted = stepMs * (2 + timedReps + (profile ? 1 : 0));
+      // narrow networks run whole, and are timed in the per-step kernels too
+      const forms = width <= FUSED_MAX_WIDTH ? 2 : 1;
+      const predicted = stepMs * (2 + timedReps + (profile ? 1 : 0)) * forms;
       if (spent + predicted > widthBudget) {
         row.skipped = `predicted ${(predicted / 1000).toFixed(0)} s on this adapter for warm-up, ` +
           `${timedReps} timed and ${
@@ -354,45 +373,26 @@ export async function runGpuBenchmark(options: GpuBenchOptions = {}): Promise<Gp
           } profiled steps, over this width's share of the ` +
           `budget (${(widthBudget / 1000).toFixed(0)} s, ${(spent / 1000).toFixed(0)} s spent)`;
       } else {
-        let trainer: GpuTrainer | null = null;
+        const problem = { mlp, params: params0, tableau, t1: 1, steps, y0, targets };
         try {
-          trainer = GpuTrainer.create(gpu, {
-            mlp,
-            params: params0,
-            tableau,
-            t1: 1,
-            steps,
-            y0,
-            targets,
-            lr: 1e-2,
-            weightDecay: 1e-5,
-          });
-          trainer.step(); // warm-up: compiles the kernels
-          await trainer.readLoss();
-          const t0 = performance.now();
-          for (let r = 0; r < timedReps; r++) trainer.step();
-          row.loss = await trainer.readLoss();
-          row.gpuMs = (performance.now() - t0) / timedReps;
-          row.dispatches = trainer.lastStep.dispatches;
-          row.readbacks = trainer.lastStep.readbacks;
-          row.submits = trainer.lastStep.submits;
+          const timed = await timeSteps(gpu, problem, "auto", timedReps);
+          row.loss = timed.loss;
+          row.gpuMs = timed.ms;
+          row.dispatches = timed.dispatches;
+          row.readbacks = timed.readbacks;
+          row.submits = timed.submits;
+          row.solveKernel = timed.solveKernel;
           measured.push({ batch, ms: row.gpuMs });
+          if (timed.solveKernel === "whole") {
+            const perStep = await timeSteps(gpu, problem, "steps", timedReps);
+            row.perStepMs = perStep.ms;
+            row.perStepDispatches = perStep.dispatches;
+          }
         } catch (e) {
           row.skipped = e instanceof Error ? e.message : String(e);
-        } finally {
-          trainer?.destroy();
         }
         if (profile && row.gpuMs !== null) {
-          const profiled = GpuTrainer.create(gpu, {
-            mlp,
-            params: params0,
-            tableau,
-            t1: 1,
-            steps,
-            y0,
-            targets,
-            profile: true,
-          });
+          const profiled = GpuTrainer.create(gpu, { ...problem, profile: true });
           try {
             profiled.step();
             const timings = await profiled.timings();
@@ -441,6 +441,41 @@ export async function runGpuBenchmark(options: GpuBenchOptions = {}): Promise<Gp
   return result;
 }
 
+/** What {@link timeSteps} measured. */
+interface TimedSteps {
+  ms: number;
+  loss: number;
+  dispatches: number;
+  readbacks: number;
+  submits: number;
+  solveKernel: "whole" | "steps";
+}
+
+/**
+ * Times `reps` training steps of a trainer made for `problem` with the given
+ * solve layout, after a warm-up step (which compiles the kernels).
+ */
+async function timeSteps(
+  gpu: GpuDevice,
+  problem: Omit<GpuTrainerOptions, "lr" | "weightDecay" | "solveKernel">,
+  solveKernel: SolveKernel,
+  reps: number,
+): Promise<TimedSteps> {
+  const trainer = GpuTrainer.create(gpu, { ...problem, lr: 1e-2, weightDecay: 1e-5, solveKernel });
+  try {
+    trainer.step();
+    await trainer.readLoss();
+    const t0 = performance.now();
+    for (let r = 0; r < reps; r++) trainer.step();
+    const loss = await trainer.readLoss();
+    const ms = (performance.now() - t0) / reps;
+    const { dispatches, readbacks, submits } = trainer.lastStep;
+    return { ms, loss, dispatches, readbacks, submits, solveKernel: trainer.solver.solveKernel };
+  } finally {
+    trainer.destroy();
+  }
+}
+
 function fmt(ms: number | null, digits = 1): string {
   if (ms === null) return "—";
   if (ms >= 1000) return `${(ms / 1000).toFixed(2)} s`;
@@ -463,11 +498,13 @@ function fmt(ms: number | null, digits = 1): string {
  *   settings: { batches: [1], widths: [10], depth: 2, steps: 4, reps: 1, limitMs: 1, tableau: "rk4" },
  *   rows: [{
  *     width: 10, batch: 1, params: 264, gpuMs: 50, cpuMs: 1, cpuMeasuredBatch: 1, speedup: 0.02,
- *     dispatches: 200, readbacks: 0, submits: 1, kernels: [], kernelMs: 20, loss: 0.1, skipped: null,
+ *     dispatches: 4, readbacks: 0, submits: 1, kernels: [], kernelMs: 20, loss: 0.1, skipped: null,
+ *     solveKernel: "whole", perStepMs: 60, perStepDispatches: 200,
  *   }],
  * });
  * assert.match(text, /prove only that the path runs/);
  * assert.match(text, /CPU\/GPU/);
+ * assert.match(text, /whole +60\.0 ms, 200/);
  * ```
  */
 export function formatGpuReport(result: GpuBenchResult): string {
@@ -494,6 +531,8 @@ export function formatGpuReport(result: GpuBenchResult): string {
     "speed-up CPU/GPU",
     "dispatches",
     "read-backs",
+    "solve",
+    "per-step kernels",
     "kernels (sum)",
     "top kernels",
   ];
@@ -506,6 +545,8 @@ export function formatGpuReport(result: GpuBenchResult): string {
         String(r.params),
         "skipped",
         r.cpuMs === null ? "—" : `${r.cpuMeasuredBatch !== r.batch ? "≈" : ""}${fmt(r.cpuMs)}`,
+        "—",
+        "—",
         "—",
         "—",
         "—",
@@ -523,6 +564,8 @@ export function formatGpuReport(result: GpuBenchResult): string {
       r.speedup === null ? "—" : `${r.speedup.toFixed(r.speedup < 10 ? 2 : 0)}×`,
       String(r.dispatches),
       String(r.readbacks),
+      r.solveKernel ?? "—",
+      r.perStepMs === null ? "—" : `${fmt(r.perStepMs)}, ${r.perStepDispatches}`,
       fmt(r.kernelMs),
       r.kernels.map((k) => `${k.name} ${fmt(k.ns / 1e6)}`).join(", "),
     ]);
@@ -530,7 +573,8 @@ export function formatGpuReport(result: GpuBenchResult): string {
   const widths = header.map((_, c) => Math.max(...table.map((row) => row[c].length)));
   for (const row of table) {
     lines.push(
-      row.map((cell, c) => (c < 9 ? cell.padStart(widths[c]) : cell)).join("  ").trimEnd(),
+      row.map((cell, c) => (c < header.length - 1 ? cell.padStart(widths[c]) : cell)).join("  ")
+        .trimEnd(),
     );
   }
   const skipped = result.rows.filter((r) => r.skipped !== null);
@@ -543,6 +587,8 @@ export function formatGpuReport(result: GpuBenchResult): string {
     "≈: CPU time measured on a smaller batch and scaled linearly. speed-up = CPU time / GPU time",
     "(above 1: the GPU step is faster).",
     "read-backs: buffer maps while a step runs (the loss is read once after the timed steps, not counted).",
+    'solve: the layout "auto" chose — whole-solve kernels (widths up to 32) or kernels per stage and',
+    "step; per-step kernels: where it chose whole, the same step per stage and step (time, dispatches).",
     "",
     (() => {
       const check = gpuTargetCheck(result);

@@ -12,37 +12,9 @@
  * @module
  */
 
-import type { CheckedTableau } from "../solvers/tableau.ts";
+import { type CheckedTableau, liveStages } from "../solvers/tableau.ts";
 import type { GraphBuilder } from "./onnx_graph.ts";
 import type { FieldGraph } from "./vector_field.ts";
-
-/**
- * Which stages influence `Ψ`: stage `i` is live when `b_i ≠ 0` or a live
- * later stage reads `k_i`.
- *
- * @param tableau A checked tableau.
- * @returns One flag per stage.
- *
- * @example
- * ```ts
- * import { liveStages } from "./increment.ts";
- * import { checkTableau } from "../solvers/tableau.ts";
- * import { midpoint } from "../solvers/tableaux.ts";
- * import assert from "node:assert/strict";
- *
- * assert.deepEqual(liveStages(checkTableau(midpoint)), [true, true]); // b_0 = 0, but stage 1 reads k_0
- * ```
- */
-export function liveStages(tableau: CheckedTableau): boolean[] {
-  const s = tableau.stages;
-  const live = new Array<boolean>(s).fill(false);
-  for (let i = s - 1; i >= 0; i--) {
-    let used = tableau.b[i] !== 0;
-    for (let l = i + 1; l < s && !used; l++) used = live[l] && tableau.aDense[l * s + i] !== 0;
-    live[i] = used;
-  }
-  return live;
-}
 
 /** Σ_j w_j v_j over the non-zero weights, as nodes (null when every weight is zero). */
 function _combination(

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { CheckedTableau } from "./tableau.ts";
+import { type CheckedTableau, liveStages } from "./tableau.ts";
 import { isTaped, type VectorField } from "./vector_field.ts";
 import type { MemoryMeter } from "./memory.ts";
 
@@ -75,14 +75,7 @@ export class Increment {
     const tapeLength = isTaped(field) ? field.tapeLength(batch) : 0;
     this.tapes = [];
     for (let i = 0; i < s; i++) this.tapes.push(meter.f64(tapeLength));
-    this.live = new Array(s).fill(false);
-    for (let i = s - 1; i >= 0; i--) {
-      let used = tableau.b[i] !== 0;
-      for (let l = i + 1; l < s && !used; l++) {
-        used = this.live[l] && tableau.aDense[l * s + i] !== 0;
-      }
-      this.live[i] = used;
-    }
+    this.live = liveStages(tableau);
   }
 
   /** Entries of what a VJP needs, stage inputs and field tapes (see {@link Increment.save}). */

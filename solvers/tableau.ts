@@ -121,3 +121,41 @@ export function checkTableau(tableau: Tableau, name = "tableau"): CheckedTableau
   }
   return { ...tableau, stages: s, aDense: dense };
 }
+
+/**
+ * Which stages influence the solution: stage `i` is live when `b_i ≠ 0` or
+ * a live later stage reads it (`a_li ≠ 0`). Dead stages — the embedded
+ * error estimate's extra stage of Bosh3, say — need not be evaluated when
+ * no error estimate is wanted.
+ *
+ * @param tableau A checked tableau.
+ * @returns One flag per stage.
+ *
+ * @example Bosh3's fourth stage serves only the error estimate
+ * ```ts
+ * import { checkTableau, liveStages } from "./tableau.ts";
+ * import { bosh3 } from "./tableaux.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(liveStages(checkTableau(bosh3)), [true, true, true, false]);
+ * ```
+ *
+ * @example The midpoint method's `b_0` is 0, but stage 1 reads `k_0`
+ * ```ts
+ * import { checkTableau, liveStages } from "./tableau.ts";
+ * import { midpoint } from "./tableaux.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(liveStages(checkTableau(midpoint)), [true, true]);
+ * ```
+ */
+export function liveStages(tableau: CheckedTableau): boolean[] {
+  const s = tableau.stages;
+  const live = new Array<boolean>(s).fill(false);
+  for (let i = s - 1; i >= 0; i--) {
+    let used = tableau.b[i] !== 0;
+    for (let l = i + 1; l < s && !used; l++) used = live[l] && tableau.aDense[l * s + i] !== 0;
+    live[i] = used;
+  }
+  return live;
+}

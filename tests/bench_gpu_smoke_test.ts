@@ -25,6 +25,10 @@ gpuTest("fixed and adaptive training steps run with zero read-backs", async (_de
     assert.equal(r.skipped, null, `width ${r.width}, batch ${r.batch}: ${r.skipped}`);
     assert.equal(r.readbacks, 0);
     assert.ok(Number.isFinite(r.loss!) && r.dispatches! > 0 && r.cpuMs! > 0);
+    // narrow networks run whole, and are timed per stage and step as well, with more dispatches
+    assert.equal(r.solveKernel, "whole");
+    assert.ok(r.perStepMs! > 0, `width ${r.width}, batch ${r.batch}: ${r.perStepMs}`);
+    assert.ok(r.perStepDispatches! > r.dispatches!, `${r.perStepDispatches} vs ${r.dispatches}`);
   }
   const check = gpuTargetCheck(fixed);
   if (gpu.isFallback) assert.equal(check.status, "NOT EVALUATED");

@@ -556,7 +556,9 @@ gpuTest(
     const params = ctx.upload("theta", mlp.init(2));
     const partials = ctx.buffer("partials", gpuMlp.partialsLength);
     const tableau = checkTableau(bosh3);
-    const scheme = new GpuReversibleScheme(ctx, gpuMlp, tableau, 0.999, params, partials, true);
+    const scheme = new GpuReversibleScheme(ctx, gpuMlp, tableau, 0.999, params, partials, {
+      errorEstimate: true,
+    });
     assert.deepEqual(scheme.backward.live, [true, true, true, false]);
     assert.deepEqual(scheme.backward.evaluated, [true, true, true, true]);
     const calls = solveCalls(ctx, [0, 0.2], tableau, () => -1);

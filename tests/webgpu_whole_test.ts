@@ -12,6 +12,7 @@ import assert from "node:assert/strict";
 import { gpuTests, randoms, relative } from "./gpu_harness.ts";
 import { gpuGradient, GpuSolver, type GpuSolverOptions } from "../training/webgpu/solve.ts";
 import { GpuTrainer } from "../training/webgpu/trainer.ts";
+import { Recorder } from "../training/webgpu/recorder.ts";
 import { Mlp, type MlpOptions } from "../training/mlp.ts";
 import { Rng } from "../training/random.ts";
 import { bosh3, dopri5, midpoint, pid, reversible, rk4, solve, type Tableau } from "../mod.ts";
@@ -190,5 +191,44 @@ gpuTest(
       /Invalid solveKernel: got "fast"; expected "auto", "whole" or "steps"/,
     );
     await Promise.resolve();
+  },
+);
+
+gpuTest(
+  "the whole form allocates no per-step buffers: the increments' stages are missing, its own gradients added",
+  async (device) => {
+    const mlp = new Mlp({ dim: 2, widths: [16, 16], timeDependent: true });
+    const options: GpuSolverOptions = {
+      mlp,
+      params: mlp.init(1),
+      tableau: rk4,
+      t1: 1,
+      steps: 50,
+      y0: randoms(new Rng(4), 64 * 2, 1),
+    };
+    const whole = GpuSolver.create(device, { ...options, solveKernel: "whole" });
+    const perStep = GpuSolver.create(device, { ...options, solveKernel: "steps" });
+    try {
+      assert.equal(whole.problem.scheme.perStep, false);
+      assert.throws(() => whole.problem.scheme.forward, /without per-step kernels/);
+      assert.throws(() => whole.problem.scheme.backward, /without per-step kernels/);
+      const { forward, backward } = perStep.problem.scheme;
+      const stageBytes = 4 * (forward.tape.length + backward.tape.length);
+      // everything else the two hold is the same, but for the whole form's
+      // per-row gradients (run.bytes) and its step table (a few kB)
+      const saved = perStep.ctx.bytes - (whole.ctx.bytes - whole.run.bytes);
+      assert.ok(saved >= stageBytes, `saved ${saved} bytes; the stages hold ${stageBytes}`);
+      // and the whole form still computes: against the per-step form
+      for (const solver of [whole, perStep]) {
+        const rec = new Recorder(solver.ctx);
+        solver.run.forward(rec);
+        rec.submit();
+      }
+      const [a, b] = [await whole.readYs(), await perStep.readYs()];
+      assert.deepEqual(a, b);
+    } finally {
+      whole.destroy();
+      perStep.destroy();
+    }
   },
 );

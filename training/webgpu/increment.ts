@@ -15,7 +15,7 @@
  * @module
  */
 
-import type { CheckedTableau } from "../../solvers/tableau.ts";
+import { type CheckedTableau, liveStages } from "../../solvers/tableau.ts";
 import type { GpuContext, Slice } from "./context.ts";
 import type { GpuMlp, StageBuffers } from "./mlp.ts";
 import type { Op } from "./recorder.ts";
@@ -146,12 +146,7 @@ export class GpuIncrement {
     this.#kBar = bars[s];
     this.barRegion = region(this.#bars);
     this.barOffsets = this.#bars.map((b) => (b.offset - bars[0].offset) / 4);
-    const live = new Array(s).fill(false);
-    for (let i = s - 1; i >= 0; i--) {
-      let used = tableau.b[i] !== 0;
-      for (let l = i + 1; l < s && !used; l++) used = live[l] && tableau.aDense[l * s + i] !== 0;
-      live[i] = used;
-    }
+    const live = liveStages(tableau);
     this.live = live;
     this.evaluated = errorEstimate ? live.map(() => true) : live;
   }

@@ -167,7 +167,7 @@ export { type CallRecord, CallTable, type SolveCalls, solveCalls } from "./calls
 export { type FusedIo, GpuMlp, type GpuMlpOptions, type StageBuffers } from "./mlp.ts";
 export { GpuIncrement } from "./increment.ts";
 export { type Chunking, chunking, type LayerProduct, TILE, tilingPays } from "./matmul.ts";
-export { GpuReversibleScheme } from "./schemes/reversible.ts";
+export { GpuReversibleScheme, type GpuSchemeOptions } from "./schemes/reversible.ts";
 export { GpuOutputs, type GpuOutputsOptions } from "./outputs.ts";
 export {
   CONTROL,

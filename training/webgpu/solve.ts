@@ -333,15 +333,24 @@ export class GpuSolver {
     const partials = ctx.buffer("partials", gpuMlp.partialsLength);
     const [y0Slice, y0Bar] = ctx.arena("y0", [batch * dim, batch * dim]);
     const coupling = options.coupling ?? DEFAULT_COUPLING;
-    const scheme = new GpuReversibleScheme(
-      ctx,
-      gpuMlp,
-      tableau,
-      coupling,
-      params,
-      partials,
-      adaptiveOptions !== undefined,
-    );
+    const spec = options.gradient ?? "reversible";
+    const method = typeof spec === "string" ? spec : spec.method;
+    const every = typeof spec === "object" && "checkpointEvery" in spec
+      ? spec.checkpointEvery ?? 0
+      : 0;
+    this.solveKernel = chooseSolveKernel(options.solveKernel, {
+      adaptive: adaptiveOptions !== undefined,
+      method,
+      fused: gpuMlp.fused,
+      every,
+      bytes: wholeSolveBytes(batch, mlp.paramCount),
+      limit: ctx.device.limits.maxStorageBufferBindingSize,
+    });
+    // the whole-solve kernels need neither the increments' stage buffers nor the per-step kernels
+    const scheme = new GpuReversibleScheme(ctx, gpuMlp, tableau, coupling, params, partials, {
+      errorEstimate: adaptiveOptions !== undefined,
+      perStep: this.solveKernel === "steps",
+    });
     const outputs = new GpuOutputs(ctx, {
       batch,
       dim,
@@ -392,24 +401,6 @@ export class GpuSolver {
     };
     ctx.write(params, options.params);
     this.setY0(y0);
-    const spec = options.gradient ?? "reversible";
-    const method = typeof spec === "string" ? spec : spec.method;
-    this.solveKernel = "steps";
-    if (!["auto", "whole", "steps", undefined].includes(options.solveKernel)) {
-      throw new RangeError(
-        `Invalid solveKernel: got ${
-          JSON.stringify(options.solveKernel)
-        }; expected "auto", "whole" or "steps".`,
-      );
-    }
-    if (options.solveKernel === "whole" && (parts !== null || method !== "reversible")) {
-      throw new RangeError(
-        `Invalid solveKernel: got "whole" with ${
-          parts !== null ? "adaptive steps" : `the ${method} gradient`
-        }; the whole-solve kernels take fixed steps and the reversible gradient ` +
-          '(use "auto" or "steps").',
-      );
-    }
     if (parts !== null) {
       this.run = method === "direct"
         ? adaptiveDirectGradient(this.problem, parts)
@@ -421,15 +412,6 @@ export class GpuSolver {
         )
         : adaptiveReversibleGradient(this.problem, parts);
     } else if (method === "reversible") {
-      const every = typeof spec === "object" && "checkpointEvery" in spec
-        ? spec.checkpointEvery ?? 0
-        : 0;
-      this.solveKernel = chooseSolveKernel(options.solveKernel, {
-        fused: gpuMlp.fused,
-        every,
-        bytes: wholeSolveBytes(batch, mlp.paramCount),
-        limit: ctx.device.limits.maxStorageBufferBindingSize,
-      });
       this.run = this.solveKernel === "whole"
         ? wholeReversibleGradient(this.problem, this.times)
         : reversibleGradient(this.problem, every);
@@ -677,7 +659,8 @@ export interface GpuReconstruction {
  * Solves forward over every step, then runs the exact inverse back to
  * `t0`, and measures how far the rebuilt `y0` is from the true one: the
  * f32 round-off drift that the reversible gradient's reconstruction
- * suffers (numerics.md §2), without any VJP work.
+ * suffers (numerics.md §2), without any VJP work. It records the
+ * per-step kernels (`solveKernel` `"auto"` or `"steps"`).
  *
  * @param gpu A device, a {@link GpuDevice} or a context.
  * @param options The solve.
@@ -712,7 +695,17 @@ export async function gpuReconstruction(
         "reconstruction error is reported by gpuGradient (reconstructionError).",
     );
   }
-  const solver = GpuSolver.create(gpu, { ...options, gradient: "reversible" });
+  if (options.solveKernel === "whole") {
+    throw new RangeError(
+      'Invalid solveKernel: got "whole"; gpuReconstruction records the per-step kernels ' +
+        "(the whole-solve kernels' reconstruction error is reported by gpuGradient).",
+    );
+  }
+  const solver = GpuSolver.create(gpu, {
+    ...options,
+    gradient: "reversible",
+    solveKernel: "steps",
+  });
   try {
     const { ctx, problem } = solver;
     const { scheme, calls } = problem;

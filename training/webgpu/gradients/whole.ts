@@ -46,18 +46,23 @@ export function wholeSolveBytes(rows: number, paramCount: number): number {
 }
 
 /**
- * What decides whether a reversible solve of fixed steps runs in
- * whole-solve kernels.
+ * What decides whether a solve runs in whole-solve kernels.
  *
  * @example
  * ```ts
  * import type { WholeSolveFacts } from "./whole.ts";
  * import assert from "node:assert/strict";
- * const facts: WholeSolveFacts = { fused: true, every: 0, bytes: 1024, limit: 1 << 27 };
+ * const facts: WholeSolveFacts = {
+ *   adaptive: false, method: "reversible", fused: true, every: 0, bytes: 1024, limit: 1 << 27,
+ * };
  * assert.ok(facts.bytes <= facts.limit);
  * ```
  */
 export interface WholeSolveFacts {
+  /** Whether the steps are adaptive. */
+  readonly adaptive: boolean;
+  /** The gradient method (`"reversible"`, `"direct"`, `"checkpointed"`). */
+  readonly method: string;
   /** Whether the network runs fused (one invocation per row). */
   readonly fused: boolean;
   /** The reversible gradient's `checkpointEvery` (0: none). */
@@ -69,9 +74,9 @@ export interface WholeSolveFacts {
 }
 
 /**
- * Resolves `solveKernel` for a reversible solve of fixed steps: `"steps"`
- * as asked; `"whole"` where it applies, else a RangeError saying why;
- * `"auto"` whole where it applies, else steps.
+ * Resolves `solveKernel` for a solve: `"steps"` as asked; `"whole"` where
+ * it applies (fixed steps, the reversible gradient, a fused network…),
+ * else a RangeError saying why; `"auto"` whole where it applies, else steps.
  *
  * @param requested `"auto"` (default), `"whole"` or `"steps"`.
  * @param facts The network, the gradient and the sizes.
@@ -82,8 +87,11 @@ export interface WholeSolveFacts {
  * ```ts
  * import { chooseSolveKernel } from "./whole.ts";
  * import assert from "node:assert/strict";
- * const facts = { fused: true, every: 0, bytes: 1024, limit: 1 << 27 };
+ * const facts = {
+ *   adaptive: false, method: "reversible", fused: true, every: 0, bytes: 1024, limit: 1 << 27,
+ * };
  * assert.equal(chooseSolveKernel(undefined, facts), "whole");
+ * assert.equal(chooseSolveKernel(undefined, { ...facts, method: "direct" }), "steps");
  * assert.equal(chooseSolveKernel("auto", { ...facts, fused: false }), "steps");
  * assert.throws(() => chooseSolveKernel("whole", { ...facts, every: 10 }), /checkpointEvery/);
  * ```
@@ -99,6 +107,15 @@ export function chooseSolveKernel(
     );
   }
   if (choice === "steps") return "steps";
+  if (facts.adaptive || facts.method !== "reversible") {
+    if (choice === "auto") return "steps";
+    throw new RangeError(
+      `Invalid solveKernel: got "whole" with ${
+        facts.adaptive ? "adaptive steps" : `the ${facts.method} gradient`
+      }; the whole-solve kernels take fixed steps and the reversible gradient ` +
+        '(use "auto" or "steps").',
+    );
+  }
   const why = !facts.fused
     ? 'the network does not fit one invocation (kernels "fused", widths up to 32)'
     : facts.every > 0
@@ -157,8 +174,7 @@ export function wholeReversibleGradient(
         '(kernels "fused", widths up to 32).',
     );
   }
-  const tableau = scheme.forward.tableau;
-  const live = scheme.forward.live;
+  const { tableau, live } = scheme;
   const steps = times.length - 1;
   const batch = mlp.batch, dim = mlp.mlp.dim, P = mlp.paramCount;
   const S = tableau.stages;

@@ -9,11 +9,15 @@
  * The scheme owns one working state `(y, z)` and its cotangent `(ȳ, z̄)`;
  * gradient methods copy other states in and out of it. `λ` and the tableau
  * are baked into the kernels; each step reads its times from the call table.
+ * A scheme made with `perStep: false` holds only the state, its cotangent
+ * and the constants: the whole-solve kernels (gradients/whole.ts) keep the
+ * stage values in each invocation's own memory, so the two increments'
+ * stage buffers are not allocated.
  *
  * @module
  */
 
-import type { CheckedTableau } from "../../../solvers/tableau.ts";
+import { type CheckedTableau, liveStages } from "../../../solvers/tableau.ts";
 import type { SolveCalls } from "../calls.ts";
 import type { GpuContext, Slice } from "../context.ts";
 import { GpuIncrement } from "../increment.ts";
@@ -73,22 +77,17 @@ export class GpuReversibleScheme {
   readonly yBar: Slice;
   /** `z̄`. */
   readonly zBar: Slice;
-  /** `Ψ_h(t_n, z_n)`. */
-  readonly forward: GpuIncrement;
-  /** `Ψ_{−h}(t_{n+1}, y_{n+1})`. */
-  readonly backward: GpuIncrement;
+  /** The base method. */
+  readonly tableau: CheckedTableau;
+  /** Whether stage `i` influences the solution (see `liveStages`). */
+  readonly live: readonly boolean[];
+  /** Whether the per-step kernels and the increments' buffers exist ({@link GpuSchemeOptions.perStep}). */
+  readonly perStep: boolean;
   /** Length of a state slice, for allocating copies of the state. */
   readonly stateLengths: readonly number[];
   readonly #ctx: GpuContext;
   readonly #n: number;
-  readonly #ops: {
-    yUpdate: Op[];
-    zUpdate: Op[];
-    zRestore: Op[];
-    yRestore: Op[];
-    yBarAdd: Op[];
-    zBarUpdate: Op[];
-  };
+  readonly #steps: PerStep | null;
 
   /**
    * Allocates the buffers and prepares the kernels.
@@ -99,8 +98,7 @@ export class GpuReversibleScheme {
    * @param coupling λ in (0, 1].
    * @param params The parameters θ.
    * @param partials Partial parameter gradients.
-   * @param errorEstimate Evaluate every stage of `Ψ_{−h}`, whose embedded
-   *   estimate adaptive steps use (numerics.md §4); default false.
+   * @param options Error estimate and per-step kernels: {@link GpuSchemeOptions}.
    */
   constructor(
     ctx: GpuContext,
@@ -109,13 +107,16 @@ export class GpuReversibleScheme {
     coupling: number,
     params: Slice,
     partials: Slice,
-    errorEstimate = false,
+    options: GpuSchemeOptions = {},
   ) {
     if (!(coupling > 0 && coupling <= 1)) {
       throw new RangeError(`Invalid coupling: got ${coupling}; expected a number in (0, 1].`);
     }
     this.#ctx = ctx;
     this.coupling = coupling;
+    this.tableau = tableau;
+    this.live = liveStages(tableau);
+    this.perStep = options.perStep ?? true;
     const n = mlp.batch * mlp.mlp.dim;
     this.#n = n;
     this.stateLengths = [n, n];
@@ -123,11 +124,16 @@ export class GpuReversibleScheme {
     this.state = span(this.y, this.z);
     [this.yBar, this.zBar] = ctx.arena("reversible.bar", this.stateLengths);
     this.bar = span(this.yBar, this.zBar);
-    this.forward = new GpuIncrement(ctx, mlp, tableau, params, partials);
-    this.backward = new GpuIncrement(ctx, mlp, tableau, params, partials, errorEstimate);
+    if (!this.perStep) {
+      this.#steps = null;
+      return;
+    }
+    const fwd = new GpuIncrement(ctx, mlp, tableau, params, partials);
+    const bwd = new GpuIncrement(ctx, mlp, tableau, params, partials, options.errorEstimate);
     const lam = f32(coupling), oml = f32(1 - coupling);
-    const fwd = this.forward, bwd = this.backward;
-    this.#ops = {
+    this.#steps = {
+      forward: fwd,
+      backward: bwd,
       yUpdate: this.#elementwise("reversible.step.y", ["y", "z", "k"], [
         this.y,
         this.z,
@@ -162,6 +168,24 @@ export class GpuReversibleScheme {
         fwd.barRegion,
       ], `  zb[i] += ${oml} * yb[i] + ${fwd.yBarSum("bars")};\n  yb[i] *= ${lam};`),
     };
+  }
+
+  /**
+   * `Ψ_h(t_n, z_n)`.
+   *
+   * @throws {Error} When the scheme has no per-step kernels.
+   */
+  get forward(): GpuIncrement {
+    return this.#perStep().forward;
+  }
+
+  /**
+   * `Ψ_{−h}(t_{n+1}, y_{n+1})`.
+   *
+   * @throws {Error} When the scheme has no per-step kernels.
+   */
+  get backward(): GpuIncrement {
+    return this.#perStep().backward;
   }
 
   /**
@@ -202,10 +226,11 @@ export class GpuReversibleScheme {
    */
   step(rec: Recorder, calls: SolveCalls, n: number): void {
     const f = calls.forward(n), b = calls.backward(n);
-    rec.run(this.forward.evaluateOps(this.z), f);
-    rec.run(this.#ops.yUpdate, f);
-    rec.run(this.backward.evaluateOps(this.y), b);
-    rec.run(this.#ops.zUpdate, b);
+    const ops = this.#perStep();
+    rec.run(ops.forward.evaluateOps(this.z), f);
+    rec.run(ops.yUpdate, f);
+    rec.run(ops.backward.evaluateOps(this.y), b);
+    rec.run(ops.zUpdate, b);
   }
 
   /**
@@ -219,10 +244,11 @@ export class GpuReversibleScheme {
   inverse(rec: Recorder, calls: SolveCalls, n: number): void {
     const f = calls.forward(n), b = calls.backward(n);
     // the inverse needs no error estimate: live stages only
-    rec.run(this.backward.evaluateOps(this.y, "live"), b);
-    rec.run(this.#ops.zRestore, b);
-    rec.run(this.forward.evaluateOps(this.z), f);
-    rec.run(this.#ops.yRestore, f);
+    const ops = this.#perStep();
+    rec.run(ops.backward.evaluateOps(this.y, "live"), b);
+    rec.run(ops.zRestore, b);
+    rec.run(ops.forward.evaluateOps(this.z), f);
+    rec.run(ops.yRestore, f);
   }
 
   /**
@@ -239,11 +265,22 @@ export class GpuReversibleScheme {
   stepVjp(rec: Recorder, calls: SolveCalls, n: number): void {
     const f = calls.forward(n), b = calls.backward(n);
     // 3. through z_{n+1} = z_n − Ψ_{−h}(t_{n+1}, y_{n+1})
-    rec.run(this.backward.vjpOps(this.zBar, -1), b);
-    rec.run(this.#ops.yBarAdd, null);
+    const ops = this.#perStep();
+    rec.run(ops.backward.vjpOps(this.zBar, -1), b);
+    rec.run(ops.yBarAdd, null);
     // 4. through y_{n+1} = λ y_n + (1 − λ) z_n + Ψ_h(t_n, z_n)
-    rec.run(this.forward.vjpOps(this.yBar, 1), f);
-    rec.run(this.#ops.zBarUpdate, null);
+    rec.run(ops.forward.vjpOps(this.yBar, 1), f);
+    rec.run(ops.zBarUpdate, null);
+  }
+
+  #perStep(): PerStep {
+    if (this.#steps === null) {
+      throw new Error(
+        "This reversible scheme was created without per-step kernels (perStep: false, as " +
+          "the whole-solve kernels run it); create it with perStep: true to record steps.",
+      );
+    }
+    return this.#steps;
   }
 
   #elementwise(name: string, names: string[], slices: Slice[], body: string): Op[] {
@@ -255,6 +292,45 @@ export class GpuReversibleScheme {
     });
     return [{ kernel, group: this.#ctx.bind(kernel, slices), groups: linearGroups(this.#n, 64) }];
   }
+}
+
+/**
+ * Options of {@link GpuReversibleScheme}'s constructor.
+ *
+ * @example
+ * ```ts
+ * import type { GpuSchemeOptions } from "./reversible.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const adaptive: GpuSchemeOptions = { errorEstimate: true };
+ * assert.equal(adaptive.perStep ?? true, true);
+ * ```
+ */
+export interface GpuSchemeOptions {
+  /**
+   * Evaluate every stage of `Ψ_{−h}`, whose embedded estimate adaptive steps
+   * use (numerics.md §4); default false.
+   */
+  errorEstimate?: boolean;
+  /**
+   * Allocate the increments' stage buffers and prepare the per-step kernels
+   * (default true). False for a scheme that only holds the state, its
+   * cotangent and the constants — what the whole-solve kernels
+   * (gradients/whole.ts) need; its step methods then throw.
+   */
+  perStep?: boolean;
+}
+
+/** The increments and elementwise kernels that record one step at a time. */
+interface PerStep {
+  forward: GpuIncrement;
+  backward: GpuIncrement;
+  yUpdate: Op[];
+  zUpdate: Op[];
+  zRestore: Op[];
+  yRestore: Op[];
+  yBarAdd: Op[];
+  zBarUpdate: Op[];
 }
 
 /** One slice from the start of `a` to the end of `b` (same buffer). */
