@@ -84,6 +84,14 @@ Deno.test("cli: bad flags and values are refused with the allowed values, exit 2
       /--backend webgpu: the backsolve gradient runs on the CPU backend only/,
     ],
     [["--backend", "tpu"], /--backend: "tpu"\. Allowed: cpu, webgpu, auto\./],
+    [
+      ["--backend", "webgpu", "--solve-kernel", "fast"],
+      /--solve-kernel: "fast"\. Allowed: auto, whole, steps/,
+    ],
+    [
+      ["--solve-kernel", "steps"],
+      /--solve-kernel steps chooses WebGPU kernels; .*backend here is cpu/,
+    ],
     [["--schedule", "step"], /Allowed: constant, cosine/],
     [["--iterations", "0"], /--iterations: "0"\. Allowed: an integer >= 1/],
     [["--iterations", "-3"], /--iterations: "-3"\. Allowed: an integer >= 1/],

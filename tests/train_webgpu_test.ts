@@ -284,6 +284,7 @@ gpuTest(
       assert.equal(r.code, 0, r.err);
       assert.match(r.out, /backend: WebGPU \(float32\) on /);
       assert.match(r.out, /Done: 3 iterations/);
+      assert.match(r.out, /kernels: whole-solve/);
       const names = [...Deno.readDirSync(out)].map((e) => e.name).sort();
       assert.deepEqual(names, [
         "fit.svg",
@@ -425,6 +426,17 @@ gpuTest(
     });
     const whole = await trainGpu({ gpu: device, config: osc, data: trajectories, iterations: 4 });
     const cpuBatches = await train({ config: osc, data: trajectories, iterations: 4 });
+    // a narrow network: the whole-solve kernels by default; the per-step ones when asked
+    assert.equal(whole.solveKernel, "whole");
+    const perStep = await trainGpu({
+      gpu: device,
+      config: osc,
+      data: trajectories,
+      iterations: 4,
+      solveKernel: "steps",
+    });
+    assert.equal(perStep.solveKernel, "steps");
+    assert.ok(relative(perStep.state.params, whole.state.params) < 1e-5);
     whole.state.losses.forEach((l, i) => {
       const e = Math.abs(l - cpuBatches.state.losses[i]) / cpuBatches.state.losses[i];
       assert.ok(e < 1e-4, `minibatch iteration ${i + 1}: ${e}`);
@@ -439,6 +451,42 @@ gpuTest(
     });
     assert.deepEqual(rest.state.losses, whole.state.losses);
     assert.deepEqual(rest.state.params, whole.state.params);
+  },
+);
+
+gpuTest(
+  "--solve-kernel: steps trains as whole does; whole where it does not apply is refused",
+  async () => {
+    await withTempDir(async (dir) => {
+      const losses: number[][] = [];
+      for (const kind of ["whole", "steps"]) {
+        const out = `${dir}/${kind}`;
+        const args = ["--backend", "webgpu", ...FAST, "--iterations", "3", "--solve-kernel", kind];
+        const r = await run([...args, "--out", out]);
+        assert.equal(r.code, 0, r.err);
+        assert.match(
+          r.out,
+          kind === "whole" ? /kernels: whole-solve/ : /kernels: per stage and step/,
+        );
+        losses.push((await readModelFile(`${out}/model.json`)).training.history.loss);
+      }
+      losses[0].forEach((l, i) => assert.ok(Math.abs(l - losses[1][i]) <= 1e-5 * l, `${losses}`));
+      const wide = await run([
+        "--backend",
+        "webgpu",
+        ...FAST,
+        "--width",
+        "40",
+        "--solve-kernel",
+        "whole",
+        "--out",
+        `${dir}/wide`,
+      ]);
+      assert.equal(wide.code, 2, wide.err);
+      assert.match(wide.err, /--solve-kernel whole, but the network does not fit one invocation/);
+      assertNoStack(wide.err);
+      assert.equal(await Deno.stat(`${dir}/wide`).then(() => true, () => false), false);
+    });
   },
 );
 
@@ -593,6 +641,8 @@ gpuTest("experiments --backend webgpu: the comparison on the GPU", async () => {
     assert.equal(r.iterations, 2);
     assert.equal(r.steps, 20);
     assert.equal(r.status, "completed");
+    // both in the per-step kernels, though the reversible gradient has a whole-solve form
+    assert.equal(r.solveKernel, "steps");
   }
   // Checkpointing runs on the reversible scheme on the GPU; the same losses, more memory.
   assert.equal(runs[1].scheme, "reversible");

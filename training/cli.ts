@@ -46,6 +46,7 @@ import {
 } from "./model_file.ts";
 import { writeRunFiles } from "./run_files.ts";
 import { cpuFallbackReason, trainGpu } from "./train_gpu.ts";
+import type { SolveKernel } from "./webgpu/solve.ts";
 import { type BackendChoice, chooseBackend, GpuUnavailableError } from "./webgpu/device.ts";
 import { gpuSupport } from "./webgpu/trainer.ts";
 import type { GradientMethodName } from "../solvers/solve.ts";
@@ -173,6 +174,13 @@ const _FLAGS: FlagTable = [
     "sharing one step size), or auto (webgpu when a hardware adapter exists and the " +
     "configuration runs there, else cpu, saying why; a software adapter such as llvmpipe " +
     "is used only when asked for by webgpu)",
+  ],
+  [
+    "solve-kernel",
+    "NAME",
+    "WebGPU only: auto (default: whole where it applies — widths up to 32, fixed steps, " +
+    "the reversible gradient), whole (one kernel runs each trajectory's whole solve, " +
+    "another its whole backward pass) or steps (kernels per stage and step)",
   ],
   [
     "data",
@@ -696,6 +704,7 @@ function _progressPrinter(io: CliIo, run: number, first: number): (p: Progress) 
  */
 export async function main(args: string[], io: CliIo = consoleIo()): Promise<number> {
   let plan: _Plan;
+  let solveKernel: SolveKernel | undefined;
   try {
     const flags = parseFlags(args, _FLAGS, { dashValues: true });
     if (flags.help === true) {
@@ -703,6 +712,7 @@ export async function main(args: string[], io: CliIo = consoleIo()): Promise<num
       return EXIT.ok;
     }
     plan = await _plan(flags);
+    solveKernel = _solveKernel(flags, plan.backend);
   } catch (error) {
     return _report(io, error);
   }
@@ -781,8 +791,17 @@ export async function main(args: string[], io: CliIo = consoleIo()): Promise<num
     };
     result = choice.gpu === null
       ? await train(options)
-      : await trainGpu({ ...options, gpu: choice.gpu });
+      : await trainGpu({ ...options, gpu: choice.gpu, solveKernel });
   } catch (error) {
+    // "whole" where the whole-solve kernels do not apply: refused before any iteration runs
+    if (error instanceof RangeError && error.message.startsWith("Invalid solveKernel: ")) {
+      return _report(
+        io,
+        new UsageError(
+          error.message.replace(/^Invalid solveKernel: got "(\w+)"/, "--solve-kernel $1"),
+        ),
+      );
+    }
     return _report(io, error);
   } finally {
     if (listening) Deno.removeSignalListener("SIGINT", onSigint);
@@ -860,6 +879,13 @@ export async function main(args: string[], io: CliIo = consoleIo()): Promise<num
             `or --backend cpu (training/webgpu/mod.ts)`
           : `inexact; take smaller steps, or a coupling λ closer to 1 (numerics.md §2)`)
       : null,
+    result.solveKernel
+      ? `  kernels: ${
+        result.solveKernel === "whole"
+          ? "whole-solve (one kernel per pass of the whole solve)"
+          : "per stage and step"
+      }`
+      : null,
     ...(result.notes ?? []).map((n) => `  note: ${n}`),
     `  wrote ${dir}/: model.json, ${
       onnxNote === null ? "model.onnx, " : ""
@@ -916,6 +942,20 @@ async function _chooseBackend(
     }
   }
   return await chooseBackend(requested);
+}
+
+/** `--solve-kernel`: refused on the CPU backend (it chooses GPU kernels). */
+function _solveKernel(flags: FlagValues, backend: _BackendFlag): SolveKernel | undefined {
+  const text = _str(flags, "solve-kernel");
+  if (text === undefined) return undefined;
+  const value = _oneOf("solve-kernel", text, ["auto", "whole", "steps"] as const);
+  if (backend === "cpu") {
+    throw new UsageError(
+      `--solve-kernel ${value} chooses WebGPU kernels; it takes --backend webgpu or auto ` +
+        "(the backend here is cpu).",
+    );
+  }
+  return value;
 }
 
 /** The backend in words, for summary.json and the report. */

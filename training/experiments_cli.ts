@@ -17,7 +17,10 @@
  * runs the reversible scheme only, so the checkpointed baseline runs on the
  * reversible scheme there (`--baseline-scheme reversible`, its default on the
  * GPU; for the pendulum's adaptive steps it is two-level checkpointing,
- * training/webgpu/gradients/adaptive.ts). `--backend auto` runs on the GPU
+ * training/webgpu/gradients/adaptive.ts). Both trainings run in the
+ * per-step kernels (`solveKernel: "steps"`), so that the ratios compare the
+ * methods and not the kernel layouts: the checkpointed gradient has no
+ * whole-solve form. `--backend auto` runs on the GPU
  * what the GPU can run, the rest on the CPU, and says which.
  *
  * @module
@@ -80,6 +83,8 @@ export interface ComparisonRun {
   simulatedData: boolean;
   /** The backend it trained on (absent: the CPU). */
   backend?: "cpu" | "webgpu";
+  /** On the GPU: how the solve was laid out in kernels (per step, for both methods). */
+  solveKernel?: "whole" | "steps";
 }
 
 /** Options of {@link compare}. */
@@ -180,7 +185,9 @@ export async function compare(options: CompareOptions): Promise<ComparisonRun[]>
   const fit = (config: TrainConfig, iterations: number): Promise<TrainResult> =>
     gpu === null
       ? train({ config, data, iterations })
-      : trainGpu({ gpu, config, data, iterations });
+      // both methods in the per-step kernels: the ratios compare methods, not kernel layouts
+      // (the checkpointed gradient has no whole-solve form)
+      : trainGpu({ gpu, config, data, iterations, solveKernel: "steps" });
   const runs: ComparisonRun[] = [];
   for (const [method, config] of configs) {
     // On the GPU the warm-up also compiles the kernels (cached per device).
@@ -203,6 +210,7 @@ export async function compare(options: CompareOptions): Promise<ComparisonRun[]>
       vjpsPerIteration: result.gradient?.vjpsPerIteration ?? 0,
       simulatedData: simulated,
       backend: gpu === null ? "cpu" : "webgpu",
+      ...(result.solveKernel ? { solveKernel: result.solveKernel } : {}),
     });
   }
   return runs;
@@ -297,6 +305,9 @@ export function formatTable(runs: readonly ComparisonRun[]): string {
     lines.push(
       "grad bytes on the GPU: float32 buffers of the method and its working state " +
         "(binding-aligned slices)",
+      "on the GPU both methods run in the per-step kernels, so the ratios compare methods, " +
+        "not kernel layouts (deno task train's reversible gradient takes the whole-solve " +
+        "kernels where they apply, which the checkpointed gradient has not)",
     );
   }
   return lines.join("\n") + "\n";

@@ -457,6 +457,8 @@ export interface TrainResult {
   seconds: number;
   /** Remarks on how the run could be set up better (sentences), if any. */
   notes?: string[];
+  /** GPU runs: how the solve was laid out in kernels (`GpuSolver.solveKernel`). */
+  solveKernel?: "whole" | "steps";
 }
 
 function requireSafeInteger(name: string, value: unknown): number {

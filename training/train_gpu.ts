@@ -80,7 +80,7 @@ import { gradientReason, lossReason } from "./divergence.ts";
 import { gpuSupport, GpuTrainer } from "./webgpu/trainer.ts";
 import { TrialBudget } from "./webgpu/trial_budget.ts";
 import { allocating } from "./webgpu/context.ts";
-import type { GpuGradientSpec, GpuLike } from "./webgpu/solve.ts";
+import type { GpuGradientSpec, GpuLike, SolveKernel } from "./webgpu/solve.ts";
 
 /** Losses a trainer keeps between two read-backs; {@link trainGpu} reads before it would drop any. */
 const LOSS_HISTORY = 4096;
@@ -94,6 +94,11 @@ export interface GpuTrainOptions extends TrainOptions {
    * checks); default 250. Results do not depend on it.
    */
   readEveryMs?: number;
+  /**
+   * How the solve is laid out in kernels (`GpuSolveOptions.solveKernel`):
+   * default `"auto"`, the whole-solve kernels where they apply.
+   */
+  solveKernel?: SolveKernel;
 }
 
 /**
@@ -133,6 +138,7 @@ export function cpuFallbackReason(config: Parameters<typeof gpuSupport>[0]): str
  * @param config The configuration (GPU-supported: see `gpuSupport()`).
  * @param data The training data.
  * @param state The state to start from (parameters, optimizer, iteration).
+ * @param solveKernel The solve's layout in kernels (default `"auto"`).
  * @returns The trainer; destroy it when done.
  * @throws {RangeError} When the configuration does not run on the GPU.
  *
@@ -166,6 +172,7 @@ export function createGpuTrainer(
   config: TrainConfig,
   data: TrainingData,
   state: TrainState,
+  solveKernel: SolveKernel = "auto",
 ): GpuTrainer {
   const support = gpuSupport(config);
   if (support !== null) {
@@ -206,6 +213,7 @@ export function createGpuTrainer(
     optimizer: { ...o, lr: config.lr, weightDecay: config.weightDecay },
     iteration: state.iteration,
     lossHistory: LOSS_HISTORY,
+    solveKernel,
   });
 }
 
@@ -296,7 +304,7 @@ export async function trainGpu(options: GpuTrainOptions): Promise<TrainResult> {
   const trainer = await allocating(
     gpu,
     "the training buffers",
-    () => createGpuTrainer(gpu, config, data, state),
+    () => createGpuTrainer(gpu, config, data, state, options.solveKernel),
   );
   try {
     const device = trainer.solver.ctx.device;
@@ -402,6 +410,7 @@ export async function trainGpu(options: GpuTrainOptions): Promise<TrainResult> {
       };
     }
     const result = log.result(config, { ...end, gradient });
+    result.solveKernel = trainer.solver.solveKernel;
     if (redone > 0) {
       result.notes = [
         `an adaptive solve ran out of the trial steps the GPU recorded ${redone} ` +
