@@ -83,6 +83,11 @@ export {
   type SolveOptions,
   type TrajectoryStats,
 } from "./solvers/solve.ts";
-export { binomialSplit, defaultCheckpoints } from "./solvers/gradients/checkpointed.ts";
+export {
+  binomialSchedule,
+  binomialSplit,
+  defaultCheckpoints,
+  SCHEDULE,
+} from "./solvers/gradients/checkpointed.ts";
 export { linearField } from "./solvers/fields/linear.ts";
 export { whiteDwarfField } from "./solvers/fields/white_dwarf.ts";

@@ -33,7 +33,7 @@
 import { parseArgs } from "node:util";
 import { cpus } from "node:os";
 import {
-  binomialSplit,
+  binomialSchedule,
   buildScheme,
   defaultCheckpoints,
   type Gradient,
@@ -43,6 +43,7 @@ import {
   plain,
   reversible,
   rk4,
+  SCHEDULE,
   type SchemeSpec,
   solve,
 } from "../mod.ts";
@@ -273,8 +274,8 @@ export interface BenchOptions {
 
 /**
  * Number of `scheme.step` calls a checkpointed gradient makes (forward solve
- * and backward pass), from a replica of the schedule of
- * `solvers/gradients/checkpointed.ts` that counts steps without running them.
+ * and backward pass), counted on the schedule of
+ * `solvers/gradients/checkpointed.ts` (`binomialSchedule`) without running it.
  * Used to estimate the time of configurations too slow to run, and checked
  * against the measured evaluation counts.
  *
@@ -283,25 +284,11 @@ export interface BenchOptions {
  * @returns Step calls.
  */
 export function checkpointedStepCount(steps: number, checkpoints: number): number {
-  const c = Math.min(checkpoints, steps + 1);
-  const positions = [0];
-  let at = 0, k = 0;
-  while (c - k >= 2 && steps - at >= 2) {
-    at += binomialSplit(steps - at, c - k);
-    k++;
-    positions.push(at);
-  }
-  const reverse = (a: number, b: number, free: number): number => {
-    const l = b - a;
-    if (l === 1) return 1;
-    if (free === 1) return (l * (l - 1)) / 2 + l;
-    const m = a + binomialSplit(l, free);
-    return m - a + reverse(m, b, free - 1) + reverse(a, m, free);
-  };
+  const { program } = binomialSchedule(steps, Math.min(checkpoints, steps + 1));
   let count = steps; // the forward solve
-  for (let j = positions.length - 1; j >= 0; j--) {
-    const end = j === positions.length - 1 ? steps : positions[j + 1];
-    count += reverse(positions[j], end, c - j);
+  for (const [op, a, b] of program) {
+    if (op === SCHEDULE.advance) count += b - a;
+    else if (op === SCHEDULE.reverse) count += 1;
   }
   return count;
 }

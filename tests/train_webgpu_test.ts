@@ -641,8 +641,8 @@ gpuTest("experiments --backend webgpu: the comparison on the GPU", async () => {
     assert.equal(r.iterations, 2);
     assert.equal(r.steps, 20);
     assert.equal(r.status, "completed");
-    // both in the per-step kernels, though the reversible gradient has a whole-solve form
-    assert.equal(r.solveKernel, "steps");
+    // both in the whole-solve kernels (a narrow network, fixed steps)
+    assert.equal(r.solveKernel, "whole");
   }
   // Checkpointing runs on the reversible scheme on the GPU; the same losses, more memory.
   assert.equal(runs[1].scheme, "reversible");
@@ -674,6 +674,7 @@ gpuTest("experiments --backend webgpu: the pendulum's adaptive comparison on the
     assert.equal(r.adaptive, true);
     assert.equal(r.status, "completed");
     assert.ok(r.steps > 5, `${r.steps} steps`);
+    assert.equal(r.solveKernel, "steps"); // adaptive steps have no whole-solve form
   }
   // the same steps and loss (exact gradients of the same solve); checkpointing holds more
   assert.equal(runs[0].steps, runs[1].steps);

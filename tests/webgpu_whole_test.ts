@@ -19,6 +19,30 @@ import { bosh3, dopri5, midpoint, pid, reversible, rk4, solve, type Tableau } fr
 
 const gpuTest = gpuTests("webgpu whole");
 
+/** The CPU's float64 reversible solve over `[0, t1]` (every step saved) and its gradient. */
+function cpuGradient(o: {
+  mlp: Mlp;
+  params: Float64Array;
+  tableau: Tableau;
+  t1: number;
+  steps: number;
+  y0: Float64Array;
+  cotangents: Float64Array;
+}) {
+  const sol = solve({
+    field: o.mlp,
+    y0: o.y0,
+    params: o.params,
+    scheme: reversible(o.tableau),
+    t0: 0,
+    t1: o.t1,
+    steps: o.steps,
+    saveAt: { t0: true, steps: true },
+    gradient: "reversible",
+  });
+  return { sol, cpu: sol.backward(o.cotangents) };
+}
+
 const CASES: [string, MlpOptions, Tableau][] = [
   ["white dwarf, rk4", { dim: 2, widths: [10], timeDependent: true }, rk4],
   [
@@ -50,18 +74,7 @@ gpuTest(
       const base = { mlp, params, tableau, t1: 1.5, steps, y0, cotangents };
       const whole = await gpuGradient(device, { ...base, solveKernel: "whole" });
       const perStep = await gpuGradient(device, { ...base, solveKernel: "steps" });
-      const sol = solve({
-        field: mlp,
-        y0,
-        params,
-        scheme: reversible(tableau),
-        t0: 0,
-        t1: 1.5,
-        steps,
-        saveAt: { t0: true, steps: true },
-        gradient: "reversible",
-      });
-      const cpu = sol.backward(cotangents);
+      const { sol, cpu } = cpuGradient({ mlp, params, tableau, t1: 1.5, steps, y0, cotangents });
       assert.deepEqual(whole.ys, perStep.ys, label);
       const errs = {
         steps: relative(whole.params, perStep.params),
@@ -166,7 +179,8 @@ gpuTest(
     assert.equal(kernelOf({ kernels: "layered" }), "steps");
     assert.equal(kernelOf({ gradient: { method: "reversible", checkpointEvery: 2 } }), "steps");
     assert.equal(kernelOf({ gradient: "direct" }), "steps");
-    assert.equal(kernelOf({ gradient: "checkpointed" }), "steps");
+    assert.equal(kernelOf({ gradient: "checkpointed" }), "whole");
+    assert.equal(kernelOf({ gradient: "checkpointed", kernels: "layered" }), "steps");
     assert.equal(kernelOf({ solveKernel: "steps" }), "steps");
     const adaptive = {
       steps: undefined,
@@ -229,6 +243,45 @@ gpuTest(
     } finally {
       whole.destroy();
       perStep.destroy();
+    }
+  },
+);
+
+gpuTest(
+  "checkpointing in whole-solve kernels: the per-step kernels' trajectories bit for bit, their gradients within 2e-6, the CPU's within 1e-4",
+  async (device) => {
+    const steps = 23;
+    // c = 1 (every step recomputed from y0), 2, 4, the default, and every state stored
+    const counts = [1, 2, 4, undefined, steps + 1];
+    for (const [label, options, tableau] of CASES) {
+      const mlp = new Mlp(options);
+      const params = mlp.init(2);
+      const rng = new Rng(6);
+      const batch = 3;
+      const y0 = randoms(rng, batch * mlp.dim, 0.5);
+      const cotangents = randoms(rng, (steps + 1) * batch * mlp.dim);
+      const { cpu } = cpuGradient({ mlp, params, tableau, t1: 1.2, steps, y0, cotangents });
+      for (const checkpoints of counts) {
+        const base = {
+          mlp,
+          params,
+          tableau,
+          t1: 1.2,
+          steps,
+          y0,
+          cotangents,
+          gradient: { method: "checkpointed" as const, checkpoints },
+        };
+        const whole = await gpuGradient(device, { ...base, solveKernel: "whole" });
+        const perStep = await gpuGradient(device, { ...base, solveKernel: "steps" });
+        const what = `${label}, c = ${checkpoints}`;
+        assert.deepEqual(whole.ys, perStep.ys, what);
+        assert.ok(relative(whole.params, perStep.params) < 2e-6, `${what}: θ̄ vs steps`);
+        assert.ok(relative(whole.y0, perStep.y0) < 2e-6, `${what}: ȳ0 vs steps`);
+        assert.ok(relative(whole.params, cpu.params) < 1e-4, `${what}: θ̄ vs CPU`);
+        assert.ok(relative(whole.y0, cpu.y0) < 1e-4, `${what}: ȳ0 vs CPU`);
+        assert.equal(whole.backward.dispatches, 4, what);
+      }
     }
   },
 );

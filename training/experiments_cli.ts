@@ -17,10 +17,10 @@
  * runs the reversible scheme only, so the checkpointed baseline runs on the
  * reversible scheme there (`--baseline-scheme reversible`, its default on the
  * GPU; for the pendulum's adaptive steps it is two-level checkpointing,
- * training/webgpu/gradients/adaptive.ts). Both trainings run in the
- * per-step kernels (`solveKernel: "steps"`), so that the ratios compare the
- * methods and not the kernel layouts: the checkpointed gradient has no
- * whole-solve form. `--backend auto` runs on the GPU
+ * training/webgpu/gradients/adaptive.ts). Both trainings run in the same
+ * kernel layout (`solveKernel`: the one the reversible run took, whole-solve
+ * kernels for narrow networks on fixed steps), so that the ratios compare
+ * the methods and not the layouts. `--backend auto` runs on the GPU
  * what the GPU can run, the rest on the CPU, and says which.
  *
  * @module
@@ -47,7 +47,7 @@ import { defaultCheckpoints } from "../solvers/gradients/checkpointed.ts";
 import { type CliIo, consoleIo } from "./cli.ts";
 import { type BackendChoice, chooseBackend } from "./webgpu/device.ts";
 import { gpuSupport } from "./webgpu/trainer.ts";
-import type { GpuLike } from "./webgpu/solve.ts";
+import type { GpuLike, SolveKernel } from "./webgpu/solve.ts";
 
 /** One timed training run of the comparison. */
 export interface ComparisonRun {
@@ -83,7 +83,7 @@ export interface ComparisonRun {
   simulatedData: boolean;
   /** The backend it trained on (absent: the CPU). */
   backend?: "cpu" | "webgpu";
-  /** On the GPU: how the solve was laid out in kernels (per step, for both methods). */
+  /** On the GPU: how the solve was laid out in kernels (the same for both methods of a pair). */
   solveKernel?: "whole" | "steps";
 }
 
@@ -182,17 +182,20 @@ export async function compare(options: CompareOptions): Promise<ComparisonRun[]>
     ["reversible", base],
     ["checkpointed", baseline],
   ];
+  // On the GPU both methods run in the kernel layout the first (reversible) took, so that
+  // the ratios compare methods, not layouts: whole-solve kernels for narrow networks on
+  // fixed steps, else kernels per stage and step.
+  let solveKernel: SolveKernel = "auto";
   const fit = (config: TrainConfig, iterations: number): Promise<TrainResult> =>
     gpu === null
       ? train({ config, data, iterations })
-      // both methods in the per-step kernels: the ratios compare methods, not kernel layouts
-      // (the checkpointed gradient has no whole-solve form)
-      : trainGpu({ gpu, config, data, iterations, solveKernel: "steps" });
+      : trainGpu({ gpu, config, data, iterations, solveKernel });
   const runs: ComparisonRun[] = [];
   for (const [method, config] of configs) {
     // On the GPU the warm-up also compiles the kernels (cached per device).
     if (warmup > 0) await fit(config, warmup);
     const result = await fit(config, iterations);
+    if (result.solveKernel) solveKernel = result.solveKernel;
     runs.push({
       example: options.example,
       solver: options.solver,
@@ -305,9 +308,9 @@ export function formatTable(runs: readonly ComparisonRun[]): string {
     lines.push(
       "grad bytes on the GPU: float32 buffers of the method and its working state " +
         "(binding-aligned slices)",
-      "on the GPU both methods run in the per-step kernels, so the ratios compare methods, " +
-        "not kernel layouts (deno task train's reversible gradient takes the whole-solve " +
-        "kernels where they apply, which the checkpointed gradient has not)",
+      "on the GPU both methods of a pair run in the same kernel layout (whole-solve kernels " +
+        "for networks up to 32 wide on fixed steps, else kernels per stage and step), so the " +
+        "ratios compare methods, not layouts",
     );
   }
   return lines.join("\n") + "\n";

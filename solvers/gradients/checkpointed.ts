@@ -68,6 +68,86 @@ export function binomialSplit(l: number, c: number): number {
 }
 
 /**
+ * The instructions of a {@link binomialSchedule} program, each with two
+ * operands `[op, a, b]`: `load k` (the working state from checkpoint `k`),
+ * `store k` (checkpoint `k` from the working state), `advance a b` (steps
+ * `a … b − 1` forward), `reverse i` (step `i` forward from the working
+ * state, keeping what its VJP needs, then the VJP and output `i`'s
+ * cotangent).
+ *
+ * @example
+ * ```ts
+ * import { SCHEDULE } from "./checkpointed.ts";
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(Object.values(SCHEDULE), [0, 1, 2, 3]);
+ * ```
+ */
+export const SCHEDULE = Object.freeze({ load: 0, store: 1, advance: 2, reverse: 3 });
+const { load: LOAD, store: STORE, advance: ADVANCE, reverse: REVERSE } = SCHEDULE;
+
+/**
+ * The binomial schedule of `steps` steps with `c` checkpoints, as
+ * {@link checkpointedGradient} walks it: the grid points the forward sweep
+ * stores (checkpoint `k` at `positions[k]`) and the backward pass as a
+ * program of `[op, a, b]` triples ({@link SCHEDULE}), for an implementation
+ * that cannot recurse (the GPU's whole-solve kernels) or that counts steps.
+ *
+ * @param steps Steps `N ≥ 1`.
+ * @param c Checkpoints, `1 ≤ c ≤ N + 1`.
+ * @returns Positions and program.
+ *
+ * @example Three steps, two checkpoints
+ * ```ts
+ * import { binomialSchedule } from "./checkpointed.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const { positions, program } = binomialSchedule(3, 2);
+ * assert.deepEqual(positions, [0, 1]);
+ * // steps 2 and 1 from checkpoint 1 (at 1), then step 0 from checkpoint 0
+ * assert.deepEqual(program, [
+ *   [0, 1, 0], [2, 1, 2], [3, 2, 0], [0, 1, 0], [3, 1, 0], [0, 0, 0], [3, 0, 0],
+ * ]);
+ * ```
+ */
+export function binomialSchedule(
+  steps: number,
+  c: number,
+): { positions: number[]; program: [number, number, number][] } {
+  const positions = [0];
+  let at = 0, k = 0;
+  while (c - k >= 2 && steps - at >= 2) {
+    at += binomialSplit(steps - at, c - k);
+    k++;
+    positions.push(at);
+  }
+  const program: [number, number, number][] = [];
+  /** Reverses steps `[a, b)`; the state at `a` is in checkpoint `k`, `free` of them from `k` on. */
+  const reverse = (a: number, b: number, k: number, free: number): void => {
+    if (b - a === 1) {
+      program.push([LOAD, k, 0], [REVERSE, a, 0]);
+      return;
+    }
+    if (free === 1) {
+      for (let i = b - 1; i >= a; i--) {
+        program.push([LOAD, k, 0]);
+        if (i > a) program.push([ADVANCE, a, i]);
+        program.push([REVERSE, i, 0]);
+      }
+      return;
+    }
+    const m = a + binomialSplit(b - a, free);
+    program.push([LOAD, k, 0], [ADVANCE, a, m], [STORE, k + 1, 0]);
+    reverse(m, b, k + 1, free - 1);
+    reverse(a, m, k, free);
+  };
+  for (let j = positions.length - 1; j >= 0; j--) {
+    const end = j === positions.length - 1 ? steps : positions[j + 1];
+    reverse(positions[j], end, j, c - j);
+  }
+  return { positions, program };
+}
+
+/**
  * The checkpointed gradient method.
  *
  * @param problem The solve.

@@ -28,6 +28,7 @@ import { reversibleGradient } from "./gradients/reversible.ts";
 import { chooseSolveKernel, wholeReversibleGradient, wholeSolveBytes } from "./gradients/whole.ts";
 import { directGradient } from "./gradients/direct.ts";
 import { checkpointedGradient } from "./gradients/checkpointed.ts";
+import { checkpointCount, wholeCheckpointedGradient } from "./gradients/whole_checkpointed.ts";
 import {
   adaptiveCheckpointedGradient,
   adaptiveDirectGradient,
@@ -137,12 +138,13 @@ export interface GpuSolveOptions {
   /** Fused or per-layer network kernels (default `"auto"`: fused up to width 32). */
   kernels?: MlpKernels;
   /**
-   * The reversible gradient of fixed steps in one kernel per pass
-   * (`"whole"`: one invocation runs a trajectory's whole solve, another its
-   * whole backward pass; gradients/whole.ts) or in kernels per stage and
-   * step (`"steps"`). Default `"auto"`: whole where it applies — a fused
-   * network, fixed steps, the reversible gradient without
-   * `checkpointEvery`, and per-row gradients (`batch × P` values) within
+   * The reversible or checkpointed gradient of fixed steps in one kernel
+   * per pass (`"whole"`: one invocation runs a trajectory's whole solve,
+   * another its whole backward pass; gradients/whole.ts,
+   * whole_checkpointed.ts) or in kernels per stage and step (`"steps"`).
+   * Default `"auto"`: whole where it applies — a fused network, fixed steps,
+   * the reversible gradient without `checkpointEvery` or the checkpointed
+   * one, and per-row gradients (`batch × P` values) and checkpoints within
    * the device's binding size.
    */
   solveKernel?: SolveKernel;
@@ -343,7 +345,12 @@ export class GpuSolver {
       method,
       fused: gpuMlp.fused,
       every,
-      bytes: wholeSolveBytes(batch, mlp.paramCount),
+      bytes: Math.max(
+        wholeSolveBytes(batch, mlp.paramCount),
+        method === "checkpointed" && adaptiveOptions === undefined
+          ? 4 * checkpointCount(steps!, checkpointsOf(spec)) * batch * 2 * dim
+          : 0,
+      ),
       limit: ctx.device.limits.maxStorageBufferBindingSize,
     });
     // the whole-solve kernels need neither the increments' stage buffers nor the per-step kernels
@@ -405,11 +412,7 @@ export class GpuSolver {
       this.run = method === "direct"
         ? adaptiveDirectGradient(this.problem, parts)
         : method === "checkpointed"
-        ? adaptiveCheckpointedGradient(
-          this.problem,
-          parts,
-          typeof spec === "object" && "checkpoints" in spec ? spec.checkpoints : undefined,
-        )
+        ? adaptiveCheckpointedGradient(this.problem, parts, checkpointsOf(spec))
         : adaptiveReversibleGradient(this.problem, parts);
     } else if (method === "reversible") {
       this.run = this.solveKernel === "whole"
@@ -417,10 +420,9 @@ export class GpuSolver {
         : reversibleGradient(this.problem, every);
     } else if (method === "direct") this.run = directGradient(this.problem);
     else if (method === "checkpointed") {
-      this.run = checkpointedGradient(
-        this.problem,
-        typeof spec === "object" && "checkpoints" in spec ? spec.checkpoints : undefined,
-      );
+      this.run = this.solveKernel === "whole"
+        ? wholeCheckpointedGradient(this.problem, this.times, checkpointsOf(spec))
+        : checkpointedGradient(this.problem, checkpointsOf(spec));
     } else {
       throw new RangeError(
         `Invalid gradient: got ${JSON.stringify(spec)}; expected "reversible", "direct" or ` +
@@ -877,6 +879,11 @@ export async function gpuGradient(
   } finally {
     solver.destroy();
   }
+}
+
+/** The `checkpoints` of a checkpointed gradient's spec, if given. */
+function checkpointsOf(spec: GpuGradientSpec): number | undefined {
+  return typeof spec === "object" && "checkpoints" in spec ? spec.checkpoints : undefined;
 }
 
 /** The checked output times of an adaptive solve; refuses what the GPU cannot do adaptively. */

@@ -13,18 +13,18 @@
  * fixed order: still deterministic, rounded differently).
  *
  * The network must fit one invocation ({@link GpuMlp.fused}); adaptive
- * steps, `checkpointEvery` and the direct and checkpointed gradients keep
- * the per-step form.
+ * steps, `checkpointEvery` and the direct gradient keep the per-step form.
+ * Binomial checkpointing has a whole-solve form too (whole_checkpointed.ts);
+ * this file also decides which solves take the whole-solve kernels
+ * ({@link chooseSolveKernel}).
  *
  * @module
  */
 
-import { ACTIVATION_HELPERS } from "../activations.ts";
-import type { BindingSpec } from "../context.ts";
-import { fieldCode, layerSizes } from "../field_code.ts";
 import type { Op } from "../recorder.ts";
-import { f32, linearGroups, linearMain, u32 } from "../wgsl.ts";
+import { linearGroups, linearMain, u32 } from "../wgsl.ts";
 import type { GpuGradientRun, GpuProblem } from "./problem.ts";
+import { bindingsOf, wholeBase, wholeRun } from "./whole_base.ts";
 
 /**
  * Bytes of the per-row parameter gradients the whole-solve form holds for
@@ -67,7 +67,7 @@ export interface WholeSolveFacts {
   readonly fused: boolean;
   /** The reversible gradient's `checkpointEvery` (0: none). */
   readonly every: number;
-  /** Bytes of the per-row gradients ({@link wholeSolveBytes}). */
+  /** Bytes of the largest per-row buffer: the gradients ({@link wholeSolveBytes}) or the checkpoints. */
   readonly bytes: number;
   /** The device's `maxStorageBufferBindingSize`. */
   readonly limit: number;
@@ -91,6 +91,7 @@ export interface WholeSolveFacts {
  *   adaptive: false, method: "reversible", fused: true, every: 0, bytes: 1024, limit: 1 << 27,
  * };
  * assert.equal(chooseSolveKernel(undefined, facts), "whole");
+ * assert.equal(chooseSolveKernel(undefined, { ...facts, method: "checkpointed" }), "whole");
  * assert.equal(chooseSolveKernel(undefined, { ...facts, method: "direct" }), "steps");
  * assert.equal(chooseSolveKernel("auto", { ...facts, fused: false }), "steps");
  * assert.throws(() => chooseSolveKernel("whole", { ...facts, every: 10 }), /checkpointEvery/);
@@ -107,13 +108,13 @@ export function chooseSolveKernel(
     );
   }
   if (choice === "steps") return "steps";
-  if (facts.adaptive || facts.method !== "reversible") {
+  if (facts.adaptive || (facts.method !== "reversible" && facts.method !== "checkpointed")) {
     if (choice === "auto") return "steps";
     throw new RangeError(
       `Invalid solveKernel: got "whole" with ${
         facts.adaptive ? "adaptive steps" : `the ${facts.method} gradient`
-      }; the whole-solve kernels take fixed steps and the reversible gradient ` +
-        '(use "auto" or "steps").',
+      }; the whole-solve kernels take fixed steps and the reversible or checkpointed ` +
+        'gradient (use "auto" or "steps").',
     );
   }
   const why = !facts.fused
@@ -121,7 +122,8 @@ export function chooseSolveKernel(
     : facts.every > 0
     ? `checkpointEvery (${facts.every}) needs the per-step kernels`
     : facts.bytes > facts.limit
-    ? `the per-row gradients (${facts.bytes} bytes) exceed the device's binding size (${facts.limit})`
+    ? `the per-row gradients or checkpoints (${facts.bytes} bytes) exceed the device's ` +
+      `binding size (${facts.limit})`
     : null;
   if (why === null) return "whole";
   if (choice === "auto") return "steps";
@@ -167,121 +169,15 @@ export function wholeReversibleGradient(
   problem: GpuProblem,
   times: ArrayLike<number>,
 ): GpuGradientRun {
-  const { ctx, mlp, scheme, outputs, calls, y0, params, partials, paramsBar } = problem;
-  if (!mlp.fused) {
-    throw new RangeError(
-      "Invalid solveKernel: the whole-solve kernels need a network that fits one invocation " +
-        '(kernels "fused", widths up to 32).',
-    );
-  }
-  const { tableau, live } = scheme;
-  const steps = times.length - 1;
-  const batch = mlp.batch, dim = mlp.mlp.dim, P = mlp.paramCount;
-  const S = tableau.stages;
-  const R = 2 * (2 + S) + 1;
-  // [slot_0]; per step: t, h, its stage times, t_{n+1}, −h, its stage times, slot_{n+1};
-  // then the constants the loops run to — stages, halves (2), a_ij, b_i, live_i,
-  // the layer sizes — read from memory so that the compiler does not unroll the
-  // loops and inline the network at every stage (see field_code.ts)
-  const sizes = layerSizes(mlp.mlp);
-  const constants = [
-    S,
-    2,
-    ...tableau.aDense,
-    ...tableau.b,
-    ...live.map((l) => (l ? 1 : 0)),
-    ...sizes,
-  ];
-  const K = 1 + steps * R;
-  const table = new Float64Array(K + constants.length);
-  table[0] = calls.slot(0);
-  for (let n = 0; n < steps; n++) {
-    const t = times[n], tNext = times[n + 1], h = tNext - t;
-    const o = 1 + n * R;
-    table[o] = t;
-    table[o + 1] = h;
-    tableau.c.forEach((c, i) => (table[o + 2 + i] = t + c * h));
-    table[o + 2 + S] = tNext;
-    table[o + 3 + S] = -h;
-    tableau.c.forEach((c, i) => (table[o + 4 + S + i] = tNext + c * -h));
-    table[o + R - 1] = calls.slot(n + 1);
-  }
-  table.set(constants, K);
-  const [stepTable] = ctx.arena("whole.steps", [table.length]);
-  ctx.write(stepTable, table);
-  const [g] = ctx.arena("whole.grads", [batch * P]);
-  const at = (k: number) => `steps[${u32(K + k)}]`;
-  const header = `${ACTIVATION_HELPERS}
-${fieldCode(mlp.mlp, batch)}
-const S = ${u32(S)};
-const LAM = ${f32(scheme.coupling)};
-const OML = ${f32(1 - scheme.coupling)};
-const R = ${u32(R)};
-const N_STEPS = ${u32(steps)};
-const ZOFF = ${u32((scheme.z.offset - scheme.y.offset) / 4)};
-const ROW = ${u32(batch * dim)};
-fn stages() -> u32 { return u32(${at(0)}); }
-fn halves() -> u32 { return u32(${at(1)}); }
-fn coef_a(i: u32, j: u32) -> f32 { return steps[${u32(K + 2)} + i * S + j]; }
-fn coef_b(i: u32) -> f32 { return steps[${u32(K + 2 + S * S)} + i]; }
-fn is_live(i: u32) -> bool { return steps[${u32(K + 2 + S * S + S)} + i] != 0.0; }
-fn width(k: u32) -> u32 { return u32(steps[${u32(K + 2 + S * S + 2 * S)} + k]); }
-fn slot_at(n: u32) -> i32 {
-  if (n == 0u) { return i32(steps[0]); }
-  return i32(steps[1u + (n - 1u) * R + R - 1u]);
-}
-${INCREMENT_CODE}`;
-  const region = outputs.region();
-  const forwardKernel = ctx.kernel({
-    name: "whole.forward",
-    // g: field_vjp's gradients, bound but never written by this kernel
-    bindings: bindingsOf(["p", "steps", "y0", "state", "ys", "g"], ["state", "ys", "g"]),
-    header: `${header}
-fn save(slot: i32, b: u32, y: array<f32, DIM>) {
-  var yv = y;
-  if (slot < 0) { return; }
-  for (var e = 0u; e < DIM; e++) { ys[u32(slot) * ROW + b * DIM + e] = yv[e]; }
-}`,
-    code: linearMain(
-      batch,
-      `  let b = i;
-  var y: array<f32, DIM>;
-  var z: array<f32, DIM>;
-  for (var e = 0u; e < DIM; e++) { y[e] = y0[b * DIM + e]; z[e] = y[e]; }
-  save(slot_at(0u), b, y);
-  for (var n = 0u; n < N_STEPS; n++) {
-    // half 0: y_{n+1} = λ y_n + (1 − λ) z_n + Ψ_h(t_n, z_n); half 1: z_{n+1} = z_n − Ψ_{−h}(t_{n+1}, y_{n+1})
-    for (var half = 0u; half < halves(); half++) {
-      let q = 1u + n * R + half * (2u + S);
-      var x = z;
-      if (half == 1u) { x = y; }
-      var f = increment(steps[q + 1u], q + 2u, x);
-      if (half == 0u) {
-        for (var e = 0u; e < DIM; e++) { y[e] = LAM * y[e] + OML * z[e] + f.psi[e]; }
-      } else {
-        for (var e = 0u; e < DIM; e++) { z[e] = z[e] - f.psi[e]; }
-      }
-    }
-    save(slot_at(n + 1u), b, y);
-  }
-  for (var e = 0u; e < DIM; e++) {
-    state[b * DIM + e] = y[e];
-    state[ZOFF + b * DIM + e] = z[e];
-  }`,
-    ),
-  });
+  const { ctx, mlp, scheme, outputs } = problem;
+  const base = wholeBase(problem, times, null);
+  const { stepTable, g } = base;
+  const batch = mlp.batch;
   const barZ = (scheme.zBar.offset - scheme.yBar.offset) / 4;
   const backwardKernel = ctx.kernel({
     name: "whole.backward",
     bindings: bindingsOf(["p", "steps", "state", "bar", "g", "outputs"], ["state", "bar", "g"]),
-    header: `${header}
-${outputs.cotangentCode("outputs")}
-fn add_cotangent(slot: i32, b: u32, yb: array<f32, DIM>) -> array<f32, DIM> {
-  var sum = yb;
-  if (slot < 0) { return sum; }
-  for (var e = 0u; e < DIM; e++) { sum[e] += cotangent(u32(slot), b * DIM + e); }
-  return sum;
-}`,
+    header: base.backwardHeader,
     code: linearMain(
       batch,
       `  let b = i;
@@ -313,23 +209,9 @@ fn add_cotangent(slot: i32, b: u32, yb: array<f32, DIM>) -> array<f32, DIM> {
         for (var e = 0u; e < DIM; e++) { y[e] = (y[e] - OML * z[e] - f.psi[e]) / LAM; }
       }
     }
-    // half 0: through z_{n+1} = z_n − Ψ_{−h}(t_{n+1}, y_{n+1}); half 1: through y_{n+1}
-    for (var half = 0u; half < halves(); half++) {
-      let q = o + (1u - half) * (2u + S);
-      var u = yb;
-      if (half == 0u) {
-        for (var e = 0u; e < DIM; e++) { u[e] = -zb[e]; }
-      }
-      var a = increment_vjp(steps[q + 1u], q + 2u, inputs[half], u, b);
-      if (half == 0u) {
-        for (var e = 0u; e < DIM; e++) { yb[e] += a[e]; }
-      } else {
-        for (var e = 0u; e < DIM; e++) {
-          zb[e] += OML * yb[e] + a[e];
-          yb[e] *= LAM;
-        }
-      }
-    }
+    let c = step_vjp(n, inputs, yb, zb, b);
+    yb = c.yb;
+    zb = c.zb;
     if (n > 0u) { yb = add_cotangent(slot_at(n), b, yb); }
   }
   yb = add_cotangent(slot_at(0u), b, yb);
@@ -341,137 +223,19 @@ fn add_cotangent(slot: i32, b: u32, yb: array<f32, DIM>) -> array<f32, DIM> {
   }`,
     ),
   });
-  // Σ over each chunk's rows of the per-row gradients, in row order
-  const R_ = mlp.chunks.rows;
-  const chunkKernel = ctx.kernel({
-    name: "whole.chunks",
-    bindings: [{ name: "g", access: "read" }, { name: "partials", access: "read_write" }],
-    code: linearMain(
-      mlp.chunks.chunks * P,
-      `  let c = i / ${u32(P)};
-  let q = i % ${u32(P)};
-  let start = c * ${u32(R_)};
-  let end = min(start + ${u32(R_)}, ${u32(batch)});
-  var s = 0.0;
-  for (var b = start; b < end; b++) { s += g[q * ${u32(batch)} + b]; }
-  partials[i] = s;`,
-    ),
-  });
-  const ops = {
-    forward: [{
-      kernel: forwardKernel,
-      group: ctx.bind(forwardKernel, [params, stepTable, y0, scheme.state, outputs.ys, g]),
-      groups: linearGroups(batch, 64),
-    }] as Op[],
-    backward: [{
-      kernel: backwardKernel,
-      group: ctx.bind(backwardKernel, [
-        params,
-        stepTable,
-        scheme.state,
-        scheme.bar,
-        g,
-        region.slice,
-      ]),
-      groups: linearGroups(batch, 64),
-    }] as Op[],
-    chunks: [{
-      kernel: chunkKernel,
-      group: ctx.bind(chunkKernel, [g, partials]),
-      groups: linearGroups(mlp.chunks.chunks * P, 64),
-    }] as Op[],
-    reduce: mlp.reduceOps(partials, paramsBar),
-  };
-  return {
-    name: "reversible",
-    // the per-row gradients; the step table holds the grid's times, as the
-    // per-step form's call table does, and is not counted (neither is that)
-    bytes: 4 * g.length,
-    forward(rec) {
-      rec.run(ops.forward, null);
-    },
-    backward(rec, withY0 = false) {
-      rec.clear(g);
-      rec.run(ops.backward, null);
-      rec.run(ops.chunks, null);
-      rec.run(ops.reduce, null);
-      if (withY0) rec.run(scheme.initVjpOps(problem.y0Bar), null);
-    },
-  };
+  const backward: Op[] = [{
+    kernel: backwardKernel,
+    group: ctx.bind(backwardKernel, [
+      problem.params,
+      stepTable,
+      scheme.state,
+      scheme.bar,
+      g,
+      outputs.region().slice,
+    ]),
+    groups: linearGroups(batch, 64),
+  }];
+  // the per-row gradients; the step table holds the grid's times, as the
+  // per-step form's call table does, and is not counted (neither is that)
+  return wholeRun(problem, base, "reversible", 4 * g.length, backward);
 }
-
-/** Storage bindings by name, the ones in `written` read-write, the others read-only. */
-function bindingsOf(names: string[], written: string[]): BindingSpec[] {
-  return names.map((name) => ({ name, access: written.includes(name) ? "read_write" : "read" }));
-}
-
-/**
- * WGSL of one increment `Ψ_h(t, y)` and its VJP, for one trajectory, the
- * tableau read from memory (`stages()`, `coef_a`, `coef_b`, `is_live`):
- * `struct Stages { y: array<array<f32, DIM>, S>, psi: array<f32, DIM> }`
- * (the stage inputs `Y_i` and `Ψ`), `fn increment(h, st, y) -> Stages`
- * with the stage times at `steps[st + i]`, and
- * `fn increment_vjp(h, st, ys, u, row) -> array<f32, DIM>` (`Σ_i Ȳ_i` for
- * the cotangent `ū`, the parameter gradients added by `field_vjp`). Only
- * the live stages are evaluated; zero coefficients are skipped, so the sums
- * run as increment.ts's, term for term.
- */
-const INCREMENT_CODE = `struct Stages { y: array<array<f32, DIM>, S>, psi: array<f32, DIM> }
-fn increment(h: f32, st: u32, y: array<f32, DIM>) -> Stages {
-  var yv = y;
-  var out: Stages;
-  var k: array<array<f32, DIM>, S>;
-  for (var i = 0u; i < stages(); i++) {
-    if (!is_live(i)) { continue; }
-    var yi: array<f32, DIM>;
-    for (var e = 0u; e < DIM; e++) {
-      var v = yv[e];
-      for (var j = 0u; j < i; j++) {
-        let a = coef_a(i, j);
-        if (a != 0.0) { v += (h * a) * k[j][e]; }
-      }
-      yi[e] = v;
-    }
-    out.y[i] = yi;
-    k[i] = field(steps[st + i], yi);
-  }
-  for (var e = 0u; e < DIM; e++) {
-    var sum = 0.0;
-    for (var j = 0u; j < stages(); j++) {
-      let bj = coef_b(j);
-      if (bj != 0.0) { sum = sum + (h * bj) * k[j][e]; }
-    }
-    out.psi[e] = sum;
-  }
-  return out;
-}
-fn increment_vjp(h: f32, st: u32, ys: array<array<f32, DIM>, S>, u: array<f32, DIM>, row: u32) -> array<f32, DIM> {
-  var yv = ys;
-  var uv = u;
-  var bars: array<array<f32, DIM>, S>;
-  for (var m = 0u; m < stages(); m++) {
-    let i = stages() - 1u - m;
-    if (!is_live(i)) { continue; }
-    var kb: array<f32, DIM>;
-    for (var e = 0u; e < DIM; e++) {
-      var v = 0.0;
-      let bi = coef_b(i);
-      if (bi != 0.0) { v = (h * bi) * uv[e]; }
-      for (var l = i + 1u; l < stages(); l++) {
-        let a = coef_a(l, i);
-        if (a != 0.0 && is_live(l)) { v += (h * a) * bars[l][e]; }
-      }
-      kb[e] = v;
-    }
-    bars[i] = field_vjp(steps[st + i], yv[i], kb, row);
-  }
-  var out: array<f32, DIM>;
-  for (var e = 0u; e < DIM; e++) {
-    var sum = 0.0;
-    for (var j = 0u; j < stages(); j++) {
-      if (is_live(j)) { sum = sum + bars[j][e]; }
-    }
-    out[e] = sum;
-  }
-  return out;
-}`;
