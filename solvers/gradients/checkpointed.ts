@@ -82,7 +82,12 @@ export function binomialSplit(l: number, c: number): number {
  * assert.deepEqual(Object.values(SCHEDULE), [0, 1, 2, 3]);
  * ```
  */
-export const SCHEDULE = Object.freeze({ load: 0, store: 1, advance: 2, reverse: 3 });
+export const SCHEDULE: {
+  readonly load: 0;
+  readonly store: 1;
+  readonly advance: 2;
+  readonly reverse: 3;
+} = Object.freeze({ load: 0, store: 1, advance: 2, reverse: 3 });
 const { load: LOAD, store: STORE, advance: ADVANCE, reverse: REVERSE } = SCHEDULE;
 
 /**
