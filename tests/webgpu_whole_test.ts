@@ -10,9 +10,15 @@
 
 import assert from "node:assert/strict";
 import { gpuTests, randoms, relative } from "./gpu_harness.ts";
-import { gpuGradient, GpuSolver, type GpuSolverOptions } from "../training/webgpu/solve.ts";
+import {
+  gpuGradient,
+  type GpuGradientSpec,
+  GpuSolver,
+  type GpuSolverOptions,
+} from "../training/webgpu/solve.ts";
 import { GpuTrainer } from "../training/webgpu/trainer.ts";
 import { Recorder } from "../training/webgpu/recorder.ts";
+import { chooseSolveKernel } from "../training/webgpu/gradients/whole.ts";
 import { Mlp, type MlpOptions } from "../training/mlp.ts";
 import { Rng } from "../training/random.ts";
 import { bosh3, dopri5, midpoint, pid, reversible, rk4, solve, type Tableau } from "../mod.ts";
@@ -178,7 +184,8 @@ gpuTest(
     assert.equal(kernelOf({}), "whole");
     assert.equal(kernelOf({ kernels: "layered" }), "steps");
     assert.equal(kernelOf({ gradient: { method: "reversible", checkpointEvery: 2 } }), "steps");
-    assert.equal(kernelOf({ gradient: "direct" }), "steps");
+    assert.equal(kernelOf({ gradient: "direct" }), "whole");
+    assert.equal(kernelOf({ gradient: "direct", kernels: "layered" }), "steps");
     assert.equal(kernelOf({ gradient: "checkpointed" }), "whole");
     assert.equal(kernelOf({ gradient: "checkpointed", kernels: "layered" }), "steps");
     assert.equal(kernelOf({ solveKernel: "steps" }), "steps");
@@ -194,12 +201,22 @@ gpuTest(
         { gradient: { method: "reversible", checkpointEvery: 2 } },
         /checkpointEvery \(2\) needs the per-step kernels/,
       ],
-      [{ gradient: "direct" }, /got "whole" with the direct gradient; the whole-solve kernels/],
+      [
+        { gradient: "backsolve" as never },
+        /got "whole" with the backsolve gradient; the whole-solve kernels/,
+      ],
       [adaptive, /got "whole" with adaptive steps/],
     ];
     for (const [options, message] of refused) {
       assert.throws(() => kernelOf({ ...options, solveKernel: "whole" }), message);
     }
+    // a tape (or gradients, or checkpoints) over the binding size: per-step kernels, or refused
+    const facts = { adaptive: false, method: "direct", fused: true, every: 0, limit: 1 << 20 };
+    assert.equal(chooseSolveKernel("auto", { ...facts, bytes: (1 << 20) + 4 }), "steps");
+    assert.throws(
+      () => chooseSolveKernel("whole", { ...facts, bytes: (1 << 20) + 4 }),
+      /tape \(1048580 bytes\) exceed the device's binding size \(1048576\)/,
+    );
     assert.throws(
       () => kernelOf({ solveKernel: "fast" as never }),
       /Invalid solveKernel: got "fast"; expected "auto", "whole" or "steps"/,
@@ -248,11 +265,17 @@ gpuTest(
 );
 
 gpuTest(
-  "checkpointing in whole-solve kernels: the per-step kernels' trajectories bit for bit, their gradients within 2e-6, the CPU's within 1e-4",
+  "direct and checkpointed gradients in whole-solve kernels: the per-step kernels' trajectories bit for bit, their gradients within 2e-6, the CPU's within 1e-4",
   async (device) => {
     const steps = 23;
-    // c = 1 (every step recomputed from y0), 2, 4, the default, and every state stored
-    const counts = [1, 2, 4, undefined, steps + 1];
+    // checkpointing with c = 1 (every step recomputed from y0), 2, 4, the default, every state
+    const gradients: GpuGradientSpec[] = [
+      "direct",
+      ...[1, 2, 4, undefined, steps + 1].map((checkpoints) => ({
+        method: "checkpointed" as const,
+        checkpoints,
+      })),
+    ];
     for (const [label, options, tableau] of CASES) {
       const mlp = new Mlp(options);
       const params = mlp.init(2);
@@ -261,20 +284,11 @@ gpuTest(
       const y0 = randoms(rng, batch * mlp.dim, 0.5);
       const cotangents = randoms(rng, (steps + 1) * batch * mlp.dim);
       const { cpu } = cpuGradient({ mlp, params, tableau, t1: 1.2, steps, y0, cotangents });
-      for (const checkpoints of counts) {
-        const base = {
-          mlp,
-          params,
-          tableau,
-          t1: 1.2,
-          steps,
-          y0,
-          cotangents,
-          gradient: { method: "checkpointed" as const, checkpoints },
-        };
+      for (const gradient of gradients) {
+        const base = { mlp, params, tableau, t1: 1.2, steps, y0, cotangents, gradient };
         const whole = await gpuGradient(device, { ...base, solveKernel: "whole" });
         const perStep = await gpuGradient(device, { ...base, solveKernel: "steps" });
-        const what = `${label}, c = ${checkpoints}`;
+        const what = `${label}, ${JSON.stringify(gradient)}`;
         assert.deepEqual(whole.ys, perStep.ys, what);
         assert.ok(relative(whole.params, perStep.params) < 2e-6, `${what}: θ̄ vs steps`);
         assert.ok(relative(whole.y0, perStep.y0) < 2e-6, `${what}: ȳ0 vs steps`);

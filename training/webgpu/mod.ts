@@ -19,7 +19,7 @@
  *     increment.ts                   solvers/increment.ts: Ψ_h for any tableau and its VJP
  *     schemes/reversible.ts          solvers/schemes/reversible.ts: step, inverse, step VJP
  *     gradients/*.ts                 solvers/gradients/: reversible, direct, checkpointed; adaptive
- *     field_code.ts, gradients/whole*.ts  reversible and checkpointed gradients in two kernels
+ *     field_code.ts, gradients/whole*.ts  each gradient of fixed steps in two kernels
  *     trial_budget.ts                how many adaptive trial steps a training step records
  *     outputs.ts, loss.ts            saved outputs and their cotangents; training/loss.ts
  *     reduce.ts                      deterministic reductions (no atomics)
@@ -35,10 +35,11 @@
  * gradients, AdamW with optional clipping.
  *
  * With a network that fits one invocation (widths up to 32, as the
- * paper's) and the reversible or checkpointed gradient of fixed steps, the
- * default (`solveKernel: "auto"`) runs the whole forward solve in one kernel
- * and the whole backward pass in another, one invocation per trajectory
- * (gradients/whole.ts, whole_checkpointed.ts): a training step is 15
+ * paper's) and fixed steps, the default (`solveKernel: "auto"`) runs the
+ * whole forward solve in one kernel and the whole backward pass in another,
+ * one invocation per trajectory, for the reversible, direct and checkpointed
+ * gradients (gradients/whole.ts, whole_direct.ts, whole_checkpointed.ts;
+ * not with `checkpointEvery`): a training step is 15
  * dispatches whatever the
  * number of steps, where the per-step kernels need about 40 per step (40 015
  * for the white dwarf's 1 000 RK4 steps). The trajectories are the
@@ -220,8 +221,11 @@ export {
   bindingsOf,
   type WholeBase,
   wholeBase,
+  type WholeKeep,
+  wholeRun,
   type WholeSnapshots,
 } from "./gradients/whole_base.ts";
+export { wholeDirectGradient, wholeTapeBytes } from "./gradients/whole_direct.ts";
 export { checkpointCount, wholeCheckpointedGradient } from "./gradients/whole_checkpointed.ts";
 export { fieldCode, layerSizes } from "./field_code.ts";
 export {

@@ -29,6 +29,7 @@ import { chooseSolveKernel, wholeReversibleGradient, wholeSolveBytes } from "./g
 import { directGradient } from "./gradients/direct.ts";
 import { checkpointedGradient } from "./gradients/checkpointed.ts";
 import { checkpointCount, wholeCheckpointedGradient } from "./gradients/whole_checkpointed.ts";
+import { wholeDirectGradient, wholeTapeBytes } from "./gradients/whole_direct.ts";
 import {
   adaptiveCheckpointedGradient,
   adaptiveDirectGradient,
@@ -138,14 +139,13 @@ export interface GpuSolveOptions {
   /** Fused or per-layer network kernels (default `"auto"`: fused up to width 32). */
   kernels?: MlpKernels;
   /**
-   * The reversible or checkpointed gradient of fixed steps in one kernel
-   * per pass (`"whole"`: one invocation runs a trajectory's whole solve,
-   * another its whole backward pass; gradients/whole.ts,
-   * whole_checkpointed.ts) or in kernels per stage and step (`"steps"`).
-   * Default `"auto"`: whole where it applies — a fused network, fixed steps,
-   * the reversible gradient without `checkpointEvery` or the checkpointed
-   * one, and per-row gradients (`batch × P` values) and checkpoints within
-   * the device's binding size.
+   * The gradient of fixed steps in one kernel per pass (`"whole"`: one
+   * invocation runs a trajectory's whole solve, another its whole backward
+   * pass; gradients/whole.ts, whole_checkpointed.ts, whole_direct.ts) or in
+   * kernels per stage and step (`"steps"`). Default `"auto"`: whole where it
+   * applies — a fused network, fixed steps, any gradient but the reversible
+   * one with `checkpointEvery`, and per-row gradients (`batch × P` values),
+   * checkpoints or tape within the device's binding size.
    */
   solveKernel?: SolveKernel;
 }
@@ -347,8 +347,12 @@ export class GpuSolver {
       every,
       bytes: Math.max(
         wholeSolveBytes(batch, mlp.paramCount),
-        method === "checkpointed" && adaptiveOptions === undefined
+        adaptiveOptions !== undefined
+          ? 0
+          : method === "checkpointed"
           ? 4 * checkpointCount(steps!, checkpointsOf(spec)) * batch * 2 * dim
+          : method === "direct"
+          ? wholeTapeBytes(steps!, batch, tableau.stages, dim)
           : 0,
       ),
       limit: ctx.device.limits.maxStorageBufferBindingSize,
@@ -418,8 +422,11 @@ export class GpuSolver {
       this.run = this.solveKernel === "whole"
         ? wholeReversibleGradient(this.problem, this.times)
         : reversibleGradient(this.problem, every);
-    } else if (method === "direct") this.run = directGradient(this.problem);
-    else if (method === "checkpointed") {
+    } else if (method === "direct") {
+      this.run = this.solveKernel === "whole"
+        ? wholeDirectGradient(this.problem, this.times)
+        : directGradient(this.problem);
+    } else if (method === "checkpointed") {
       this.run = this.solveKernel === "whole"
         ? wholeCheckpointedGradient(this.problem, this.times, checkpointsOf(spec))
         : checkpointedGradient(this.problem, checkpointsOf(spec));

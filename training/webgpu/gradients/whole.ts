@@ -13,16 +13,16 @@
  * fixed order: still deterministic, rounded differently).
  *
  * The network must fit one invocation ({@link GpuMlp.fused}); adaptive
- * steps, `checkpointEvery` and the direct gradient keep the per-step form.
- * Binomial checkpointing has a whole-solve form too (whole_checkpointed.ts);
- * this file also decides which solves take the whole-solve kernels
+ * steps and `checkpointEvery` keep the per-step form. Binomial checkpointing
+ * and direct backpropagation have whole-solve forms too
+ * (whole_checkpointed.ts, whole_direct.ts); this file also decides which solves take the whole-solve kernels
  * ({@link chooseSolveKernel}).
  *
  * @module
  */
 
 import type { Op } from "../recorder.ts";
-import { linearGroups, linearMain, u32 } from "../wgsl.ts";
+import { linearGroups, linearMain } from "../wgsl.ts";
 import type { GpuGradientRun, GpuProblem } from "./problem.ts";
 import { bindingsOf, wholeBase, wholeRun } from "./whole_base.ts";
 
@@ -67,7 +67,7 @@ export interface WholeSolveFacts {
   readonly fused: boolean;
   /** The reversible gradient's `checkpointEvery` (0: none). */
   readonly every: number;
-  /** Bytes of the largest per-row buffer: the gradients ({@link wholeSolveBytes}) or the checkpoints. */
+  /** Bytes of the largest per-row buffer: the gradients ({@link wholeSolveBytes}), checkpoints or tape. */
   readonly bytes: number;
   /** The device's `maxStorageBufferBindingSize`. */
   readonly limit: number;
@@ -92,7 +92,7 @@ export interface WholeSolveFacts {
  * };
  * assert.equal(chooseSolveKernel(undefined, facts), "whole");
  * assert.equal(chooseSolveKernel(undefined, { ...facts, method: "checkpointed" }), "whole");
- * assert.equal(chooseSolveKernel(undefined, { ...facts, method: "direct" }), "steps");
+ * assert.equal(chooseSolveKernel(undefined, { ...facts, adaptive: true }), "steps");
  * assert.equal(chooseSolveKernel("auto", { ...facts, fused: false }), "steps");
  * assert.throws(() => chooseSolveKernel("whole", { ...facts, every: 10 }), /checkpointEvery/);
  * ```
@@ -108,13 +108,13 @@ export function chooseSolveKernel(
     );
   }
   if (choice === "steps") return "steps";
-  if (facts.adaptive || (facts.method !== "reversible" && facts.method !== "checkpointed")) {
+  if (facts.adaptive || !["reversible", "direct", "checkpointed"].includes(facts.method)) {
     if (choice === "auto") return "steps";
     throw new RangeError(
       `Invalid solveKernel: got "whole" with ${
         facts.adaptive ? "adaptive steps" : `the ${facts.method} gradient`
-      }; the whole-solve kernels take fixed steps and the reversible or checkpointed ` +
-        'gradient (use "auto" or "steps").',
+      }; the whole-solve kernels take fixed steps and the reversible, direct or ` +
+        'checkpointed gradient (use "auto" or "steps").',
     );
   }
   const why = !facts.fused
@@ -122,7 +122,7 @@ export function chooseSolveKernel(
     : facts.every > 0
     ? `checkpointEvery (${facts.every}) needs the per-step kernels`
     : facts.bytes > facts.limit
-    ? `the per-row gradients or checkpoints (${facts.bytes} bytes) exceed the device's ` +
+    ? `the per-row gradients, checkpoints or tape (${facts.bytes} bytes) exceed the device's ` +
       `binding size (${facts.limit})`
     : null;
   if (why === null) return "whole";
@@ -170,10 +170,9 @@ export function wholeReversibleGradient(
   times: ArrayLike<number>,
 ): GpuGradientRun {
   const { ctx, mlp, scheme, outputs } = problem;
-  const base = wholeBase(problem, times, null);
+  const base = wholeBase(problem, times);
   const { stepTable, g } = base;
   const batch = mlp.batch;
-  const barZ = (scheme.zBar.offset - scheme.yBar.offset) / 4;
   const backwardKernel = ctx.kernel({
     name: "whole.backward",
     bindings: bindingsOf(["p", "steps", "state", "bar", "g", "outputs"], ["state", "bar", "g"]),
@@ -183,14 +182,11 @@ export function wholeReversibleGradient(
       `  let b = i;
   var y: array<f32, DIM>;
   var z: array<f32, DIM>;
-  var yb: array<f32, DIM>;
-  var zb: array<f32, DIM>;
   for (var e = 0u; e < DIM; e++) {
     y[e] = state[b * DIM + e];
     z[e] = state[ZOFF + b * DIM + e];
-    zb[e] = 0.0;
   }
-  yb = add_cotangent(slot_at(N_STEPS), b, yb);
+  var c = cotangents_at_end(b);
   for (var m = 0u; m < N_STEPS; m++) {
     let n = N_STEPS - 1u - m;
     let o = 1u + n * R;
@@ -209,17 +205,12 @@ export function wholeReversibleGradient(
         for (var e = 0u; e < DIM; e++) { y[e] = (y[e] - OML * z[e] - f.psi[e]) / LAM; }
       }
     }
-    let c = step_vjp(n, inputs, yb, zb, b);
-    yb = c.yb;
-    zb = c.zb;
-    if (n > 0u) { yb = add_cotangent(slot_at(n), b, yb); }
+    c = back_through(n, inputs, c, b);
   }
-  yb = add_cotangent(slot_at(0u), b, yb);
+  write_bar(b, c);
   for (var e = 0u; e < DIM; e++) {
     state[b * DIM + e] = y[e];
     state[ZOFF + b * DIM + e] = z[e];
-    bar[b * DIM + e] = yb[e];
-    bar[${u32(barZ)} + b * DIM + e] = zb[e];
   }`,
     ),
   });

@@ -1,13 +1,15 @@
 /**
  * What the whole-solve kernels share (whole.ts: the reversible gradient;
- * whole_checkpointed.ts: binomial checkpointing): the step table — grid
+ * whole_checkpointed.ts: binomial checkpointing; whole_direct.ts: direct
+ * backpropagation): the step table — grid
  * times, saved-output slots, the tableau and the layer sizes, read from
  * memory so that compilers neither unroll the loops nor inline the network
  * at every stage (see field_code.ts) — the per-row parameter gradients
  * `g[p·rows + row]` and their reduction in a fixed order, the WGSL of one
  * increment, of one step's VJP and of the output cotangents, and the
  * forward kernel: one invocation runs a trajectory's whole solve, saving
- * its outputs (and, for checkpointing, its state at chosen grid points).
+ * its outputs (and, for checkpointing, its state at chosen grid points; for
+ * direct backpropagation, every stage input).
  *
  * @module
  */
@@ -39,6 +41,28 @@ export interface WholeSnapshots {
 }
 
 /**
+ * What the forward kernel keeps besides the outputs and the final state.
+ *
+ * @example
+ * ```ts
+ * import type { WholeKeep } from "./whole_base.ts";
+ * import assert from "node:assert/strict";
+ * const nothing: WholeKeep = {};
+ * assert.equal(nothing.tape, undefined);
+ * ```
+ */
+export interface WholeKeep {
+  /** The state at chosen grid points (checkpointing). */
+  readonly snapshots?: WholeSnapshots;
+  /**
+   * Both increments' stage inputs of every step (direct backpropagation):
+   * `Y_i` of `inputs[k]` at step `n` (`k = 0`: `Ψ_{−h}`, `k = 1`: `Ψ_h`, as
+   * `step_vjp` takes them) at `tape[tape_at(n, k, i, e, row)]`.
+   */
+  readonly tape?: Slice;
+}
+
+/**
  * The shared parts of a whole-solve gradient method.
  *
  * @example
@@ -53,8 +77,9 @@ export interface WholeBase {
   /**
    * WGSL every backward kernel starts with: the network (`field`,
    * `field_vjp`), the constants and table accessors, `increment`,
-   * `increment_vjp`, `step_vjp` and `add_cotangent`; it reads the bindings
-   * `p`, `steps`, `g` and `outputs`.
+   * `increment_vjp`, `step_vjp`, `add_cotangent`, and `cotangents_at_end`,
+   * `back_through` and `write_bar`, which a backward kernel starts, steps
+   * and ends with; it uses the bindings `p`, `steps`, `g`, `outputs` and `bar`.
    */
   readonly backwardHeader: string;
   /** The step table. */
@@ -73,7 +98,7 @@ export interface WholeBase {
  *
  * @param problem The solve (fixed steps; a fused network).
  * @param times The grid `t_0 … t_N` (float64), as the per-step form's call records take it.
- * @param snapshots Where the forward kernel also stores the state, or null.
+ * @param keep What the forward kernel also stores: states, stage inputs (default nothing).
  * @returns The parts.
  * @throws {RangeError} When the network is not fused.
  *
@@ -81,13 +106,13 @@ export interface WholeBase {
  * ```ts
  * import { wholeBase } from "./whole_base.ts";
  * import assert from "node:assert/strict";
- * assert.equal(wholeBase.length, 3); // see wholeReversibleGradient for a run
+ * assert.equal(wholeBase.length, 2); // (and what to keep) see wholeReversibleGradient for a run
  * ```
  */
 export function wholeBase(
   problem: GpuProblem,
   times: ArrayLike<number>,
-  snapshots: WholeSnapshots | null,
+  keep: WholeKeep = {},
 ): WholeBase {
   const { ctx, mlp, scheme, outputs, calls, y0, params, partials, paramsBar } = problem;
   if (!mlp.fused) {
@@ -113,8 +138,9 @@ export function wholeBase(
     ...layerSizes(mlp.mlp),
   ];
   const K = 1 + steps * R;
+  const { snapshots, tape } = keep;
   const snaps = snapshots?.at ?? [];
-  if (snapshots !== null && snaps.length !== steps + 1) {
+  if (snapshots !== undefined && snaps.length !== steps + 1) {
     throw new RangeError(
       `Invalid snapshots: got ${snaps.length} grid points; expected ${steps + 1}.`,
     );
@@ -138,7 +164,7 @@ export function wholeBase(
   ctx.write(stepTable, table);
   const [g] = ctx.arena("whole.grads", [batch * P]);
   const at = (k: number) => `steps[${u32(K + k)}]`;
-  const stored = snapshots !== null;
+  const stored = snapshots !== undefined;
   const header = `${ACTIVATION_HELPERS}
 ${fieldCode(mlp.mlp, batch)}
 const S = ${u32(S)};
@@ -159,17 +185,30 @@ ${
     stored
       ? `fn snap_at(n: u32) -> i32 { return i32(steps[${u32(K + constants.length)} + n]); }\n`
       : ""
+  }${
+    tape
+      ? `fn tape_at(n: u32, k: u32, i: u32, e: u32, b: u32) -> u32 { return (((n * 2u + k) * S + i) * DIM + e) * ROWS + b; }\n`
+      : ""
   }fn slot_at(n: u32) -> i32 {
   if (n == 0u) { return i32(steps[0]); }
   return i32(steps[1u + (n - 1u) * R + R - 1u]);
 }
 ${INCREMENT_CODE}`;
   const forwardKernel = ctx.kernel({
-    name: stored ? "whole.forward.snapshots" : "whole.forward",
+    name: `whole.forward${stored ? ".snapshots" : ""}${tape ? ".tape" : ""}`,
     // g: field_vjp's gradients, bound but never written by this kernel
     bindings: bindingsOf(
-      ["p", "steps", "y0", "state", "ys", "g", ...(stored ? ["slots"] : [])],
-      ["state", "ys", "g", "slots"],
+      [
+        "p",
+        "steps",
+        "y0",
+        "state",
+        "ys",
+        "g",
+        ...(stored ? ["slots"] : []),
+        ...(tape ? ["tape"] : []),
+      ],
+      ["state", "ys", "g", "slots", "tape"],
     ),
     header: `${header}
 fn save(n: u32, b: u32, y: array<f32, DIM>, z: array<f32, DIM>) {
@@ -202,7 +241,14 @@ fn save(n: u32, b: u32, y: array<f32, DIM>, z: array<f32, DIM>) {
       let q = 1u + n * R + half * (2u + S);
       var x = z;
       if (half == 1u) { x = y; }
-      var f = increment(steps[q + 1u], q + 2u, x);
+      var f = increment(steps[q + 1u], q + 2u, x);${
+        tape
+          ? `
+      for (var st = 0u; st < stages(); st++) {
+        for (var e = 0u; e < DIM; e++) { tape[tape_at(n, 1u - half, st, e, b)] = f.y[st][e]; }
+      }`
+          : ""
+      }
       if (half == 0u) {
         for (var e = 0u; e < DIM; e++) { y[e] = LAM * y[e] + OML * z[e] + f.psi[e]; }
       } else {
@@ -234,7 +280,8 @@ fn save(n: u32, b: u32, y: array<f32, DIM>, z: array<f32, DIM>) {
     ),
   });
   const forwardSlices = [params, stepTable, y0, scheme.state, outputs.ys, g];
-  if (stored) forwardSlices.push(snapshots.slots);
+  if (snapshots) forwardSlices.push(snapshots.slots);
+  if (tape) forwardSlices.push(tape);
   return {
     backwardHeader: `${header}
 ${STEP_VJP_CODE}
@@ -244,6 +291,28 @@ fn add_cotangent(slot: i32, b: u32, yb: array<f32, DIM>) -> array<f32, DIM> {
   if (slot < 0) { return sum; }
   for (var e = 0u; e < DIM; e++) { sum[e] += cotangent(u32(slot), b * DIM + e); }
   return sum;
+}
+const BAR_Z = ${u32((scheme.zBar.offset - scheme.yBar.offset) / 4)};
+// (ȳ_N, z̄_N): the last output's cotangent
+fn cotangents_at_end(b: u32) -> Cotangents {
+  var c: Cotangents;
+  c.yb = add_cotangent(slot_at(N_STEPS), b, c.yb);
+  return c;
+}
+// through step n, given both increments' stage inputs; then output n's cotangent (n > 0)
+fn back_through(n: u32, inputs: array<array<array<f32, DIM>, S>, 2>, c: Cotangents, b: u32) -> Cotangents {
+  var r = step_vjp(n, inputs, c.yb, c.zb, b);
+  if (n > 0u) { r.yb = add_cotangent(slot_at(n), b, r.yb); }
+  return r;
+}
+// output 0's cotangent, then (ȳ_0, z̄_0) into bar
+fn write_bar(b: u32, c: Cotangents) {
+  var yb = add_cotangent(slot_at(0u), b, c.yb);
+  var zb = c.zb;
+  for (var e = 0u; e < DIM; e++) {
+    bar[b * DIM + e] = yb[e];
+    bar[BAR_Z + b * DIM + e] = zb[e];
+  }
 }`,
     stepTable,
     g,

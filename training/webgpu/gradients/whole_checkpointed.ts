@@ -107,13 +107,12 @@ export function wholeCheckpointedGradient(
   const at = new Array(steps + 1).fill(-1);
   positions.forEach((n, k) => (at[n] = k));
   const [slots] = ctx.arena("whole.checkpoints", [c * batch * 2 * dim]);
-  const base = wholeBase(problem, times, { slots, at });
+  const base = wholeBase(problem, times, { snapshots: { slots, at } });
   const code = new Float64Array(1 + 3 * program.length);
   code[0] = program.length;
   program.forEach((op, p) => code.set(op, 1 + 3 * p));
   const [prog] = ctx.arena("whole.program", [code.length]);
   ctx.write(prog, code);
-  const barZ = (scheme.zBar.offset - scheme.yBar.offset) / 4;
   const kernel = ctx.kernel({
     name: "whole.checkpointed.backward",
     bindings: bindingsOf(["p", "steps", "prog", "slots", "bar", "g", "outputs"], ["bar", "g"]),
@@ -143,13 +142,7 @@ fn step_kept(n: u32, yIn: array<f32, DIM>, zIn: array<f32, DIM>) -> Kept {
       `  let b = i;
   var y: array<f32, DIM>;
   var z: array<f32, DIM>;
-  var yb: array<f32, DIM>;
-  var zb: array<f32, DIM>;
-  for (var e = 0u; e < DIM; e++) {
-    yb[e] = 0.0;
-    zb[e] = 0.0;
-  }
-  yb = add_cotangent(slot_at(N_STEPS), b, yb);
+  var c = cotangents_at_end(b);
   let count = u32(prog[0]);
   for (var pc = 0u; pc < count; pc++) {
     let op = u32(prog[1u + 3u * pc]);
@@ -167,18 +160,10 @@ fn step_kept(n: u32, yIn: array<f32, DIM>, zIn: array<f32, DIM>) -> Kept {
         z = s.z;
       }
     } else {
-      let s = step_kept(a, y, z);
-      let c = step_vjp(a, s.inputs, yb, zb, b);
-      yb = c.yb;
-      zb = c.zb;
-      if (a > 0u) { yb = add_cotangent(slot_at(a), b, yb); }
+      c = back_through(a, step_kept(a, y, z).inputs, c, b);
     }
   }
-  yb = add_cotangent(slot_at(0u), b, yb);
-  for (var e = 0u; e < DIM; e++) {
-    bar[b * DIM + e] = yb[e];
-    bar[${u32(barZ)} + b * DIM + e] = zb[e];
-  }`,
+  write_bar(b, c);`,
     ),
   });
   // the checkpoints and the per-row gradients
