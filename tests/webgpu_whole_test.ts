@@ -183,7 +183,7 @@ gpuTest(
     };
     assert.equal(kernelOf({}), "whole");
     assert.equal(kernelOf({ kernels: "layered" }), "steps");
-    assert.equal(kernelOf({ gradient: { method: "reversible", checkpointEvery: 2 } }), "steps");
+    assert.equal(kernelOf({ gradient: { method: "reversible", checkpointEvery: 2 } }), "whole");
     assert.equal(kernelOf({ gradient: "direct" }), "whole");
     assert.equal(kernelOf({ gradient: "direct", kernels: "layered" }), "steps");
     assert.equal(kernelOf({ gradient: "checkpointed" }), "whole");
@@ -198,10 +198,6 @@ gpuTest(
     const refused: [Partial<GpuSolverOptions>, RegExp][] = [
       [{ kernels: "layered" }, /got "whole", but the network does not fit one invocation/],
       [
-        { gradient: { method: "reversible", checkpointEvery: 2 } },
-        /checkpointEvery \(2\) needs the per-step kernels/,
-      ],
-      [
         { gradient: "backsolve" as never },
         /got "whole" with the backsolve gradient; the whole-solve kernels/,
       ],
@@ -211,7 +207,7 @@ gpuTest(
       assert.throws(() => kernelOf({ ...options, solveKernel: "whole" }), message);
     }
     // a tape (or gradients, or checkpoints) over the binding size: per-step kernels, or refused
-    const facts = { adaptive: false, method: "direct", fused: true, every: 0, limit: 1 << 20 };
+    const facts = { adaptive: false, method: "direct", fused: true, limit: 1 << 20 };
     assert.equal(chooseSolveKernel("auto", { ...facts, bytes: (1 << 20) + 4 }), "steps");
     assert.throws(
       () => chooseSolveKernel("whole", { ...facts, bytes: (1 << 20) + 4 }),
@@ -265,12 +261,15 @@ gpuTest(
 );
 
 gpuTest(
-  "direct and checkpointed gradients in whole-solve kernels: the per-step kernels' trajectories bit for bit, their gradients within 2e-6, the CPU's within 1e-4",
+  "direct, checkpointed and checkpointEvery gradients in whole-solve kernels: the per-step kernels' trajectories bit for bit, their gradients within 2e-6, the CPU's within 1e-4",
   async (device) => {
     const steps = 23;
     // checkpointing with c = 1 (every step recomputed from y0), 2, 4, the default, every state
     const gradients: GpuGradientSpec[] = [
       "direct",
+      // exact states restored at 7, 14 and 21; none (every > N)
+      { method: "reversible", checkpointEvery: 7 },
+      { method: "reversible", checkpointEvery: 30 },
       ...[1, 2, 4, undefined, steps + 1].map((checkpoints) => ({
         method: "checkpointed" as const,
         checkpoints,
@@ -294,8 +293,45 @@ gpuTest(
         assert.ok(relative(whole.y0, perStep.y0) < 2e-6, `${what}: ȳ0 vs steps`);
         assert.ok(relative(whole.params, cpu.params) < 1e-4, `${what}: θ̄ vs CPU`);
         assert.ok(relative(whole.y0, cpu.y0) < 1e-4, `${what}: ȳ0 vs CPU`);
-        assert.equal(whole.backward.dispatches, 4, what);
+        // backward kernel, two reductions; for the reversible one, 4 measuring the rebuilt y0
+        const measuring = whole.reconstructionError === undefined ? 0 : 4;
+        assert.equal(whole.backward.dispatches, 4 + measuring, what);
+        if (whole.reconstructionError !== undefined) {
+          const [a, b] = [whole.reconstructionError, perStep.reconstructionError!];
+          assert.ok(Math.abs(a - b) <= 1e-7 + 1e-3 * b, `${what}: rebuilt y0 ${a} vs ${b}`);
+        }
       }
     }
+  },
+);
+
+gpuTest(
+  "checkpointEvery in whole-solve kernels bounds the drift of the rebuilt state, as per step",
+  async (device) => {
+    // λ = 0.5: the inverse halves by λ each step, so f32 round-off doubles every step
+    const mlp = new Mlp({ dim: 2, widths: [6] });
+    const steps = 40;
+    const y0 = randoms(new Rng(9), 4 * 2, 0.5);
+    const base = {
+      mlp,
+      params: mlp.init(3),
+      tableau: rk4,
+      coupling: 0.5,
+      t1: 1,
+      steps,
+      y0,
+      cotangents: randoms(new Rng(10), (steps + 1) * 4 * 2),
+    };
+    const error = async (every: number, solveKernel: "whole" | "steps") =>
+      (await gpuGradient(device, {
+        ...base,
+        gradient: { method: "reversible", checkpointEvery: every },
+        solveKernel,
+      })).reconstructionError!;
+    const drifting = await error(0, "whole");
+    const bounded = await error(5, "whole");
+    assert.ok(drifting > 1e-2, `without checkpoints: ${drifting}`);
+    assert.ok(bounded < 1e-4, `every 5 steps: ${bounded}`);
+    assert.ok(Math.abs(bounded - await error(5, "steps")) <= 1e-3 * bounded + 1e-9);
   },
 );

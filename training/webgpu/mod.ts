@@ -37,9 +37,9 @@
  * With a network that fits one invocation (widths up to 32, as the
  * paper's) and fixed steps, the default (`solveKernel: "auto"`) runs the
  * whole forward solve in one kernel and the whole backward pass in another,
- * one invocation per trajectory, for the reversible, direct and checkpointed
- * gradients (gradients/whole.ts, whole_direct.ts, whole_checkpointed.ts;
- * not with `checkpointEvery`): a training step is 15
+ * one invocation per trajectory, for the reversible (with or without
+ * `checkpointEvery`), direct and checkpointed gradients (gradients/whole.ts,
+ * whole_direct.ts, whole_checkpointed.ts): a training step is 15
  * dispatches whatever the
  * number of steps, where the per-step kernels need about 40 per step (40 015
  * for the white dwarf's 1 000 RK4 steps). The trajectories are the

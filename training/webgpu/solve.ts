@@ -143,9 +143,8 @@ export interface GpuSolveOptions {
    * invocation runs a trajectory's whole solve, another its whole backward
    * pass; gradients/whole.ts, whole_checkpointed.ts, whole_direct.ts) or in
    * kernels per stage and step (`"steps"`). Default `"auto"`: whole where it
-   * applies — a fused network, fixed steps, any gradient but the reversible
-   * one with `checkpointEvery`, and per-row gradients (`batch × P` values),
-   * checkpoints or tape within the device's binding size.
+   * applies — a fused network, fixed steps, and per-row gradients (`batch ×
+   * P` values), checkpoints or tape within the device's binding size.
    */
   solveKernel?: SolveKernel;
 }
@@ -344,7 +343,6 @@ export class GpuSolver {
       adaptive: adaptiveOptions !== undefined,
       method,
       fused: gpuMlp.fused,
-      every,
       bytes: Math.max(
         wholeSolveBytes(batch, mlp.paramCount),
         adaptiveOptions !== undefined
@@ -353,6 +351,8 @@ export class GpuSolver {
           ? 4 * checkpointCount(steps!, checkpointsOf(spec)) * batch * 2 * dim
           : method === "direct"
           ? wholeTapeBytes(steps!, batch, tableau.stages, dim)
+          : every > 0
+          ? 4 * Math.floor((steps! - 1) / every) * batch * 2 * dim
           : 0,
       ),
       limit: ctx.device.limits.maxStorageBufferBindingSize,
@@ -420,7 +420,7 @@ export class GpuSolver {
         : adaptiveReversibleGradient(this.problem, parts);
     } else if (method === "reversible") {
       this.run = this.solveKernel === "whole"
-        ? wholeReversibleGradient(this.problem, this.times)
+        ? wholeReversibleGradient(this.problem, this.times, every)
         : reversibleGradient(this.problem, every);
     } else if (method === "direct") {
       this.run = this.solveKernel === "whole"

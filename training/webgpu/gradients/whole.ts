@@ -12,8 +12,10 @@
  * over the trajectories (per-row columns `g`, reduced chunk by chunk in a
  * fixed order: still deterministic, rounded differently).
  *
- * The network must fit one invocation ({@link GpuMlp.fused}); adaptive
- * steps and `checkpointEvery` keep the per-step form. Binomial checkpointing
+ * With `checkpointEvery`, the forward kernel also stores the exact state
+ * every K steps and the backward kernel restores it, as the per-step form
+ * does. The network must fit one invocation ({@link GpuMlp.fused});
+ * adaptive steps keep the per-step form. Binomial checkpointing
  * and direct backpropagation have whole-solve forms too
  * (whole_checkpointed.ts, whole_direct.ts); this file also decides which solves take the whole-solve kernels
  * ({@link chooseSolveKernel}).
@@ -53,7 +55,7 @@ export function wholeSolveBytes(rows: number, paramCount: number): number {
  * import type { WholeSolveFacts } from "./whole.ts";
  * import assert from "node:assert/strict";
  * const facts: WholeSolveFacts = {
- *   adaptive: false, method: "reversible", fused: true, every: 0, bytes: 1024, limit: 1 << 27,
+ *   adaptive: false, method: "reversible", fused: true, bytes: 1024, limit: 1 << 27,
  * };
  * assert.ok(facts.bytes <= facts.limit);
  * ```
@@ -65,8 +67,6 @@ export interface WholeSolveFacts {
   readonly method: string;
   /** Whether the network runs fused (one invocation per row). */
   readonly fused: boolean;
-  /** The reversible gradient's `checkpointEvery` (0: none). */
-  readonly every: number;
   /** Bytes of the largest per-row buffer: the gradients ({@link wholeSolveBytes}), checkpoints or tape. */
   readonly bytes: number;
   /** The device's `maxStorageBufferBindingSize`. */
@@ -88,13 +88,13 @@ export interface WholeSolveFacts {
  * import { chooseSolveKernel } from "./whole.ts";
  * import assert from "node:assert/strict";
  * const facts = {
- *   adaptive: false, method: "reversible", fused: true, every: 0, bytes: 1024, limit: 1 << 27,
+ *   adaptive: false, method: "reversible", fused: true, bytes: 1024, limit: 1 << 27,
  * };
  * assert.equal(chooseSolveKernel(undefined, facts), "whole");
  * assert.equal(chooseSolveKernel(undefined, { ...facts, method: "checkpointed" }), "whole");
  * assert.equal(chooseSolveKernel(undefined, { ...facts, adaptive: true }), "steps");
  * assert.equal(chooseSolveKernel("auto", { ...facts, fused: false }), "steps");
- * assert.throws(() => chooseSolveKernel("whole", { ...facts, every: 10 }), /checkpointEvery/);
+ * assert.throws(() => chooseSolveKernel("whole", { ...facts, fused: false }), /one invocation/);
  * ```
  */
 export function chooseSolveKernel(
@@ -119,8 +119,6 @@ export function chooseSolveKernel(
   }
   const why = !facts.fused
     ? 'the network does not fit one invocation (kernels "fused", widths up to 32)'
-    : facts.every > 0
-    ? `checkpointEvery (${facts.every}) needs the per-step kernels`
     : facts.bytes > facts.limit
     ? `the per-row gradients, checkpoints or tape (${facts.bytes} bytes) exceed the device's ` +
       `binding size (${facts.limit})`
@@ -135,8 +133,10 @@ export function chooseSolveKernel(
  *
  * @param problem The solve (fixed steps; a fused network).
  * @param times The grid `t_0 … t_N` (float64), as the per-step form's call records take it.
+ * @param checkpointEvery Store the exact state every K steps and restore it
+ *   on the way back, bounding the reconstruction drift (default 0: never).
  * @returns The method's forward and backward passes.
- * @throws {RangeError} When the network is not fused.
+ * @throws {RangeError} When the network is not fused, or for a bad `checkpointEvery`.
  *
  * @example `GpuSolver` builds it for `solveKernel: "whole"`
  * ```ts
@@ -168,14 +168,34 @@ export function chooseSolveKernel(
 export function wholeReversibleGradient(
   problem: GpuProblem,
   times: ArrayLike<number>,
+  checkpointEvery = 0,
 ): GpuGradientRun {
   const { ctx, mlp, scheme, outputs } = problem;
-  const base = wholeBase(problem, times);
-  const { stepTable, g } = base;
+  if (!Number.isInteger(checkpointEvery) || checkpointEvery < 0) {
+    throw new RangeError(
+      `Invalid checkpointEvery: got ${checkpointEvery}; expected an integer >= 0 (0: never).`,
+    );
+  }
+  const steps = times.length - 1;
   const batch = mlp.batch;
+  // checkpointEvery: the exact states at K, 2K, … (< N), stored by the forward kernel and
+  // restored on the way back, as the per-step form does
+  const at = new Array<number>(steps + 1).fill(-1);
+  let stored = 0;
+  if (checkpointEvery > 0) {
+    for (let n = checkpointEvery; n < steps; n += checkpointEvery) at[n] = stored++;
+  }
+  const slots = stored > 0
+    ? ctx.arena("whole.checkpoints", [stored * batch * 2 * mlp.mlp.dim])[0]
+    : null;
+  const base = wholeBase(problem, times, slots === null ? {} : { snapshots: { slots, at } });
+  const { stepTable, g } = base;
   const backwardKernel = ctx.kernel({
-    name: "whole.backward",
-    bindings: bindingsOf(["p", "steps", "state", "bar", "g", "outputs"], ["state", "bar", "g"]),
+    name: slots === null ? "whole.backward" : "whole.backward.restore",
+    bindings: bindingsOf(
+      ["p", "steps", "state", "bar", "g", "outputs", ...(slots === null ? [] : ["slots"])],
+      ["state", "bar", "g"],
+    ),
     header: base.backwardHeader,
     code: linearMain(
       batch,
@@ -205,7 +225,14 @@ export function wholeReversibleGradient(
         for (var e = 0u; e < DIM; e++) { y[e] = (y[e] - OML * z[e] - f.psi[e]) / LAM; }
       }
     }
-    c = back_through(n, inputs, c, b);
+    c = back_through(n, inputs, c, b);${
+        slots === null ? "" : `
+    let k = snap_at(n);
+    if (k >= 0) {
+      let at = (u32(k) * ROWS + b) * 2u * DIM;
+      for (var e = 0u; e < DIM; e++) { y[e] = slots[at + e]; z[e] = slots[at + DIM + e]; }
+    }`
+      }
   }
   write_bar(b, c);
   for (var e = 0u; e < DIM; e++) {
@@ -223,10 +250,17 @@ export function wholeReversibleGradient(
       scheme.bar,
       g,
       outputs.region().slice,
+      ...(slots === null ? [] : [slots]),
     ]),
     groups: linearGroups(batch, 64),
   }];
   // the per-row gradients; the step table holds the grid's times, as the
   // per-step form's call table does, and is not counted (neither is that)
-  return wholeRun(problem, base, "reversible", 4 * g.length, backward);
+  return wholeRun(
+    problem,
+    base,
+    "reversible",
+    4 * (g.length + (slots === null ? 0 : slots.length)),
+    backward,
+  );
 }
