@@ -178,8 +178,8 @@ const _FLAGS: FlagTable = [
   [
     "solve-kernel",
     "NAME",
-    "WebGPU only: auto (default: whole where it applies — widths up to 32, fixed steps, " +
-    "the reversible gradient), whole (one kernel runs each trajectory's whole solve, " +
+    "WebGPU only: auto (default: whole where it applies — widths up to 32, fixed steps), " +
+    "whole (one kernel runs each trajectory's whole solve, " +
     "another its whole backward pass) or steps (kernels per stage and step)",
   ],
   [
