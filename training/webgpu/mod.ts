@@ -213,12 +213,14 @@ export {
 } from "./solve.ts";
 export {
   chooseSolveKernel,
+  restoredStates,
   wholeReversibleGradient,
   wholeSolveBytes,
   type WholeSolveFacts,
 } from "./gradients/whole.ts";
 export {
   bindingsOf,
+  snapshotBytes,
   type WholeBase,
   wholeBase,
   type WholeKeep,
@@ -226,7 +228,8 @@ export {
   type WholeSnapshots,
 } from "./gradients/whole_base.ts";
 export { wholeDirectGradient, wholeTapeBytes } from "./gradients/whole_direct.ts";
-export { checkpointCount, wholeCheckpointedGradient } from "./gradients/whole_checkpointed.ts";
+export { wholeCheckpointedGradient } from "./gradients/whole_checkpointed.ts";
+export { checkpointCount } from "./gradients/checkpointed.ts";
 export { fieldCode, layerSizes } from "./field_code.ts";
 export {
   gpuSupport,

@@ -25,10 +25,16 @@ import { type CommandCounts, Recorder } from "./recorder.ts";
 import { GpuReversibleScheme } from "./schemes/reversible.ts";
 import { type GpuGradientRun, type GpuProblem, reconstructionOps } from "./gradients/problem.ts";
 import { reversibleGradient } from "./gradients/reversible.ts";
-import { chooseSolveKernel, wholeReversibleGradient, wholeSolveBytes } from "./gradients/whole.ts";
+import {
+  chooseSolveKernel,
+  restoredStates,
+  wholeReversibleGradient,
+  wholeSolveBytes,
+} from "./gradients/whole.ts";
+import { snapshotBytes } from "./gradients/whole_base.ts";
 import { directGradient } from "./gradients/direct.ts";
-import { checkpointedGradient } from "./gradients/checkpointed.ts";
-import { checkpointCount, wholeCheckpointedGradient } from "./gradients/whole_checkpointed.ts";
+import { checkpointCount, checkpointedGradient } from "./gradients/checkpointed.ts";
+import { wholeCheckpointedGradient } from "./gradients/whole_checkpointed.ts";
 import { wholeDirectGradient, wholeTapeBytes } from "./gradients/whole_direct.ts";
 import {
   adaptiveCheckpointedGradient,
@@ -348,12 +354,10 @@ export class GpuSolver {
         adaptiveOptions !== undefined
           ? 0
           : method === "checkpointed"
-          ? 4 * checkpointCount(steps!, checkpointsOf(spec)) * batch * 2 * dim
+          ? snapshotBytes(checkpointCount(steps!, checkpointsOf(spec)), batch, dim)
           : method === "direct"
           ? wholeTapeBytes(steps!, batch, tableau.stages, dim)
-          : every > 0
-          ? 4 * Math.floor((steps! - 1) / every) * batch * 2 * dim
-          : 0,
+          : snapshotBytes(restoredStates(steps!, every), batch, dim),
       ),
       limit: ctx.device.limits.maxStorageBufferBindingSize,
     });

@@ -26,6 +26,32 @@ import {
 export { binomialSplit, defaultCheckpoints };
 
 /**
+ * Checkpoints a GPU checkpointed gradient of fixed steps holds:
+ * `min(requested, steps + 1)`, the requested number defaulting to
+ * {@link defaultCheckpoints}.
+ *
+ * @param steps Steps.
+ * @param requested Checkpoints asked for (default `defaultCheckpoints(steps)`).
+ * @returns The number.
+ * @throws {RangeError} When `requested` is not an integer ≥ 1.
+ *
+ * @example
+ * ```ts
+ * import { checkpointCount } from "./checkpointed.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(checkpointCount(1000), 44);
+ * assert.equal(checkpointCount(3, 10), 4);
+ * ```
+ */
+export function checkpointCount(steps: number, requested?: number): number {
+  const c = requested ?? defaultCheckpoints(steps);
+  if (!Number.isInteger(c) || c < 1) {
+    throw new RangeError(`Invalid checkpoints: got ${c}; expected an integer >= 1.`);
+  }
+  return Math.min(c, steps + 1);
+}
+
+/**
  * The checkpointed gradient method.
  *
  * @param problem The solve.
@@ -43,11 +69,7 @@ export { binomialSplit, defaultCheckpoints };
 export function checkpointedGradient(problem: GpuProblem, checkpoints?: number): GpuGradientRun {
   const { ctx, calls, scheme } = problem;
   const steps = calls.steps;
-  const requested = checkpoints ?? defaultCheckpoints(steps);
-  if (!Number.isInteger(requested) || requested < 1) {
-    throw new RangeError(`Invalid checkpoints: got ${requested}; expected an integer >= 1.`);
-  }
-  const c = Math.min(requested, steps + 1);
+  const c = checkpointCount(steps, checkpoints);
   const work = scheme.state;
   const stateSlice = (label: string): Slice => {
     const [y, z] = ctx.arena(label, scheme.stateLengths);

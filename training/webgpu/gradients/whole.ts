@@ -26,7 +26,7 @@
 import type { Op } from "../recorder.ts";
 import { linearGroups, linearMain } from "../wgsl.ts";
 import type { GpuGradientRun, GpuProblem } from "./problem.ts";
-import { bindingsOf, wholeBase, wholeRun } from "./whole_base.ts";
+import { bindingsOf, snapshotBytes, wholeBase, wholeRun } from "./whole_base.ts";
 
 /**
  * Bytes of the per-row parameter gradients the whole-solve form holds for
@@ -129,6 +129,27 @@ export function chooseSolveKernel(
 }
 
 /**
+ * How many exact states the reversible gradient with `checkpointEvery: K`
+ * stores: those at `K, 2K, …` before `N`.
+ *
+ * @param steps Steps `N`.
+ * @param checkpointEvery `K` (0: never).
+ * @returns The number.
+ *
+ * @example
+ * ```ts
+ * import { restoredStates } from "./whole.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(restoredStates(23, 7), 3); // 7, 14, 21
+ * assert.equal(restoredStates(21, 7), 2); // 7, 14
+ * assert.equal(restoredStates(21, 0), 0);
+ * ```
+ */
+export function restoredStates(steps: number, checkpointEvery: number): number {
+  return checkpointEvery > 0 ? Math.max(0, Math.ceil(steps / checkpointEvery) - 1) : 0;
+}
+
+/**
  * The reversible gradient method in whole-solve kernels.
  *
  * @param problem The solve (fixed steps; a fused network).
@@ -181,12 +202,10 @@ export function wholeReversibleGradient(
   // checkpointEvery: the exact states at K, 2K, … (< N), stored by the forward kernel and
   // restored on the way back, as the per-step form does
   const at = new Array<number>(steps + 1).fill(-1);
-  let stored = 0;
-  if (checkpointEvery > 0) {
-    for (let n = checkpointEvery; n < steps; n += checkpointEvery) at[n] = stored++;
-  }
+  const stored = restoredStates(steps, checkpointEvery);
+  for (let k = 0; k < stored; k++) at[(k + 1) * checkpointEvery] = k;
   const slots = stored > 0
-    ? ctx.arena("whole.checkpoints", [stored * batch * 2 * mlp.mlp.dim])[0]
+    ? ctx.arena("whole.checkpoints", [snapshotBytes(stored, batch, mlp.mlp.dim) / 4])[0]
     : null;
   const base = wholeBase(problem, times, slots === null ? {} : { snapshots: { slots, at } });
   const { stepTable, g } = base;
@@ -229,7 +248,7 @@ export function wholeReversibleGradient(
         slots === null ? "" : `
     let k = snap_at(n);
     if (k >= 0) {
-      let at = (u32(k) * ROWS + b) * 2u * DIM;
+      let at = checkpoint_at(u32(k), b);
       for (var e = 0u; e < DIM; e++) { y[e] = slots[at + e]; z[e] = slots[at + DIM + e]; }
     }`
       }

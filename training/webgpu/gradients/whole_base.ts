@@ -41,6 +41,25 @@ export interface WholeSnapshots {
 }
 
 /**
+ * Bytes of `count` per-row copies of the state `(y, z)` ({@link WholeSnapshots}).
+ *
+ * @param count Copies per row.
+ * @param rows Trajectories.
+ * @param dim State dimension.
+ * @returns The bytes.
+ *
+ * @example
+ * ```ts
+ * import { snapshotBytes } from "./whole_base.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(snapshotBytes(44, 1, 2), 704);
+ * ```
+ */
+export function snapshotBytes(count: number, rows: number, dim: number): number {
+  return 4 * count * rows * 2 * dim;
+}
+
+/**
  * What the forward kernel keeps besides the outputs and the final state.
  *
  * @example
@@ -183,7 +202,9 @@ fn is_live(i: u32) -> bool { return steps[${u32(K + 2 + S * S + S)} + i] != 0.0;
 fn width(k: u32) -> u32 { return u32(steps[${u32(K + 2 + S * S + 2 * S)} + k]); }
 ${
     stored
-      ? `fn snap_at(n: u32) -> i32 { return i32(steps[${u32(K + constants.length)} + n]); }\n`
+      ? `fn snap_at(n: u32) -> i32 { return i32(steps[${u32(K + constants.length)} + n]); }
+// the first value of checkpoint k's copy of row b's (y, z)
+fn checkpoint_at(k: u32, b: u32) -> u32 { return (k * ROWS + b) * 2u * DIM; }\n`
       : ""
   }${
     tape
@@ -193,7 +214,8 @@ ${
   if (n == 0u) { return i32(steps[0]); }
   return i32(steps[1u + (n - 1u) * R + R - 1u]);
 }
-${INCREMENT_CODE}`;
+${INCREMENT_CODE}
+${STEP_CODE}`;
   const forwardKernel = ctx.kernel({
     name: `whole.forward${stored ? ".snapshots" : ""}${tape ? ".tape" : ""}`,
     // g: field_vjp's gradients, bound but never written by this kernel
@@ -222,7 +244,7 @@ fn save(n: u32, b: u32, y: array<f32, DIM>, z: array<f32, DIM>) {
   var zv = z;
   let k = snap_at(n);
   if (k >= 0) {
-    let at = (u32(k) * ROWS + b) * 2u * DIM;
+    let at = checkpoint_at(u32(k), b);
     for (var e = 0u; e < DIM; e++) { slots[at + e] = yv[e]; slots[at + DIM + e] = zv[e]; }
   }`
         : ""
@@ -236,25 +258,18 @@ fn save(n: u32, b: u32, y: array<f32, DIM>, z: array<f32, DIM>) {
   for (var e = 0u; e < DIM; e++) { y[e] = y0[b * DIM + e]; z[e] = y[e]; }
   save(0u, b, y, z);
   for (var n = 0u; n < N_STEPS; n++) {
-    // half 0: y_{n+1} = λ y_n + (1 − λ) z_n + Ψ_h(t_n, z_n); half 1: z_{n+1} = z_n − Ψ_{−h}(t_{n+1}, y_{n+1})
-    for (var half = 0u; half < halves(); half++) {
-      let q = 1u + n * R + half * (2u + S);
-      var x = z;
-      if (half == 1u) { x = y; }
-      var f = increment(steps[q + 1u], q + 2u, x);${
+    let s = step_kept(n, y, z);
+    y = s.y;
+    z = s.z;${
         tape
           ? `
+    for (var k = 0u; k < 2u; k++) {
       for (var st = 0u; st < stages(); st++) {
-        for (var e = 0u; e < DIM; e++) { tape[tape_at(n, 1u - half, st, e, b)] = f.y[st][e]; }
-      }`
+        for (var e = 0u; e < DIM; e++) { tape[tape_at(n, k, st, e, b)] = s.inputs[k][st][e]; }
+      }
+    }`
           : ""
       }
-      if (half == 0u) {
-        for (var e = 0u; e < DIM; e++) { y[e] = LAM * y[e] + OML * z[e] + f.psi[e]; }
-      } else {
-        for (var e = 0u; e < DIM; e++) { z[e] = z[e] - f.psi[e]; }
-      }
-    }
     save(n + 1u, b, y, z);
   }
   for (var e = 0u; e < DIM; e++) {
@@ -391,6 +406,34 @@ export function wholeRun(
 export function bindingsOf(names: string[], written: string[]): BindingSpec[] {
   return names.map((name) => ({ name, access: written.includes(name) ? "read_write" : "read" }));
 }
+
+/**
+ * WGSL of step `n` of the reversible scheme from `(y_n, z_n)`, keeping both
+ * increments' stage inputs as `step_vjp` takes them (`inputs[0]`: those of
+ * `Ψ_{−h}(t_{n+1}, y_{n+1})`, `inputs[1]`: those of `Ψ_h(t_n, z_n)`):
+ * half 0 is `y_{n+1} = λ y_n + (1 − λ) z_n + Ψ_h(t_n, z_n)`, half 1
+ * `z_{n+1} = z_n − Ψ_{−h}(t_{n+1}, y_{n+1})`.
+ */
+const STEP_CODE =
+  `struct Kept { y: array<f32, DIM>, z: array<f32, DIM>, inputs: array<array<array<f32, DIM>, S>, 2> }
+fn step_kept(n: u32, yIn: array<f32, DIM>, zIn: array<f32, DIM>) -> Kept {
+  var out: Kept;
+  out.y = yIn;
+  out.z = zIn;
+  for (var half = 0u; half < halves(); half++) {
+    let q = 1u + n * R + half * (2u + S);
+    var x = out.z;
+    if (half == 1u) { x = out.y; }
+    var f = increment(steps[q + 1u], q + 2u, x);
+    out.inputs[1u - half] = f.y;
+    if (half == 0u) {
+      for (var e = 0u; e < DIM; e++) { out.y[e] = LAM * out.y[e] + OML * out.z[e] + f.psi[e]; }
+    } else {
+      for (var e = 0u; e < DIM; e++) { out.z[e] = out.z[e] - f.psi[e]; }
+    }
+  }
+  return out;
+}`;
 
 /**
  * WGSL of the VJP of step `n` of the reversible scheme (numerics.md §2,

@@ -16,40 +16,11 @@
  * @module
  */
 
-import {
-  binomialSchedule,
-  defaultCheckpoints,
-  SCHEDULE,
-} from "../../../solvers/gradients/checkpointed.ts";
+import { binomialSchedule, SCHEDULE } from "../../../solvers/gradients/checkpointed.ts";
+import { checkpointCount } from "./checkpointed.ts";
 import { linearGroups, linearMain, u32 } from "../wgsl.ts";
 import type { GpuGradientRun, GpuProblem } from "./problem.ts";
-import { bindingsOf, wholeBase, wholeRun } from "./whole_base.ts";
-
-/**
- * Checkpoints a whole-solve checkpointed gradient holds for a solve:
- * `min(requested, steps + 1)`, the requested number defaulting to
- * {@link defaultCheckpoints}.
- *
- * @param steps Steps.
- * @param requested Checkpoints asked for (default `defaultCheckpoints(steps)`).
- * @returns The number.
- * @throws {RangeError} When `requested` is not an integer ≥ 1.
- *
- * @example
- * ```ts
- * import { checkpointCount } from "./whole_checkpointed.ts";
- * import assert from "node:assert/strict";
- * assert.equal(checkpointCount(1000), 44);
- * assert.equal(checkpointCount(3, 10), 4);
- * ```
- */
-export function checkpointCount(steps: number, requested?: number): number {
-  const c = requested ?? defaultCheckpoints(steps);
-  if (!Number.isInteger(c) || c < 1) {
-    throw new RangeError(`Invalid checkpoints: got ${c}; expected an integer >= 1.`);
-  }
-  return Math.min(c, steps + 1);
-}
+import { bindingsOf, snapshotBytes, wholeBase, wholeRun } from "./whole_base.ts";
 
 /**
  * The checkpointed gradient method in whole-solve kernels.
@@ -57,7 +28,7 @@ export function checkpointCount(steps: number, requested?: number): number {
  * @param problem The solve (fixed steps; a fused network).
  * @param times The grid `t_0 … t_N` (float64).
  * @param checkpoints Stored states `c ≥ 1`, the initial one included
- *   (default {@link defaultCheckpoints}).
+ *   (default: `defaultCheckpoints(N)`).
  * @returns The method's forward and backward passes.
  * @throws {RangeError} When the network is not fused, or for a bad `checkpoints`.
  *
@@ -106,7 +77,7 @@ export function wholeCheckpointedGradient(
   const { positions, program } = binomialSchedule(steps, c);
   const at = new Array(steps + 1).fill(-1);
   positions.forEach((n, k) => (at[n] = k));
-  const [slots] = ctx.arena("whole.checkpoints", [c * batch * 2 * dim]);
+  const [slots] = ctx.arena("whole.checkpoints", [snapshotBytes(c, batch, dim) / 4]);
   const base = wholeBase(problem, times, { snapshots: { slots, at } });
   const code = new Float64Array(1 + 3 * program.length);
   code[0] = program.length;
@@ -116,27 +87,7 @@ export function wholeCheckpointedGradient(
   const kernel = ctx.kernel({
     name: "whole.checkpointed.backward",
     bindings: bindingsOf(["p", "steps", "prog", "slots", "bar", "g", "outputs"], ["bar", "g"]),
-    header: `${base.backwardHeader}
-struct Kept { y: array<f32, DIM>, z: array<f32, DIM>, inputs: array<array<array<f32, DIM>, S>, 2> }
-// step n forward from (y_n, z_n), keeping both increments' stage inputs as step_vjp takes them
-fn step_kept(n: u32, yIn: array<f32, DIM>, zIn: array<f32, DIM>) -> Kept {
-  var out: Kept;
-  out.y = yIn;
-  out.z = zIn;
-  for (var half = 0u; half < halves(); half++) {
-    let q = 1u + n * R + half * (2u + S);
-    var x = out.z;
-    if (half == 1u) { x = out.y; }
-    var f = increment(steps[q + 1u], q + 2u, x);
-    out.inputs[1u - half] = f.y;
-    if (half == 0u) {
-      for (var e = 0u; e < DIM; e++) { out.y[e] = LAM * out.y[e] + OML * out.z[e] + f.psi[e]; }
-    } else {
-      for (var e = 0u; e < DIM; e++) { out.z[e] = out.z[e] - f.psi[e]; }
-    }
-  }
-  return out;
-}`,
+    header: base.backwardHeader,
     code: linearMain(
       batch,
       `  let b = i;
@@ -148,7 +99,7 @@ fn step_kept(n: u32, yIn: array<f32, DIM>, zIn: array<f32, DIM>) -> Kept {
     let op = u32(prog[1u + 3u * pc]);
     let a = u32(prog[2u + 3u * pc]);
     let to = u32(prog[3u + 3u * pc]);
-    let at = (a * ROWS + b) * 2u * DIM;
+    let at = checkpoint_at(a, b);
     if (op == ${u32(SCHEDULE.load)}) {
       for (var e = 0u; e < DIM; e++) { y[e] = slots[at + e]; z[e] = slots[at + DIM + e]; }
     } else if (op == ${u32(SCHEDULE.store)}) {
