@@ -84,10 +84,13 @@ export {
   type TrajectoryStats,
 } from "./solvers/solve.ts";
 export {
+  binomialPositions,
   binomialSchedule,
   binomialSplit,
+  binomialWalk,
   defaultCheckpoints,
   SCHEDULE,
+  type ScheduleInstruction,
 } from "./solvers/gradients/checkpointed.ts";
 export { linearField } from "./solvers/fields/linear.ts";
 export { whiteDwarfField } from "./solvers/fields/white_dwarf.ts";

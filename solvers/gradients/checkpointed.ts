@@ -91,11 +91,108 @@ export const SCHEDULE: {
 const { load: LOAD, store: STORE, advance: ADVANCE, reverse: REVERSE } = SCHEDULE;
 
 /**
- * The binomial schedule of `steps` steps with `c` checkpoints, as
- * {@link checkpointedGradient} walks it: the grid points the forward sweep
- * stores (checkpoint `k` at `positions[k]`) and the backward pass as a
- * program of `[op, a, b]` triples ({@link SCHEDULE}), for an implementation
- * that cannot recurse (the GPU's whole-solve kernels) or that counts steps.
+ * One instruction of a binomial schedule, `[op, a, b]` ({@link SCHEDULE}).
+ *
+ * @example
+ * ```ts
+ * import { SCHEDULE, type ScheduleInstruction } from "./checkpointed.ts";
+ * import assert from "node:assert/strict";
+ * const advanceTwo: ScheduleInstruction = [SCHEDULE.advance, 3, 5];
+ * assert.equal(advanceTwo[2] - advanceTwo[1], 2);
+ * ```
+ */
+export type ScheduleInstruction = [op: number, a: number, b: number];
+
+/**
+ * The grid points the forward sweep of a binomial schedule stores:
+ * checkpoint `k` holds the state at `positions[k]`, the first chain of
+ * splits the recursion would make.
+ *
+ * @param steps Steps `N ≥ 1`.
+ * @param c Checkpoints, `1 ≤ c ≤ N + 1`.
+ * @returns The positions, starting at 0.
+ *
+ * @example
+ * ```ts
+ * import { binomialPositions } from "./checkpointed.ts";
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(binomialPositions(3, 2), [0, 1]);
+ * assert.deepEqual(binomialPositions(10, 1), [0]);
+ * ```
+ */
+export function binomialPositions(steps: number, c: number): number[] {
+  const positions = [0];
+  let at = 0, k = 0;
+  while (c - k >= 2 && steps - at >= 2) {
+    at += binomialSplit(steps - at, c - k);
+    k++;
+    positions.push(at);
+  }
+  return positions;
+}
+
+/**
+ * Walks the backward pass of a binomial schedule, calling `visit` with each
+ * instruction in order; the checkpoints start as {@link binomialPositions}
+ * places them. The recursion is O(c) deep and nothing is collected, so the
+ * walk holds O(c) memory however long the program; every checkpointed
+ * gradient (CPU, GPU per-step, GPU whole-solve) runs this one walk.
+ *
+ * @param steps Steps `N ≥ 1`.
+ * @param c Checkpoints, `1 ≤ c ≤ N + 1`.
+ * @param visit Receives `op, a, b` ({@link SCHEDULE}).
+ *
+ * @example
+ * ```ts
+ * import { binomialWalk, SCHEDULE } from "./checkpointed.ts";
+ * import assert from "node:assert/strict";
+ * const reversed: number[] = [];
+ * binomialWalk(4, 2, (op, a) => {
+ *   if (op === SCHEDULE.reverse) reversed.push(a);
+ * });
+ * assert.deepEqual(reversed, [3, 2, 1, 0]);
+ * ```
+ */
+export function binomialWalk(
+  steps: number,
+  c: number,
+  visit: (op: number, a: number, b: number) => void,
+): void {
+  const positions = binomialPositions(steps, c);
+  /** Reverses steps `[a, b)`; the state at `a` is in checkpoint `k`, `free` of them from `k` on. */
+  const reverse = (a: number, b: number, k: number, free: number): void => {
+    if (b - a === 1) {
+      visit(LOAD, k, 0);
+      visit(REVERSE, a, 0);
+      return;
+    }
+    if (free === 1) {
+      for (let i = b - 1; i >= a; i--) {
+        visit(LOAD, k, 0);
+        if (i > a) visit(ADVANCE, a, i);
+        visit(REVERSE, i, 0);
+      }
+      return;
+    }
+    const m = a + binomialSplit(b - a, free);
+    visit(LOAD, k, 0);
+    visit(ADVANCE, a, m);
+    visit(STORE, k + 1, 0);
+    reverse(m, b, k + 1, free - 1);
+    reverse(a, m, k, free);
+  };
+  for (let j = positions.length - 1; j >= 0; j--) {
+    const end = j === positions.length - 1 ? steps : positions[j + 1];
+    reverse(positions[j], end, j, c - j);
+  }
+}
+
+/**
+ * The binomial schedule of `steps` steps with `c` checkpoints collected:
+ * {@link binomialPositions} and the {@link binomialWalk} as a program of
+ * `[op, a, b]` triples, for an implementation that runs it as data (the
+ * GPU's whole-solve kernels) or counts steps. O(N) long; the walkers that
+ * can call back use {@link binomialWalk} instead.
  *
  * @param steps Steps `N ≥ 1`.
  * @param c Checkpoints, `1 ≤ c ≤ N + 1`.
@@ -117,39 +214,10 @@ const { load: LOAD, store: STORE, advance: ADVANCE, reverse: REVERSE } = SCHEDUL
 export function binomialSchedule(
   steps: number,
   c: number,
-): { positions: number[]; program: [number, number, number][] } {
-  const positions = [0];
-  let at = 0, k = 0;
-  while (c - k >= 2 && steps - at >= 2) {
-    at += binomialSplit(steps - at, c - k);
-    k++;
-    positions.push(at);
-  }
-  const program: [number, number, number][] = [];
-  /** Reverses steps `[a, b)`; the state at `a` is in checkpoint `k`, `free` of them from `k` on. */
-  const reverse = (a: number, b: number, k: number, free: number): void => {
-    if (b - a === 1) {
-      program.push([LOAD, k, 0], [REVERSE, a, 0]);
-      return;
-    }
-    if (free === 1) {
-      for (let i = b - 1; i >= a; i--) {
-        program.push([LOAD, k, 0]);
-        if (i > a) program.push([ADVANCE, a, i]);
-        program.push([REVERSE, i, 0]);
-      }
-      return;
-    }
-    const m = a + binomialSplit(b - a, free);
-    program.push([LOAD, k, 0], [ADVANCE, a, m], [STORE, k + 1, 0]);
-    reverse(m, b, k + 1, free - 1);
-    reverse(a, m, k, free);
-  };
-  for (let j = positions.length - 1; j >= 0; j--) {
-    const end = j === positions.length - 1 ? steps : positions[j + 1];
-    reverse(positions[j], end, j, c - j);
-  }
-  return { positions, program };
+): { positions: number[]; program: ScheduleInstruction[] } {
+  const program: ScheduleInstruction[] = [];
+  binomialWalk(steps, c, (op, a, b) => program.push([op, a, b]));
+  return { positions: binomialPositions(steps, c), program };
 }
 
 /**
@@ -163,64 +231,43 @@ export function checkpointedGradient(problem: Problem, checkpoints: number): Gra
   const { grid, scheme, params, meter } = problem;
   const steps = grid.steps;
   const c = Math.min(checkpoints, steps + 1);
+  const positions = binomialPositions(steps, c);
   const slots: Float64Array[][] = [];
   for (let k = 0; k < c; k++) slots.push(newState(problem));
   const work = newState(problem);
-  const cursor = newState(problem);
+  const after = newState(problem);
   const bar = newState(problem);
   const paramsBar = meter.f64(params.length);
   const tsBar = meter.f64(problem.outputs.plan.ts.length);
-  // The forward sweep places the first chain of checkpoints, as the recursion
-  // would: positions[k] is held in slots[k] with c − k states available.
-  const positions: number[] = [];
   let chainStored = false;
   let cotangents: Float64Array = new Float64Array(0);
 
+  /** The forward sweep: the checkpoints at `positions`, and with `ys` the rest of the solve. */
   function storeChain(ys?: Float64Array): void {
-    positions.length = 0;
     scheme.init(grid.time(0), problem.y0, params, slots[0]);
     if (ys) record(problem, 0, slots[0], ys);
-    let at = 0, k = 0;
-    positions.push(0);
-    while (c - k >= 2 && steps - at >= 2) {
-      const next = at + binomialSplit(steps - at, c - k);
-      copyState(slots[k], slots[k + 1]);
-      advance(problem, slots[k + 1], at, next, ys);
-      at = next;
-      k++;
-      positions.push(at);
+    for (let k = 1; k < positions.length; k++) {
+      copyState(slots[k - 1], slots[k]);
+      advance(problem, slots[k], positions[k - 1], positions[k], ys);
     }
     if (ys) {
-      copyState(slots[k], work);
-      advance(problem, work, at, steps, ys);
+      copyState(slots[positions.length - 1], work);
+      advance(problem, work, positions[positions.length - 1], steps, ys);
     }
     chainStored = true;
   }
 
-  /** Back-propagates through step `i`, whose start state is in `from`. */
-  function reverseStep(i: number, from: Float64Array[]): void {
-    copyState(from, work);
-    const t = grid.time(i);
-    scheme.step(t, grid.time(i + 1) - t, params, work);
-    stepBackward(problem, i, from[0], work, bar, paramsBar, tsBar, cotangents);
-  }
-
-  /** Reverses steps `[a, b)`; the state at `a` is in `slots[k]`, `slots[k + 1 … k + free − 1]` are free. */
-  function reverse(a: number, b: number, k: number, free: number): void {
-    if (b - a === 1) return reverseStep(a, slots[k]);
-    if (free === 1) {
-      for (let i = b - 1; i >= a; i--) {
-        copyState(slots[k], cursor);
-        advance(problem, cursor, a, i);
-        reverseStep(i, cursor);
-      }
-      return;
+  /** One instruction of the walk back, on the working state. */
+  function run(op: number, a: number, b: number): void {
+    if (op === LOAD) copyState(slots[a], work);
+    else if (op === STORE) copyState(work, slots[a]);
+    else if (op === ADVANCE) advance(problem, work, a, b);
+    else {
+      copyState(work, after);
+      const t = grid.time(a);
+      scheme.step(t, grid.time(a + 1) - t, params, after);
+      stepBackward(problem, a, work[0], after, bar, paramsBar, tsBar, cotangents);
     }
-    const m = a + binomialSplit(b - a, free);
-    copyState(slots[k], slots[k + 1]);
-    advance(problem, slots[k + 1], a, m);
-    reverse(m, b, k + 1, free - 1);
-    reverse(a, m, k, free);
   }
 
   return {
@@ -234,10 +281,7 @@ export function checkpointedGradient(problem: Problem, checkpoints: number): Gra
       paramsBar.fill(0);
       tsBar.fill(0);
       addCotangent(problem, steps, bar[0], cotangents);
-      for (let k = positions.length - 1; k >= 0; k--) {
-        const end = k === positions.length - 1 ? steps : positions[k + 1];
-        reverse(positions[k], end, k, c - k);
-      }
+      binomialWalk(steps, c, run);
       chainStored = false;
       const y0Bar = finishAtStart(problem, bar, paramsBar, cotangents);
       return { y0: y0Bar, params: paramsBar.slice(), ts: tsBar.slice() };

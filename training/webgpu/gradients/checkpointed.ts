@@ -1,8 +1,8 @@
 /**
  * Recursive binomial checkpointing (Griewank's treeverse / Revolve,
  * numerics.md §3) on the GPU; the mirror of
- * solvers/gradients/checkpointed.ts, with the same schedule
- * ({@link binomialSplit}) and the same default number of checkpoints
+ * solvers/gradients/checkpointed.ts, walking the same schedule
+ * ({@link binomialWalk}) with the same default number of checkpoints
  * ({@link defaultCheckpoints}). The schedule is walked on the CPU while
  * recording; states are copied between the checkpoint slots and the
  * scheme's working state on the GPU.
@@ -10,7 +10,12 @@
  * @module
  */
 
-import { binomialSplit, defaultCheckpoints } from "../../../solvers/gradients/checkpointed.ts";
+import {
+  binomialPositions,
+  binomialWalk,
+  defaultCheckpoints,
+  SCHEDULE,
+} from "../../../solvers/gradients/checkpointed.ts";
 import type { Slice } from "../context.ts";
 import type { Recorder } from "../recorder.ts";
 import {
@@ -22,8 +27,6 @@ import {
   startBackward,
   stepBackward,
 } from "./problem.ts";
-
-export { binomialSplit, defaultCheckpoints };
 
 /**
  * Checkpoints a GPU checkpointed gradient of fixed steps holds:
@@ -77,75 +80,44 @@ export function checkpointedGradient(problem: GpuProblem, checkpoints?: number):
   };
   const slots: Slice[] = [];
   for (let k = 0; k < c; k++) slots.push(stateSlice(`checkpoint${k}`));
-  const cursor = stateSlice("checkpoint.cursor");
-  const positions: number[] = [];
+  const positions = binomialPositions(steps, c);
+  let stored = false;
 
-  /** Advances a stored state from grid index `from` to `to` through the working state. */
-  function advanceSlot(rec: Recorder, slot: Slice, from: number, to: number, save: boolean) {
-    rec.copy(slot, work);
-    advance(problem, rec, from, to, save);
-    rec.copy(work, slot);
-  }
-
+  /** The forward sweep: the checkpoints at `positions`, then the rest of the solve. */
   function storeChain(rec: Recorder): void {
-    positions.length = 0;
     rec.run(scheme.initOps(problem.y0), null);
     record(problem, rec, 0);
-    rec.copy(work, slots[0]);
-    let at = 0, k = 0;
-    positions.push(0);
-    while (c - k >= 2 && steps - at >= 2) {
-      const next = at + binomialSplit(steps - at, c - k);
-      rec.copy(slots[k], slots[k + 1]);
-      advanceSlot(rec, slots[k + 1], at, next, true);
-      at = next;
-      k++;
-      positions.push(at);
+    for (let k = 0; k < positions.length; k++) {
+      if (k > 0) advance(problem, rec, positions[k - 1], positions[k], true);
+      rec.copy(work, slots[k]);
     }
-    rec.copy(slots[k], work);
-    advance(problem, rec, at, steps, true);
+    advance(problem, rec, positions[positions.length - 1], steps, true);
   }
 
-  /** Back-propagates through step `i`, whose start state is in `from`. */
-  function reverseStep(rec: Recorder, i: number, from: Slice): void {
-    rec.copy(from, work);
-    scheme.step(rec, calls, i);
-    stepBackward(problem, rec, i);
-  }
-
-  /** Reverses steps `[a, b)`; the state at `a` is in `slots[k]`, `free` slots from `k` on. */
-  function reverse(rec: Recorder, a: number, b: number, k: number, free: number): void {
-    if (b - a === 1) return reverseStep(rec, a, slots[k]);
-    if (free === 1) {
-      for (let i = b - 1; i >= a; i--) {
-        rec.copy(slots[k], cursor);
-        advanceSlot(rec, cursor, a, i, false);
-        reverseStep(rec, i, cursor);
-      }
-      return;
+  /** Records one instruction of the walk back, on the scheme's working state. */
+  function run(rec: Recorder, op: number, a: number, b: number): void {
+    if (op === SCHEDULE.load) rec.copy(slots[a], work);
+    else if (op === SCHEDULE.store) rec.copy(work, slots[a]);
+    else if (op === SCHEDULE.advance) advance(problem, rec, a, b, false);
+    else {
+      scheme.step(rec, calls, a);
+      stepBackward(problem, rec, a);
     }
-    const m = a + binomialSplit(b - a, free);
-    rec.copy(slots[k], slots[k + 1]);
-    advanceSlot(rec, slots[k + 1], a, m, false);
-    reverse(rec, m, b, k + 1, free - 1);
-    reverse(rec, a, m, k, free);
   }
 
   return {
     name: `checkpointed (c = ${c})`,
-    bytes: (c + 1) * work.length * 4,
+    bytes: c * work.length * 4,
     forward(rec) {
       storeChain(rec);
+      stored = true;
     },
     backward(rec, withY0 = false) {
-      if (positions.length === 0) {
+      if (!stored) {
         throw new Error("checkpointed backward() needs its forward() recorded first.");
       }
       startBackward(problem, rec);
-      for (let k = positions.length - 1; k >= 0; k--) {
-        const end = k === positions.length - 1 ? steps : positions[k + 1];
-        reverse(rec, positions[k], end, k, c - k);
-      }
+      binomialWalk(steps, c, (op, a, b) => run(rec, op, a, b));
       finishAtStart(problem, rec, withY0);
     },
   };
