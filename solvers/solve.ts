@@ -100,7 +100,12 @@ export interface GradientStats {
    * counted.
    */
   peakBytes: number;
-  /** Reversible methods: relative ∞-norm distance of the rebuilt `y0` from the true `y0`. */
+  /**
+   * Reversible methods: ∞-norm distance of the rebuilt `y0` (and of every
+   * state restored by `checkpointEvery`) from the true one, relative to the
+   * larger of `|y(t0)|∞` and `|y(t1)|∞` (so a solve from `y0 = 0` is
+   * measured on the solution's size).
+   */
   reconstructionError?: number;
 }
 

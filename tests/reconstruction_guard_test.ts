@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { Mlp, reversible, rk4, solve } from "../mod.ts";
+import { bosh3, Mlp, pid, reversible, rk4, solve } from "../mod.ts";
 
 const field = new Mlp({ dim: 2, widths: [10], timeDependent: true, seed: 0 });
 const params = field.init(0);
@@ -45,4 +45,47 @@ Deno.test("reconstructionTolerance must be positive", () => {
     () => solve(options(0.9, { method: "reversible", reconstructionTolerance: 0 })),
     /gradient\.reconstructionTolerance.*0.*> 0/,
   );
+});
+
+Deno.test("a solve from y0 = 0 is measured on the solution's size, not refused", async (t) => {
+  const relative = (a: Float64Array, b: Float64Array) => {
+    let diff = 0, scale = 0;
+    for (let q = 0; q < b.length; q++) {
+      diff = Math.max(diff, Math.abs(a[q] - b[q]));
+      scale = Math.max(scale, Math.abs(b[q]));
+    }
+    return diff / scale;
+  };
+  const zero = { ...options(0.999, "reversible"), t1: 1, steps: 200, y0: new Float64Array(2) };
+  for (
+    const [label, gradient] of [
+      ["reversible", "reversible"],
+      ["checkpointEvery", { method: "reversible", checkpointEvery: 50 }],
+    ] as const
+  ) {
+    await t.step(label, () => {
+      const direct = solve({ ...zero, gradient: "direct" }).backward(Float64Array.of(1, 1));
+      // y0 = 0: relative to |y0| alone, an absolute round-off of 1e-17 read as 1e+306
+      const g = solve({ ...zero, gradient }).backward(Float64Array.of(1, 1));
+      assert.ok(g.stats.reconstructionError! < 1e-14, `${g.stats.reconstructionError}`);
+      assert.ok(relative(g.params, direct.params) < 1e-12);
+    });
+  }
+  await t.step("an adaptive batch with a zero row", () => {
+    const batch = {
+      ...zero,
+      y0: Float64Array.of(0, 0, 0.5, -0.5),
+      scheme: reversible(bosh3),
+      steps: undefined,
+      controller: pid({ rtol: 1e-8, atol: 1e-8 }),
+    };
+    const cot = Float64Array.of(1, 1, 1, 1);
+    const direct = solve({ ...batch, gradient: "direct" }).backward(cot);
+    const g = solve({ ...batch, gradient: "reversible" }).backward(cot);
+    assert.ok(g.stats.reconstructionError! < 1e-12, `${g.stats.reconstructionError}`);
+    assert.ok(relative(g.params, direct.params) < 1e-12);
+  });
+  // still a relative measure: a drift as large as the solution is refused
+  const drifting = { ...options(0.9, "reversible"), y0: new Float64Array(2) };
+  assert.throws(() => solve(drifting).backward(Float64Array.of(1, 1)), /drifted/);
 });

@@ -475,6 +475,66 @@ gpuTest(
 );
 
 gpuTest(
+  "a solve from y0 = 0: the reconstruction error is measured on the solution's size, as the CPU's",
+  async (device) => {
+    const mlp = new Mlp(WHITE_DWARF);
+    const params = mlp.init(0);
+    const y0 = new Float64Array(2 * 2);
+    const steps = 40;
+    const cpu = solve({
+      field: mlp,
+      y0,
+      params,
+      scheme: reversible(rk4),
+      t0: 0,
+      t1: 1,
+      steps,
+      saveAt: { t0: true, steps: true },
+      gradient: "reversible",
+    });
+    const cotangents = new Float64Array(cpu.ys.length).fill(1);
+    assert.ok(cpu.backward(cotangents).stats.reconstructionError! < 1e-14);
+    const measured: string[] = [];
+    for (const solveKernel of ["whole", "steps"] as const) {
+      const g = await gpuGradient(device, {
+        mlp,
+        params,
+        tableau: rk4,
+        t1: 1,
+        steps,
+        y0,
+        cotangents,
+        solveKernel,
+      });
+      // relative to |y0| = 0, f32 round-off of 1e-8 would read as 1e+37
+      assert.ok(g.reconstructionError! < 1e-5, `${solveKernel}: ${g.reconstructionError}`);
+      measured.push(`${solveKernel} ${g.reconstructionError!.toExponential(1)}`);
+    }
+    const r = await gpuReconstruction(device, { mlp, params, tableau: rk4, t1: 1, steps, y0 });
+    assert.ok(r.error < 1e-5, `gpuReconstruction: ${r.error}`);
+    const trainer = GpuTrainer.create(device, {
+      mlp,
+      params,
+      tableau: rk4,
+      t1: 1,
+      steps,
+      y0,
+      targets: new Float64Array(cpu.ys.length).fill(0.5),
+      lr: 1e-3,
+    });
+    try {
+      trainer.step();
+      const status = await trainer.readStatus();
+      assert.ok(status.reconstructionError! < 1e-5, `trainer: ${status.reconstructionError}`);
+      measured.push(`trainer ${status.reconstructionError!.toExponential(1)}`);
+    } finally {
+      trainer.destroy();
+    }
+    console.log(`  reconstruction error from y0 = 0: ${measured.join(", ")}`);
+  },
+);
+
+gpuTest(
   "a non-finite loss stops the updates and keeps the last good parameters",
   async (device) => {
     const mlp = new Mlp({ dim: 1, widths: [] });

@@ -11,8 +11,8 @@
  * Round-off in the inverse step is amplified by up to `1/λ` per step (the
  * step map has determinant λ), so over `N` steps the rebuilt states drift by
  * about `ε · e^{N(1 − λ)}`: harmless for `N(1 − λ) ≲ 20`, fatal far beyond.
- * The drift is measured at `t_0` (and at every stored state) and the pass
- * refuses to return a gradient whose reconstruction exceeds its tolerance.
+ * The drift is measured at `t_0` (and at every stored state), relative to
+ * the larger of `|y(t_0)|` and `|y(t_1)|`, and the pass refuses to return a gradient whose reconstruction exceeds its tolerance.
  *
  * @module
  */
@@ -29,20 +29,29 @@ import {
   stepBackward,
 } from "./problem.ts";
 
+/** `max |v|` over a state's values, with `floor` as the least result. */
+function maxAbs(v: Float64Array, floor = 0): number {
+  let m = floor;
+  for (let e = 0; e < v.length; e++) m = Math.max(m, Math.abs(v[e]));
+  return m;
+}
+
 /**
- * Relative ∞-norm distance between a rebuilt state and the true one.
+ * ∞-norm distance between a rebuilt state and the true one, relative to the
+ * solution's size: `scale` is the largest `|y|` of `y(t_0)` and `y(t_1)`,
+ * and the true state's own if larger. Relative to `y(t_0)` alone, a solve
+ * from `y0 = 0` (an augmented or latent state) would turn round-off into an
+ * astronomical "error".
  *
  * @param rebuilt Reconstructed values.
  * @param truth True values.
- * @returns `max |rebuilt − truth| / max(max |truth|, tiny)`.
+ * @param scale Size of the solution.
+ * @returns `max |rebuilt − truth| / max(scale, max |truth|, tiny)`.
  */
-function relativeDistance(rebuilt: Float64Array, truth: Float64Array): number {
-  let diff = 0, scale = 0;
-  for (let e = 0; e < truth.length; e++) {
-    diff = Math.max(diff, Math.abs(rebuilt[e] - truth[e]));
-    scale = Math.max(scale, Math.abs(truth[e]));
-  }
-  return diff / Math.max(scale, Number.MIN_VALUE);
+function relativeDistance(rebuilt: Float64Array, truth: Float64Array, scale: number): number {
+  let diff = 0;
+  for (let e = 0; e < truth.length; e++) diff = Math.max(diff, Math.abs(rebuilt[e] - truth[e]));
+  return diff / maxAbs(truth, Math.max(scale, Number.MIN_VALUE));
 }
 
 /**
@@ -93,6 +102,7 @@ export function reversibleGradient(
       paramsBar.fill(0);
       tsBar.fill(0);
       addCotangent(problem, steps, bar[0], cotangents);
+      const scale = maxAbs(final[0], maxAbs(problem.y0));
       let drift = 0;
       for (let i = steps - 1; i >= 0; i--) {
         const t = grid.time(i);
@@ -102,11 +112,11 @@ export function reversibleGradient(
         stepBackward(problem, i, state[0], after, bar, paramsBar, tsBar, cotangents);
         if (checkpointEvery > 0 && i > 0 && i % checkpointEvery === 0) {
           const kept = stored[i / checkpointEvery - 1];
-          drift = Math.max(drift, relativeDistance(state[0], kept[0]));
+          drift = Math.max(drift, relativeDistance(state[0], kept[0], scale));
           copyState(kept, state);
         }
       }
-      drift = Math.max(drift, relativeDistance(state[0], problem.y0));
+      drift = Math.max(drift, relativeDistance(state[0], problem.y0, scale));
       if (!(drift <= tolerance)) {
         const coupled = scheme.name.includes("λ");
         throw new Error(

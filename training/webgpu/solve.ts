@@ -658,7 +658,7 @@ export async function gpuSolve(gpu: GpuLike, options: GpuSolveOptions): Promise<
  * ```
  */
 export interface GpuReconstruction {
-  /** Relative ∞-norm distance of the rebuilt `y0` from the true one. */
+  /** ∞-norm distance of the rebuilt `y0` from the true one, relative to the larger of `|y0|` and `|y_N|`. */
   error: number;
   /** The rebuilt `y0`, `[rows, dim]`. */
   y0: Float64Array;
@@ -723,13 +723,15 @@ export async function gpuReconstruction(
     const { ctx, problem } = solver;
     const { scheme, calls } = problem;
     const rec = new Recorder(ctx);
+    const scalars = ctx.buffer("scalars", 2);
+    const measure = reconstructionOps(problem, scalars, 0);
     rec.run(scheme.initOps(problem.y0), null);
     for (let n = 0; n < calls.steps; n++) scheme.step(rec, calls, n);
     const yN = ctx.buffer("yN", scheme.y.length);
     rec.copy(scheme.y, yN);
+    rec.run(measure.scale, null);
     for (let n = calls.steps - 1; n >= 0; n--) scheme.inverse(rec, calls, n);
-    const scalars = ctx.buffer("scalars", 2);
-    rec.run(reconstructionOps(problem, scalars, 0), null);
+    rec.run(measure.diff, null);
     rec.submit();
     const [s, y0, last] = await ctx.readMany([{ slice: scalars }, { slice: scheme.y }, {
       slice: yN,
@@ -798,7 +800,7 @@ export interface GpuGradientResult {
   params: Float64Array;
   /** `∂L/∂y0`, `[rows, dim]`. */
   y0: Float64Array;
-  /** Reversible method: relative ∞-norm distance of the rebuilt `y0` from the true one. */
+  /** Reversible method: ∞-norm distance of the rebuilt `y0` from the true one, relative to the larger of `|y0|` and `|y(t1)|` (as the CPU's). */
   reconstructionError?: number;
   /** Commands of the forward solve. */
   forward: CommandCounts;
@@ -860,14 +862,16 @@ export async function gpuGradient(
     const { ctx, problem } = solver;
     solver.setData(withTargets ? options.targets! : options.cotangents!, options.weights);
     const rec = new Recorder(ctx);
+    const scalars: Slice = ctx.buffer("scalars", 3);
+    const reversible = solver.run.name === "reversible";
+    const measure = reversible ? reconstructionOps(problem, scalars, 1) : null;
     solver.run.forward(rec);
     const forward = { ...rec.counts };
     rec.resetCounts();
-    const scalars: Slice = ctx.buffer("scalars", 3);
+    if (measure) rec.run(measure.scale, null);
     if (withTargets) rec.run(mseLossOps(ctx, problem.outputs, scalars, 0), null);
     solver.run.backward(rec, true);
-    const reversible = solver.run.name === "reversible";
-    if (reversible) rec.run(reconstructionOps(problem, scalars, 1), null);
+    if (measure) rec.run(measure.diff, null);
     rec.submit();
     const backward = { ...rec.counts };
     const [ys, paramsBar, y0Bar, s] = await ctx.readMany([

@@ -138,7 +138,7 @@ export interface GpuTrainStatus {
    * {@link GpuTrainer.rewind}), or null.
    */
   divergedBy: "loss" | "solve" | "trials" | null;
-  /** Reversible gradient: relative ∞-norm distance of the rebuilt `y0` from the true one in the latest step. */
+  /** Reversible gradient: ∞-norm distance of the rebuilt `y0` from the true one in the latest step, relative to the larger of `|y0|` and `|y(t1)|` (as the CPU's). */
   reconstructionError: number | null;
 }
 
@@ -209,7 +209,7 @@ export class GpuTrainer {
     norm: Op[];
     gate: Op[];
     best: Op[];
-    reconstruction: Op[];
+    reconstruction: { scale: Op[]; diff: Op[] };
   };
   #iteration: number;
   #lastRead: number;
@@ -322,7 +322,7 @@ fn main() {
       }],
       reconstruction: solver.run.name === "reversible"
         ? reconstructionOps(problem, this.#status, S.reconDiff)
-        : [],
+        : { scale: [], diff: [] },
     };
     solver.setData(options.targets, options.weights);
   }
@@ -376,6 +376,7 @@ fn main() {
     this.optimizer.prepare(lr);
     const run = this.solver.run;
     run.forward(rec);
+    rec.run(this.#ops.reconstruction.scale, null);
     rec.run(this.#ops.loss, null);
     rec.run(this.#ops.failure, null);
     run.backward(rec, false);
@@ -383,7 +384,7 @@ fn main() {
     rec.run(this.#ops.gate, null);
     rec.run(this.#ops.best, null);
     rec.run(this.optimizer.ops, null);
-    rec.run(this.#ops.reconstruction, null);
+    rec.run(this.#ops.reconstruction.diff, null);
     rec.submit();
     this.lastStep = { ...rec.counts, readbacks: ctx.readbacks - readbacks };
   }

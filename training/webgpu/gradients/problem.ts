@@ -212,14 +212,18 @@ export function finishAtStart(problem: GpuProblem, rec: Recorder, withY0: boolea
 }
 
 /**
- * The dispatches that measure how far the scheme's working `y` is from
- * `y0`: `out[index] = max |y − y0|`, `out[index + 1] = max |y0|` (their
- * ratio is the CPU's `reconstructionError` after a reversible backward pass).
+ * The dispatches that measure how far the rebuilt `y0` is from the true
+ * one, as the CPU's `reconstructionError` does: `scale`, recorded after the
+ * forward solve (the scheme's working `y` is then `y(t_1)`), writes
+ * `out[index + 1] = max(|y(t_1)|, |y0|)`; `diff`, recorded after a
+ * reversible backward pass (`y` is then the rebuilt `y0`), writes
+ * `out[index] = max |y − y0|`. Their ratio is the error, relative to the
+ * solution's size, so a solve from `y0 = 0` is not read as drifting.
  *
  * @param problem The solve.
  * @param out Destination.
  * @param index First index written.
- * @returns The dispatches (two reductions).
+ * @returns The two sets of dispatches (a reduction each).
  *
  * @example
  * ```ts
@@ -232,15 +236,24 @@ export function reconstructionOps(
   problem: GpuProblem,
   out: Slice,
   index: number,
-): ReturnType<typeof reductionOps> {
+): { scale: ReturnType<typeof reductionOps>; diff: ReturnType<typeof reductionOps> } {
   const { ctx, scheme, y0 } = problem;
   const n = scheme.y.length;
   const inputs = [
     { binding: { name: "y", access: "read" as const }, slice: scheme.y },
     { binding: { name: "y0", access: "read" as const }, slice: y0 },
   ];
-  return [
-    ...reductionOps(ctx, {
+  return {
+    scale: reductionOps(ctx, {
+      name: "reconstruction.scale",
+      n,
+      inputs,
+      term: "fn term(e: u32) -> f32 { return max(abs(y[e]), abs(y0[e])); }",
+      combine: "max",
+      out,
+      index: index + 1,
+    }),
+    diff: reductionOps(ctx, {
       name: "reconstruction.diff",
       n,
       inputs,
@@ -249,14 +262,5 @@ export function reconstructionOps(
       out,
       index,
     }),
-    ...reductionOps(ctx, {
-      name: "reconstruction.scale",
-      n,
-      inputs,
-      term: "fn term(e: u32) -> f32 { return abs(y0[e]); }",
-      combine: "max",
-      out,
-      index: index + 1,
-    }),
-  ];
+  };
 }
