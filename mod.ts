@@ -74,6 +74,38 @@ export { failureMessage, initialStep, type Status } from "./solvers/adaptive.ts"
 export { type LayerShape, Mlp, type MlpConfig, type MlpOptions } from "./training/mlp.ts";
 export { type ActivationName, activationNames } from "./training/activations.ts";
 export {
+  AdamW,
+  type AdamWOptions,
+  type AdamWState,
+  clipGradNorm,
+  constantSchedule,
+  cosineSchedule,
+  type CosineScheduleOptions,
+  type Schedule,
+} from "./training/adamw.ts";
+export {
+  OSCILLATOR_FILE,
+  parseOscillator,
+  parsePendulum,
+  PENDULUM_FILE,
+  type PreprocessOptions,
+  readOscillator,
+  readPendulum,
+  type Trajectory,
+} from "./training/datasets/schmidt_lipson.ts";
+export {
+  type OscillatorOptions,
+  type PendulumOptions,
+  type SimulateOptions,
+  simulateOscillator,
+  simulatePendulum,
+} from "./training/datasets/simulated.ts";
+export {
+  whiteDwarfData,
+  type WhiteDwarfOptions,
+  type WhiteDwarfTrajectory,
+} from "./training/datasets/white_dwarf.ts";
+export {
   type Gradient,
   type GradientMethodName,
   type GradientSpec,

@@ -189,7 +189,7 @@ export function adaptiveSolve(p: AdaptiveProblem): AdaptiveRun {
  * @param status How it ended.
  * @param t The time it reached.
  * @param trajectory Its index in the batch.
- * @param c The controller.
+ * @param c The controller, or null for fixed steps (whose `t` is the first saved output found non-finite).
  * @returns The message.
  *
  * @example
@@ -208,7 +208,10 @@ export function failureMessage(
   trajectory: number,
   c: PidController | null,
 ): string {
-  const where = `at t = ${t} for trajectory ${trajectory}`;
+  // fixed steps check only the saved outputs: t is the first one that is not finite
+  const where = c === null
+    ? `by t = ${t} (the first saved output that is not finite) for trajectory ${trajectory}`
+    : `at t = ${t} for trajectory ${trajectory}`;
   switch (status) {
     case "max_steps_reached":
       return `The maximum number of steps (${c?.maxSteps}) was reached ${where}; raise maxSteps or loosen rtol/atol.`;

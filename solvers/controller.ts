@@ -6,7 +6,7 @@
  * @module
  */
 
-import { invalidArgument, requireInteger } from "./errors.ts";
+import { invalidArgument, requireInteger, requireKnownKeys } from "./errors.ts";
 
 /** Options of {@link pid}; defaults are Diffrax's `PIDController`. */
 export interface PidOptions {
@@ -114,15 +114,7 @@ export function pid(options: PidOptions): PidController {
     "maxSteps",
     "norm",
   ];
-  for (const key of Object.keys(options)) {
-    if (!allowed.includes(key)) {
-      invalidArgument(
-        `controller.${key}`,
-        (options as unknown as Record<string, unknown>)[key],
-        `one of the options ${allowed.join(", ")}`,
-      );
-    }
-  }
+  requireKnownKeys("controller", options, allowed);
   const dtmin = options.dtmin ?? 0;
   const dtmax = options.dtmax ?? Infinity;
   if (typeof dtmin !== "number" || !(dtmin >= 0) || !Number.isFinite(dtmin)) {

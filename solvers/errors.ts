@@ -90,3 +90,44 @@ export function requireInteger(name: string, value: unknown, min: number): numbe
   }
   return value;
 }
+
+/**
+ * Checks that an options object holds only the keys `allowed`: a misspelt
+ * or foreign option (`lambda` for `coupling`, `weight_decay`) would
+ * otherwise be ignored without a word and its default used.
+ *
+ * @param name The argument's name (the keys are reported as `name.key`).
+ * @param options The object, or `undefined`.
+ * @param allowed The keys it may hold.
+ *
+ * @example
+ * ```ts
+ * import { requireKnownKeys } from "./errors.ts";
+ * import assert from "node:assert/strict";
+ *
+ * requireKnownKeys("options", { coupling: 0.5 }, ["coupling"]);
+ * assert.throws(
+ *   () => requireKnownKeys("options", { lambda: 0.5 }, ["coupling"]),
+ *   /Invalid options\.lambda: got 0\.5; expected one of the keys coupling/,
+ * );
+ * ```
+ */
+export function requireKnownKeys(
+  name: string,
+  options: unknown,
+  allowed: readonly string[],
+): void {
+  if (options === undefined) return;
+  if (options === null || typeof options !== "object" || Array.isArray(options)) {
+    invalidArgument(name, options, `an object with the keys ${allowed.join(", ")}`);
+  }
+  for (const key of Object.keys(options)) {
+    if (!allowed.includes(key)) {
+      invalidArgument(
+        `${name}.${key}`,
+        (options as Record<string, unknown>)[key],
+        `one of the keys ${allowed.join(", ")}`,
+      );
+    }
+  }
+}

@@ -10,7 +10,7 @@
  * @module
  */
 
-import { invalidArgument } from "./errors.ts";
+import { invalidArgument, requireKnownKeys } from "./errors.ts";
 import type { MemoryMeter } from "./memory.ts";
 import type { VectorField } from "./vector_field.ts";
 
@@ -63,15 +63,7 @@ export function checkSaveAt(saveAt: SaveAt | undefined, t0: number, t1: number):
   if (s === null || typeof s !== "object") {
     invalidArgument("saveAt", s, "an object { t0?, t1?, steps?, ts? }");
   }
-  for (const key of Object.keys(s)) {
-    if (!["t0", "t1", "steps", "ts"].includes(key)) {
-      invalidArgument(
-        `saveAt.${key}`,
-        (s as Record<string, unknown>)[key],
-        "one of the keys t0, t1, steps, ts",
-      );
-    }
-  }
+  requireKnownKeys("saveAt", s, ["t0", "t1", "steps", "ts"]);
   let ts = new Float64Array(0);
   if (s.ts !== undefined) {
     const given = s.ts;
@@ -90,6 +82,11 @@ export function checkSaveAt(saveAt: SaveAt | undefined, t0: number, t1: number):
           `a time strictly greater than saveAt.ts[${k - 1}] = ${ts[k - 1]}`,
         );
       }
+    }
+  }
+  for (const key of ["t0", "t1", "steps"] as const) {
+    if (s[key] !== undefined && typeof s[key] !== "boolean") {
+      invalidArgument(`saveAt.${key}`, s[key], "true, false or undefined");
     }
   }
   const steps = s.steps === true;

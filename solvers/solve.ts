@@ -8,7 +8,7 @@
 
 import type { VectorField, WorkCounts } from "./vector_field.ts";
 import { countingField } from "./vector_field.ts";
-import { invalidArgument, requireFinite, requireInteger } from "./errors.ts";
+import { invalidArgument, requireFinite, requireInteger, requireKnownKeys } from "./errors.ts";
 import { explicitGrid, type TimeGrid, uniformGrid } from "./grid.ts";
 import { checkSaveAt, Outputs, type SaveAt, type SavePlan } from "./outputs.ts";
 import { MemoryMeter } from "./memory.ts";
@@ -178,6 +178,23 @@ interface ParsedGradient {
   checkpoints: number | null;
 }
 
+/** The keys of {@link SolveOptions}. */
+const SOLVE_KEYS = [
+  "field",
+  "y0",
+  "params",
+  "scheme",
+  "t0",
+  "t1",
+  "steps",
+  "grid",
+  "controller",
+  "dt0",
+  "saveAt",
+  "gradient",
+  "throwOnFailure",
+];
+
 function parseGradient(spec: GradientSpec): ParsedGradient {
   const names = ["reversible", "direct", "checkpointed", "backsolve"];
   const object = typeof spec === "string" ? { method: spec } : spec;
@@ -188,6 +205,11 @@ function parseGradient(spec: GradientSpec): ParsedGradient {
       `one of ${names.map((n) => `"${n}"`).join(", ")} or { method, … }`,
     );
   }
+  const keys: Record<string, string[]> = {
+    reversible: ["method", "checkpointEvery", "reconstructionTolerance"],
+    checkpointed: ["method", "checkpoints"],
+  };
+  requireKnownKeys("gradient", object, keys[object.method] ?? ["method"]);
   const o = object as {
     method: GradientMethodName;
     checkpointEvery?: number;
@@ -362,6 +384,7 @@ export function solve(options: SolveOptions): Solution {
   if (options === null || typeof options !== "object") {
     invalidArgument("options", options, "an object { field, y0, scheme, … }");
   }
+  requireKnownKeys("options", options, SOLVE_KEYS);
   const { field } = options;
   if (
     field === null || typeof field !== "object" || typeof field.evaluate !== "function" ||
@@ -463,6 +486,9 @@ function solveFixed(options: SolveOptions, c: Common): Solution {
     backward(cotangents) {
       if (gradient === null) noGradient();
       checkCotangents(cotangents, ys.length);
+      if (status.some((s) => s !== "success")) {
+        return backwardWithoutFailed(options, c, status, cotangents, forwardEvaluations);
+      }
       counts.evaluations = 0;
       counts.vjps = 0;
       const result = run.backward(cotangents);
@@ -478,6 +504,84 @@ function solveFixed(options: SolveOptions, c: Common): Solution {
       }
       return { y0: result.y0, params: result.params, ts: result.ts, stats };
     },
+  };
+}
+
+/**
+ * The gradient of a fixed-step batch in which some trajectories overflowed
+ * (`throwOnFailure: false`). The rows of a fixed-step solve share one
+ * backward pass, so an infinite row would turn the shared parameter
+ * gradient into NaN even with a zero cotangent (∞ · 0). The failed rows'
+ * cotangents must be zero (a fixed-step trajectory that overflowed has no
+ * gradient); the others are solved again without them, whose gradient is
+ * the batch's, and the failed rows' `∂L/∂y0` is zero.
+ */
+function backwardWithoutFailed(
+  options: SolveOptions,
+  c: Common,
+  status: Status[],
+  cotangents: Float64Array,
+  forwardEvaluations: number,
+): Gradient {
+  const { dim, batch, params, gradient } = c;
+  const size = batch * dim;
+  const saved = cotangents.length / size;
+  const kept: number[] = [];
+  for (let b = 0; b < batch; b++) {
+    if (status[b] === "success") {
+      kept.push(b);
+      continue;
+    }
+    for (let slot = 0; slot < saved; slot++) {
+      for (let e = 0; e < dim; e++) {
+        if (cotangents[slot * size + b * dim + e] !== 0) {
+          throw new RangeError(
+            `Invalid cotangents: trajectory ${b} failed (${
+              status[b]
+            }) and its cotangent at output ` +
+              `${slot} is ${cotangents[slot * size + b * dim + e]}; a fixed-step trajectory that ` +
+              "overflowed has no gradient, so its cotangents must be zero (adaptive steps give " +
+              "each trajectory a gradient up to its failure).",
+          );
+        }
+      }
+    }
+  }
+  const y0Bar = new Float64Array(size);
+  const tsLength = options.saveAt?.ts?.length ?? 0;
+  const stats: GradientStats = {
+    method: gradient!.method,
+    steps: 0,
+    evaluations: forwardEvaluations,
+    vjps: 0,
+    peakBytes: 0,
+  };
+  if (kept.length === 0) {
+    return {
+      y0: y0Bar,
+      params: new Float64Array(params.length),
+      ts: new Float64Array(tsLength),
+      stats,
+    };
+  }
+  const y0 = new Float64Array(kept.length * dim);
+  const bar = new Float64Array(saved * kept.length * dim);
+  kept.forEach((b, r) => {
+    y0.set(c.y0.subarray(b * dim, (b + 1) * dim), r * dim);
+    for (let slot = 0; slot < saved; slot++) {
+      bar.set(
+        cotangents.subarray(slot * size + b * dim, slot * size + (b + 1) * dim),
+        (slot * kept.length + r) * dim,
+      );
+    }
+  });
+  const again = solve({ ...options, y0 }).backward(bar);
+  kept.forEach((b, r) => y0Bar.set(again.y0.subarray(r * dim, (r + 1) * dim), b * dim));
+  return {
+    y0: y0Bar,
+    params: again.params,
+    ts: again.ts,
+    stats: { ...again.stats, evaluations: forwardEvaluations + again.stats.evaluations },
   };
 }
 

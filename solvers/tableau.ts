@@ -119,6 +119,20 @@ export function checkTableau(tableau: Tableau, name = "tableau"): CheckedTableau
       invalidArgument(`${name}.bError`, e, `an array of ${s} finite error weights`);
     }
   }
+  if (tableau.errorOrder !== undefined) {
+    const q = tableau.errorOrder;
+    if (tableau.bError === undefined) {
+      invalidArgument(`${name}.errorOrder`, q, "undefined unless bError is given");
+    }
+    // the controller's exponents are 1 / (errorOrder + 1): it must be a real order
+    if (!Number.isInteger(q) || q < 1 || q === tableau.order) {
+      invalidArgument(
+        `${name}.errorOrder`,
+        q,
+        `an integer >= 1 other than order = ${tableau.order} (the embedded solution's order)`,
+      );
+    }
+  }
   return { ...tableau, stages: s, aDense: dense };
 }
 

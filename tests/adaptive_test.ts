@@ -406,8 +406,51 @@ Deno.test("failures are reported per trajectory with a message that says what to
         steps: 40,
         saveAt: { steps: true },
       }),
-    /non-finite .* at t = \d+ for trajectory 0/,
+    /non-finite .* by t = \d+ \(the first saved output that is not finite\) for trajectory 0/,
   );
+});
+
+Deno.test("fixed steps without throwing: a row that overflows does not poison the others' gradients", () => {
+  // y' = θ y²: from y0 = 1 it blows up at t = 1; from 0.1 it is smooth on [0, 2]
+  const squared: VectorField = {
+    dim: 1,
+    paramCount: 1,
+    timeDependent: false,
+    evaluate(_t, y, batch, p, out) {
+      for (let b = 0; b < batch; b++) out[b] = p[0] * y[b] * y[b];
+    },
+    vjp(_t, y, batch, p, v, yBar, pBar) {
+      for (let b = 0; b < batch; b++) {
+        yBar[b] = 2 * p[0] * y[b] * v[b];
+        if (pBar) pBar[0] += y[b] * y[b] * v[b];
+      }
+    },
+  };
+  const options = {
+    field: squared,
+    params: Float64Array.of(1),
+    scheme: reversible(rk4),
+    t0: 0,
+    t1: 2,
+    steps: 40,
+    saveAt: { t0: true, t1: true },
+    throwOnFailure: false,
+  };
+  for (const gradient of ["reversible", "direct", "checkpointed", "backsolve"] as const) {
+    const batch = solve({ ...options, y0: Float64Array.of(0.1, 1, 0.2), gradient });
+    assert.deepEqual(batch.status, ["success", "non_finite", "success"]);
+    const g = batch.backward(Float64Array.of(1, 0, 2, 3, 0, 4));
+    const alone = solve({ ...options, y0: Float64Array.of(0.1, 0.2), gradient })
+      .backward(Float64Array.of(1, 2, 3, 4));
+    assert.deepEqual(g.params, alone.params, gradient);
+    assert.deepEqual(g.y0, Float64Array.of(alone.y0[0], 0, alone.y0[1]), gradient);
+    assert.ok(Number.isFinite(g.params[0]) && g.params[0] !== 0);
+    // the failed row has no gradient: a cotangent on it is refused, naming the row
+    assert.throws(
+      () => batch.backward(Float64Array.of(1, 0, 2, 3, 1, 4)),
+      /Invalid cotangents: trajectory 1 failed \(non_finite\).*must be zero/,
+    );
+  }
 });
 
 for (

@@ -1,21 +1,29 @@
 /**
- * Bad inputs to solve(), reversible() and checkTableau(): each throws an
+ * Bad inputs to solve(), reversible(), checkTableau() and the training
+ * API's option objects: each throws an
  * Error whose message names the argument, shows the value received and says
  * what is allowed.
  */
 
 import assert from "node:assert/strict";
 import {
+  AdamW,
   checkTableau,
   type GradientSpec,
   linearField,
+  Mlp,
+  parseOscillator,
+  pid,
   plain,
   reversible,
   rk4,
   type SchemeSpec,
+  simulateOscillator,
+  simulatePendulum,
   solve,
   type SolveOptions,
   type Tableau,
+  whiteDwarfData,
 } from "../mod.ts";
 
 /**
@@ -184,6 +192,21 @@ Deno.test("non-finite tableau entries and a bad order", () => {
     ["tableau.a[1][0]", "NaN", "finite"],
   );
   throwsNaming(() => checkTableau({ ...heun, order: 0 }), ["tableau.order", "0", "integer"]);
+  // an embedded order the controller cannot use (its exponents are 1 / (errorOrder + 1))
+  const embedded = { ...heun, bError: [1, 0], errorOrder: 1 };
+  checkTableau(embedded);
+  for (const errorOrder of [NaN, 0, 1.5, 2, "two"]) {
+    throwsNaming(() => checkTableau({ ...embedded, errorOrder } as never), [
+      "tableau.errorOrder",
+      String(errorOrder),
+      "integer >= 1 other than order = 2",
+    ]);
+  }
+  throwsNaming(() => checkTableau({ ...heun, errorOrder: 1 }), [
+    "tableau.errorOrder",
+    "1",
+    "unless bError",
+  ]);
 });
 
 // ---------------------------------------------------------------------------
@@ -244,4 +267,49 @@ Deno.test("cotangents of the wrong length or non-finite", () => {
 Deno.test("backward() without a gradient method", () => {
   const sol = solve(base());
   throwsNaming(() => sol.backward(new Float64Array(4)), ["backward()", "gradient"]);
+});
+
+Deno.test("options with a misspelt or foreign key are refused, not ignored", () => {
+  // the paper writes λ; revode's option is `coupling`
+  throwsNaming(() => reversible(rk4, { lambda: 0.5 } as never), [
+    "options.lambda",
+    "0.5",
+    "coupling",
+  ]);
+  throwsNaming(() => reversible(rk4, null as never), ["options", "null", "coupling"]);
+  throwsNaming(run({ gradient: { method: "checkpointed", checkpoint: 2 } as never }), [
+    "gradient.checkpoint",
+    "2",
+    "method, checkpoints",
+  ]);
+  throwsNaming(run({ gradient: { method: "direct", checkpointEvery: 3 } as never }), [
+    "gradient.checkpointEvery",
+    "3",
+    "method",
+  ]);
+  throwsNaming(run({ saveat: { steps: true } } as never), ["options.saveat", "saveAt"]);
+  throwsNaming(() => pid({ rtol: 1e-6, atol: 1e-6, maxsteps: 10 } as never), [
+    "controller.maxsteps",
+    "10",
+    "maxSteps",
+  ]);
+  throwsNaming(() => new Mlp({ dim: 2, widths: [4], activaton: "relu" } as never), [
+    "options.activaton",
+    '"relu"',
+    "activation",
+  ]);
+  throwsNaming(() => new AdamW(3, { weight_decay: 0.1 } as never), [
+    "options.weight_decay",
+    "0.1",
+    "weightDecay",
+  ]);
+  throwsNaming(() => whiteDwarfData({ point: 10 } as never), ["options.point", "10", "points"]);
+  throwsNaming(() => simulateOscillator({ K: 1 } as never), ["options.K", "1", "k, kc"]);
+  throwsNaming(() => simulatePendulum({ g: 9.8 } as never), ["options.g", "9.8", "gOverL"]);
+  throwsNaming(() => parseOscillator("", "x", { trials: 1 } as never), ["options.trials", "trial"]);
+  // the right keys still work
+  assert.equal(new AdamW(3, { weightDecay: 0.1 }).weightDecay, 0.1);
+  assert.equal(new Mlp({ dim: 2, widths: [4], activation: "relu", seed: 1 }).activation, "relu");
+  // a flag that is not a boolean is not quietly read as false
+  throwsNaming(run({ saveAt: { t0: 1, t1: true } as never }), ["saveAt.t0", "1", "true, false"]);
 });

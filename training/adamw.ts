@@ -13,7 +13,7 @@
  * @module
  */
 
-import { invalidArgument, requireInteger } from "../solvers/errors.ts";
+import { invalidArgument, requireInteger, requireKnownKeys } from "../solvers/errors.ts";
 
 /** Hyperparameters of {@link AdamW}; defaults are PyTorch's. */
 export interface AdamWOptions {
@@ -101,6 +101,8 @@ export class AdamW {
    */
   constructor(size: number, options: AdamWOptions = {}) {
     this.size = requireInteger("size", size, 1);
+    // PyTorch's weight_decay or betas would otherwise leave the defaults in place
+    requireKnownKeys("options", options, ["lr", "beta1", "beta2", "eps", "weightDecay"]);
     this.lr = _requireRate("options.lr", options.lr ?? 1e-3);
     this.beta1 = _requireBeta("options.beta1", options.beta1 ?? 0.9);
     this.beta2 = _requireBeta("options.beta2", options.beta2 ?? 0.999);
@@ -249,7 +251,8 @@ export class AdamW {
    */
   static fromState(state: AdamWState): AdamW {
     _checkState(state);
-    const opt = new AdamW(state.m.length, state);
+    const { lr, beta1, beta2, eps, weightDecay } = state;
+    const opt = new AdamW(state.m.length, { lr, beta1, beta2, eps, weightDecay });
     opt.restore(state);
     return opt;
   }

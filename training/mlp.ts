@@ -21,7 +21,7 @@
  */
 
 import type { VectorField } from "../solvers/vector_field.ts";
-import { invalidArgument } from "../solvers/errors.ts";
+import { invalidArgument, requireKnownKeys } from "../solvers/errors.ts";
 import {
   type Activation,
   type ActivationName,
@@ -283,6 +283,9 @@ export class Mlp implements VectorField {
    * ```
    */
   constructor(options: MlpOptions) {
+    if (typeof options === "object" && options !== null && !Array.isArray(options)) {
+      requireKnownKeys("options", options, [...CONFIG_KEYS, "seed"]);
+    }
     const o = _resolveOptions(options, "");
     this.dim = o.dim;
     this.timeDependent = o.timeDependent;

@@ -9,7 +9,7 @@
 import type { CheckedTableau, Tableau } from "../tableau.ts";
 import { checkTableau } from "../tableau.ts";
 import { heun, midpoint } from "../tableaux.ts";
-import { invalidArgument } from "../errors.ts";
+import { invalidArgument, requireKnownKeys } from "../errors.ts";
 import type { VectorField } from "../vector_field.ts";
 import type { MemoryMeter } from "../memory.ts";
 import type { Scheme } from "./scheme.ts";
@@ -62,9 +62,12 @@ export function plain(tableau: Tableau): SchemeSpec {
  * import assert from "node:assert/strict";
  * assert.equal(reversible(rk4).kind, "reversible");
  * assert.throws(() => reversible(rk4, { coupling: 1.5 }), /coupling.*1\.5.*\(0, 1\]/);
+ * // the paper writes λ; the option is `coupling`
+ * assert.throws(() => reversible(rk4, { lambda: 0.5 } as never), /options\.lambda.*coupling/);
  * ```
  */
 export function reversible(tableau: Tableau, options: { coupling?: number } = {}): SchemeSpec {
+  requireKnownKeys("options", options, ["coupling"]);
   const coupling = options.coupling ?? DEFAULT_COUPLING;
   if (typeof coupling !== "number" || !(coupling > 0 && coupling <= 1)) {
     invalidArgument("coupling", coupling, "a number λ in (0, 1]");

@@ -16,7 +16,7 @@
  * @module
  */
 
-import { invalidArgument, requireInteger } from "../../solvers/errors.ts";
+import { invalidArgument, requireInteger, requireKnownKeys } from "../../solvers/errors.ts";
 
 /** A trajectory sampled on a time grid, ready for training. */
 export interface Trajectory {
@@ -195,6 +195,7 @@ function _parse(
   format: _Format,
   options: PreprocessOptions,
 ): Trajectory {
+  requireKnownKeys("options", options, ["points", "duration", "scale", "trial"]);
   const points = requireInteger("options.points", options.points ?? 500, 2);
   const duration = options.duration ?? format.duration;
   if (!(duration > 0 && duration < Infinity)) {

@@ -25,7 +25,7 @@
  * @module
  */
 
-import { invalidArgument, requireInteger } from "../../solvers/errors.ts";
+import { invalidArgument, requireInteger, requireKnownKeys } from "../../solvers/errors.ts";
 import type { Trajectory } from "./schmidt_lipson.ts";
 
 /** Options shared by both simulations. */
@@ -43,6 +43,9 @@ export interface SimulateOptions {
   /** Initial state (x1, x2, v1, v2) or (θ1, θ2, ω1, ω2), in the simulation's units. */
   y0?: ArrayLike<number>;
 }
+
+/** The keys of {@link SimulateOptions}. */
+const _SIMULATE_KEYS = ["points", "duration", "noise", "seed", "substeps", "y0"];
 
 /** Options of {@link simulateOscillator}. */
 export interface OscillatorOptions extends SimulateOptions {
@@ -77,6 +80,7 @@ export interface PendulumOptions extends SimulateOptions {
  * ```
  */
 export function simulateOscillator(options: OscillatorOptions = {}): Trajectory {
+  requireKnownKeys("options", options, [..._SIMULATE_KEYS, "k", "kc"]);
   const k = _requirePositive("options.k", options.k ?? 4.6);
   const kc = _requireNonNegative("options.kc", options.kc ?? 0.8);
   const rhs = (y: Float64Array, dy: Float64Array): void => {
@@ -112,6 +116,7 @@ export function simulateOscillator(options: OscillatorOptions = {}): Trajectory 
  * ```
  */
 export function simulatePendulum(options: PendulumOptions = {}): Trajectory {
+  requireKnownKeys("options", options, [..._SIMULATE_KEYS, "gOverL"]);
   const g = _requirePositive("options.gOverL", options.gOverL ?? 60);
   const rhs = (y: Float64Array, dy: Float64Array): void => {
     const th1 = y[0], th2 = y[1], w1 = y[2], w2 = y[3];

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { invalidArgument, requireInteger } from "../../solvers/errors.ts";
+import { invalidArgument, requireInteger, requireKnownKeys } from "../../solvers/errors.ts";
 import { whiteDwarfField } from "../../solvers/fields/white_dwarf.ts";
 
 /**
@@ -72,6 +72,7 @@ export interface WhiteDwarfOptions {
  * ```
  */
 export function whiteDwarfData(options: WhiteDwarfOptions = {}): WhiteDwarfTrajectory {
+  requireKnownKeys("options", options, ["points", "duration", "c", "y0", "substeps"]);
   const points = requireInteger("options.points", options.points ?? 1001, 2);
   const duration = options.duration ?? 5;
   if (!(duration > 0 && duration < Infinity)) {
