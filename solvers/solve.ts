@@ -77,8 +77,11 @@ export interface SolveOptions {
   gradient?: GradientSpec;
   /**
    * Throw when a trajectory fails (default true). When false, the solution
-   * carries each trajectory's status, outputs past a failure are NaN, and
-   * gradients cover the solve up to the failure.
+   * carries each trajectory's status and outputs past a failure are NaN.
+   * Adaptive steps: each trajectory's gradient covers its solve up to the
+   * failure. Fixed steps (whose only failure is overflow): a failed row has
+   * no gradient — its cotangents must be zero and its `∂L/∂y0` is zero —
+   * and the other rows' gradient is exact (they are solved again without it).
    */
   throwOnFailure?: boolean;
 }
