@@ -420,9 +420,30 @@ export function solve(options: SolveOptions): Solution {
   }
   const gradient = options.gradient === undefined ? null : parseGradient(options.gradient);
   const common = { field, y0, params, dim, batch: y0.length / dim, gradient, throwOnFailure };
-  return options.controller === undefined
-    ? solveFixed(options, common)
-    : solveAdaptive(options, common);
+  try {
+    return options.controller === undefined
+      ? solveFixed(options, common)
+      : solveAdaptive(options, common);
+  } catch (e) {
+    throw outOfMemory(e, options, gradient);
+  }
+}
+
+/** A failed allocation (a typed array too large for memory) as a message saying what to change. */
+function outOfMemory(e: unknown, options: SolveOptions, gradient: ParsedGradient | null): unknown {
+  const failed = e instanceof RangeError &&
+    /allocation failed|Invalid typed array length|Array buffer allocation/i.test(e.message);
+  if (!failed) return e;
+  const what = options.controller !== undefined
+    ? "an adaptive solve"
+    : `a solve of ${options.steps ?? (options.grid?.length ?? 1) - 1} steps`;
+  return new RangeError(
+    `Out of memory: the buffers of ${what} (saveAt ${
+      JSON.stringify(options.saveAt ?? { t1: true })
+    }, gradient ${gradient?.method ?? "none"}) do not fit (${e.message}); take fewer steps, ` +
+      "save fewer outputs, or use a gradient method whose memory does not grow with the steps " +
+      '("reversible", or "checkpointed").',
+  );
 }
 
 interface Common {

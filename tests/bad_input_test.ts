@@ -313,3 +313,12 @@ Deno.test("options with a misspelt or foreign key are refused, not ignored", () 
   // a flag that is not a boolean is not quietly read as false
   throwsNaming(run({ saveAt: { t0: 1, t1: true } as never }), ["saveAt.t0", "1", "true, false"]);
 });
+
+Deno.test("a solve too large for memory says so and what to change", () => {
+  throwsNaming(run({ steps: 1e12, gradient: "direct" }), [
+    "Out of memory",
+    "1000000000000 steps",
+    "gradient direct",
+    '"reversible"',
+  ]);
+});
