@@ -57,3 +57,21 @@ Deno.test("parseFlags: a value with one leading dash, with and without dashValue
   // Two dashes stay a flag.
   assert.match(usageError(["--lr", "--verify"], { dashValues: true }).message, /^--lr /);
 });
+
+Deno.test("parseFlags: a value flag followed by another flag is named as missing its value", () => {
+  // parseArgs calls this "ambiguous"; the flag lacks a value, it was not given one.
+  for (const options of [{}, { dashValues: true }]) {
+    const message = usageError(["--lr", "--verify"], options).message;
+    assert.equal(message, "--lr needs a value, but is followed by the flag --verify (see --help).");
+    assert.ok(!/takes no value/.test(message));
+  }
+  assert.equal(
+    usageError(["--lr", "-1"]).message,
+    '--lr needs a value, but is followed by "-1", which reads as a flag; to give it as the ' +
+      "value write --lr=-1.",
+  );
+});
+
+Deno.test("parseFlags: --help given a value is named (parseArgs says '-h, --help')", () => {
+  assert.equal(usageError(["--help=yes"]).message, "--help takes no value.");
+});

@@ -10,6 +10,7 @@ import {
 import {
   alignSteps,
   defaultConfig,
+  divergenceRemedies,
   initialState,
   predict,
   type SeriesData,
@@ -413,4 +414,49 @@ Deno.test("model.json: bad files are refused with the file and the problem named
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("a drifting reversible backward pass stops the run and keeps the state before it", async () => {
+  // λ = 0.98 over 1000 steps is at the edge of N·(1 − λ) ≈ 20; a large
+  // learning rate soon gives parameters whose reconstruction drifts past 1e-6.
+  const { data } = await loadExperimentData("white-dwarf");
+  const config = experimentConfig("white-dwarf", { coupling: 0.98, lr: 0.2 });
+  const result = await train({ config, data, iterations: 20 });
+  assert.equal(result.status, "diverged");
+  assert.match(
+    result.reason!,
+    /^the reversible backward pass could not rebuild the forward solve at iteration (\d+) \(loss [\d.e-]+\): a rebuilt state is [\d.]+e-\d+ \(relative\) off/,
+  );
+  const at = Number(/iteration (\d+)/.exec(result.reason!)![1]);
+  // The iterations before the drifting one completed, and are all kept.
+  assert.equal(result.state.iteration, at - 1);
+  assert.equal(result.state.losses.length, at - 1);
+  assert.equal(result.state.optimizer.step, at - 1);
+  assert.ok(result.state.params.every(Number.isFinite));
+  assert.match(result.remedies[0], /--coupling; now 0\.98; e\.g\. 0\.995/);
+  assert.ok(result.remedies.some((r) => /--gradient checkpointed/.test(r)));
+  assert.ok(!result.remedies.some((r) => /weight decay|checkpointEvery/.test(r)));
+  // The kept state goes on, with a gradient that stores states, exactly as
+  // an uninterrupted run with that gradient from there would.
+  const direct = { ...config, gradient: "direct" as const };
+  const more = await train({ config: direct, data, iterations: 1, resume: result.state });
+  assert.equal(more.status, "completed");
+  assert.equal(more.state.iteration, at);
+});
+
+Deno.test("divergence remedies keep a suggested coupling within the reversible gradient's N·(1 − λ) limit", () => {
+  const { config: small } = smallWhiteDwarf();
+  const mlp = small.mlp;
+  const coupling = (config: TrainConfig) =>
+    divergenceRemedies(config).find((r) => r.includes("--coupling"))!;
+  // 1000 steps: λ = 0.9 would make N·(1 − λ) = 100; the suggestion stays at or above 0.98.
+  const reversible = coupling(defaultConfig({ mlp, steps: 1000 }));
+  assert.match(reversible, /e\.g\. 0\.99\)/);
+  assert.match(reversible, /λ ≥ 0\.98 here/);
+  assert.ok(!/0\.9 or 0\.5/.test(reversible), reversible);
+  // Already at the limit: only with a gradient that stores states.
+  const edge = coupling(defaultConfig({ mlp, steps: 1000, coupling: 0.98 }));
+  assert.match(edge, /together with --gradient direct or checkpointed/);
+  // Other gradients are not limited by the reconstruction.
+  assert.match(coupling(defaultConfig({ mlp, steps: 1000, gradient: "direct" })), /0\.9 or 0\.5/);
 });

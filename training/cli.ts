@@ -19,6 +19,7 @@ import { type ActivationName, activationNames } from "./activations.ts";
 import { Mlp } from "./mlp.ts";
 import {
   EXAMPLE_NAMES,
+  type ExampleName,
   type Experiment,
   experimentConfig,
   EXPERIMENTS,
@@ -133,15 +134,31 @@ const _FLAGS: FlagTable = [
     "not with --gradient reversible)",
   ],
   ["gradient", "NAME", `gradient method: ${GRADIENT_NAMES.join(", ")} (default reversible)`],
-  ["checkpoints", "C", "checkpoints of --gradient checkpointed (default floor(√(2N)) ≈ 44)"],
-  ["coupling", "λ", "coupling of the reversible scheme, in (0, 1] (default 0.999)"],
+  [
+    "checkpoints",
+    "C",
+    "checkpoints of --gradient checkpointed (default ⌊√(2N + ¼) − 1.5⌋ + 1 for N steps: " +
+    "44 for 1000, 31 for 499)",
+  ],
+  [
+    "coupling",
+    "λ",
+    "coupling of the reversible scheme, in (0, 1] (default 0.999); with --gradient " +
+    "reversible keep N·(1 − λ) below about 20 for the N steps of a solve (λ ≥ 0.98 for " +
+    "1000 steps), or its backward pass drifts from the forward solve",
+  ],
   [
     "steps",
     "N",
     "fixed solver steps over the data window: a multiple or divisor of the data " +
     "intervals (default 1000 white dwarf, 499 oscillator; the pendulum steps adaptively)",
   ],
-  ["dt", "H", "fixed step size instead of --steps (0.005 white dwarf, 3/499 oscillator)"],
+  [
+    "dt",
+    "H",
+    "fixed step size instead of --steps, a number or a fraction a/b (0.005 white dwarf, " +
+    "3/499 oscillator)",
+  ],
   [
     "rtol",
     "R",
@@ -150,7 +167,12 @@ const _FLAGS: FlagTable = [
   ],
   ["atol", "A", "absolute tolerance of adaptive steps (default 1e-6)"],
   ["max-steps", "N", "most steps of an adaptive solve, rejected ones included (default 1000)"],
-  ["iterations", "N", "iterations to train; with --resume, iterations more (default: paper's)"],
+  [
+    "iterations",
+    "N",
+    "iterations to train (default: the paper's); with --resume, iterations more (default: " +
+    "the rest of the resumed run's planned iterations)",
+  ],
   ["lr", "RATE", "AdamW learning rate (default 0.01)"],
   ["weight-decay", "W", "AdamW decoupled weight decay (default 1e-5)"],
   [
@@ -272,23 +294,36 @@ function _oneOf<T extends string>(flag: string, value: string, allowed: readonly
 function _number(
   flag: string,
   text: string,
-  range: { integer?: boolean; min?: number; above?: number; max?: number },
+  range: { integer?: boolean; min?: number; above?: number; max?: number; fraction?: boolean },
 ): number {
-  const value = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(text.trim()) ? Number(text) : NaN;
+  const decimal = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+  const t = text.trim();
+  let value = decimal.test(t) ? Number(t) : NaN;
+  const parts = range.fraction ? /^([^/]+)\/([^/]+)$/.exec(t) : null;
+  if (parts !== null && decimal.test(parts[1].trim()) && decimal.test(parts[2].trim())) {
+    value = Number(parts[1]) / Number(parts[2]);
+  }
   const ok = Number.isFinite(value) &&
     (!range.integer || Number.isSafeInteger(value)) &&
     (range.min === undefined || value >= range.min) &&
     (range.above === undefined || value > range.above) &&
     (range.max === undefined || value <= range.max);
   if (!ok) {
-    const kind = range.integer ? "an integer" : "a number";
+    const kind = range.integer
+      ? "an integer"
+      : range.fraction
+      ? "a number or a fraction a/b"
+      : "a number";
     const lo = range.above !== undefined ? `(${range.above}` : `[${range.min}`;
     const phrase = range.max !== undefined && (range.above ?? range.min) !== undefined
       ? `${kind} in ${lo}, ${range.max}]`
       : range.above !== undefined
       ? `${kind} > ${range.above}`
       : range.min !== undefined
-      ? `${kind} >= ${range.min}`
+      ? `${kind} >= ${range.min}` +
+        (Number.isInteger(value) && !Number.isSafeInteger(value) ? " and <= 2^53 − 1" : "")
+      : range.integer
+      ? "a safe integer (|n| <= 2^53 − 1)"
       : kind;
     throw new UsageError(
       `invalid value for --${flag}: ${JSON.stringify(text)}. Allowed: ${phrase}.`,
@@ -314,6 +349,14 @@ interface _Plan {
   dataNote: string;
   data: Awaited<ReturnType<typeof loadExperimentData>>;
   overrides: string[];
+  /**
+   * When a resumed run trains on other data than the model's: the data it
+   * was trained on so far, and the best so far on them (restored should no
+   * iteration complete on the new data).
+   */
+  dataChange:
+    | { from: string; best: Pick<TrainState, "bestLoss" | "bestIteration" | "bestParams"> }
+    | null;
 }
 
 function _str(flags: FlagValues, name: string): string | undefined {
@@ -383,7 +426,7 @@ function _applyTraining(
   }
   if (steps !== undefined) config.steps = _number("steps", steps, { integer: true, min: 1 });
   if (dt !== undefined) {
-    const h = _number("dt", dt, { above: 0, max: duration });
+    const h = _number("dt", dt, { above: 0, max: duration, fraction: true });
     const n = Math.round(duration / h);
     let ok = Math.abs(n * h - duration) <= 1e-9 * duration;
     try {
@@ -504,14 +547,44 @@ async function _plan(flags: FlagValues): Promise<_Plan> {
           "generated from the equation.",
       );
     }
-    const data = await loadExperimentData(name, { path });
+    const data = await _loadData(name, path, dataPath === undefined ? resumePath : null);
     const base: TrainConfig = { ...saved };
     const config = _applyTraining(flags, base, data.data.ts.length, example.duration);
     const overrides = Object.keys(config).filter((k) =>
       JSON.stringify((config as unknown as Record<string, unknown>)[k]) !==
         JSON.stringify((base as unknown as Record<string, unknown>)[k])
     );
-    if (data.data.source !== saved.data.source) overrides.push(`data (${data.data.source})`);
+    const window = _window(data);
+    // The same data (a moved file, found again with --data) or other data?
+    const same = data.data.source === saved.data.source || (
+      data.simulated === saved.data.simulated && data.data.ts.length === saved.data.points &&
+      window.t0 === saved.t0 && window.t1 === saved.t1 &&
+      window.y0.every((v, i) => v === saved.y0[i])
+    );
+    const resume = stateFromModel(model);
+    let dataChange: _Plan["dataChange"] = null;
+    if (!same) {
+      // Training goes on from the parameters, but on these data: the initial
+      // state and the window are theirs, and the lowest loss on the old data
+      // says nothing about these.
+      dataChange = {
+        from: saved.data.source,
+        best: {
+          bestLoss: resume.bestLoss,
+          bestIteration: resume.bestIteration,
+          bestParams: resume.bestParams,
+        },
+      };
+      resume.bestLoss = null;
+      resume.bestIteration = 0;
+      resume.bestParams = resume.params.slice();
+      overrides.push(
+        `data (${data.data.source}; its y0 and window replace the model's, and the best loss ` +
+          `starts again on it)`,
+      );
+    } else if (data.data.source !== saved.data.source) {
+      overrides.push(`data (${data.data.source})`);
+    }
     if (backend !== undefined && backend !== model.training.backend) {
       overrides.push(`backend (${backend}; trained on ${model.training.backend})`);
     }
@@ -529,6 +602,7 @@ async function _plan(flags: FlagValues): Promise<_Plan> {
     const modelConfig: ModelConfig = {
       ...saved,
       ...config,
+      ...(same ? {} : window),
       example: name,
       data: {
         source: data.data.source,
@@ -543,12 +617,13 @@ async function _plan(flags: FlagValues): Promise<_Plan> {
       example,
       config: modelConfig,
       iterations,
-      resume: stateFromModel(model),
+      resume,
       resumedFrom: resumePath,
       out: _str(flags, "out") ?? null,
       dataNote: _dataNote(example, data),
       data,
       overrides,
+      dataChange,
     };
   }
 
@@ -579,8 +654,7 @@ async function _plan(flags: FlagValues): Promise<_Plan> {
     const schedule: ScheduleConfig = { kind: "cosine", iterations, minLr: config.lr / 100 };
     config.schedule = schedule;
   }
-  const data = await loadExperimentData(name, { path: dataPath });
-  const first = Array.from(data.data.ys.subarray(0, data.data.dim));
+  const data = await _loadData(name, dataPath, null);
   return {
     backend: backend ?? "cpu",
     backendFromModel: false,
@@ -588,9 +662,7 @@ async function _plan(flags: FlagValues): Promise<_Plan> {
     config: {
       ...config,
       example: name,
-      t0: data.data.ts[0],
-      t1: data.data.ts[data.data.ts.length - 1],
-      y0: first,
+      ..._window(data),
       data: {
         source: data.data.source,
         path: data.path,
@@ -605,7 +677,51 @@ async function _plan(flags: FlagValues): Promise<_Plan> {
     dataNote: _dataNote(example, data),
     data,
     overrides: [],
+    dataChange: null,
   };
+}
+
+/** The data's window and initial state, as a model file records them. */
+function _window(
+  data: Awaited<ReturnType<typeof loadExperimentData>>,
+): Pick<ModelConfig, "t0" | "t1" | "y0"> {
+  const { ts, ys, dim } = data.data;
+  return { t0: ts[0], t1: ts[ts.length - 1], y0: Array.from(ys.subarray(0, dim)) };
+}
+
+/** A data file that cannot be read (absent, a folder, not permitted). */
+class _DataFileError extends Error {}
+
+/**
+ * Loads the experiment's data, naming `--data` (or, for `recordedBy`, the
+ * resumed model's recorded data file) when the file cannot be read.
+ */
+async function _loadData(
+  name: ExampleName,
+  path: string | undefined,
+  recordedBy: string | null,
+): Promise<Awaited<ReturnType<typeof loadExperimentData>>> {
+  try {
+    return await loadExperimentData(name, { path });
+  } catch (error) {
+    const why = error instanceof Deno.errors.NotFound
+      ? "no such file"
+      : error instanceof Deno.errors.IsADirectory
+      ? "it is a folder, not a file"
+      : error instanceof Deno.errors.PermissionDenied
+      ? "permission denied"
+      : null;
+    if (why === null || path === undefined) throw error;
+    const expected = `a data file in Schmidt & Lipson's format, such as ` +
+      `${EXPERIMENTS[name].dataFile}`;
+    throw new _DataFileError(
+      recordedBy === null
+        ? `--data ${JSON.stringify(path)}: ${why}. Expected ${expected}.`
+        : `the data file recorded in ${recordedBy} (config.data.path), ` +
+          `${JSON.stringify(path)}, cannot be read: ${why}. If it has moved, pass ` +
+          `--data NEW to point to it instead.`,
+    );
+  }
 }
 
 function _dataNote(
@@ -620,6 +736,44 @@ function _dataNote(
 function _timestamp(date: Date): string {
   const iso = date.toISOString(); // 2025-01-02T03:04:05.678Z
   return `${iso.slice(0, 10).replaceAll("-", "")}-${iso.slice(11, 19).replaceAll(":", "")}`;
+}
+
+/**
+ * Creates the output folder (`--out`, or the default one) and checks that
+ * it can be written to, before any training: a bad folder is a usage error,
+ * not a run lost at the end.
+ */
+async function _prepareOut(plan: _Plan): Promise<{ dir: string; created: boolean }> {
+  const dir = await _outDir(plan);
+  const existed = await Deno.stat(dir).then(() => true, () => false);
+  const refuse = (why: string) =>
+    new UsageError(
+      plan.out === null
+        ? `the default output folder ${dir} ${why}; choose another with --out DIR.`
+        : `invalid value for --out: ${JSON.stringify(dir)}: ${why}. Allowed: a folder to ` +
+          `write the run's files to, existing or to be created.`,
+    );
+  if (dir.trim() === "") throw refuse("it is empty");
+  const reason = (error: unknown) =>
+    (error instanceof Error ? error.message : String(error)).replace(/: \w+ '.*'$/, "");
+  try {
+    await Deno.mkdir(dir, { recursive: true });
+  } catch (error) {
+    if (error instanceof Deno.errors.NotCapable) throw error;
+    throw refuse(
+      error instanceof Deno.errors.AlreadyExists
+        ? "it is a file, not a folder"
+        : `cannot be created (${reason(error)})`,
+    );
+  }
+  try {
+    const probe = await Deno.makeTempFile({ dir, prefix: ".revode-write-check-" });
+    await Deno.remove(probe);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotCapable) throw error;
+    throw refuse(`cannot be written to (${reason(error)})`);
+  }
+  return { dir, created: !existed };
 }
 
 async function _outDir(plan: _Plan): Promise<string> {
@@ -729,6 +883,13 @@ export async function main(args: string[], io: CliIo = consoleIo()): Promise<num
     }
     return code;
   }
+  let dir: string, created: boolean;
+  try {
+    ({ dir, created } = await _prepareOut(plan));
+  } catch (error) {
+    choice.gpu?.device.destroy();
+    return _report(io, error);
+  }
   const first = plan.resume?.iteration ?? 0;
   const total = first + plan.iterations;
   const paramCount = Mlp.fromJSON(config.mlp).paramCount;
@@ -793,6 +954,8 @@ export async function main(args: string[], io: CliIo = consoleIo()): Promise<num
       ? await train(options)
       : await trainGpu({ ...options, gpu: choice.gpu, solveKernel });
   } catch (error) {
+    // nothing was written: a folder made for this run goes again (remove refuses a full one)
+    if (created) await Deno.remove(dir).catch(() => {});
     // "whole" where the whole-solve kernels do not apply: refused before any iteration runs
     if (error instanceof RangeError && error.message.startsWith("Invalid solveKernel: ")) {
       return _report(
@@ -809,10 +972,14 @@ export async function main(args: string[], io: CliIo = consoleIo()): Promise<num
   }
   if (io.isTerminal && result.status !== "completed") io.write("\n");
 
-  let dir: string;
   let onnxNote: string | null = null;
+  if (
+    plan.dataChange !== null && result.state.bestLoss === null && result.state.iteration > 0
+  ) {
+    // No iteration completed on the new data: the model keeps its old best.
+    Object.assign(result.state, plan.dataChange.best);
+  }
   try {
-    dir = await _outDir(plan);
     await Deno.mkdir(dir, { recursive: true });
     const model = modelFromState(config, result.state, {
       plannedIterations: total,
@@ -833,6 +1000,10 @@ export async function main(args: string[], io: CliIo = consoleIo()): Promise<num
         plan.data.simulated ? "simulated data (no --data file given)" : null,
         example.deviation && config.adaptive ? example.deviation : null,
         plan.resumedFrom ? `resumed from ${plan.resumedFrom}` : null,
+        plan.dataChange !== null
+          ? `resumed on other data at iteration ${first}: the losses before it are on ` +
+            `${plan.dataChange.from}`
+          : null,
       ].filter((n): n is string => n !== null),
       device: _deviceText(choice),
     });
@@ -877,7 +1048,9 @@ export async function main(args: string[], io: CliIo = consoleIo()): Promise<num
           ? `inexact; in float32 the error grows like λ^(−N) with the N steps of a solve: ` +
             `take fewer steps, a coupling λ closer to 1, --gradient checkpointed or direct, ` +
             `or --backend cpu (training/webgpu/mod.ts)`
-          : `inexact; take smaller steps, or a coupling λ closer to 1 (numerics.md §2)`)
+          : `inexact; the error grows like λ^(−N) with the N steps of a solve: take fewer ` +
+            `steps, a coupling λ closer to 1 (--coupling), or --gradient checkpointed or ` +
+            `direct (numerics.md §2)`)
       : null,
     result.solveKernel
       ? `  kernels: ${
@@ -978,7 +1151,7 @@ function _report(io: CliIo, error: unknown): number {
     io.error(`error: ${error.message}\nRun with --help for every flag.\n`);
     return EXIT.usage;
   }
-  if (error instanceof ModelFileError) {
+  if (error instanceof ModelFileError || error instanceof _DataFileError) {
     io.error(`error: ${error.message}\n`);
     return EXIT.failed;
   }

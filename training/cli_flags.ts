@@ -68,8 +68,9 @@ export type FlagValues = Record<string, string | boolean | undefined>;
  * refused.
  * @returns The values given.
  * @throws {UsageError} For an unknown flag or a positional argument (both
- * listing the allowed flags), a value flag without a value, or a boolean
- * flag given one.
+ * listing the allowed flags), a value flag without a value (at the end, or
+ * followed by another flag), or a boolean flag given one; each names the
+ * flag.
  *
  * @example
  * ```ts
@@ -117,12 +118,12 @@ export function parseFlags(
     });
     return values as FlagValues;
   } catch (error) {
-    throw _usageError(error, flags);
+    throw _usageError(error, flags, joined);
   }
 }
 
-/** The usage error for an error of `parseArgs`. */
-function _usageError(error: unknown, flags: FlagTable): UsageError {
+/** The usage error for an error of `parseArgs` on the arguments `args`. */
+function _usageError(error: unknown, flags: FlagTable, args: readonly string[]): UsageError {
   const code = (error as { code?: string }).code;
   const message = error instanceof Error ? error.message : String(error);
   const names = flags.map(([n]) => `--${n}`).join(", ");
@@ -138,12 +139,25 @@ function _usageError(error: unknown, flags: FlagTable): UsageError {
     );
   }
   if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE") {
-    const flag = /'(--[a-z-]+)/.exec(message)?.[1] ?? "a flag";
-    return new UsageError(
-      /argument missing/.test(message)
-        ? `${flag} needs a value (see --help).`
-        : `${flag} takes no value.`,
-    );
+    // parseArgs names the flag as '--lr', '--lr <value>' or '-h, --help'.
+    const flag = /'(?:-\w, )?(--[\w-]+)/.exec(message)?.[1] ?? "a flag";
+    if (/argument missing/.test(message)) {
+      return new UsageError(`${flag} needs a value (see --help).`);
+    }
+    if (/ambiguous/.test(message)) {
+      // The flag is followed by something that starts with a dash.
+      const at = args.indexOf(flag);
+      const next = at >= 0 ? args[at + 1] : undefined;
+      if (next === undefined) return new UsageError(`${flag} needs a value (see --help).`);
+      return new UsageError(
+        next.startsWith("--")
+          ? `${flag} needs a value, but is followed by the flag ${next.replace(/=.*$/, "")} ` +
+            `(see --help).`
+          : `${flag} needs a value, but is followed by ${JSON.stringify(next)}, which reads as ` +
+            `a flag; to give it as the value write ${flag}=${next}.`,
+      );
+    }
+    return new UsageError(`${flag} takes no value.`);
   }
   return new UsageError(message);
 }

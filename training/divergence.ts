@@ -1,6 +1,7 @@
 /**
  * What a diverged training run says, on either backend: why it stopped (a
- * non-finite loss, a non-finite gradient, a failed adaptive solve), as a
+ * non-finite loss, a non-finite gradient, a failed adaptive solve, a
+ * reversible backward pass that drifted from the forward solve), as a
  * sentence fragment naming the iteration, and the usual remedies, naming
  * the settings to change with their current values.
  *
@@ -64,7 +65,68 @@ export function gradientReason(
 }
 
 /**
- * The remedies for a diverged run, as sentences naming the settings to change.
+ * Why a run stopped when the reversible backward pass could not rebuild the
+ * forward solve (its reconstruction drifted past the tolerance).
+ *
+ * @param iteration 1-based iteration.
+ * @param loss Its (finite) loss.
+ * @param drift The relative reconstruction error, when known.
+ * @returns The reason, without a final period.
+ *
+ * @example
+ * ```ts
+ * import { driftReason } from "./divergence.ts";
+ * import assert from "node:assert/strict";
+ * assert.match(driftReason(7, 0.5, 4e-6), /iteration 7 .*4\.00e-6/);
+ * ```
+ */
+export function driftReason(iteration: number, loss: number, drift: number | null): string {
+  return `the reversible backward pass could not rebuild the forward solve at iteration ` +
+    `${iteration} (loss ${loss}): ` +
+    (drift === null
+      ? "its reconstruction drifted"
+      : `a rebuilt state is ${drift.toExponential(2)} (relative) off`) +
+    `, so the gradient would be wrong`;
+}
+
+/** Whether the configuration's scheme has a coupling λ (a reversible scheme on a tableau). */
+function _coupled(config: TrainConfig): boolean {
+  return config.scheme === "reversible" && config.solver !== "reversible-heun" &&
+    config.solver !== "leapfrog";
+}
+
+/** The limit on N·(1 − λ) in words, with the N steps of a solve. */
+function _limitText(config: TrainConfig): string {
+  return `N·(1 − λ) below about 20 (N = ${
+    config.adaptive ? `up to ${config.adaptive.maxSteps}` : config.steps
+  } steps)`;
+}
+
+/**
+ * The least coupling with which the reversible gradient's reconstruction
+ * stays accurate over the steps of a solve: N·(1 − λ) ≲ 20, so
+ * λ ≥ 1 − 20/N (numerics.md §2). For adaptive steps, N is the step budget.
+ */
+function _leastCoupling(config: TrainConfig): number {
+  const n = config.adaptive ? config.adaptive.maxSteps : config.steps;
+  return Math.max(0, 1 - 20 / n);
+}
+
+/** A setting as one would type it: 1e-5 rather than 0.00001. */
+function _num(x: number): string {
+  const plain = String(x);
+  const exp = x.toExponential();
+  return exp.length < plain.length ? exp : plain;
+}
+
+/** A coupling for a suggestion, rounded to a few digits. */
+function _couplingText(x: number): string {
+  return String(Number(x.toPrecision(4)));
+}
+
+/**
+ * The remedies for a diverged run, as sentences naming the settings to
+ * change with the `deno task train` flags that set them.
  *
  * @param config The configuration that diverged.
  * @returns Suggestions, most likely to help first.
@@ -80,33 +142,108 @@ export function gradientReason(
  *   steps: 1000,
  * });
  * const remedies = divergenceRemedies(config);
- * assert.ok(remedies.some((r) => r.includes("coupling")));
+ * // With the reversible gradient, a smaller λ must keep N·(1 − λ) below about 20.
+ * assert.ok(remedies.some((r) => r.includes("--coupling") && r.includes("e.g. 0.99")));
  * assert.ok(remedies.some((r) => r.includes("weight decay")));
  * ```
  */
 export function divergenceRemedies(config: TrainConfig): string[] {
   const remedies = config.adaptive
     ? [
-      `tighter tolerances or more steps (now rtol ${config.adaptive.rtol}, atol ` +
-      `${config.adaptive.atol}, at most ${config.adaptive.maxSteps} steps), or fixed steps`,
+      `more steps per solve (--max-steps; now ${config.adaptive.maxSteps}; e.g. ${
+        2 * config.adaptive.maxSteps
+      }) or looser tolerances (a larger --rtol or --atol; now ${_num(config.adaptive.rtol)} and ` +
+      `${_num(config.adaptive.atol)}), or fixed steps (--steps)`,
     ]
-    : [`a smaller step: more solver steps (now ${config.steps}; e.g. ${2 * config.steps})`];
-  if (
-    config.scheme === "reversible" && config.solver !== "reversible-heun" &&
-    config.solver !== "leapfrog"
-  ) {
+    : [
+      `a smaller step: more solver steps (--steps; now ${config.steps}; e.g. ${2 * config.steps})`,
+    ];
+  if (_coupled(config)) {
+    if (config.gradient !== "reversible") {
+      remedies.push(
+        `a smaller coupling λ (--coupling; now ${config.coupling}; e.g. 0.9 or 0.5): the ` +
+          `reversible scheme is more stable forward for smaller λ (numerics.md §2)`,
+      );
+    } else {
+      // Smaller λ steadies the forward solve but amplifies the backward pass's round-off.
+      const least = _leastCoupling(config);
+      const suggested = Math.max(least, 1 - 10 / (config.adaptive?.maxSteps ?? config.steps));
+      remedies.push(
+        least <= 0.5
+          ? `a smaller coupling λ (--coupling; now ${config.coupling}; e.g. 0.9 or 0.5): the ` +
+            `reversible scheme is more stable forward for smaller λ, and with so few steps ` +
+            `the reversible gradient allows it (numerics.md §2)`
+          : suggested < config.coupling
+          ? `a smaller coupling λ (--coupling; now ${config.coupling}; e.g. ${
+            _couplingText(suggested)
+          }): the reversible scheme is more stable forward for smaller λ, but the reversible ` +
+            `gradient needs ${_limitText(config)}, so λ ≥ ` +
+            `${_couplingText(least)} here (numerics.md §2)`
+          : `a smaller coupling λ (--coupling; now ${config.coupling}) together with ` +
+            `--gradient direct or checkpointed: the reversible gradient needs ` +
+            `${_limitText(config)}, so λ ≥ ${_couplingText(least)} here ` +
+            `(numerics.md §2)`,
+      );
+    }
+  }
+  remedies.push(
+    `more weight decay on the vector field (--weight-decay; now ${_num(config.weightDecay)}; e.g. ${
+      _num(Math.max(1e-4, config.weightDecay * 10))
+    })`,
+    `a smaller learning rate (--lr; now ${_num(config.lr)}) or gradient clipping (--clip; now ${
+      config.clip === null ? "off" : config.clip
+    }; e.g. 1)`,
+  );
+  return remedies;
+}
+
+/**
+ * The remedies when the reversible backward pass drifted from the forward
+ * solve: round-off in its inverse steps grows like λ^(−N), about
+ * e^(N·(1 − λ)), over the N steps of a solve (numerics.md §2).
+ *
+ * @param config The configuration whose backward pass drifted.
+ * @returns Suggestions naming the `deno task train` flags, most likely to help first.
+ *
+ * @example
+ * ```ts
+ * import { driftRemedies } from "./divergence.ts";
+ * import { defaultConfig } from "./train.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const config = defaultConfig({
+ *   mlp: { dim: 2, widths: [10], activation: "tanh", finalActivation: "identity", timeDependent: true },
+ *   steps: 1000,
+ *   coupling: 0.98,
+ * });
+ * const remedies = driftRemedies(config);
+ * assert.match(remedies[0], /--coupling; now 0\.98; e\.g\. 0\.995/);
+ * assert.ok(remedies.some((r) => r.includes("--gradient checkpointed")));
+ * ```
+ */
+export function driftRemedies(config: TrainConfig): string[] {
+  const remedies: string[] = [];
+  const n = config.adaptive ? config.adaptive.maxSteps : config.steps;
+  if (_coupled(config) && config.coupling < 1) {
+    // Aim well inside the limit: N·(1 − λ) ≈ 5, or a tenth of 1 − λ when already inside.
+    const gap = 1 - config.coupling;
+    const suggested = 1 - (n * gap > 5 ? 5 / n : gap / 10);
     remedies.push(
-      `a smaller coupling λ (now ${config.coupling}; e.g. 0.9 or 0.5): the reversible scheme ` +
-        `is more stable forward for smaller λ (numerics.md §2)`,
+      `a coupling λ closer to 1 (--coupling; now ${config.coupling}; e.g. ${
+        _couplingText(suggested)
+      }): keep ${_limitText(config)}` +
+        (_leastCoupling(config) > 0
+          ? `, so λ ≥ ${_couplingText(_leastCoupling(config))} here`
+          : ""),
     );
   }
   remedies.push(
-    `more weight decay on the vector field (now ${config.weightDecay}; e.g. ${
-      Math.max(1e-4, config.weightDecay * 10)
-    })`,
-    `a smaller learning rate (now ${config.lr}) or gradient clipping (now ${
-      config.clip === null ? "off" : config.clip
-    }; e.g. 1)`,
+    config.adaptive
+      ? `fewer steps per solve: looser tolerances (a larger --rtol or --atol; now ` +
+        `${_num(config.adaptive.rtol)} and ${_num(config.adaptive.atol)})`
+      : `fewer solver steps (--steps, a divisor of the data intervals; now ${config.steps})`,
+    `a gradient that stores states instead of rebuilding them: --gradient checkpointed ` +
+      `(memory ~√N states) or --gradient direct (memory ~N states)`,
   );
   return remedies;
 }

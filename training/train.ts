@@ -6,9 +6,10 @@
  *
  * Deterministic on the CPU: the same configuration, data and seed give
  * bit-identical losses, and a run resumed from its saved state continues
- * exactly as an uninterrupted one would. A non-finite loss or gradient stops
- * the run with a readable reason, keeps the last good parameters and suggests
- * remedies.
+ * exactly as an uninterrupted one would. A non-finite loss or gradient, a
+ * failed adaptive solve, or a reversible backward pass that cannot rebuild
+ * the forward solve stops the run with a readable reason, keeps the last good
+ * parameters and suggests remedies.
  *
  * @example Ten iterations on the white-dwarf data (on a coarse grid)
  * ```ts
@@ -40,9 +41,10 @@ import {
   type Schedule,
 } from "./adamw.ts";
 import { alignSteps, checkData, TrainingData } from "./train_data.ts";
-import { gradientReason, lossReason } from "./divergence.ts";
+import { driftReason, driftRemedies, gradientReason, lossReason } from "./divergence.ts";
 import { TrainLog } from "./train_log.ts";
 import { solve, type SolveOptions } from "../solvers/solve.ts";
+import { ReconstructionDriftError } from "../solvers/gradients/reversible.ts";
 import type { GradientMethodName, GradientSpec } from "../solvers/solve.ts";
 import { pid } from "../solvers/controller.ts";
 import { failureMessage } from "../solvers/adaptive.ts";
@@ -444,7 +446,9 @@ export interface TrainResult {
   /**
    * The state to save or resume from. After a divergence it is the last good
    * one: the parameters of the last iteration whose loss and gradient were
-   * finite, before that iteration's update.
+   * finite, before that iteration's update; or, when the reversible backward
+   * pass could not rebuild the forward solve, the state after the last
+   * iteration that completed.
    */
   state: TrainState;
   /** Every iteration's loss so far, across resumes. */
@@ -715,6 +719,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const lastGood = copyState({ ...state, losses: [], seconds: [] });
   let status: TrainStatus = "completed";
   let reason: string | null = null;
+  let drifted = false;
   for (let run = 0; run < iterations; run++) {
     if (options.shouldStop?.()) {
       status = "interrupted";
@@ -741,7 +746,11 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
           sol.trajectories?.[failed]?.tEnd ?? NaN,
           members[failed],
           grid.controller ?? null,
-        ).replace(/\.$/, "");
+        )
+          // The remedies name the settings to change; the solver's own advice
+          // uses the library's option names.
+          .replace(/; .*$/s, "")
+          .replace(/\.$/, "");
       break;
     }
     const cotangent = new Float64Array(sol.ys.length);
@@ -756,7 +765,19 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       reason = lossReason(loss, iteration + 1);
       break;
     }
-    const g = sol.backward(cotangent);
+    let g: ReturnType<typeof sol.backward>;
+    try {
+      g = sol.backward(cotangent);
+    } catch (error) {
+      const drift = _driftOf(error);
+      if (drift === undefined) throw error;
+      // This iteration's parameters solved fine: the state after the previous
+      // iteration is good, and kept as it is.
+      status = "diverged";
+      reason = driftReason(iteration + 1, loss, drift);
+      drifted = true;
+      break;
+    }
     const bad = g.params.findIndex((v) => !Number.isFinite(v));
     if (bad >= 0) {
       status = "diverged";
@@ -792,7 +813,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     await log.pause();
   }
   let result = state;
-  if (status === "diverged") {
+  if (status === "diverged" && !drifted) {
     result = lastGood;
     result.losses = state.losses.slice(0, lastGood.iteration);
     result.seconds = state.seconds.slice(0, lastGood.iteration);
@@ -801,7 +822,18 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   }
   // The optimizer's own rate is the base one; each step passes the scheduled rate.
   result.optimizer = { ...result.optimizer, lr: config.lr };
-  return log.result(config, { status, reason, gradient: record }, result);
+  const out = log.result(config, { status, reason, gradient: record }, result);
+  return drifted ? { ...out, remedies: driftRemedies(config) } : out;
+}
+
+/**
+ * The relative drift of the reversible backward pass's refusal to return a
+ * gradient ({@link ReconstructionDriftError}): the number, null when it is
+ * not finite, undefined for any other error.
+ */
+function _driftOf(error: unknown): number | null | undefined {
+  if (!(error instanceof ReconstructionDriftError)) return undefined;
+  return Number.isFinite(error.drift) ? error.drift : null;
 }
 
 /**
