@@ -124,5 +124,6 @@ export {
   SCHEDULE,
   type ScheduleInstruction,
 } from "./solvers/gradients/checkpointed.ts";
+export { ReconstructionDriftError } from "./solvers/gradients/reversible.ts";
 export { linearField } from "./solvers/fields/linear.ts";
 export { whiteDwarfField } from "./solvers/fields/white_dwarf.ts";
