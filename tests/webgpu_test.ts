@@ -30,6 +30,7 @@ import {
   euler,
   type GradientSpec,
   midpoint,
+  pid,
   ralston3,
   reversible,
   rk4,
@@ -643,3 +644,38 @@ gpuTest(
     }
   },
 );
+
+gpuTest("a misspelt or foreign option is refused, not ignored", async (device) => {
+  const mlp = new Mlp({ dim: 1, widths: [] });
+  const base = { mlp, params: mlp.init(0), tableau: rk4, t1: 1, steps: 4, y0: Float64Array.of(1) };
+  assert.throws(
+    () => GpuSolver.create(device, { ...base, lambda: 0.5 } as never),
+    /Invalid options\.lambda: got 0\.5; expected one of the keys .*coupling/,
+  );
+  assert.throws(
+    () =>
+      GpuTrainer.create(
+        device,
+        { ...base, targets: new Float64Array(5), learningRate: 1 } as never,
+      ),
+    /Invalid options\.learningRate.*lr/,
+  );
+  await assert.rejects(
+    gpuGradient(device, { ...base, cotangents: new Float64Array(5), checkpoints: 2 } as never),
+    /Invalid options\.checkpoints.*gradient/,
+  );
+  const adaptive = { controller: pid({ rtol: 1e-4, atol: 1e-4 }), ts: [1], rtol: 1e-6 };
+  await assert.rejects(
+    gpuGradient(device, {
+      ...base,
+      tableau: bosh3,
+      steps: undefined,
+      adaptive,
+      cotangents: new Float64Array(2),
+    } as never),
+    /Invalid adaptive\.rtol.*controller, ts, dt0/,
+  );
+  // the right keys still work, and a trainer's own keys do not reach its solver as foreign ones
+  const trainer = GpuTrainer.create(device, { ...base, targets: new Float64Array(5), lr: 1e-3 });
+  trainer.destroy();
+});

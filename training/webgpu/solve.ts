@@ -47,7 +47,7 @@ import { GpuIncrement } from "./increment.ts";
 import { GpuInterpolation } from "./interpolation.ts";
 import { tableaux } from "../../solvers/tableaux.ts";
 import { checkSaveAt } from "../../solvers/outputs.ts";
-import { requireFinite } from "../../solvers/errors.ts";
+import { requireFinite, requireKnownKeys } from "../../solvers/errors.ts";
 import type { PidController } from "../../solvers/controller.ts";
 
 /**
@@ -94,6 +94,34 @@ export interface GpuAdaptiveOptions {
   /** First step (default: the heuristic of Hairer, Nørsett & Wanner, smallest over the batch). */
   dt0?: number;
 }
+
+/**
+ * The keys of {@link GpuSolveOptions}: any other is refused, not ignored.
+ *
+ * @example
+ * ```ts
+ * import { GPU_SOLVE_KEYS } from "./solve.ts";
+ * import assert from "node:assert/strict";
+ * assert.ok(GPU_SOLVE_KEYS.includes("solveKernel"));
+ * ```
+ */
+export const GPU_SOLVE_KEYS: readonly string[] = [
+  "mlp",
+  "params",
+  "tableau",
+  "coupling",
+  "t0",
+  "t1",
+  "dt",
+  "steps",
+  "adaptive",
+  "y0",
+  "batch",
+  "saveT0",
+  "tiling",
+  "kernels",
+  "solveKernel",
+];
 
 /**
  * What a GPU solve needs.
@@ -451,6 +479,7 @@ export class GpuSolver {
    * @returns The solver.
    */
   static create(gpu: GpuLike, options: GpuSolverOptions): GpuSolver {
+    requireKnownKeys("options", options, [...GPU_SOLVE_KEYS, "gradient", "mode"]);
     const owns = !(gpu instanceof GpuContext);
     const ctx = gpu instanceof GpuContext ? gpu : new GpuContext(gpu);
     return new GpuSolver(ctx, owns, options);
@@ -849,6 +878,14 @@ export async function gpuGradient(
   gpu: GpuLike,
   options: GpuGradientOptions,
 ): Promise<GpuGradientResult> {
+  requireKnownKeys("options", options, [
+    ...GPU_SOLVE_KEYS,
+    "gradient",
+    "targets",
+    "weights",
+    "cotangents",
+  ]);
+  const { targets: _, weights: _w, cotangents: _c, ...solveOptions } = options;
   const withTargets = options.targets !== undefined;
   if (withTargets === (options.cotangents !== undefined)) {
     throw new RangeError("Invalid options: give exactly one of targets and cotangents.");
@@ -856,7 +893,7 @@ export async function gpuGradient(
   const solver = await allocating(
     gpu,
     "the solve's buffers",
-    () => GpuSolver.create(gpu, { ...options, mode: withTargets ? "mse" : "cotangents" }),
+    () => GpuSolver.create(gpu, { ...solveOptions, mode: withTargets ? "mse" : "cotangents" }),
   );
   try {
     const { ctx, problem } = solver;
@@ -913,6 +950,7 @@ function checkOutputTimes(
       "Invalid adaptive: expected { controller: pid({ rtol, atol, … }), ts: [...] }.",
     );
   }
+  requireKnownKeys("adaptive", a, ["controller", "ts", "dt0"]);
   const method = typeof gradient === "string" ? gradient : gradient.method;
   const every = typeof gradient === "object" && "checkpointEvery" in gradient
     ? gradient.checkpointEvery ?? 0

@@ -26,8 +26,42 @@ import { mseLossOps } from "./loss.ts";
 import { type CommandCounts, type KernelTiming, type Op, Recorder } from "./recorder.ts";
 import { reductionOps } from "./reduce.ts";
 import { reconstructionOps } from "./gradients/problem.ts";
-import { type GpuGradientSpec, type GpuLike, type GpuSolveOptions, GpuSolver } from "./solve.ts";
+import {
+  GPU_SOLVE_KEYS,
+  type GpuGradientSpec,
+  type GpuLike,
+  type GpuSolveOptions,
+  GpuSolver,
+  type GpuSolverOptions,
+} from "./solve.ts";
+import { requireKnownKeys } from "../../solvers/errors.ts";
 import { isFinite, linearGroups, linearMain } from "./wgsl.ts";
+
+/** The keys of {@link GpuTrainerOptions} besides the solve's. */
+const TRAINER_KEYS = [
+  "targets",
+  "weights",
+  "gradient",
+  "lr",
+  "weightDecay",
+  "beta1",
+  "beta2",
+  "eps",
+  "clip",
+  "optimizer",
+  "iteration",
+  "lossHistory",
+  "profile",
+];
+
+/** The trainer's options that configure its solver. */
+function solverOptions(options: GpuTrainerOptions): GpuSolverOptions {
+  const picked: Record<string, unknown> = {};
+  for (const key of [...GPU_SOLVE_KEYS, "gradient"]) {
+    if (key in options) picked[key] = (options as unknown as Record<string, unknown>)[key];
+  }
+  return picked as unknown as GpuSolverOptions;
+}
 
 /** Indices of the trainer's status scalars. */
 const S = {
@@ -336,7 +370,8 @@ fn main() {
    * @returns The trainer.
    */
   static create(gpu: GpuLike, options: GpuTrainerOptions): GpuTrainer {
-    const solver = GpuSolver.create(gpu, { ...options, mode: "mse" });
+    requireKnownKeys("options", options, [...GPU_SOLVE_KEYS, ...TRAINER_KEYS]);
+    const solver = GpuSolver.create(gpu, { ...solverOptions(options), mode: "mse" });
     try {
       return new GpuTrainer(solver, options);
     } catch (e) {
