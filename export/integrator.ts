@@ -261,11 +261,18 @@ export function exportIntegrator(
   g.output(ts, "ts", dtype, [points]);
 
   const solver = solverMetadata(s);
+  // a model trained with adaptive steps has no trained dt: the defaults are a fixed grid
+  const adaptive = s.training?.adaptive;
+  const trained = adaptive ? "default" : "trained";
   const io = `inputs: y0 [batch, ${dim}] ${dtype}; t0 [] ${dtype} (trained: ${s.t0}); ` +
-    `dt [] ${dtype} (trained: ${s.dt})` +
+    `dt [] ${dtype} (${trained}: ${s.dt})` +
     (variant === "loop"
-      ? `; steps [] int64 (trained: ${s.steps})`
+      ? `; steps [] int64 (${trained}: ${s.steps})`
       : ` (steps fixed at ${s.steps})`) +
+    (adaptive
+      ? `; trained with adaptive steps (rtol ${adaptive.rtol}, atol ${adaptive.atol}): this ` +
+        "integrator takes fixed steps instead"
+      : "") +
     `; outputs: ys [steps + 1, batch, ${dim}] (ys[0] = y0), ts [steps + 1] (t0 + n dt)`;
   const doc = `revode ${_schemeText(scheme)} solve of the MLP vector field ` +
     `${_describeMlp(mlp)}, ${variant === "loop" ? "as an ONNX Loop" : "unrolled"}. ${io}.`;

@@ -115,6 +115,11 @@ export interface TrainingSummary {
   gradient?: string;
   /** Where the data came from. */
   data?: string;
+  /**
+   * Training with adaptive steps: the tolerances. The exported integrator
+   * takes fixed steps (`steps` of `dt`, its inputs), not the PID controller's.
+   */
+  adaptive?: { rtol: number; atol: number; maxSteps: number };
   /** When the model file was written. */
   createdAt?: string;
 }

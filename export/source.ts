@@ -351,6 +351,7 @@ export async function sourceFromModelFile(
       seconds: model.training.seconds,
       gradient: c.gradient,
       data: c.data.source,
+      ...(c.adaptive ? { adaptive: { ...c.adaptive } } : {}),
       createdAt: model.createdAt,
     },
   };

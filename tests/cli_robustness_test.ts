@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { type CliIo, helpText, main } from "../training/cli.ts";
 import { readModelFile } from "../training/model_file.ts";
+import { modelMetadata } from "../export/onnx_graph.ts";
 
 const REAL_OSCILLATOR = new URL(
   "../../shared/data/schmidt-lipson-2009/real_double_linear_h_1.txt",
@@ -258,4 +259,35 @@ Deno.test("cli: help gives the checkpoints' real default, --iterations on resume
   assert.match(help, /--iterations N .*with --resume, iterations more \(default: the rest of/);
   assert.match(help, /--coupling λ .*N·\(1 − λ\) below about 20/);
   assert.match(help, /--dt H .*a fraction a\/b/);
+});
+
+Deno.test("cli: an adaptive model's model.onnx says it takes fixed steps, and so does the run", async () => {
+  await withTempDir(async (dir) => {
+    const r = await run([
+      "--example",
+      "pendulum",
+      "--iterations",
+      "2",
+      "--gradient",
+      "checkpointed",
+      "--out",
+      dir,
+    ]);
+    assert.equal(r.code, 0, r.err);
+    // the default checkpoints follow each adaptive solve, not the unused fixed grid's 499 steps
+    assert.match(r.out, /checkpointed \(default checkpoints for each solve's number of steps\)/);
+    assert.match(r.out, /model\.json, model\.onnx, history\.csv/);
+    assert.match(r.out, /note: model\.onnx integrates with fixed steps \(by default 499 of/);
+    const meta = modelMetadata(await Deno.readFile(`${dir}/model.onnx`));
+    assert.match(meta["revode.io"], /dt \[\] float32 \(default: /);
+    assert.match(
+      meta["revode.io"],
+      /trained with adaptive steps \(rtol 0\.000001, atol 0\.000001\)/,
+    );
+    assert.deepEqual(JSON.parse(meta["revode.training"]).adaptive, {
+      rtol: 1e-6,
+      atol: 1e-6,
+      maxSteps: 1000,
+    });
+  });
 });

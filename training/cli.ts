@@ -912,7 +912,11 @@ export async function main(args: string[], io: CliIo = consoleIo()): Promise<num
       } over [${config.t0}, ${config.t1}]`,
     `  gradient: ${config.gradient}${
       config.gradient === "checkpointed"
-        ? ` (${config.checkpoints ?? defaultCheckpoints(config.steps)} checkpoints)`
+        ? config.checkpoints !== null && config.checkpoints !== undefined
+          ? ` (${config.checkpoints} checkpoints)`
+          : config.adaptive
+          ? " (default checkpoints for each solve's number of steps)"
+          : ` (${defaultCheckpoints(config.steps)} checkpoints)`
         : ""
     }; AdamW lr ${_num(config.lr)}, weight decay ${_num(config.weightDecay)}${
       config.schedule.kind === "cosine" ? ", cosine schedule" : ""
@@ -973,6 +977,7 @@ export async function main(args: string[], io: CliIo = consoleIo()): Promise<num
   if (io.isTerminal && result.status !== "completed") io.write("\n");
 
   let onnxNote: string | null = null;
+  let onnxWritten = false;
   if (
     plan.dataChange !== null && result.state.bestLoss === null && result.state.iteration > 0
   ) {
@@ -1011,6 +1016,12 @@ export async function main(args: string[], io: CliIo = consoleIo()): Promise<num
     // exporter cannot express leaves the training outputs intact.
     try {
       await exportModelFile(`${dir}/model.json`, `${dir}/model.onnx`, "loop");
+      onnxWritten = true;
+      if (config.adaptive) {
+        onnxNote = `  note: model.onnx integrates with fixed steps (by default ${config.steps} ` +
+          `of ${_fmt((config.t1 - config.t0) / config.steps)}, its steps and dt inputs), not ` +
+          "the adaptive steps of training";
+      }
     } catch (error) {
       onnxNote = `  model.onnx not written: ${error instanceof Error ? error.message : error}`;
     }
@@ -1061,7 +1072,7 @@ export async function main(args: string[], io: CliIo = consoleIo()): Promise<num
       : null,
     ...(result.notes ?? []).map((n) => `  note: ${n}`),
     `  wrote ${dir}/: model.json, ${
-      onnxNote === null ? "model.onnx, " : ""
+      onnxWritten ? "model.onnx, " : ""
     }history.csv, loss.svg, fit.svg, summary.json, report.html`,
     onnxNote,
   ];
