@@ -7,7 +7,7 @@
  * - `adaptive` (issue 3, `bench/adaptive.ts`): a chaotic MLP field with
  *   adaptive Bosh3 steps over growing time spans.
  *
- *     deno run --allow-read --allow-env --allow-sys bench/bench.ts [--section all|fixed|adaptive] [--json] [--quick]
+ *     deno task bench [--section all|fixed|adaptive|inference|gpu] [--json] [--quick]
  *
  * Setting (numerics.md §5.1, with the horizon stretched): time-dependent MLP
  * [t, y] (3) → 10 tanh → 2 with random init, reversible RK4 with coupling
@@ -30,7 +30,7 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
+import { flagHelp, type FlagTable, parseFlags, UsageError } from "../training/cli_flags.ts";
 import { cpus } from "node:os";
 import {
   binomialSchedule,
@@ -1314,39 +1314,66 @@ export interface FullResult {
   gpu?: unknown;
 }
 
-const USAGE =
-  "usage: deno task bench [--section all|fixed|adaptive|inference|gpu] [--json] [--quick]\n" +
-  "  --section  which section to run (default all): fixed = white-dwarf fixed steps (issue 2),\n" +
-  "             adaptive = chaotic MLP field with adaptive Bosh3 steps (issue 3),\n" +
-  "             inference = ONNX Runtime (CPU, WebGPU) against revode's solver (issue 6;\n" +
-  "             needs --allow-ffi --allow-write), gpu = one WebGPU training step against\n" +
-  "             the CPU backend (issue 5; skipped with its reason when no adapter exists)\n" +
-  "  --json     print one JSON object { fixed?, adaptive? } (settings, machine, rows, checks)\n" +
-  "             instead of the tables\n" +
-  "  --quick    short runs: N = 100 and 1000, spans T = 1 and 4 (smoke test)\n" +
-  "  --allow-sys records the CPU model and load average (optional)";
+const _SECTIONS: readonly Section[] = ["all", "fixed", "adaptive", "inference", "gpu"];
+
+/** The flags, in help order: name, value placeholder, description. */
+const _FLAGS: FlagTable = [
+  [
+    "section",
+    "NAME",
+    "which section to run (default all): fixed = white-dwarf fixed steps (issue 2), " +
+    "adaptive = chaotic MLP field with adaptive Bosh3 steps (issue 3), inference = ONNX " +
+    "Runtime (CPU, WebGPU) against revode's solver (issue 6), " +
+    "gpu = one WebGPU training step against the CPU backend, fixed and adaptive steps (issue 5; " +
+    "skipped with its reason when no adapter exists)",
+  ],
+  [
+    "json",
+    "",
+    "print one JSON object { fixed?, adaptive?, inference?, gpu? }, a key for each section " +
+    "that ran (settings, machine, rows, checks; gpu is { skipped } without an adapter), " +
+    "instead of the tables",
+  ],
+  [
+    "quick",
+    "",
+    "short runs (a smoke test): fixed N = 100 and 1000; adaptive spans T = 1 and 4; " +
+    "inference 20 steps, batches up to 256, 0.05 s per cell; gpu batches 1 and 256, width 10, " +
+    "5 steps, 1 repetition, and adaptive batches 1 and 16, tolerance 1e-4, at most 60 steps",
+  ],
+  ["help", "", "print this help"],
+];
+
+const USAGE = [
+  "usage: deno task bench [--section all|fixed|adaptive|inference|gpu] [--json] [--quick]",
+  "",
+  "Flags:",
+  ...flagHelp(_FLAGS, 18, 100),
+  "",
+  "Deno permissions (not bench flags; deno task bench gives them all): --allow-sys also",
+  "records the CPU model and load average; the inference section needs --allow-ffi and",
+  "--allow-write.",
+].join("\n");
 
 if (import.meta.main) {
   let values: { json: boolean; quick: boolean; help: boolean; section: string };
   try {
-    values = parseArgs({
-      args: Deno.args,
-      options: {
-        json: { type: "boolean", default: false },
-        quick: { type: "boolean", default: false },
-        section: { type: "string", default: "all" },
-        help: { type: "boolean", short: "h", default: false },
-      },
-      strict: true,
-      allowPositionals: false,
-    }).values;
-    if (!["all", "fixed", "adaptive", "inference", "gpu"].includes(values.section)) {
-      throw new Error(
-        `--section: got "${values.section}"; expected one of all, fixed, adaptive, inference, gpu`,
+    const flags = parseFlags(Deno.args, _FLAGS);
+    values = {
+      json: flags.json === true,
+      quick: flags.quick === true,
+      help: flags.help === true,
+      section: (flags.section as string | undefined) ?? "all",
+    };
+    if (!_SECTIONS.includes(values.section as Section)) {
+      throw new UsageError(
+        `invalid value for --section: ${JSON.stringify(values.section)}. ` +
+          `Allowed: ${_SECTIONS.join(", ")}.`,
       );
     }
   } catch (error) {
-    console.error(`${(error as Error).message}\n${USAGE}`);
+    if (!(error instanceof UsageError)) throw error;
+    console.error(`error: ${error.message}\nRun with --help for every flag.`);
     Deno.exit(2);
   }
   if (values.help) {

@@ -14,9 +14,11 @@
  * @module
  */
 
+import { basename, dirname, join } from "node:path";
 import type { CliIo } from "../training/cli.ts";
-import { type FlagTable, parseFlags, UsageError } from "../training/cli_flags.ts";
+import { flagHelp, type FlagTable, parseFlags, UsageError } from "../training/cli_flags.ts";
 import { ModelFileError } from "../training/model_file.ts";
+import { writeFileAtomic } from "../training/atomic_write.ts";
 import {
   EXPORT_DTYPES,
   EXPORT_FORMS,
@@ -110,7 +112,7 @@ export function exportHelpText(): string {
     "  deno task export --model runs/<run>/model.json [--form loop|unrolled|vector-field]",
     "                   [--verify] [--out FILE]",
     "",
-    ..._FLAGS.map(([n, v, d]) => `  ${`--${n}${v ? ` ${v}` : ""}`.padEnd(width)}  ${d}`),
+    ...flagHelp(_FLAGS, width + 4, _HELP_WIDTH),
     "",
     "Integrator inputs: y0 [batch, dim]; t0, dt (scalars); steps (int64 scalar, loop only);",
     "the trained values are in the metadata (revode.t0, revode.dt, revode.steps, revode.y0).",
@@ -119,6 +121,9 @@ export function exportHelpText(): string {
     "",
   ].join("\n");
 }
+
+/** Columns of the help text. */
+const _HELP_WIDTH = 100;
 
 function _oneOf<T extends string>(flag: string, value: string, allowed: readonly T[]): T {
   if (!allowed.includes(value as T)) {
@@ -230,8 +235,8 @@ export interface ExportedFile {
 }
 
 /**
- * Reads a `model.json` and writes it as ONNX (atomically: a temporary file
- * renamed over the target). The training CLI calls it to write `model.onnx`
+ * Reads a `model.json` and writes it as ONNX (atomically: a temporary file,
+ * flushed to disk, renamed over the target). The training CLI calls it to write `model.onnx`
  * next to `model.json`.
  *
  * @param modelJsonPath The model file (format `revode-model`, version 1).
@@ -240,7 +245,8 @@ export interface ExportedFile {
  * @param options Element type and which parameters.
  * @returns What was written.
  * @throws {ModelFileError} When the model file cannot be used.
- * @throws {RangeError} When the model cannot be exported (e.g. too many steps to unroll).
+ * @throws {RangeError} When the model cannot be exported (e.g. too many steps to unroll), or
+ *   when `outPath` is the model file itself.
  *
  * @example
  * ```ts
@@ -260,15 +266,64 @@ export async function exportModelFile(
 ): Promise<ExportedFile> {
   const source = await sourceFromModelFile(modelJsonPath, options.params ?? "best");
   const onnx = exportOnnx(source, form, options.dtype ?? "float32");
-  const temporary = `${outPath}.tmp-${Deno.pid}`;
+  if (await _sameFile(modelJsonPath, outPath)) {
+    throw new RangeError(
+      `Invalid output file: ${JSON.stringify(outPath)} is the model file itself; ` +
+        `expected another path, such as ${defaultOnnxPath(modelJsonPath, form)}.`,
+    );
+  }
+  await writeFileAtomic(outPath, onnx);
+  return { path: outPath, bytes: onnx.length, source, onnx };
+}
+
+/**
+ * True when both paths name one existing file (through links, `..` or a
+ * hard link); false when either does not exist.
+ */
+async function _sameFile(a: string, b: string): Promise<boolean> {
+  const [sa, sb] = await Promise.all([_statOrNull(a), _statOrNull(b)]);
+  if (sa === null || sb === null) return false;
+  if (sa.ino !== null && sb.ino !== null && sa.dev === sb.dev) return sa.ino === sb.ino;
+  return await Deno.realPath(a) === await Deno.realPath(b);
+}
+
+/** The path's file information, or null when there is nothing at that path. */
+async function _statOrNull(path: string): Promise<Deno.FileInfo | null> {
   try {
-    await Deno.writeFile(temporary, onnx);
-    await Deno.rename(temporary, outPath);
+    return await Deno.stat(path);
   } catch (error) {
-    await Deno.remove(temporary).catch(() => {});
+    if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory) {
+      return null;
+    }
     throw error;
   }
-  return { path: outPath, bytes: onnx.length, source, onnx };
+}
+
+/**
+ * Why `--out` cannot be written, checked before anything is exported: the
+ * model file itself, an existing folder, or a path in a folder that does
+ * not exist. Null when it can.
+ */
+async function _outProblem(model: string, out: string, form: ExportForm): Promise<string | null> {
+  const suggestion = defaultOnnxPath(model, form);
+  const info = await _statOrNull(out);
+  if (info === null) {
+    const dir = dirname(out);
+    const dirInfo = await _statOrNull(dir);
+    if (dirInfo === null) return `its folder ${JSON.stringify(dir)} does not exist`;
+    if (!dirInfo.isDirectory) return `${JSON.stringify(dir)} is not a folder`;
+    return null;
+  }
+  if (info.isDirectory) {
+    return `it is a folder. Allowed: a file path, e.g. --out ${join(out, basename(suggestion))}`;
+  }
+  if (await _sameFile(model, out)) {
+    return `it is the --model file itself, which would be overwritten. Allowed: another ` +
+      (out === suggestion
+        ? "path, given with --out FILE"
+        : `path, e.g. --out ${suggestion} (the default)`);
+  }
+  return null;
 }
 
 function _consoleIo(): CliIo {
@@ -334,6 +389,17 @@ export async function main(args: string[], io: CliIo = _consoleIo()): Promise<nu
     }
     verify = flags.verify === true;
     out = flags.out ?? defaultOnnxPath(model, form);
+    // A missing model file is reported by the export itself, not as a problem of the
+    // default --out next to it.
+    const problem = flags.out === undefined && await _statOrNull(model) === null
+      ? null
+      : await _outProblem(model, out, form);
+    if (problem !== null) {
+      const what = flags.out === undefined
+        ? `the default --out ${JSON.stringify(out)}`
+        : `--out ${JSON.stringify(out)}`;
+      throw new UsageError(`${what}: ${problem}.`);
+    }
   } catch (error) {
     return _report(io, error);
   }

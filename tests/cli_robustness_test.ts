@@ -1,33 +1,16 @@
 import assert from "node:assert/strict";
-import { type CliIo, helpText, main } from "../training/cli.ts";
+import { helpText, main } from "../training/cli.ts";
 import { readModelFile } from "../training/model_file.ts";
 import { modelMetadata } from "../export/onnx_graph.ts";
+import { assertNoStack, runCli, withTempDir } from "./cli_harness.ts";
+
+/** Runs the training CLI in-process. */
+const run = (args: string[]) => runCli(main, args);
 
 const REAL_OSCILLATOR = new URL(
   "../../shared/data/schmidt-lipson-2009/real_double_linear_h_1.txt",
   import.meta.url,
 ).pathname;
-
-/** Runs `main()` in-process, collecting what it writes. */
-async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = "", err = "";
-  const io: CliIo = { write: (t) => out += t, error: (t) => err += t, isTerminal: false };
-  const code = await main(args, io);
-  return { code, out, err };
-}
-
-async function withTempDir(body: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "revode-cli-robust-" });
-  try {
-    await body(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
-
-function assertNoStack(text: string): void {
-  assert.ok(!/^\s+at /m.test(text), `a stack trace was printed:\n${text}`);
-}
 
 const FAST = ["--steps", "100", "--iterations", "3"];
 

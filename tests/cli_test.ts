@@ -1,40 +1,16 @@
 import assert from "node:assert/strict";
-import { type CliIo, helpText, main } from "../training/cli.ts";
+import { helpText, main } from "../training/cli.ts";
 import { main as experimentsMain } from "../training/experiments_cli.ts";
 import { readModelFile } from "../training/model_file.ts";
+import { assertNoStack, type CliMain, runCli, withTempDir } from "./cli_harness.ts";
+
+/** Runs a CLI (the training one by default) in-process. */
+const run = (args: string[], m: CliMain = main) => runCli(m, args);
 
 const cliPath = new URL("../training/cli.ts", import.meta.url).pathname;
 
-/** Runs `main()` in-process, collecting what it writes. */
-async function run(
-  args: string[],
-  main_: (args: string[], io: CliIo) => Promise<number> = main,
-): Promise<{ code: number; out: string; err: string }> {
-  let out = "", err = "";
-  const io: CliIo = {
-    write: (t) => out += t,
-    error: (t) => err += t,
-    isTerminal: false,
-  };
-  const code = await main_(args, io);
-  return { code, out, err };
-}
-
 /** A short run: the white dwarf with 100 steps (every tenth data point). */
 const FAST = ["--steps", "100", "--iterations", "3"];
-
-async function withTempDir(body: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "revode-cli-" });
-  try {
-    await body(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
-
-function assertNoStack(text: string): void {
-  assert.ok(!/^\s+at /m.test(text), `a stack trace was printed:\n${text}`);
-}
 
 Deno.test("cli: --help lists every flag and exits 0", async () => {
   const { code, out } = await run(["--help"]);

@@ -27,6 +27,7 @@ import { createSession } from "../export/ort.ts";
 import type { ExportDtype } from "../export/metadata.ts";
 import type { ExportSource } from "../export/source.ts";
 import { exportModelFile, main } from "../export/cli.ts";
+import { captureIo } from "./cli_harness.ts";
 
 /** Measured errors, printed at the end (one line per case). */
 const measured: string[] = [];
@@ -302,21 +303,6 @@ async function writeTrainedModel(dir: string, overrides: Record<string, unknown>
   return `${dir}/model.json`;
 }
 
-function captureIo() {
-  const io = {
-    out: "",
-    err: "",
-    isTerminal: false,
-    write(t: string) {
-      io.out += t;
-    },
-    error(t: string) {
-      io.err += t;
-    },
-  };
-  return io;
-}
-
 Deno.test("CLI: exports a model.json in each form, verifies it, refuses bad flags with exit 2", async () => {
   const dir = await Deno.makeTempDir({ prefix: "revode-onnx-cli-" });
   try {
@@ -436,6 +422,61 @@ Deno.test("examples/node/run_integrator.mjs prints a trajectory with plain Node.
         assert.ok(rows[2].slice(1).every(Number.isFinite));
       });
     }
+    await t.step("bad input: a one-line message naming the argument, exit code 2", async () => {
+      const loop = `${dir}/loop.onnx`;
+      await exportModelFile(model, `${dir}/field.onnx`, "vector-field");
+      const cases: [string[], RegExp][] = [
+        [[`${dir}/none.onnx`], /^error: MODEL\.onnx ".*none\.onnx": no such file\.$/],
+        [[dir], /^error: MODEL\.onnx ".*": a folder, not a file\.$/],
+        [
+          [model],
+          /^error: MODEL\.onnx ".*model\.json": .*not an ONNX file\? \(this looks like a model\.json; export it first: deno task export --model .*model\.json\)$/,
+        ],
+        [[`${dir}/field.onnx`], /^error: MODEL\.onnx ".*field\.onnx": not a revode integrator/],
+        [[loop, "--batch", "abc"], /^error: --batch: "abc"\. Allowed: an integer >= 1\.$/],
+        [[loop, "--batch", "0"], /^error: --batch: "0"\. Allowed: an integer >= 1\.$/],
+        [[loop, "--steps", "-5"], /^error: --steps: "-5"\. Allowed: an integer >= 1\.$/],
+        [[loop, "--steps"], /^error: --steps needs a value\.$/],
+        [[loop, "--rows", "x"], /^error: --rows: "x"\. Allowed: an integer >= 2\.$/],
+        [[loop, "--dt", "fast"], /^error: --dt: "fast"\. Allowed: a number\.$/],
+        [[loop, "--provider", "cuda"], /^error: --provider: "cuda"\. Allowed: cpu, webgpu\.$/],
+        [[loop, "--y0", "1"], /^error: --y0: "1"\. Allowed: 2 numbers, e\.g\. --y0 1,1$/],
+        [[loop, "--colour"], /^error: unknown flag --colour\. Allowed flags: --y0, --batch/],
+        [
+          [`${dir}/unrolled.onnx`, "--steps", "5"],
+          /^error: --steps: .*unrolled\.onnx is unrolled; its step count is fixed at 20\.$/,
+        ],
+      ];
+      for (const [args, message] of cases) {
+        const run = await new Deno.Command("node", {
+          args: ["examples/node/run_integrator.mjs", ...args],
+          stdout: "piped",
+          stderr: "piped",
+        }).output();
+        const err = new TextDecoder().decode(run.stderr).trimEnd();
+        assert.equal(run.code, 2, `${args.join(" ")}: ${err}`);
+        assert.match(err, message);
+        assert.equal(err.split("\n").length, 1, err); // one line, no stack trace
+        assert.equal(new TextDecoder().decode(run.stdout), "");
+      }
+      // A negative value is a value, not a flag.
+      const run = await new Deno.Command("node", {
+        args: [
+          "examples/node/run_integrator.mjs",
+          loop,
+          "--t0",
+          "-1",
+          "--steps",
+          "4",
+          "--rows",
+          "2",
+        ],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      assert.ok(run.success, new TextDecoder().decode(run.stderr));
+      assert.match(new TextDecoder().decode(run.stdout), /, 4 steps,[^\n]*\n.*\n\s+-1\.0000\s/);
+    });
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

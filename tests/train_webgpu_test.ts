@@ -9,7 +9,7 @@
  */
 
 import assert from "node:assert/strict";
-import { type CliIo, main } from "../training/cli.ts";
+import { main } from "../training/cli.ts";
 import { main as experimentsMain } from "../training/experiments_cli.ts";
 import { gpuTests, relative } from "./gpu_harness.ts";
 import { gpuSupport } from "../training/webgpu/trainer.ts";
@@ -41,34 +41,14 @@ import { tableaux } from "../solvers/tableaux.ts";
 import { solve } from "../solvers/solve.ts";
 import { defaultCheckpoints } from "../solvers/gradients/checkpointed.ts";
 import { mseLoss } from "../training/loss.ts";
+import { assertNoStack, type CliMain, runCli, withTempDir } from "./cli_harness.ts";
+
+/** Runs a CLI (the training one by default) in-process. */
+const run = (args: string[], m: CliMain = main) => runCli(m, args);
 
 const cliPath = new URL("../training/cli.ts", import.meta.url).pathname;
 
 const gpuTest = gpuTests("train webgpu");
-
-/** Runs a command's `main()` in-process, collecting what it writes. */
-async function run(
-  args: string[],
-  main_: (args: string[], io: CliIo) => Promise<number> = main,
-): Promise<{ code: number; out: string; err: string }> {
-  let out = "", err = "";
-  const io: CliIo = { write: (t) => out += t, error: (t) => err += t, isTerminal: false };
-  const code = await main_(args, io);
-  return { code, out, err };
-}
-
-async function withTempDir(body: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "revode-gpu-" });
-  try {
-    await body(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
-
-function assertNoStack(text: string): void {
-  assert.ok(!/^\s+at /m.test(text), `a stack trace was printed:\n${text}`);
-}
 
 /** The white dwarf with 20 steps of 0.25 (every 50th data point): fast on a software adapter. */
 const FAST = ["--steps", "20"];

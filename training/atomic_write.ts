@@ -33,6 +33,32 @@ import { basename, dirname, join } from "node:path";
  * ```
  */
 export async function writeTextFileAtomic(path: string, text: string): Promise<void> {
+  await writeFileAtomic(path, new TextEncoder().encode(text));
+}
+
+/**
+ * Writes `bytes` to `path` atomically, as {@link writeTextFileAtomic} does
+ * text (model.onnx files, say): a temporary file beside `path`, flushed to
+ * disk, then renamed over it; a replaced file keeps its permissions.
+ *
+ * @param path The file to create or replace; its directory must exist.
+ * @param bytes The new content.
+ *
+ * @example
+ * ```ts
+ * import { writeFileAtomic } from "./atomic_write.ts";
+ * import assert from "node:assert/strict";
+ *
+ * if ((await Deno.permissions.query({ name: "write" })).state === "granted") {
+ *   const dir = await Deno.makeTempDir();
+ *   await writeFileAtomic(`${dir}/m.onnx`, Uint8Array.of(8, 8));
+ *   assert.deepEqual(await Deno.readFile(`${dir}/m.onnx`), Uint8Array.of(8, 8));
+ *   assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["m.onnx"]);
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ */
+export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<void> {
   const unique = `${Deno.pid}.${Date.now().toString(36)}.${
     Math.random().toString(36).slice(2, 10)
   }`;
@@ -48,7 +74,6 @@ export async function writeTextFileAtomic(path: string, text: string): Promise<v
   try {
     const file = await Deno.open(temp, { write: true, createNew: true, mode });
     try {
-      const bytes = new TextEncoder().encode(text);
       for (let written = 0; written < bytes.length;) {
         written += await file.write(bytes.subarray(written));
       }

@@ -14,7 +14,7 @@
  */
 
 import { exportModelFile } from "../export/cli.ts";
-import { type FlagTable, type FlagValues, parseFlags, UsageError } from "./cli_flags.ts";
+import { flagHelp, type FlagTable, type FlagValues, parseFlags, UsageError } from "./cli_flags.ts";
 import { type ActivationName, activationNames } from "./activations.ts";
 import { Mlp } from "./mlp.ts";
 import {
@@ -239,14 +239,7 @@ export function helpText(): string {
     "",
     "Flags:",
   ];
-  for (const [name, value, text] of _FLAGS) {
-    const flag = `  --${name}${value ? " " + value : ""}`;
-    const wrapped = _wrap(text, 80 - 24);
-    if (flag.length >= 24) lines.push(flag);
-    wrapped.forEach((line, i) => {
-      lines.push((i === 0 && flag.length < 24 ? flag : "").padEnd(24) + line);
-    });
-  }
+  lines.push(...flagHelp(_FLAGS, 24, 80));
   lines.push(
     "",
     "Examples:",
@@ -260,22 +253,6 @@ export function helpText(): string {
     "--resume continues it exactly as if it had not stopped.",
   );
   return lines.join("\n") + "\n";
-}
-
-/** Splits text into lines of at most `width` characters, at spaces. */
-function _wrap(text: string, width: number): string[] {
-  const lines: string[] = [];
-  let line = "";
-  for (const word of text.split(" ")) {
-    if (line !== "" && line.length + 1 + word.length > width) {
-      lines.push(line);
-      line = word;
-    } else {
-      line = line === "" ? word : `${line} ${word}`;
-    }
-  }
-  lines.push(line);
-  return lines;
 }
 
 function _allowed(values: readonly string[]): string {

@@ -161,3 +161,52 @@ function _usageError(error: unknown, flags: FlagTable, args: readonly string[]):
   }
   return new UsageError(message);
 }
+
+/**
+ * The help lines of a flag table: `  --name VALUE` padded to `column`, then
+ * the description wrapped at spaces so that no line passes `width` (a word
+ * longer than that stays whole); a flag too long for its column takes a line
+ * of its own.
+ *
+ * @param flags The flags.
+ * @param column Where descriptions start.
+ * @param width The longest line.
+ * @returns The lines.
+ *
+ * @example
+ * ```ts
+ * import { flagHelp } from "./cli_flags.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const lines = flagHelp([["seed", "N", "the seed of every random draw"]], 12, 30);
+ * assert.deepEqual(lines, ["  --seed N  the seed of every", "            random draw"]);
+ * ```
+ */
+export function flagHelp(flags: FlagTable, column: number, width: number): string[] {
+  const lines: string[] = [];
+  for (const [name, value, text] of flags) {
+    const flag = `  --${name}${value ? ` ${value}` : ""}`;
+    const own = flag.length + 2 > column;
+    if (own) lines.push(flag);
+    _wrap(text, width - column).forEach((line, i) => {
+      lines.push((i === 0 && !own ? flag : "").padEnd(column) + line);
+    });
+  }
+  return lines;
+}
+
+/** Breaks text at spaces into lines of at most `width` characters (longer words stay whole). */
+function _wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = "";
+  for (const word of text.split(" ")) {
+    if (line !== "" && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else {
+      line = line === "" ? word : `${line} ${word}`;
+    }
+  }
+  lines.push(line);
+  return lines;
+}

@@ -26,7 +26,7 @@
  * @module
  */
 
-import { type FlagTable, parseFlags, UsageError } from "./cli_flags.ts";
+import { flagHelp, type FlagTable, parseFlags, UsageError } from "./cli_flags.ts";
 import {
   EXAMPLE_NAMES,
   type ExampleName,
@@ -97,7 +97,7 @@ export interface CompareOptions {
   iterations?: number;
   /** Folder of the Schmidt–Lipson files (default: simulated data). */
   dataDir?: string;
-  /** Checkpoints of the checkpointed method (default `≈ √(2N)`). */
+  /** Checkpoints of the checkpointed method (default `⌊−1.5 + √(2N + ¼)⌋ + 1`, about √(2N)). */
   checkpoints?: number;
   /** Scheme under the checkpointed method (default `"plain"`, the paper's baseline). */
   baselineScheme?: "plain" | "reversible";
@@ -325,15 +325,27 @@ const _FLAGS: FlagTable = [
     "comma-separated solvers (default: the paper's: euler,midpoint,ralston3,rk4 for the " +
     "white dwarf, rk4 oscillator, bosh3 pendulum)",
   ],
-  ["data-dir", "DIR", "folder of the Schmidt-Lipson files (default: simulated data)"],
-  ["checkpoints", "C", "checkpoints of the checkpointed method (default floor(√(2N)) ≈ 44 or 31)"],
+  [
+    "data-dir",
+    "DIR",
+    "folder of the Schmidt-Lipson files, under their original names: " +
+    `${EXPERIMENTS.oscillator.dataFile} (oscillator), ${EXPERIMENTS.pendulum.dataFile} ` +
+    "(pendulum); checked before anything runs (default: simulated data)",
+  ],
+  [
+    "checkpoints",
+    "C",
+    "checkpoints of the checkpointed method (default ⌊−1.5 + √(2N + ¼)⌋ + 1 for N steps, " +
+    "as in diffrax: 44 for the white dwarf's 1000 steps, 31 for the oscillator's 499; " +
+    "adaptive solves take it from each solve's own step count)",
+  ],
   [
     "baseline-scheme",
     "NAME",
     "scheme under checkpointing: plain (the paper's baseline; default on the CPU) or " +
     "reversible (default on the GPU)",
   ],
-  ["seed", "N", "seed of every run (default 0)"],
+  ["seed", "N", "seed of every run, any integer, negative too (default 0)"],
   ["warmup", "N", "untimed iterations before each timed run (default 3)"],
   [
     "steps",
@@ -361,21 +373,80 @@ function _help(): string {
     "",
     "Flags:",
   ];
-  for (const [name, value, text] of _FLAGS) {
-    const flag = `  --${name}${value ? " " + value : ""}`;
-    lines.push(flag.length < 26 ? flag.padEnd(26) + text : `${flag}\n${"".padEnd(26)}${text}`);
-  }
+  lines.push(...flagHelp(_FLAGS, 26, 100));
   return lines.join("\n") + "\n";
 }
 
-function _int(flag: string, text: string, min: number): number {
-  const value = /^\d+$/.test(text) ? Number(text) : NaN;
-  if (!(Number.isSafeInteger(value) && value >= min)) {
+/**
+ * An integer flag value of at least `min`; `min` null allows negative
+ * integers too.
+ */
+function _int(flag: string, text: string, min: number | null): number {
+  const value = /^-?\d+$/.test(text) ? Number(text) : NaN;
+  if (!(Number.isSafeInteger(value) && (min === null || value >= min))) {
+    const range = min === null ? "an integer" : `an integer >= ${min}`;
     throw new UsageError(
-      `invalid value for --${flag}: ${JSON.stringify(text)}. Allowed: an integer >= ${min}.`,
+      `invalid value for --${flag}: ${JSON.stringify(text)}. Allowed: ${range}` +
+        (Number.isInteger(value) && !Number.isSafeInteger(value)
+          ? ", at most 2^53 − 1 in absolute value"
+          : "") +
+        ".",
     );
   }
   return value;
+}
+
+/**
+ * Checks `--data-dir` before any training starts: the folder exists, is a
+ * folder, and holds a readable data file for each chosen experiment that
+ * reads one (the white dwarf reads none), so that a wrong folder fails at
+ * once instead of after the comparisons before it.
+ */
+async function _checkDataDir(dir: string, examples: readonly ExampleName[]): Promise<void> {
+  const flag = `--data-dir ${JSON.stringify(dir)}`;
+  const needed = [...new Set(examples)].filter((e) => EXPERIMENTS[e].dataFile !== null);
+  const files = needed.map((e) => `${EXPERIMENTS[e].dataFile} (${e})`).join(" and ");
+  const expected = needed.length === 0
+    ? "Expected: a folder of the Schmidt-Lipson files."
+    : `Expected: a folder holding ${files}.`;
+  let info: Deno.FileInfo;
+  try {
+    info = await Deno.stat(dir);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory) {
+      throw new UsageError(`${flag}: no such folder. ${expected}`);
+    }
+    throw error;
+  }
+  if (!info.isDirectory) throw new UsageError(`${flag}: not a folder. ${expected}`);
+  const missing = needed.filter((e) => {
+    try {
+      return !Deno.statSync(`${dir.replace(/[\\/]+$/, "")}/${EXPERIMENTS[e].dataFile}`).isFile;
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) return true;
+      throw error;
+    }
+  });
+  if (missing.length > 0) {
+    throw new UsageError(
+      `${flag}: has no ${
+        missing.map((e) => `${EXPERIMENTS[e].dataFile} (${e})`).join(" or ")
+      }. ${expected}`,
+    );
+  }
+  // Read each file once now, so that a malformed one is reported before training too.
+  for (const example of needed) {
+    try {
+      await loadExperimentData(example, { dir });
+    } catch (error) {
+      if (error instanceof Deno.errors.NotCapable) throw error;
+      throw new UsageError(
+        `${flag}: cannot use the ${example} data: ${
+          error instanceof Error ? error.message : String(error)
+        }`,
+      );
+    }
+  }
 }
 
 /**
@@ -467,15 +538,22 @@ export async function main(args: string[], io: CliIo = consoleIo()): Promise<num
         ? _int("checkpoints", parsed.checkpoints, 1)
         : undefined,
       baselineScheme: baseline as CompareOptions["baselineScheme"],
-      seed: typeof parsed.seed === "string" ? _int("seed", parsed.seed, 0) : 0,
+      seed: typeof parsed.seed === "string" ? _int("seed", parsed.seed, null) : 0,
       warmup: typeof parsed.warmup === "string" ? _int("warmup", parsed.warmup, 0) : 3,
       steps,
     };
     ({ pairs, notes } = _plan(examples, solvers, backend, example === "all", options));
+    if (options.dataDir !== undefined) {
+      await _checkDataDir(options.dataDir, pairs.map((p) => p.example));
+    }
   } catch (error) {
     if (error instanceof UsageError) {
       io.error(`error: ${error.message}\nRun with --help for every flag.\n`);
       return 2;
+    }
+    if (error instanceof Deno.errors.NotCapable) {
+      io.error(`error: ${error.message}\n`);
+      return 1;
     }
     throw error;
   }
@@ -526,6 +604,12 @@ export async function main(args: string[], io: CliIo = consoleIo()): Promise<num
       log(formatTable(result).split("\n").slice(2).join("\n"));
     }
   } catch (error) {
+    // Keep the comparisons that finished before the failure.
+    if (runs.length > 0) {
+      if (json) io.write(JSON.stringify(runs, null, 2) + "\n");
+      else io.write("\n" + formatTable(runs));
+      io.error(`the ${runs.length} runs above finished before the failure below.\n`);
+    }
     io.error(`error: ${error instanceof Error ? error.message : String(error)}\n`);
     return 1;
   } finally {
