@@ -53,11 +53,23 @@ export function gpuTests(
           throw new Error(`REVODE_REQUIRE_GPU=1 but no WebGPU adapter: ${ADAPTER.unavailable}`);
         }
         const fresh = await requestGpuDevice();
+        // A validation error outside an error scope (a kernel the compiler rejects, a
+        // bad binding) is otherwise only printed as a warning; here it fails the test.
+        const uncaptured: string[] = [];
+        fresh.device.addEventListener("uncapturederror", (e) => {
+          uncaptured.push((e as GPUUncapturedErrorEvent).error.message.trim());
+        });
         try {
           await fn(fresh.device, fresh);
         } finally {
+          // wgpu panics, taking the whole test run down, when a device's queue is
+          // dropped while its last submission runs for more than ~6 s (a long solve
+          // on a busy software adapter): a test that ends or fails with work queued
+          // waits for it first.
+          await fresh.device.queue.onSubmittedWorkDone();
           fresh.device.destroy();
         }
+        assert.deepEqual(uncaptured, [], "WebGPU reported errors outside any error scope");
       },
     });
 }
@@ -91,4 +103,33 @@ export function randoms(rng: Rng, n: number, scale = 1): Float64Array {
   const a = new Float64Array(n);
   for (let i = 0; i < n; i++) a[i] = scale * rng.normal();
   return a;
+}
+
+/**
+ * Asserts that two different pipelines computed the same f32 values: bit for
+ * bit on a software adapter, within `tolerance` relative on hardware. The
+ * kernels sum the same terms in the same order, but WGSL lets a compiler fuse
+ * a multiply and an add (Naga marks no expression NoContraction), and a GPU
+ * driver may decide differently in each shader; llvmpipe compiles both alike,
+ * which the exact check keeps testing in CI.
+ *
+ * @param gpu The device the test runs on.
+ * @param actual One pipeline's values.
+ * @param expected The other's.
+ * @param message What is compared.
+ * @param tolerance Relative ∞-norm distance allowed on hardware.
+ */
+export function assertSameAcrossPipelines(
+  gpu: GpuDevice,
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  message: string,
+  tolerance = 1e-6,
+): void {
+  if (gpu.isFallback) {
+    assert.deepEqual(Array.from(actual), Array.from(expected), message);
+  } else {
+    const distance = relative(actual, expected);
+    assert.ok(distance <= tolerance, `${message}: ${distance} apart`);
+  }
 }

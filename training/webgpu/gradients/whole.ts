@@ -181,6 +181,7 @@ export function restoredStates(steps: number, checkpointEvery: number): number {
  *   solver.run.backward(rec);
  *   assert.equal(rec.counts.dispatches, 4); // forward, backward, two reductions
  *   rec.submit();
+ *   await device.queue.onSubmittedWorkDone(); // let the work finish before the device goes
  *   solver.destroy();
  *   device.destroy();
  * }

@@ -55,6 +55,7 @@ import { bindingsOf, snapshotBytes, wholeBase, wholeRun } from "./whole_base.ts"
  *   solver.run.backward(rec);
  *   assert.equal(rec.counts.dispatches, 4); // forward, backward, two reductions
  *   rec.submit();
+ *   await device.queue.onSubmittedWorkDone(); // let the work finish before the device goes
  *   solver.destroy();
  *   device.destroy();
  * }

@@ -65,6 +65,7 @@ export function wholeTapeBytes(steps: number, rows: number, stages: number, dim:
  *   solver.run.backward(rec);
  *   assert.equal(rec.counts.dispatches, 4); // forward, backward, two reductions
  *   rec.submit();
+ *   await device.queue.onSubmittedWorkDone(); // let the work finish before the device goes
  *   solver.destroy();
  *   device.destroy();
  * }
