@@ -148,7 +148,9 @@ export function adaptiveSolve(p: AdaptiveProblem): AdaptiveRun {
       status = "max_steps_reached";
       break;
     }
-    h = Math.min(Math.max(h, c.dtmin), c.dtmax);
+    // never shorter than `tiny`: a step below the resolution of t would not move it (t + h
+    // rounds to t), be accepted with zero error and keep its size, until maxSteps
+    h = Math.max(Math.min(Math.max(h, c.dtmin), c.dtmax), tiny);
     const tNext = t + h >= t1 ? t1 : t + h;
     const hUsed = tNext - t;
     for (let k = 0; k < state.length; k++) trial[k].set(state[k]);
@@ -189,7 +191,7 @@ export function adaptiveSolve(p: AdaptiveProblem): AdaptiveRun {
  * @param status How it ended.
  * @param t The time it reached.
  * @param trajectory Its index in the batch.
- * @param c The controller, or null for fixed steps (whose `t` is the first saved output found non-finite).
+ * @param c The controller, or null for fixed steps (whose `t` is the first grid point or saved output found non-finite).
  * @returns The message.
  *
  * @example
@@ -208,9 +210,9 @@ export function failureMessage(
   trajectory: number,
   c: PidController | null,
 ): string {
-  // fixed steps check only the saved outputs: t is the first one that is not finite
+  // fixed steps are checked at their grid points and saved outputs: t is the first not finite
   const where = c === null
-    ? `by t = ${t} (the first saved output that is not finite) for trajectory ${trajectory}`
+    ? `by t = ${t} (the first grid point or saved output where it is not finite) for trajectory ${trajectory}`
     : `at t = ${t} for trajectory ${trajectory}`;
   switch (status) {
     case "max_steps_reached":

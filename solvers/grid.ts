@@ -29,6 +29,8 @@ export interface TimeGrid {
  * import { uniformGrid } from "./grid.ts";
  * import assert from "node:assert/strict";
  * assert.equal(uniformGrid(0, 1, 4).time(2), 0.5);
+ * // steps below the resolution of t are refused
+ * assert.throws(() => uniformGrid(1e16, 1e16 + 4, 1000), /steps.*1000.*at most 0/);
  * ```
  */
 export function uniformGrid(t0: number, t1: number, steps: number): TimeGrid {
@@ -38,6 +40,16 @@ export function uniformGrid(t0: number, t1: number, steps: number): TimeGrid {
   }
   requireInteger("steps", steps, 1);
   const span = t1 - t0;
+  // the adaptive solver's smallest step (adaptive.ts): below it t + h rounds to t, or nearly
+  const resolution = 64 * Number.EPSILON * Math.max(Math.abs(t0), Math.abs(t1));
+  if (!(span / steps > resolution)) {
+    invalidArgument(
+      "steps",
+      steps,
+      `at most ${Math.floor(span / resolution)} over [${t0}, ${t1}]: a step shorter than ` +
+        `${resolution} (64 ulp of t) cannot be told apart from the times around it`,
+    );
+  }
   return { steps, time: (n) => (n === steps ? t1 : t0 + (span * n) / steps) };
 }
 

@@ -265,7 +265,8 @@ interface Parts {
 
 function makeProblem(parts: Parts): Problem {
   const n = parts.y0.length;
-  return { ...parts, before: parts.meter.f64(n), extra: parts.meter.f64(n) };
+  const overflowAt = new Float64Array(parts.batch).fill(NaN);
+  return { ...parts, before: parts.meter.f64(n), extra: parts.meter.f64(n), overflowAt };
 }
 
 function makeRun(problem: Problem, gradient: ParsedGradient | null): GradientRun {
@@ -414,12 +415,23 @@ export function solve(options: SolveOptions): Solution {
     );
   }
   requireFinite("params", params);
+  // private copies of θ and y0: backward() may come after the caller updates them in place
+  // (an optimizer step), and must give the gradient of the solve that was made
+  const theta = params.slice();
   const throwOnFailure = options.throwOnFailure ?? true;
   if (typeof throwOnFailure !== "boolean") {
     invalidArgument("throwOnFailure", throwOnFailure, "true or false");
   }
   const gradient = options.gradient === undefined ? null : parseGradient(options.gradient);
-  const common = { field, y0, params, dim, batch: y0.length / dim, gradient, throwOnFailure };
+  const common = {
+    field,
+    y0: y0.slice(),
+    params: theta,
+    dim,
+    batch: y0.length / dim,
+    gradient,
+    throwOnFailure,
+  };
   try {
     return options.controller === undefined
       ? solveFixed(options, common)
@@ -485,18 +497,22 @@ function solveFixed(options: SolveOptions, c: Common): Solution {
   run.forward(ys);
   const ts = new Float64Array(outputs.count);
   slotTimes(plan, grid, grid.steps, tEnd, ts);
-  // A fixed-step solve fails only by overflowing: find the first non-finite output per row.
+  // A fixed-step solve fails only by overflowing: per row, the first non-finite output or
+  // state (a state can overflow after the last saved output, or between outputs).
   const status: Status[] = new Array(batch).fill("success");
   for (let b = 0; b < batch; b++) {
-    for (let slot = 0; slot < outputs.count && status[b] === "success"; slot++) {
+    let at = problem.overflowAt[b];
+    for (let slot = 0; slot < outputs.count && !(ts[slot] >= at); slot++) {
       for (let e = 0; e < dim; e++) {
         if (!Number.isFinite(ys[slot * size + b * dim + e])) {
-          status[b] = "non_finite";
-          if (c.throwOnFailure) throw new Error(failureMessage("non_finite", ts[slot], b, null));
+          at = ts[slot];
           break;
         }
       }
     }
+    if (Number.isNaN(at)) continue;
+    status[b] = "non_finite";
+    if (c.throwOnFailure) throw new Error(failureMessage("non_finite", at, b, null));
   }
   const forwardEvaluations = counts.evaluations;
   return {

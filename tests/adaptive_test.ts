@@ -406,7 +406,7 @@ Deno.test("failures are reported per trajectory with a message that says what to
         steps: 40,
         saveAt: { steps: true },
       }),
-    /non-finite .* by t = \d+ \(the first saved output that is not finite\) for trajectory 0/,
+    /non-finite .* by t = \d+ \(the first grid point or saved output where it is not finite\) for trajectory 0/,
   );
 });
 
@@ -451,6 +451,25 @@ Deno.test("fixed steps without throwing: a row that overflows does not poison th
       /Invalid cotangents: trajectory 1 failed \(non_finite\).*must be zero/,
     );
   }
+  // An overflow after the last saved output leaves every output finite, but the state is
+  // not: the row is still reported, and the others' gradient stays exact (it was NaN).
+  const early = { ...options, saveAt: { ts: [0.5] } };
+  for (const gradient of ["reversible", "direct", "checkpointed", "backsolve"] as const) {
+    const batch = solve({ ...early, y0: Float64Array.of(0.1, 1, 0.2), gradient });
+    assert.ok(batch.ys.every(Number.isFinite), gradient);
+    assert.deepEqual(batch.status, ["success", "non_finite", "success"], gradient);
+    const g = batch.backward(Float64Array.of(1, 0, 2));
+    const alone = solve({ ...early, y0: Float64Array.of(0.1, 0.2), gradient })
+      .backward(Float64Array.of(1, 2));
+    assert.deepEqual(g.params, alone.params, gradient);
+    assert.ok(Number.isFinite(g.params[0]) && g.params[0] !== 0, gradient);
+    // throwing, it names the grid point where the state overflowed (y(t) = 1/(1 − t))
+    assert.throws(
+      () => solve({ ...early, y0: Float64Array.of(1), throwOnFailure: true, gradient }),
+      /non-finite .* by t = 1(\.0\d*)? \(the first grid point or saved output where it is not finite\) for trajectory 0/,
+      gradient,
+    );
+  }
 });
 
 for (
@@ -477,6 +496,70 @@ for (
     assert.ok(ratio > 5 && ratio < 20, `step ratio ${ratio}`);
   });
 }
+
+Deno.test("a first step below the resolution of t still moves t: no zero-length steps", () => {
+  // t + 1e-20 rounds to t at t = 1: such a step was accepted with zero error, kept its size,
+  // and the solve ended at maxSteps with thousands of zero-length steps.
+  for (const [t0, dt0] of [[1, 1e-20], [1, 1e-17], [100, 1e-14], [0, 1e-20]]) {
+    const sol = solve({
+      field: mlp,
+      y0: Float64Array.of(0.5, -0.3),
+      params: theta,
+      scheme: reversible(bosh3),
+      t0,
+      t1: t0 + 1,
+      dt0,
+      controller: pid({ rtol: 1e-6, atol: 1e-6 }),
+      saveAt: { t0: true, steps: true },
+    });
+    assert.deepEqual(sol.status, ["success"], `t0 = ${t0}, dt0 = ${dt0}`);
+    const accepted = sol.trajectories![0].accepted;
+    assert.ok(accepted < 200, `t0 = ${t0}, dt0 = ${dt0}: ${accepted} steps`);
+    for (let i = 1; i <= accepted; i++) assert.ok(sol.ts[i] > sol.ts[i - 1], `step ${i}`);
+  }
+});
+
+Deno.test("checkpointed gradient of a batch in which one trajectory fails before its first step", () => {
+  // y' = θ / y: singular at y = 0, so the second row fails at once (0 accepted steps),
+  // and the default number of checkpoints for 0 steps must still hold the initial state.
+  const inverse: VectorField = {
+    dim: 1,
+    paramCount: 1,
+    timeDependent: false,
+    evaluate(_t, y, batch, p, out) {
+      for (let b = 0; b < batch; b++) out[b] = p[0] / y[b];
+    },
+    vjp(_t, y, batch, p, v, yBar, pBar) {
+      for (let b = 0; b < batch; b++) {
+        yBar[b] = (-p[0] / (y[b] * y[b])) * v[b];
+        if (pBar) pBar[0] += v[b] / y[b];
+      }
+    },
+  };
+  const grads = (["checkpointed", "direct", "reversible"] as const).map((gradient) => {
+    const sol = solve({
+      field: inverse,
+      y0: Float64Array.of(1, 0),
+      params: Float64Array.of(1),
+      scheme: reversible(bosh3),
+      t0: 0,
+      t1: 1,
+      controller: pid({ rtol: 1e-8, atol: 1e-8 }),
+      throwOnFailure: false,
+      gradient,
+    });
+    assert.deepEqual(sol.status, ["success", "non_finite"], gradient);
+    assert.equal(sol.trajectories![1].accepted, 0, gradient);
+    return sol.backward(Float64Array.of(1, 0));
+  });
+  // y(1) = √(1 + 2θ) from y0 = 1: ∂y/∂y0 = ∂y/∂θ = 1/√3
+  for (const g of grads) {
+    assert.ok(Math.abs(g.y0[0] - 1 / Math.sqrt(3)) < 1e-6, `${g.y0[0]}`);
+    assert.ok(Math.abs(g.params[0] - 1 / Math.sqrt(3)) < 1e-6, `${g.params[0]}`);
+    assert.equal(g.y0[1], 0);
+  }
+  assert.ok(relErr(grads[0].params, grads[1].params) < 1e-12);
+});
 
 Deno.test("bad adaptive input is refused with the argument, the value and what is allowed", () => {
   const base = {

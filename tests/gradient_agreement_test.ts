@@ -255,6 +255,15 @@ for (const c of SCHEMES) {
         const both = sol.backward(sum);
         const expected = firstParams.map((x, i) => x + second.params[i]);
         assert.ok(relativeError(both.params, expected) < 1e-12, `${m}: not linear`);
+        // the solve owns copies of θ and y0: an in-place update by the caller (an optimizer
+        // step) between solve() and backward() leaves the gradient of the solve made
+        const theta = s.params.slice(), start = s.y0.slice();
+        const own = solveWith(s, c.spec, method, STEPS, theta, start);
+        theta.forEach((_, i) => (theta[i] += 0.05));
+        start.fill(0.3);
+        const late = own.backward(s.cotangents);
+        assert.deepEqual(late.params, firstParams, `${m}: ∂L/∂θ followed the caller's θ`);
+        assert.deepEqual(late.y0, firstY0, `${m}: ∂L/∂y0 followed the caller's y0`);
       }
     });
   }

@@ -21,7 +21,9 @@ import {
 
 /**
  * Diffrax's default number of checkpoints for `steps` steps:
- * `floor(−1.5 + √(2N + 0.25)) + 1` (44 for N = 1000).
+ * `floor(−1.5 + √(2N + 0.25)) + 1` (44 for N = 1000), and at least 1: the
+ * initial state is always stored, even for a solve that failed before its
+ * first step (N = 0, where the formula gives 0).
  *
  * @param steps Number of steps `N`.
  * @returns The default `c`.
@@ -31,10 +33,11 @@ import {
  * import { defaultCheckpoints } from "./checkpointed.ts";
  * import assert from "node:assert/strict";
  * assert.equal(defaultCheckpoints(1000), 44);
+ * assert.equal(defaultCheckpoints(0), 1);
  * ```
  */
 export function defaultCheckpoints(steps: number): number {
-  return Math.floor(-1.5 + Math.sqrt(2 * steps + 0.25)) + 1;
+  return Math.max(1, Math.floor(-1.5 + Math.sqrt(2 * steps + 0.25)) + 1);
 }
 
 /** `β(c, r) = C(c + r, c)`, computed over the smaller of `c` and `r`. */

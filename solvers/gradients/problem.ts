@@ -36,6 +36,12 @@ export interface Problem {
   readonly before: Float64Array;
   /** Scratch `[batch, dim]`: the outputs' cotangent for the solution before a step. */
   readonly extra: Float64Array;
+  /**
+   * Per trajectory, the first grid time at which the forward solve's state
+   * (`y`, and the scheme's auxiliary parts) was not finite; NaN while it
+   * stays finite. Written by {@link record}.
+   */
+  readonly overflowAt: Float64Array;
 }
 
 /** The result of a method's backward pass. */
@@ -88,7 +94,10 @@ export function copyState(from: Float64Array[], to: Float64Array[]): void {
 }
 
 /**
- * Writes `y` of grid point `i` into its output slots, if it is saved.
+ * Writes `y` of grid point `i` into its output slots, if it is saved, and
+ * notes in `problem.overflowAt` the trajectories whose state stopped being
+ * finite there: an overflow after the last saved output leaves every
+ * output finite but would still make the backward pass NaN.
  *
  * @param problem The solve.
  * @param i Grid index.
@@ -97,7 +106,22 @@ export function copyState(from: Float64Array[], to: Float64Array[]): void {
  */
 export function record(problem: Problem, i: number, state: Float64Array[], ys: Float64Array): void {
   const { grid } = problem;
-  problem.outputs.point(i, i === grid.steps, grid.time(i), state[0], ys);
+  const t = grid.time(i);
+  problem.outputs.point(i, i === grid.steps, t, state[0], ys);
+  if (i === 0) problem.overflowAt.fill(NaN);
+  // x − x is NaN exactly when x is not finite: one cheap pass finds whether any row overflowed
+  let probe = 0;
+  for (const part of state) for (let e = 0; e < part.length; e++) probe += part[e] - part[e];
+  if (probe === 0) return;
+  const dim = problem.field.dim;
+  for (let b = 0; b < problem.batch; b++) {
+    if (!Number.isNaN(problem.overflowAt[b])) continue;
+    for (const part of state) {
+      for (let e = b * dim; e < (b + 1) * dim; e++) {
+        if (!Number.isFinite(part[e])) problem.overflowAt[b] = t;
+      }
+    }
+  }
 }
 
 /**
