@@ -44,8 +44,8 @@ const FIELD: MlpOptions = { dim: 2, widths: [12], activation: "tanh", seed: 3 };
 const TS = [0.1, 0.35, 0.8, 1.3, 2];
 
 gpuTest(
-  "one trajectory: the CPU's steps and outputs (bosh3 exactly; dopri5, tsit5 up to f32 round-off)",
-  async (device) => {
+  "one trajectory: the CPU's steps and outputs (bosh3 exactly on llvmpipe; dopri5, tsit5 up to f32 round-off)",
+  async (device, gpu) => {
     for (
       const [tableau, kernels, tol] of [
         [bosh3, "fused", 1e-5],
@@ -94,16 +94,21 @@ gpuTest(
         // The f32 error estimate h Σ bError_i k_i cancels most of its digits
         // (it is ~rtol of the solution), so the GPU's step sizes differ from
         // the CPU's by ~1e-3 relative, and a decision near the end can flip.
-        // Bosh3 (the pendulum's method) takes exactly the CPU's steps here.
+        // Bosh3 (the pendulum's method) takes exactly the CPU's steps here on llvmpipe; a GPU
+        // compiler may fuse multiply-adds in the estimate, which can flip one decision.
         const steps =
           `${run.accepted} + ${run.rejected} vs ${trajectory.accepted} + ${trajectory.rejected}`;
+        const flips = gpu.isFallback ? 0 : 1;
         if (tableau === bosh3) {
-          assert.equal(run.accepted, trajectory.accepted, `${tableau.name}: ${steps}`);
-          assert.equal(run.rejected, trajectory.rejected, `${tableau.name}: ${steps}`);
-          const cpuTimes = onCpu({ steps: true, t0: true }).ts;
-          const dt = relative(run.times, cpuTimes);
-          assert.ok(dt < 1e-2, `${tableau.name}: step times off by ${dt}`);
-          assert.ok(err < 1e-5, `${tableau.name}: outputs off by ${err}`);
+          const off = (a: number, b: number) => Math.abs(a - b) <= flips;
+          assert.ok(off(run.accepted, trajectory.accepted), `${tableau.name}: ${steps}`);
+          assert.ok(off(run.rejected, trajectory.rejected), `${tableau.name}: ${steps}`);
+          if (run.accepted === trajectory.accepted) {
+            const cpuTimes = onCpu({ steps: true, t0: true }).ts;
+            const dt = relative(run.times, cpuTimes);
+            assert.ok(dt < 1e-2, `${tableau.name}: step times off by ${dt}`);
+            assert.ok(err < 1e-5, `${tableau.name}: outputs off by ${err}`);
+          } else assert.ok(err < 10 * tol, `${tableau.name}: outputs off by ${err}`);
         } else {
           assert.ok(Math.abs(run.accepted - trajectory.accepted) <= 1, `${tableau.name}: ${steps}`);
           // two grids, each within the tolerance of the solution
@@ -118,7 +123,7 @@ gpuTest(
 
 gpuTest(
   "every gradient method equals the CPU's on the GPU's accepted grid within 1e-4 (params, y0)",
-  async (device) => {
+  async (device, gpu) => {
     const mlp = new Mlp({ ...FIELD, timeDependent: true });
     const params = mlp.init(2);
     const y0 = Float64Array.of(0.5, 0.9);
@@ -168,7 +173,9 @@ gpuTest(
         saveAt: { t0: true, ts: TS },
         gradient: "reversible",
       });
-      assert.equal(own.trajectories![0].accepted, run.accepted);
+      // the same number of steps (on hardware, fused multiply-adds may flip one decision)
+      const flips = Math.abs(own.trajectories![0].accepted - run.accepted);
+      assert.ok(flips <= (gpu.isFallback ? 0 : 1), `${own.trajectories![0].accepted} steps`);
       const eo = relative(g.params, own.backward(cot).params);
       assert.ok(eo < 1e-4, `dt0 ${dt0}: against the CPU's adaptive gradient: ${eo}`);
       // the direct method tapes the same steps and gives the same gradient
@@ -274,6 +281,30 @@ gpuTest("failures: max_steps_reached and non_finite, as the CPU reports them", a
   });
   assert.equal(blow.adaptive!.status, "non_finite");
   assert.equal(blow.adaptive!.accepted, 0);
+});
+
+gpuTest("a first step below the f32 resolution of t still moves t", async (device) => {
+  // at t = 100 a float32 step of 1e-9 rounds away (t + h = t): such steps were accepted with
+  // zero error and kept, until maxSteps
+  const mlp = new Mlp(FIELD);
+  const run = await gpuGradient(device, {
+    mlp,
+    params: mlp.init(1),
+    tableau: bosh3,
+    t0: 100,
+    t1: 101,
+    y0: Float64Array.of(0.8, -0.4),
+    adaptive: {
+      controller: pid({ rtol: 1e-4, atol: 1e-4, maxSteps: 300 }),
+      ts: [101],
+      dt0: 1e-9,
+    },
+    cotangents: Float64Array.of(0, 0, 1, 1),
+  });
+  const { status, accepted, times } = run.adaptive!;
+  assert.equal(status, "success", `${accepted} accepted`);
+  assert.ok(accepted < 100, `${accepted} accepted`);
+  for (let i = 1; i <= accepted; i++) assert.ok(times[i] > times[i - 1], `step ${i}`);
 });
 
 gpuTest("a closed gate's dispatches do nothing; an open one's run", async (device) => {

@@ -670,7 +670,8 @@ ${norm("d2h", "fb[at] - fa[at]")}
   }
   set_step_gate(true);
   let t = ctl[${C.t}];
-  let h = clamp(ctl[${C.h}], ${f32(c.dtmin)}, ${f32(dtmax)});
+  // never below the resolution of t (as the CPU's adaptiveSolve), or t + h rounds to t
+  let h = max(clamp(ctl[${C.h}], ${f32(c.dtmin)}, ${f32(dtmax)}), ${f32(tiny)});
   var tB = t + h;
   if (t + h >= ${f32(t1)}) { tB = ${f32(t1)}; }
   ctl[${C.hUsed}] = tB - t;

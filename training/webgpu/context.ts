@@ -395,6 +395,15 @@ export class GpuContext {
    * @returns The kernel.
    */
   kernel(spec: KernelSpec): Kernel {
+    // Checked first: a device may allow billions (NVIDIA's Vulkan driver reports 2³² − 1).
+    const storage = spec.bindings.filter((b) => b.access !== "uniform").length;
+    const most = this.device.limits.maxStorageBuffersPerShaderStage;
+    if (storage > most) {
+      throw new RangeError(
+        `Kernel ${spec.name} binds ${storage} storage buffers; this device allows ${most} ` +
+          "(request the adapter's maxStorageBuffersPerShaderStage, as requestGpuDevice does).",
+      );
+    }
     // Every storage binding is read_write, whatever the spec says: WebGPU
     // forbids one buffer bound both read-only and writable in a dispatch, and
     // the kernels read and write different slices of one arena buffer.
@@ -410,14 +419,6 @@ export class GpuContext {
     const key = `${spec.name}\n${code}`;
     const cached = this.#kernels.get(key);
     if (cached) return cached;
-    const storage = spec.bindings.filter((b) => b.access !== "uniform").length;
-    const most = this.device.limits.maxStorageBuffersPerShaderStage;
-    if (storage > most) {
-      throw new RangeError(
-        `Kernel ${spec.name} binds ${storage} storage buffers; this device allows ${most} ` +
-          "(request the adapter's maxStorageBuffersPerShaderStage, as requestGpuDevice does).",
-      );
-    }
     const module = this.device.createShaderModule({ label: spec.name, code });
     const layout = this.device.createBindGroupLayout({
       label: spec.name,

@@ -194,10 +194,13 @@ export async function requestGpuDevice(options: GpuDeviceOptions = {}): Promise<
   }
   const wantTimestamps = (options.timestamps ?? true) && adapter.features.has("timestamp-query");
   const requiredFeatures: GPUFeatureName[] = wantTimestamps ? ["timestamp-query"] : [];
+  // The adapter's own values, but never above 2⁵³ − 1: WebIDL refuses larger numbers for
+  // requestDevice, and some drivers report a 64-bit maximum (u64::MAX) for maxBufferSize.
+  const most = (limit: number) => Math.min(limit, Number.MAX_SAFE_INTEGER);
   const requiredLimits: Record<string, number> = {
-    maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,
-    maxBufferSize: adapter.limits.maxBufferSize,
-    maxStorageBuffersPerShaderStage: adapter.limits.maxStorageBuffersPerShaderStage,
+    maxStorageBufferBindingSize: most(adapter.limits.maxStorageBufferBindingSize),
+    maxBufferSize: most(adapter.limits.maxBufferSize),
+    maxStorageBuffersPerShaderStage: most(adapter.limits.maxStorageBuffersPerShaderStage),
   };
   let device: GPUDevice;
   try {
