@@ -94,6 +94,9 @@ Deno.test("adamw: bad input is refused and leaves the state untouched", () => {
   const state = new AdamW(2, { weightDecay: 0.5 }).state();
   assert.throws(() => opt.restore(state), /state\.weightDecay.*0\.5/);
   assert.throws(() => opt.restore({ ...state, weightDecay: 0.01, v: [0] }), /state\.v/);
+  // a negative second moment would turn the next step's √v̂ into NaN
+  const negative = { ...state, weightDecay: 0.01, v: state.v.map((x, i) => i === 1 ? -1e-3 : x) };
+  assert.throws(() => opt.restore(negative), /state\.v\[1\].*-0\.001.*>= 0/);
   assert.throws(
     () => AdamW.fromState({ ...state, m: [0, null as unknown as number] }),
     /state\.m\[1\]/,

@@ -275,13 +275,28 @@ export class AdamW {
  * const g = Float64Array.of(3, 4);
  * assert.equal(clipGradNorm(g, 1), 5);
  * assert.ok(Math.abs(Math.hypot(g[0], g[1]) - 1) < 1e-6);
+ * // huge but finite: clipped too (the squares alone would overflow)
+ * const huge = Float64Array.of(3e200, 4e200);
+ * assert.ok(Math.abs(clipGradNorm(huge, 1) / 5e200 - 1) < 1e-15);
+ * assert.ok(Math.abs(Math.hypot(huge[0], huge[1]) - 1) < 1e-6);
  * ```
  */
 export function clipGradNorm(grads: Float64Array, maxNorm: number): number {
   if (!(maxNorm > 0)) invalidArgument("maxNorm", maxNorm, "a number > 0");
   let sum = 0;
   for (let i = 0; i < grads.length; i++) sum += grads[i] * grads[i];
-  const norm = Math.sqrt(sum);
+  let norm = Math.sqrt(sum);
+  if (norm === Infinity) {
+    // the squares overflowed (|g| above ~1e154): measure again in units of the largest |g|,
+    // so that a huge but finite gradient is clipped rather than reported as non-finite
+    let big = 0;
+    for (let i = 0; i < grads.length; i++) big = Math.max(big, Math.abs(grads[i]));
+    if (big < Infinity) {
+      let scaled = 0;
+      for (let i = 0; i < grads.length; i++) scaled += (grads[i] / big) ** 2;
+      norm = big * Math.sqrt(scaled);
+    }
+  }
   const coef = maxNorm / (norm + 1e-6);
   if (Number.isFinite(norm) && coef < 1) {
     for (let i = 0; i < grads.length; i++) grads[i] *= coef;
@@ -407,6 +422,10 @@ function _checkState(state: AdamWState): void {
     for (let i = 0; i < values.length; i++) {
       if (typeof values[i] !== "number" || !Number.isFinite(values[i])) {
         invalidArgument(`state.${key}[${i}]`, values[i], "finite numbers only");
+      }
+      // v averages squares: a negative one would make the next step's √v̂ NaN
+      if (key === "v" && values[i] < 0) {
+        invalidArgument(`state.v[${i}]`, values[i], "numbers >= 0 (v averages squared gradients)");
       }
     }
   }
