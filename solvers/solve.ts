@@ -16,7 +16,7 @@ import { buildScheme, type SchemeSpec } from "./schemes/spec.ts";
 import type { Scheme } from "./schemes/scheme.ts";
 import type { CheckedTableau } from "./tableau.ts";
 import type { GradientRun, Problem } from "./gradients/problem.ts";
-import { reversibleGradient } from "./gradients/reversible.ts";
+import { ReconstructionDriftError, reversibleGradient } from "./gradients/reversible.ts";
 import { directGradient } from "./gradients/direct.ts";
 import { checkpointedGradient, defaultCheckpoints } from "./gradients/checkpointed.ts";
 import { backsolveGradient } from "./gradients/backsolve.ts";
@@ -793,7 +793,14 @@ function solveAdaptive(options: SolveOptions, c: Common): Solution {
         const r = runs[b];
         r.counts.evaluations = 0;
         r.counts.vjps = 0;
-        const result = (r.run as GradientRun).backward(cotangents);
+        let result;
+        try {
+          result = (r.run as GradientRun).backward(cotangents);
+        } catch (e) {
+          // each trajectory has its own steps and backward pass: say which one drifted
+          if (!(e instanceof ReconstructionDriftError) || batch === 1) throw e;
+          throw new ReconstructionDriftError(`Trajectory ${b} of ${batch}: ${e.message}`, e.drift);
+        }
         y0Bar.set(result.y0, b * dim);
         for (let q = 0; q < paramsBar.length; q++) paramsBar[q] += result.params[q];
         for (let k = 0; k < tsBar.length; k++) tsBar[k] += result.ts[k];

@@ -1,5 +1,14 @@
 import assert from "node:assert/strict";
-import { bosh3, Mlp, pid, ReconstructionDriftError, reversible, rk4, solve } from "../mod.ts";
+import {
+  bosh3,
+  linearField,
+  Mlp,
+  pid,
+  ReconstructionDriftError,
+  reversible,
+  rk4,
+  solve,
+} from "../mod.ts";
 
 const field = new Mlp({ dim: 2, widths: [10], timeDependent: true, seed: 0 });
 const params = field.init(0);
@@ -91,4 +100,33 @@ Deno.test("a solve from y0 = 0 is measured on the solution's size, not refused",
   // still a relative measure: a drift as large as the solution is refused
   const drifting = { ...options(0.9, "reversible"), y0: new Float64Array(2) };
   assert.throws(() => solve(drifting).backward(Float64Array.of(1, 1)), /drifted/);
+});
+
+Deno.test("an adaptive batch says which trajectory drifted", () => {
+  // y' = −y with λ = 0.5: a row from 1 drifts like 2^N on the way back; a row from 0 stays
+  // exactly 0 (no round-off at all), so only the second row of the batch drifts
+  const adaptive = {
+    field: linearField(1),
+    params: Float64Array.of(-1),
+    scheme: reversible(bosh3, { coupling: 0.5 }),
+    t0: 0,
+    t1: 10,
+    controller: pid({ rtol: 1e-7, atol: 1e-7 }),
+    saveAt: { t1: true },
+    gradient: "reversible" as const,
+  };
+  const alone = solve({ ...adaptive, y0: Float64Array.of(1) });
+  assert.throws(
+    () => alone.backward(Float64Array.of(1)),
+    (e: unknown) =>
+      e instanceof ReconstructionDriftError &&
+      /^The reversible backward pass drifted/.test(e.message),
+  );
+  const batch = solve({ ...adaptive, y0: Float64Array.of(0, 1) });
+  assert.throws(
+    () => batch.backward(Float64Array.of(1, 1)),
+    (e: unknown) =>
+      e instanceof ReconstructionDriftError && e.drift > 1e-6 &&
+      /^Trajectory 1 of 2: The reversible backward pass drifted/.test(e.message),
+  );
 });
