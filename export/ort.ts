@@ -281,8 +281,7 @@ export async function createSession(
       const byNode = new Map<string, string>();
       for await (const entry of Deno.readDir(profileDir)) {
         if (!entry.name.endsWith(".json")) continue;
-        const events = JSON.parse(await Deno.readTextFile(`${profileDir}/${entry.name}`));
-        for (const e of events as { cat?: string; name?: string; args?: { provider?: string } }[]) {
+        for await (const e of profileEvents(`${profileDir}/${entry.name}`)) {
           if (e.cat !== "Node" || !e.args?.provider || !e.name) continue;
           byNode.set(
             e.name.replace(/_(kernel_time|fence_before|fence_after)$/, ""),
@@ -308,6 +307,68 @@ export async function createSession(
       }
     },
   };
+}
+
+/**
+ * One event of ONNX Runtime's profile (the fields read here).
+ *
+ * @example
+ * ```ts
+ * import type { ProfileEvent } from "./ort.ts";
+ * const e: ProfileEvent = { cat: "Node", name: "Add_kernel_time", args: { provider: "CPUExecutionProvider" } };
+ * ```
+ */
+export interface ProfileEvent {
+  cat?: string;
+  name?: string;
+  args?: { provider?: string };
+}
+
+/**
+ * The events of an ONNX Runtime profile file, read line by line: the file is
+ * a JSON array with one event per line, and a Loop writes an event per node
+ * and iteration, so that a long solve's profile (hundreds of MB) would not fit
+ * in one string. Lines that are not a whole event are passed over.
+ *
+ * @param path The profile file.
+ * @returns Its events, in order.
+ *
+ * @example
+ * ```ts
+ * import { profileEvents } from "./ort.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const path = await Deno.makeTempFile({ suffix: ".json" });
+ * await Deno.writeTextFile(path, '[\n{"cat" : "Node","name" :"Add_kernel_time"},\n{"cat" : "Session"}\n]\n');
+ * const events = [];
+ * for await (const e of profileEvents(path)) events.push(e);
+ * assert.deepEqual(events.map((e) => e.cat), ["Node", "Session"]);
+ * await Deno.remove(path);
+ * ```
+ */
+export async function* profileEvents(path: string): AsyncGenerator<ProfileEvent> {
+  const file = await Deno.open(path);
+  const text = file.readable.pipeThrough(new TextDecoderStream());
+  let rest = "";
+  const parse = (line: string): ProfileEvent | null => {
+    const body = line.trim().replace(/^\[/, "").replace(/[,\]]+$/, "");
+    if (!body.startsWith("{")) return null;
+    try {
+      return JSON.parse(body);
+    } catch {
+      return null;
+    }
+  };
+  for await (const chunk of text) {
+    const lines = (rest + chunk).split("\n");
+    rest = lines.pop()!;
+    for (const line of lines) {
+      const event = parse(line);
+      if (event !== null) yield event;
+    }
+  }
+  const last = parse(rest);
+  if (last !== null) yield last;
 }
 
 /**

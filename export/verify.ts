@@ -177,9 +177,10 @@ export interface ProviderCheck {
  * import assert from "node:assert/strict";
  *
  * const report: VerifyReport = {
- *   form: "loop", dtype: "float32", batch: 4, steps: 1000, checks: [], ok: true,
+ *   form: "loop", dtype: "float32", batch: 4, steps: 1000, checks: [], ok: false,
  * };
- * assert.equal(report.ok, report.checks.every((c) => c.status !== "failed"));
+ * // nothing ran: not verified
+ * assert.equal(report.ok, report.checks.some((c) => c.status === "passed"));
  * ```
  */
 export interface VerifyReport {
@@ -193,7 +194,10 @@ export interface VerifyReport {
   steps: number;
   /** One check per provider tried. */
   checks: ProviderCheck[];
-  /** True when no check failed (an unavailable provider is not a failure). */
+  /**
+   * True when at least one check passed and none failed (an unavailable
+   * provider is not a failure, but a verification that ran nowhere is).
+   */
   ok: boolean;
 }
 
@@ -274,7 +278,7 @@ export async function verifyExport(
     batch,
     steps: checked.steps,
     checks,
-    ok: checks.every((k) => k.status !== "failed"),
+    ok: checks.some((k) => k.status === "passed") && checks.every((k) => k.status !== "failed"),
   };
 }
 
@@ -539,6 +543,9 @@ export function formatVerifyReport(report: VerifyReport): string {
         c.bound!.toExponential(2)
       }${report.form === "vector-field" ? "" : " at the last step"})  `;
     lines.push(`  ${c.provider.padEnd(7)}${c.status.padEnd(12)}${err}${c.note}`);
+  }
+  if (report.checks.every((c) => c.status === "unavailable")) {
+    lines.push("  nothing was verified: no provider asked for is available here");
   }
   return lines.join("\n") + "\n";
 }

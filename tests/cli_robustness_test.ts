@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { isAbsolute, relative, resolve } from "node:path";
 import { helpText, main } from "../training/cli.ts";
 import { readModelFile } from "../training/model_file.ts";
 import { modelMetadata } from "../export/onnx_graph.ts";
@@ -194,6 +195,22 @@ Deno.test("cli: a resumed model's moved data file is named, with --data as the w
     assert.deepEqual(b.config.y0, a.config.y0);
     assert.equal(b.config.data.path, `${dir}/moved.txt`);
     assert.ok(b.best.loss! <= a.best.loss!);
+  });
+});
+
+Deno.test("cli: a --data path typed relative to the working folder is recorded absolute", async () => {
+  await withTempDir(async (dir) => {
+    const copy = `${dir}/osc.txt`;
+    await Deno.copyFile(REAL_OSCILLATOR, copy);
+    const typed = relative(Deno.cwd(), copy);
+    assert.ok(!isAbsolute(typed), typed);
+    const args = ["--example", "oscillator", "--data", typed, "--iterations", "1"];
+    assert.equal((await run([...args, "--out", `${dir}/a`])).code, 0);
+    const a = await readModelFile(`${dir}/a/model.json`);
+    // a resume, the summary and the ONNX metadata are read from other folders
+    assert.equal(a.config.data.path, resolve(copy));
+    const summary = JSON.parse(await Deno.readTextFile(`${dir}/a/summary.json`));
+    assert.ok(JSON.stringify(summary).includes(JSON.stringify(resolve(copy))));
   });
 });
 

@@ -79,6 +79,8 @@ Deno.test("cli: bad flags and values are refused with the allowed values, exit 2
     [["--seed", "1e400"], /--seed/],
     [["--steps", "600"], /600 steps .* Allowed: a multiple of 1000 .* or a divisor of it/],
     [["--dt", "0.003"], /--dt: "0\.003".*allowed near it: .*0\.0025 \(2000 steps\)/],
+    // large steps are suggested too (the divisors of the 1000 intervals were cut at 8)
+    [["--dt", "0.3"], /--dt: "0\.3".*allowed near it: .*0\.25 \(20 steps\), 0\.5 \(10 steps\)/],
     [["--steps", "100", "--dt", "0.05"], /give --steps or --dt, not both/],
     [["--steps", "100", "--rtol", "1e-6"], /fixed steps .* adaptive ones/],
     [["--checkpoints", "5"], /--checkpoints applies to --gradient checkpointed only/],

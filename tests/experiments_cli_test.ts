@@ -119,6 +119,42 @@ Deno.test("experiments --seed: negative seeds are accepted as in deno task train
   assert.match(iterations.err, /invalid value for --iterations: "-1"\. Allowed: an integer >= 1\./);
 });
 
+Deno.test("experiments --solver: a solver an experiment cannot use is refused before anything runs", async () => {
+  // rk4 has no error estimate for the pendulum's adaptive steps: the white dwarf and the
+  // oscillator used to train first, and the run failed after them
+  const { code, out, err } = await run([...QUICK, "--solver", "rk4"]);
+  assert.equal(code, 2);
+  assert.equal(out, "");
+  assert.match(
+    err,
+    /pendulum \/ rk4: Invalid solver: got "rk4"; expected a solver with an embedded error estimate.* Give --steps N for fixed steps \(e\.g\. --steps 499\)\./,
+  );
+  const plain = await run([
+    ...QUICK,
+    "--example",
+    "white-dwarf",
+    "--solver",
+    "leapfrog",
+    "--baseline-scheme",
+    "plain",
+  ]);
+  assert.equal(plain.code, 2);
+  assert.match(plain.err, /white-dwarf \/ leapfrog: Invalid scheme: got "plain".*no plain form/);
+  // without --baseline-scheme, leapfrog is compared on its own (reversible) scheme
+  const own = await run([
+    ...QUICK,
+    "--example",
+    "white-dwarf",
+    "--solver",
+    "leapfrog",
+    "--steps",
+    "100",
+    "--json",
+  ]);
+  assert.equal(own.code, 0, own.err);
+  assert.equal(JSON.parse(own.out).length, 2);
+});
+
 Deno.test("experiments --help: the default checkpoint count is the formula the code uses; lines fit 100 columns", async () => {
   const { code, out } = await run(["--help"]);
   assert.equal(code, 0);

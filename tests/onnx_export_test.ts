@@ -21,6 +21,7 @@ import { defaultConfig, initialState } from "../training/train.ts";
 import { modelFromState, writeModelFile } from "../training/model_file.ts";
 import { decodeModel, IR_VERSION, modelMetadata, OPSET } from "../export/onnx_graph.ts";
 import { exportVectorField } from "../export/vector_field.ts";
+import { profileEvents } from "../export/ort.ts";
 import { exportIntegrator, type IntegratorVariant } from "../export/integrator.ts";
 import { type ProviderCheck, verifyExport, type VerifyReport } from "../export/verify.ts";
 import { createSession } from "../export/ort.ts";
@@ -317,6 +318,15 @@ Deno.test("CLI: exports a model.json in each form, verifies it, refuses bad flag
       assert.match(io.out, /wrote .*model(\.[a-z-]+)?\.onnx/);
       assert.match(io.out, /cpu\s+passed\s+max relative error/);
     }
+    // a verification that ran on no provider is not a pass (WebGPU has no float64)
+    const nowhere = captureIo();
+    const none = await main(
+      ["--model", model, "--dtype", "float64", "--verify", "--providers", "webgpu"],
+      nowhere,
+    );
+    assert.equal(none, 1, nowhere.out);
+    assert.match(nowhere.out, /webgpu\s+unavailable\s+WebGPU has no float64/);
+    assert.match(nowhere.out, /nothing was verified: no provider asked for is available here/);
     const names = [...Deno.readDirSync(dir)].map((e) => e.name).sort();
     assert.deepEqual(names.filter((n) => n.endsWith(".onnx")), [
       "model.onnx",
@@ -488,4 +498,37 @@ Deno.test("measured errors (CPU provider)", () => {
       measured.join("\n"),
   );
   assert.ok(measured.length >= 90, `${measured.length} cases`);
+});
+
+Deno.test("ONNX Runtime's profile is read event by event, whatever its size", async () => {
+  // A Loop profiles every node in every iteration: at 8000 steps the file passed V8's
+  // longest string and --verify crashed reading it whole. Streamed, each line is one event,
+  // also where a line straddles the stream's chunks.
+  const path = await Deno.makeTempFile({ suffix: ".json" });
+  try {
+    const lines = ["["];
+    const count = 60_000;
+    for (let k = 0; k < count; k++) {
+      const pad = "x".repeat(k % 97);
+      const comma = k === count - 1 ? "" : ",";
+      lines.push(
+        `{"cat" : "Node","name" :"n${k}_kernel_time","args" : {"pad" : "${pad}","provider" : "P${
+          k % 3
+        }"}}${comma}`,
+      );
+    }
+    lines.push("]");
+    await Deno.writeTextFile(path, lines.join("\n"));
+    let seen = 0;
+    const providers = new Set<string>();
+    for await (const e of profileEvents(path)) {
+      assert.equal(e.name, `n${seen}_kernel_time`);
+      providers.add(e.args!.provider!);
+      seen++;
+    }
+    assert.equal(seen, count);
+    assert.deepEqual([...providers].sort(), ["P0", "P1", "P2"]);
+  } finally {
+    await Deno.remove(path);
+  }
 });

@@ -13,6 +13,7 @@
  * @module
  */
 
+import { resolve } from "node:path";
 import { exportModelFile } from "../export/cli.ts";
 import { flagHelp, type FlagTable, type FlagValues, parseFlags, UsageError } from "./cli_flags.ts";
 import { type ActivationName, activationNames } from "./activations.ts";
@@ -415,7 +416,8 @@ function _applyTraining(
       const intervals = points - 1;
       const candidates = new Set<number>();
       for (let k = 1; k <= 8; k *= 2) candidates.add(intervals * k);
-      for (let d = 2; d <= intervals && candidates.size < 12; d++) {
+      // every divisor: the nearest may be a large step (0.5 for --dt 0.3 on [0, 5])
+      for (let d = 2; d <= intervals; d++) {
         if (intervals % d === 0) candidates.add(intervals / d);
       }
       const near = [...candidates]
@@ -679,7 +681,10 @@ async function _loadData(
   recordedBy: string | null,
 ): Promise<Awaited<ReturnType<typeof loadExperimentData>>> {
   try {
-    return await loadExperimentData(name, { path });
+    const loaded = await loadExperimentData(name, { path });
+    // recorded absolute: a resume, the run's summary and the ONNX metadata are read from
+    // other folders than the one the path was typed in
+    return loaded.path === null ? loaded : { ...loaded, path: resolve(loaded.path) };
   } catch (error) {
     const why = error instanceof Deno.errors.NotFound
       ? "no such file"

@@ -35,6 +35,7 @@ import {
   loadExperimentData,
 } from "./experiments.ts";
 import {
+  schemeOf,
   SOLVER_NAMES,
   type SolverName,
   train,
@@ -145,9 +146,11 @@ export function comparisonConfigs(options: CompareOptions): [TrainConfig, TrainC
   const checkpoints = options.checkpoints ??
     (base.adaptive ? null : defaultCheckpoints(base.steps));
   const gpu = options.gpu !== undefined && options.gpu !== null;
+  // Reversible Heun and leapfrog are reversible schemes of their own, with no plain form
+  const ownScheme = options.solver === "reversible-heun" || options.solver === "leapfrog";
   return [base, {
     ...base,
-    scheme: options.baselineScheme ?? (gpu ? "reversible" : "plain"),
+    scheme: options.baselineScheme ?? (gpu || ownScheme ? "reversible" : "plain"),
     gradient: "checkpointed",
     checkpoints,
   }];
@@ -343,7 +346,8 @@ const _FLAGS: FlagTable = [
     "baseline-scheme",
     "NAME",
     "scheme under checkpointing: plain (the paper's baseline; default on the CPU) or " +
-    "reversible (default on the GPU)",
+    "reversible (default on the GPU, and for reversible-heun and leapfrog, which have no " +
+    "plain form)",
   ],
   ["seed", "N", "seed of every run, any integer, negative too (default 0)"],
   ["warmup", "N", "untimed iterations before each timed run (default 3)"],
@@ -647,25 +651,35 @@ function _plan(
   const notes: string[] = [];
   for (const example of examples) {
     for (const solver of solvers ?? EXPERIMENTS[example].paperSolvers) {
-      if (backend === "cpu") {
-        pairs.push({ example, solver, gpu: false });
-        continue;
-      }
       const configs = comparisonConfigs({
         ...options,
         example,
         solver,
-        baselineScheme: options.baselineScheme ?? "reversible",
+        baselineScheme: options.baselineScheme ?? (backend === "cpu" ? undefined : "reversible"),
       });
+      const adaptive = configs[0].adaptive !== null;
+      const hint = adaptive
+        ? ` Give --steps N for fixed steps (e.g. --steps ${EXPERIMENTS[example].points - 1}).`
+        : "";
+      // Refused before any run starts (rk4 cannot step the pendulum adaptively, say): the
+      // other pairs would otherwise train for minutes first.
+      for (const config of configs) {
+        try {
+          schemeOf(config);
+        } catch (error) {
+          if (!(error instanceof RangeError)) throw error;
+          throw new UsageError(`${example} / ${solver}: ${error.message}${hint}`);
+        }
+      }
+      if (backend === "cpu") {
+        pairs.push({ example, solver, gpu: false });
+        continue;
+      }
       const why = configs.map(gpuSupport).find((w) => w !== null) ?? null;
       if (why === null) {
         pairs.push({ example, solver, gpu: true });
         continue;
       }
-      const adaptive = configs[0].adaptive !== null;
-      const hint = adaptive
-        ? ` Give --steps N for fixed steps (e.g. --steps ${EXPERIMENTS[example].points - 1}).`
-        : "";
       if (backend === "auto") {
         const reason = configs.map(cpuFallbackReason).find((w) => w !== null);
         notes.push(`${example} / ${solver} runs on the CPU: ${reason}.${hint}`);
