@@ -53,9 +53,9 @@ export type GradientSpec =
 export interface SolveOptions {
   /** The vector field. */
   field: VectorField;
-  /** Initial states `[batch, dim]`, row-major. */
+  /** Initial states `[batch, dim]`, row-major (copied: later changes do not reach the solve). */
   y0: Float64Array;
-  /** Parameters θ (default: none). */
+  /** Parameters θ (default: none; copied, so `backward()` after an update of θ in place is still this solve's gradient). */
   params?: Float64Array;
   /** The scheme: `plain(t)`, `reversible(t, { coupling })`, `reversibleHeun()`, `leapfrog()`. */
   scheme: SchemeSpec;
