@@ -12,6 +12,7 @@ import type { VectorField } from "./vector_field.ts";
 import type { MemoryMeter } from "./memory.ts";
 import type { Outputs } from "./outputs.ts";
 import { nextStep, type PidController, scaledErrorNorm } from "./controller.ts";
+import { timeResolution } from "./grid.ts";
 
 /** How a trajectory's solve ended. */
 export type Status = "success" | "max_steps_reached" | "dt_min_reached" | "non_finite";
@@ -137,7 +138,7 @@ export function adaptiveSolve(p: AdaptiveProblem): AdaptiveRun {
   outputs.point(0, false, t0, state[0], ys);
   const times: number[] = [t0];
   const collected: Float64Array[] = [];
-  const tiny = 64 * Number.EPSILON * Math.max(Math.abs(t0), Math.abs(t1));
+  const tiny = timeResolution(t0, t1);
   let h = p.dt0 ?? initialStep(p.field, params, t0, p.y0, c, errorOrder, meter);
   let history: [number, number] = [1, 1];
   let accepted = 0, rejected = 0;

@@ -17,6 +17,27 @@ export interface TimeGrid {
 }
 
 /**
+ * The shortest step a solve over `[t0, t1]` takes: 64 ulp of the larger
+ * time, below which `t + h` rounds to `t` or nearly. Uniform grids refuse
+ * steps below it; adaptive steps are never shorter.
+ *
+ * @param t0 Start time.
+ * @param t1 End time.
+ * @returns `64 ε max(|t0|, |t1|)`.
+ *
+ * @example
+ * ```ts
+ * import { timeResolution } from "./grid.ts";
+ * import assert from "node:assert/strict";
+ * assert.ok(1 + timeResolution(0, 1) > 1);
+ * assert.equal(timeResolution(0, 1), 64 * Number.EPSILON);
+ * ```
+ */
+export function timeResolution(t0: number, t1: number): number {
+  return 64 * Number.EPSILON * Math.max(Math.abs(t0), Math.abs(t1));
+}
+
+/**
  * The uniform grid `t_n = t0 + n (t1 − t0) / N`, with `t_N = t1` exactly.
  *
  * @param t0 Start time.
@@ -40,8 +61,7 @@ export function uniformGrid(t0: number, t1: number, steps: number): TimeGrid {
   }
   requireInteger("steps", steps, 1);
   const span = t1 - t0;
-  // the adaptive solver's smallest step (adaptive.ts): below it t + h rounds to t, or nearly
-  const resolution = 64 * Number.EPSILON * Math.max(Math.abs(t0), Math.abs(t1));
+  const resolution = timeResolution(t0, t1);
   if (!(span / steps > resolution)) {
     invalidArgument(
       "steps",
