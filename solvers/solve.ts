@@ -488,7 +488,7 @@ function solveFixed(options: SolveOptions, c: Common): Solution {
     grid,
     outputs,
     params,
-    y0: c.y0.slice(),
+    y0: c.y0, // already solve()'s own copy
     batch,
     meter,
   });
