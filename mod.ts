@@ -71,8 +71,8 @@ export {
   scaledErrorNorm,
 } from "./solvers/controller.ts";
 export { failureMessage, initialStep, type Status } from "./solvers/adaptive.ts";
-export { type LayerShape, Mlp, type MlpConfig, type MlpOptions } from "./training/mlp.ts";
-export { type ActivationName, activationNames } from "./training/activations.ts";
+export { type LayerShape, Mlp, type MlpConfig, type MlpOptions } from "./solvers/fields/mlp.ts";
+export { type ActivationName, activationNames } from "./solvers/fields/activations.ts";
 export {
   AdamW,
   type AdamWOptions,

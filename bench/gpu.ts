@@ -33,14 +33,14 @@
 
 import { parseArgs } from "node:util";
 import { reversible, rk4, solve, type Tableau } from "../mod.ts";
-import { Mlp } from "../training/mlp.ts";
+import { Mlp } from "../solvers/fields/mlp.ts";
 import { mseLossVjp } from "../training/loss.ts";
 import { AdamW } from "../training/adamw.ts";
-import { type GpuDevice, requestGpuDevice } from "../training/webgpu/device.ts";
-import type { KernelTiming } from "../training/webgpu/recorder.ts";
+import { type GpuDevice, requestGpuDevice } from "../solvers/webgpu/runtime/device.ts";
+import type { KernelTiming } from "../solvers/webgpu/runtime/recorder.ts";
 import { GpuTrainer, type GpuTrainerOptions } from "../training/webgpu/trainer.ts";
-import type { SolveKernel } from "../training/webgpu/solve.ts";
-import { FUSED_MAX_WIDTH } from "../training/webgpu/mlp.ts";
+import type { SolveKernel } from "../solvers/webgpu/solve.ts";
+import { FUSED_MAX_WIDTH } from "../solvers/webgpu/fields/mlp.ts";
 
 /**
  * Batch sizes of the full benchmark.

@@ -19,10 +19,10 @@
 
 import { parseArgs } from "node:util";
 import { bosh3, pid, reversible, solve } from "../mod.ts";
-import { Mlp } from "../training/mlp.ts";
+import { Mlp } from "../solvers/fields/mlp.ts";
 import { mseLossVjp } from "../training/loss.ts";
 import { AdamW } from "../training/adamw.ts";
-import { type GpuDevice, requestGpuDevice } from "../training/webgpu/device.ts";
+import { type GpuDevice, requestGpuDevice } from "../solvers/webgpu/runtime/device.ts";
 import { GpuTrainer } from "../training/webgpu/trainer.ts";
 import { TrialBudget } from "../training/webgpu/trial_budget.ts";
 

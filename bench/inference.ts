@@ -26,7 +26,7 @@
  */
 
 import { parseArgs } from "node:util";
-import { Mlp } from "../training/mlp.ts";
+import { Mlp } from "../solvers/fields/mlp.ts";
 import { reversible } from "../solvers/schemes/spec.ts";
 import { rk4 } from "../solvers/tableaux.ts";
 import { solve } from "../solvers/solve.ts";

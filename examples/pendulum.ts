@@ -19,8 +19,8 @@
 import { parseArgs } from "node:util";
 import { experimentConfig, EXPERIMENTS, loadExperimentData } from "../training/experiments.ts";
 import { train } from "../training/train.ts";
-import { trainGpu } from "../training/train_gpu.ts";
-import { chooseBackend } from "../training/webgpu/device.ts";
+import { trainGpu } from "../training/webgpu/train.ts";
+import { chooseBackend } from "../solvers/webgpu/runtime/device.ts";
 
 const { values } = parseArgs({
   args: Deno.args,

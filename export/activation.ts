@@ -1,5 +1,5 @@
 /**
- * The activations of `training/activations.ts` as ONNX nodes, with the same
+ * The activations of `solvers/fields/activations.ts` as ONNX nodes, with the same
  * formulas:
  *
  * - `tanh`: `Tanh`.
@@ -18,8 +18,8 @@
  * @module
  */
 
-import type { ActivationName } from "../training/activations.ts";
-import { invalidArgument } from "../solvers/errors.ts";
+import type { ActivationName } from "../solvers/fields/activations.ts";
+import { invalidArgument } from "../solvers/checks.ts";
 import type { ElementType, GraphBuilder } from "./onnx_graph.ts";
 import { EXPORTABLE_ACTIVATIONS } from "./source.ts";
 

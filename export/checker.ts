@@ -95,7 +95,7 @@ export function findOnnxPython(): Promise<{ command: string; version: string } |
  * ```ts
  * import { checkWithOnnx } from "./checker.ts";
  * import { exportVectorField } from "./vector_field.ts";
- * import { Mlp } from "../training/mlp.ts";
+ * import { Mlp } from "../solvers/fields/mlp.ts";
  * import assert from "node:assert/strict";
  *
  * const granted = async (name: "run" | "write") =>

@@ -49,7 +49,7 @@ function _combination(
  * import { GraphBuilder } from "./onnx_graph.ts";
  * import { checkTableau } from "../solvers/tableau.ts";
  * import { euler } from "../solvers/tableaux.ts";
- * import { Mlp } from "../training/mlp.ts";
+ * import { Mlp } from "../solvers/fields/mlp.ts";
  * import assert from "node:assert/strict";
  *
  * const mlp = new Mlp({ dim: 1, widths: [] });

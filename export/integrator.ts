@@ -26,7 +26,7 @@
  * @module
  */
 
-import { invalidArgument } from "../solvers/errors.ts";
+import { invalidArgument } from "../solvers/checks.ts";
 import { encodeModel, GraphBuilder } from "./onnx_graph.ts";
 import {
   type ExportDtype,
@@ -95,7 +95,7 @@ export const MAX_UNROLLED_NODES = 1_000_000;
  * ```ts
  * import { solverMetadata } from "./integrator.ts";
  * import { checkSource } from "./source.ts";
- * import { Mlp } from "../training/mlp.ts";
+ * import { Mlp } from "../solvers/fields/mlp.ts";
  * import { reversible } from "../solvers/schemes/spec.ts";
  * import { rk4 } from "../solvers/tableaux.ts";
  * import assert from "node:assert/strict";
@@ -145,7 +145,7 @@ export function solverMetadata(s: CheckedSource): SolverMetadata {
  * ```ts
  * import { exportIntegrator } from "./integrator.ts";
  * import { decodeModel, modelMetadata } from "./onnx_graph.ts";
- * import { Mlp } from "../training/mlp.ts";
+ * import { Mlp } from "../solvers/fields/mlp.ts";
  * import { reversible } from "../solvers/schemes/spec.ts";
  * import { rk4 } from "../solvers/tableaux.ts";
  * import assert from "node:assert/strict";

@@ -9,7 +9,7 @@
  */
 
 import denoConfig from "../deno.json" with { type: "json" };
-import type { MlpConfig } from "../training/mlp.ts";
+import type { MlpConfig } from "../solvers/fields/mlp.ts";
 
 /**
  * revode's version, as written to every model's `producer_version`.

@@ -30,7 +30,7 @@
  * @example Export a reversible RK4 solve and look inside
  * ```ts
  * import { exportIntegrator, modelMetadata } from "./mod.ts";
- * import { Mlp } from "../training/mlp.ts";
+ * import { Mlp } from "../solvers/fields/mlp.ts";
  * import { reversible } from "../solvers/schemes/spec.ts";
  * import { rk4 } from "../solvers/tableaux.ts";
  * import assert from "node:assert/strict";
@@ -104,11 +104,11 @@ export {
   type ExportFileOptions,
   exportModelFile,
   exportOnnx,
-} from "./cli.ts";
+} from "./files.ts";
 
 // The core types the export API mentions, so that this entry module documents itself.
-export type { LayerShape, Mlp, MlpConfig, MlpOptions } from "../training/mlp.ts";
-export type { ActivationName } from "../training/activations.ts";
+export type { LayerShape, Mlp, MlpConfig, MlpOptions } from "../solvers/fields/mlp.ts";
+export type { ActivationName } from "../solvers/fields/activations.ts";
 export type { VectorField } from "../solvers/vector_field.ts";
 export type { SchemeSpec } from "../solvers/schemes/spec.ts";
 export type { CheckedTableau, Tableau } from "../solvers/tableau.ts";

@@ -208,7 +208,7 @@ export interface SessionOptions {
  * ```ts ignore
  * import { createSession } from "./ort.ts";
  * import { exportVectorField } from "./vector_field.ts";
- * import { Mlp } from "../training/mlp.ts";
+ * import { Mlp } from "../solvers/fields/mlp.ts";
  * import assert from "node:assert/strict";
  *
  * const field = new Mlp({ dim: 1, widths: [] });

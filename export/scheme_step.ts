@@ -92,7 +92,7 @@ export class StepSize {
  * import { StepSize } from "./scheme_step.ts";
  * import { FieldGraph } from "./vector_field.ts";
  * import { GraphBuilder } from "./onnx_graph.ts";
- * import { Mlp } from "../training/mlp.ts";
+ * import { Mlp } from "../solvers/fields/mlp.ts";
  * import assert from "node:assert/strict";
  *
  * const g = new GraphBuilder("g");
@@ -127,7 +127,7 @@ export interface StepContext {
  * import { initialState, StepSize } from "./scheme_step.ts";
  * import { FieldGraph } from "./vector_field.ts";
  * import { GraphBuilder } from "./onnx_graph.ts";
- * import { Mlp } from "../training/mlp.ts";
+ * import { Mlp } from "../solvers/fields/mlp.ts";
  * import assert from "node:assert/strict";
  *
  * const mlp = new Mlp({ dim: 1, widths: [] });
@@ -177,7 +177,7 @@ export function initialState(
  * import { GraphBuilder } from "./onnx_graph.ts";
  * import { checkTableau } from "../solvers/tableau.ts";
  * import { euler } from "../solvers/tableaux.ts";
- * import { Mlp } from "../training/mlp.ts";
+ * import { Mlp } from "../solvers/fields/mlp.ts";
  * import assert from "node:assert/strict";
  *
  * const mlp = new Mlp({ dim: 1, widths: [] });

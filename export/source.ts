@@ -8,14 +8,14 @@
  * @module
  */
 
-import { Mlp, type MlpConfig } from "../training/mlp.ts";
-import type { ActivationName } from "../training/activations.ts";
+import { Mlp, type MlpConfig } from "../solvers/fields/mlp.ts";
+import type { ActivationName } from "../solvers/fields/activations.ts";
 import type { VectorField } from "../solvers/vector_field.ts";
 import type { SchemeSpec } from "../solvers/schemes/spec.ts";
 import { type CheckedTableau, checkTableau } from "../solvers/tableau.ts";
-import { invalidArgument } from "../solvers/errors.ts";
+import { invalidArgument } from "../solvers/checks.ts";
 import { readModelFile } from "../training/model_file.ts";
-import { schemeOf } from "../training/train.ts";
+import { schemeOf } from "../training/config.ts";
 import type { ExportDtype, TrainingSummary } from "./metadata.ts";
 
 /**
@@ -24,7 +24,7 @@ import type { ExportDtype, TrainingSummary } from "./metadata.ts";
  * @example
  * ```ts
  * import type { ExportSource } from "./source.ts";
- * import { Mlp } from "../training/mlp.ts";
+ * import { Mlp } from "../solvers/fields/mlp.ts";
  * import { reversible } from "../solvers/schemes/spec.ts";
  * import { rk4 } from "../solvers/tableaux.ts";
  * import assert from "node:assert/strict";
@@ -81,7 +81,7 @@ export type ExportScheme =
  * @example
  * ```ts
  * import { checkSource } from "./source.ts";
- * import { Mlp } from "../training/mlp.ts";
+ * import { Mlp } from "../solvers/fields/mlp.ts";
  * import assert from "node:assert/strict";
  *
  * const checked = checkSource({ field: new Mlp({ dim: 1, widths: [] }), params: [1, 0] }, false, "float32");
@@ -114,7 +114,7 @@ export interface CheckedSource {
  * @example
  * ```ts
  * import { EXPORTABLE_ACTIVATIONS } from "./source.ts";
- * import { activationNames } from "../training/activations.ts";
+ * import { activationNames } from "../solvers/fields/activations.ts";
  * import assert from "node:assert/strict";
  *
  * assert.deepEqual([...EXPORTABLE_ACTIVATIONS].sort(), [...activationNames].sort());
@@ -142,7 +142,7 @@ const FLOAT32_MAX = 3.4028234663852886e38;
  * @example Refusals
  * ```ts
  * import { checkSource } from "./source.ts";
- * import { Mlp } from "../training/mlp.ts";
+ * import { Mlp } from "../solvers/fields/mlp.ts";
  * import { linearField } from "../solvers/fields/linear.ts";
  * import assert from "node:assert/strict";
  *

@@ -14,7 +14,7 @@
  * @module
  */
 
-import type { Mlp } from "../training/mlp.ts";
+import type { Mlp } from "../solvers/fields/mlp.ts";
 import { emitActivation } from "./activation.ts";
 import { type ElementType, encodeModel, GraphBuilder } from "./onnx_graph.ts";
 import { type ExportDtype, exportMetadata, REVODE_VERSION } from "./metadata.ts";
@@ -39,7 +39,7 @@ interface _LayerWeights {
  * ```ts
  * import { FieldGraph } from "./vector_field.ts";
  * import { GraphBuilder } from "./onnx_graph.ts";
- * import { Mlp } from "../training/mlp.ts";
+ * import { Mlp } from "../solvers/fields/mlp.ts";
  * import assert from "node:assert/strict";
  *
  * const mlp = new Mlp({ dim: 2, widths: [4], timeDependent: true });
@@ -156,7 +156,7 @@ export interface VectorFieldExportOptions {
  * ```ts
  * import { exportVectorField } from "./vector_field.ts";
  * import { decodeModel, modelMetadata } from "./onnx_graph.ts";
- * import { Mlp } from "../training/mlp.ts";
+ * import { Mlp } from "../solvers/fields/mlp.ts";
  * import assert from "node:assert/strict";
  *
  * const field = new Mlp({ dim: 2, widths: [10], timeDependent: true });
@@ -208,7 +208,7 @@ export function exportVectorField(
  * @example
  * ```ts
  * import { _describeMlp } from "./vector_field.ts";
- * import { Mlp } from "../training/mlp.ts";
+ * import { Mlp } from "../solvers/fields/mlp.ts";
  * import assert from "node:assert/strict";
  *
  * const mlp = new Mlp({ dim: 2, widths: [10], timeDependent: true });

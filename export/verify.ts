@@ -31,7 +31,7 @@
  * @module
  */
 
-import { Rng } from "../training/random.ts";
+import { Rng } from "../solvers/fields/random.ts";
 import { solve } from "../solvers/solve.ts";
 import {
   leapfrog,
@@ -40,7 +40,7 @@ import {
   reversibleHeun,
   type SchemeSpec,
 } from "../solvers/schemes/spec.ts";
-import { invalidArgument } from "../solvers/errors.ts";
+import { invalidArgument } from "../solvers/checks.ts";
 import { modelMetadata } from "./onnx_graph.ts";
 import type { ExportDtype, ExportForm } from "./metadata.ts";
 import { type CheckedSource, checkSource, type ExportScheme, type ExportSource } from "./source.ts";
@@ -225,7 +225,7 @@ interface _Case {
  * ```ts ignore
  * import { verifyExport } from "./verify.ts";
  * import { exportVectorField } from "./vector_field.ts";
- * import { Mlp } from "../training/mlp.ts";
+ * import { Mlp } from "../solvers/fields/mlp.ts";
  * import assert from "node:assert/strict";
  *
  * const field = new Mlp({ dim: 2, widths: [8] });

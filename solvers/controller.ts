@@ -6,7 +6,7 @@
  * @module
  */
 
-import { invalidArgument, requireInteger, requireKnownKeys } from "./errors.ts";
+import { invalidArgument, requireInteger, requireKnownKeys } from "./checks.ts";
 
 /** Options of {@link pid}; defaults are Diffrax's `PIDController`. */
 export interface PidOptions {

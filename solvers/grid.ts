@@ -6,7 +6,7 @@
  * @module
  */
 
-import { invalidArgument, requireInteger } from "./errors.ts";
+import { invalidArgument, requireInteger } from "./checks.ts";
 
 /** An increasing time grid with `steps + 1` points. */
 export interface TimeGrid {

@@ -10,7 +10,7 @@
  * @module
  */
 
-import { invalidArgument, requireKnownKeys } from "./errors.ts";
+import { invalidArgument, requireKnownKeys } from "./checks.ts";
 import type { MemoryMeter } from "./memory.ts";
 import type { VectorField } from "./vector_field.ts";
 

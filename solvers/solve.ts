@@ -8,7 +8,7 @@
 
 import type { VectorField, WorkCounts } from "./vector_field.ts";
 import { countingField } from "./vector_field.ts";
-import { invalidArgument, requireFinite, requireInteger, requireKnownKeys } from "./errors.ts";
+import { invalidArgument, requireFinite, requireInteger, requireKnownKeys } from "./checks.ts";
 import { explicitGrid, type TimeGrid, uniformGrid } from "./grid.ts";
 import { checkSaveAt, Outputs, type SaveAt, type SavePlan } from "./outputs.ts";
 import { MemoryMeter } from "./memory.ts";

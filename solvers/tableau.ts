@@ -5,7 +5,7 @@
  * @module
  */
 
-import { invalidArgument } from "./errors.ts";
+import { invalidArgument } from "./checks.ts";
 
 /**
  * An explicit Runge–Kutta method `(A, b, c)` with `s` stages. `a[i]` holds the

@@ -1,10 +1,6 @@
 import assert from "node:assert/strict";
-import {
-  chaoticField,
-  firstSentence,
-  formatAdaptiveReport,
-  runAdaptiveBenchmark,
-} from "../bench/adaptive.ts";
+import { firstSentence } from "../bench/stats.ts";
+import { chaoticField, formatAdaptiveReport, runAdaptiveBenchmark } from "../bench/adaptive.ts";
 
 Deno.test("bench adaptive: tiny spans give positive times and exact memory accounting", () => {
   const result = runAdaptiveBenchmark({

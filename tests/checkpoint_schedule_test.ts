@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { countingField, reversible, rk4, solve } from "../mod.ts";
 import { binomialSchedule, SCHEDULE } from "../solvers/gradients/checkpointed.ts";
 import { checkpointedStepCount } from "../bench/bench.ts";
-import { Mlp } from "../training/mlp.ts";
+import { Mlp } from "../solvers/fields/mlp.ts";
 
 Deno.test("binomialSchedule: each step reversed once, backwards, from states it holds; the recursion's recomputation", () => {
   for (const [steps, c] of [[1, 1], [3, 2], [10, 1], [10, 3], [100, 14], [1000, 44], [7, 8]]) {

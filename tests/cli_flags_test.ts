@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { type FlagTable, parseFlags, UsageError } from "../training/cli_flags.ts";
+import { type FlagTable, parseFlags, UsageError } from "../cli/flags.ts";
 
 const flags: FlagTable = [
   ["lr", "RATE", "learning rate"],

@@ -5,7 +5,7 @@
  */
 
 import assert from "node:assert/strict";
-import type { CliIo } from "../training/cli.ts";
+import type { CliIo } from "../cli/io.ts";
 
 /** A CLI's entry point: arguments and output in, exit code out. */
 export type CliMain = (args: string[], io: CliIo) => Promise<number>;

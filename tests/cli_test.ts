@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
-import { helpText, main } from "../training/cli.ts";
-import { main as experimentsMain } from "../training/experiments_cli.ts";
+import { helpText, main } from "../cli/train.ts";
+import { main as experimentsMain } from "../cli/experiments.ts";
 import { readModelFile } from "../training/model_file.ts";
 import { assertNoStack, type CliMain, runCli, withTempDir } from "./cli_harness.ts";
 
 /** Runs a CLI (the training one by default) in-process. */
 const run = (args: string[], m: CliMain = main) => runCli(m, args);
 
-const cliPath = new URL("../training/cli.ts", import.meta.url).pathname;
+const cliPath = new URL("../cli/train.ts", import.meta.url).pathname;
 
 /** A short run: the white dwarf with 100 steps (every tenth data point). */
 const FAST = ["--steps", "100", "--iterations", "3"];

@@ -11,7 +11,7 @@ import {
 import { simulateOscillator, simulatePendulum } from "../training/datasets/simulated.ts";
 
 // The shared data sit next to the repository, never inside it.
-const dataDir = new URL("../../shared/data/schmidt-lipson-2009/", import.meta.url).pathname;
+const dataDir = new URL("../../shared/data/schmidt-lipson-2009", import.meta.url).pathname;
 const oscillatorPath = join(dataDir, OSCILLATOR_FILE);
 const pendulumPath = join(dataDir, PENDULUM_FILE);
 const haveData = (() => {

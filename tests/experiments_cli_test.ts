@@ -4,11 +4,11 @@
 // Needs: --allow-read --allow-write.
 
 import assert from "node:assert/strict";
-import type { CliIo } from "../training/cli.ts";
-import { main } from "../training/experiments_cli.ts";
+import type { CliIo } from "../cli/io.ts";
+import { main } from "../cli/experiments.ts";
 import { defaultCheckpoints } from "../solvers/gradients/checkpointed.ts";
 
-const dataDir = new URL("../../shared/data/schmidt-lipson-2009/", import.meta.url).pathname;
+const dataDir = new URL("../../shared/data/schmidt-lipson-2009", import.meta.url).pathname;
 
 async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = "", err = "";

@@ -7,10 +7,12 @@
 // --allow-sys --allow-ffi).
 
 import assert from "node:assert/strict";
-import { defaultConfig, initialState } from "../training/train.ts";
+import { defaultConfig } from "../training/config.ts";
+import { initialState } from "../training/state.ts";
 import { modelFromState, writeModelFile } from "../training/model_file.ts";
 import { modelMetadata } from "../export/onnx_graph.ts";
-import { exportHelpText, exportModelFile, main } from "../export/cli.ts";
+import { exportHelpText, main } from "../cli/export.ts";
+import { exportModelFile } from "../export/files.ts";
 import { captureIo, withTempDir } from "./cli_harness.ts";
 
 /** A small model.json (2-d state, 20 midpoint steps), written to `dir`. */

@@ -8,8 +8,8 @@
  */
 
 import assert from "node:assert/strict";
-import { type GpuDevice, requestGpuDevice } from "../training/webgpu/device.ts";
-import type { Rng } from "../training/random.ts";
+import { type GpuDevice, requestGpuDevice } from "../solvers/webgpu/runtime/device.ts";
+import type { Rng } from "../solvers/fields/random.ts";
 
 /** Whether a missing adapter fails the GPU tests instead of skipping them. */
 export const REQUIRED: boolean = Deno.env.get("REVODE_REQUIRE_GPU") === "1";

@@ -22,7 +22,7 @@ import {
   solve,
   type VectorField,
 } from "../mod.ts";
-import { Rng } from "../training/random.ts";
+import { Rng } from "../solvers/fields/random.ts";
 
 const BATCH = 3;
 const STEPS = 16;

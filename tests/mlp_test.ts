@@ -1,7 +1,11 @@
 import assert from "node:assert/strict";
-import { Mlp, type MlpOptions } from "../training/mlp.ts";
-import { type ActivationName, activationNames, ACTIVATIONS } from "../training/activations.ts";
-import { Rng } from "../training/random.ts";
+import { Mlp, type MlpOptions } from "../solvers/fields/mlp.ts";
+import {
+  type ActivationName,
+  activationNames,
+  ACTIVATIONS,
+} from "../solvers/fields/activations.ts";
+import { Rng } from "../solvers/fields/random.ts";
 
 const DEPTHS: number[][] = [[], [5], [4, 6, 3]];
 const H = 1e-6;

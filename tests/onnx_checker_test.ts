@@ -6,8 +6,8 @@
 // Needs: --allow-read --allow-write --allow-env --allow-run.
 
 import assert from "node:assert/strict";
-import { Mlp } from "../training/mlp.ts";
-import { activationNames } from "../training/activations.ts";
+import { Mlp } from "../solvers/fields/mlp.ts";
+import { activationNames } from "../solvers/fields/activations.ts";
 import { tableaux } from "../solvers/tableaux.ts";
 import { leapfrog, plain, reversible, reversibleHeun } from "../solvers/schemes/spec.ts";
 import { exportVectorField } from "../export/vector_field.ts";

@@ -6,8 +6,8 @@
 // Needs: --allow-read --allow-write --allow-env --allow-run --allow-ffi --allow-sys.
 
 import assert from "node:assert/strict";
-import { Mlp } from "../training/mlp.ts";
-import { activationNames } from "../training/activations.ts";
+import { Mlp } from "../solvers/fields/mlp.ts";
+import { activationNames } from "../solvers/fields/activations.ts";
 import { tableaux } from "../solvers/tableaux.ts";
 import { linearField } from "../solvers/fields/linear.ts";
 import {
@@ -17,7 +17,8 @@ import {
   reversibleHeun,
   type SchemeSpec,
 } from "../solvers/schemes/spec.ts";
-import { defaultConfig, initialState } from "../training/train.ts";
+import { defaultConfig } from "../training/config.ts";
+import { initialState } from "../training/state.ts";
 import { modelFromState, writeModelFile } from "../training/model_file.ts";
 import { decodeModel, IR_VERSION, modelMetadata, OPSET } from "../export/onnx_graph.ts";
 import { exportVectorField } from "../export/vector_field.ts";
@@ -27,7 +28,8 @@ import { type ProviderCheck, verifyExport, type VerifyReport } from "../export/v
 import { createSession } from "../export/ort.ts";
 import type { ExportDtype } from "../export/metadata.ts";
 import type { ExportSource } from "../export/source.ts";
-import { exportModelFile, main } from "../export/cli.ts";
+import { main } from "../cli/export.ts";
+import { exportModelFile } from "../export/files.ts";
 import { captureIo } from "./cli_harness.ts";
 
 /** Measured errors, printed at the end (one line per case). */

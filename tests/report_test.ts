@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { escapeXml, htmlReport, lineChart } from "../training/report/svg.ts";
+import { escapeXml, htmlReport, lineChart } from "../cli/report/svg.ts";
 import { writeTextFileAtomic } from "../training/atomic_write.ts";
 
 /** Tags balance, attributes are quoted, and no raw `<` or `&` hides in text. */

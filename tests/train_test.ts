@@ -7,17 +7,11 @@ import {
   EXPERIMENTS,
   loadExperimentData,
 } from "../training/experiments.ts";
-import {
-  alignSteps,
-  defaultConfig,
-  divergenceRemedies,
-  initialState,
-  predict,
-  type SeriesData,
-  train,
-  type TrainConfig,
-  type TrainState,
-} from "../training/train.ts";
+import { defaultConfig, type SeriesData, type TrainConfig } from "../training/config.ts";
+import { initialState, type TrainState } from "../training/state.ts";
+import { predict, train } from "../training/train.ts";
+import { alignSteps } from "../training/data.ts";
+import { divergenceRemedies } from "../training/divergence.ts";
 import {
   type ModelConfig,
   ModelFileError,

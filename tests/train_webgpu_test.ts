@@ -9,22 +9,17 @@
  */
 
 import assert from "node:assert/strict";
-import { main } from "../training/cli.ts";
-import { main as experimentsMain } from "../training/experiments_cli.ts";
+import { main } from "../cli/train.ts";
+import { main as experimentsMain } from "../cli/experiments.ts";
 import { gpuTests, relative } from "./gpu_harness.ts";
 import { gpuSupport } from "../training/webgpu/trainer.ts";
-import { chooseBackend } from "../training/webgpu/device.ts";
-import { gpuSolve } from "../training/webgpu/solve.ts";
-import { createGpuTrainer, trainGpu } from "../training/train_gpu.ts";
-import {
-  defaultConfig,
-  divergenceRemedies,
-  predict,
-  schemeOf,
-  train,
-  type TrainConfig,
-} from "../training/train.ts";
-import { TrainingData } from "../training/train_data.ts";
+import { chooseBackend } from "../solvers/webgpu/runtime/device.ts";
+import { gpuSolve } from "../solvers/webgpu/solve.ts";
+import { createGpuTrainer, trainGpu } from "../training/webgpu/train.ts";
+import { defaultConfig, schemeOf, type TrainConfig } from "../training/config.ts";
+import { predict, train } from "../training/train.ts";
+import { divergenceRemedies } from "../training/divergence.ts";
+import { TrainingData } from "../training/data.ts";
 import {
   type ModelConfig,
   modelFromState,
@@ -36,7 +31,7 @@ import {
 import { loadExperimentData } from "../training/experiments.ts";
 import { whiteDwarfData } from "../training/datasets/white_dwarf.ts";
 import { simulateOscillator } from "../training/datasets/simulated.ts";
-import { Mlp } from "../training/mlp.ts";
+import { Mlp } from "../solvers/fields/mlp.ts";
 import { tableaux } from "../solvers/tableaux.ts";
 import { solve } from "../solvers/solve.ts";
 import { defaultCheckpoints } from "../solvers/gradients/checkpointed.ts";
@@ -46,7 +41,7 @@ import { assertNoStack, type CliMain, runCli, withTempDir } from "./cli_harness.
 /** Runs a CLI (the training one by default) in-process. */
 const run = (args: string[], m: CliMain = main) => runCli(m, args);
 
-const cliPath = new URL("../training/cli.ts", import.meta.url).pathname;
+const cliPath = new URL("../cli/train.ts", import.meta.url).pathname;
 
 const gpuTest = gpuTests("train webgpu");
 

@@ -16,7 +16,7 @@ import {
   type SchemeSpec,
   tableaux,
 } from "../mod.ts";
-import { Rng } from "../training/random.ts";
+import { Rng } from "../solvers/fields/random.ts";
 
 const field = new Mlp({
   dim: 3,

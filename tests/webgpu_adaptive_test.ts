@@ -11,28 +11,25 @@
 
 import assert from "node:assert/strict";
 import { gpuTests, relative } from "./gpu_harness.ts";
-import { GpuContext } from "../training/webgpu/context.ts";
-import { Gate } from "../training/webgpu/gate.ts";
-import { Recorder } from "../training/webgpu/recorder.ts";
-import { GpuMlp } from "../training/webgpu/mlp.ts";
-import { GpuReversibleScheme } from "../training/webgpu/schemes/reversible.ts";
-import { solveCalls } from "../training/webgpu/calls.ts";
+import { GpuContext } from "../solvers/webgpu/runtime/context.ts";
+import { Gate } from "../solvers/webgpu/runtime/gate.ts";
+import { Recorder } from "../solvers/webgpu/runtime/recorder.ts";
+import { GpuMlp } from "../solvers/webgpu/fields/mlp.ts";
+import { GpuReversibleScheme } from "../solvers/webgpu/schemes/reversible.ts";
+import { solveCalls } from "../solvers/webgpu/runtime/calls.ts";
 import { checkTableau } from "../solvers/tableau.ts";
-import {
-  gpuGradient,
-  type GpuGradientSpec,
-  gpuSolve,
-  GpuSolver,
-} from "../training/webgpu/solve.ts";
+import { gpuGradient, type GpuGradientSpec, gpuSolve, GpuSolver } from "../solvers/webgpu/solve.ts";
 import { gpuSupport, GpuTrainer } from "../training/webgpu/trainer.ts";
-import { linearMain } from "../training/webgpu/wgsl.ts";
-import { createGpuTrainer, trainGpu } from "../training/train_gpu.ts";
-import { TrainingData } from "../training/train_data.ts";
-import { main } from "../training/cli.ts";
+import { linearMain } from "../solvers/webgpu/runtime/wgsl.ts";
+import { createGpuTrainer, trainGpu } from "../training/webgpu/train.ts";
+import { TrainingData } from "../training/data.ts";
+import { main } from "../cli/train.ts";
 import { readModelFile, stateFromModel } from "../training/model_file.ts";
 import { simulatePendulum } from "../training/datasets/simulated.ts";
-import { defaultConfig, initialState, predict, train } from "../training/train.ts";
-import { Mlp, type MlpOptions } from "../training/mlp.ts";
+import { defaultConfig } from "../training/config.ts";
+import { initialState } from "../training/state.ts";
+import { predict, train } from "../training/train.ts";
+import { Mlp, type MlpOptions } from "../solvers/fields/mlp.ts";
 import { buildScheme } from "../solvers/schemes/spec.ts";
 import { MemoryMeter } from "../solvers/memory.ts";
 import { scaledErrorNorm } from "../solvers/controller.ts";

@@ -7,8 +7,8 @@
 
 import assert from "node:assert/strict";
 import { gpuTests } from "./gpu_harness.ts";
-import { GpuContext } from "../training/webgpu/context.ts";
-import { linearMain } from "../training/webgpu/wgsl.ts";
+import { GpuContext } from "../solvers/webgpu/runtime/context.ts";
+import { linearMain } from "../solvers/webgpu/runtime/wgsl.ts";
 
 const gpuTest = gpuTests("webgpu limits");
 

@@ -8,10 +8,10 @@
 
 import assert from "node:assert/strict";
 import { assertSameAcrossPipelines, gpuTests, randoms, relative } from "./gpu_harness.ts";
-import { GpuContext } from "../training/webgpu/context.ts";
-import { CallTable } from "../training/webgpu/calls.ts";
-import { GpuMlp, type MlpKernels, type Tiling } from "../training/webgpu/mlp.ts";
-import { Recorder } from "../training/webgpu/recorder.ts";
+import { GpuContext } from "../solvers/webgpu/runtime/context.ts";
+import { CallTable } from "../solvers/webgpu/runtime/calls.ts";
+import { GpuMlp, type MlpKernels, type Tiling } from "../solvers/webgpu/fields/mlp.ts";
+import { Recorder } from "../solvers/webgpu/runtime/recorder.ts";
 import {
   gpuGradient,
   type GpuGradientSpec,
@@ -19,12 +19,12 @@ import {
   gpuSolve,
   GpuSolver,
   type SolveKernel,
-} from "../training/webgpu/solve.ts";
+} from "../solvers/webgpu/solve.ts";
 import { GpuTrainer } from "../training/webgpu/trainer.ts";
-import { Mlp, type MlpOptions } from "../training/mlp.ts";
+import { Mlp, type MlpOptions } from "../solvers/fields/mlp.ts";
 import { mseLossVjp } from "../training/loss.ts";
 import { AdamW, clipGradNorm } from "../training/adamw.ts";
-import { Rng } from "../training/random.ts";
+import { Rng } from "../solvers/fields/random.ts";
 import {
   bosh3,
   euler,

@@ -1,5 +1,5 @@
 /**
- * The whole-solve kernels (training/webgpu/gradients/whole.ts): one kernel
+ * The whole-solve kernels (solvers/webgpu/gradients/whole.ts): one kernel
  * for a trajectory's forward solve and one for its backward pass, against
  * the per-step kernels and the CPU on the same weights; dispatches that do
  * not grow with the number of steps; which solves take them; refusals.
@@ -15,12 +15,12 @@ import {
   type GpuGradientSpec,
   GpuSolver,
   type GpuSolverOptions,
-} from "../training/webgpu/solve.ts";
+} from "../solvers/webgpu/solve.ts";
 import { GpuTrainer } from "../training/webgpu/trainer.ts";
-import { Recorder } from "../training/webgpu/recorder.ts";
-import { chooseSolveKernel } from "../training/webgpu/gradients/whole.ts";
-import { Mlp, type MlpOptions } from "../training/mlp.ts";
-import { Rng } from "../training/random.ts";
+import { Recorder } from "../solvers/webgpu/runtime/recorder.ts";
+import { chooseSolveKernel } from "../solvers/webgpu/gradients/whole.ts";
+import { Mlp, type MlpOptions } from "../solvers/fields/mlp.ts";
+import { Rng } from "../solvers/fields/random.ts";
 import { bosh3, dopri5, midpoint, pid, reversible, rk4, solve, type Tableau } from "../mod.ts";
 
 const gpuTest = gpuTests("webgpu whole");

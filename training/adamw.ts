@@ -13,7 +13,7 @@
  * @module
  */
 
-import { invalidArgument, requireInteger, requireKnownKeys } from "../solvers/errors.ts";
+import { invalidArgument, requireInteger, requireKnownKeys } from "../solvers/checks.ts";
 
 /** Hyperparameters of {@link AdamW}; defaults are PyTorch's. */
 export interface AdamWOptions {

@@ -17,7 +17,7 @@
  * @module
  */
 
-import type { TrainConfig } from "./train.ts";
+import type { TrainConfig } from "./config.ts";
 
 /**
  * Why a run stopped when an iteration's loss is not finite.
@@ -134,7 +134,7 @@ function _couplingText(x: number): string {
  * @example
  * ```ts
  * import { divergenceRemedies } from "./divergence.ts";
- * import { defaultConfig } from "./train.ts";
+ * import { defaultConfig } from "./config.ts";
  * import assert from "node:assert/strict";
  *
  * const config = defaultConfig({
@@ -208,7 +208,7 @@ export function divergenceRemedies(config: TrainConfig): string[] {
  * @example
  * ```ts
  * import { driftRemedies } from "./divergence.ts";
- * import { defaultConfig } from "./train.ts";
+ * import { defaultConfig } from "./config.ts";
  * import assert from "node:assert/strict";
  *
  * const config = defaultConfig({

@@ -16,7 +16,7 @@
  * @module
  */
 
-import type { MlpConfig } from "./mlp.ts";
+import type { MlpConfig } from "../solvers/fields/mlp.ts";
 import { simulateOscillator, simulatePendulum } from "./datasets/simulated.ts";
 import {
   OSCILLATOR_FILE,
@@ -25,7 +25,7 @@ import {
   readPendulum,
 } from "./datasets/schmidt_lipson.ts";
 import { whiteDwarfData } from "./datasets/white_dwarf.ts";
-import type { AdaptiveConfig, SeriesData, SolverName, TrainConfig } from "./train.ts";
+import type { AdaptiveConfig, SeriesData, SolverName, TrainConfig } from "./config.ts";
 
 /** The name of one of the paper's experiments. */
 export type ExampleName = "white-dwarf" | "oscillator" | "pendulum";

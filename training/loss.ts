@@ -13,7 +13,7 @@
  * @module
  */
 
-import { invalidArgument } from "../solvers/errors.ts";
+import { invalidArgument } from "../solvers/checks.ts";
 
 /** Options of {@link mseLoss} and {@link mseLossVjp}. */
 export interface MseOptions {

@@ -30,18 +30,16 @@
 
 import { writeTextFileAtomic } from "./atomic_write.ts";
 import { AdamW, type AdamWState } from "./adamw.ts";
-import { Mlp } from "./mlp.ts";
+import { Mlp } from "../solvers/fields/mlp.ts";
 import { EXAMPLE_NAMES, type ExampleName } from "./experiments.ts";
 import {
   type AdaptiveConfig,
   GRADIENT_NAMES,
-  type GradientRecord,
   type ScheduleConfig,
   SOLVER_NAMES,
   type TrainConfig,
-  type TrainState,
-  type TrainStatus,
-} from "./train.ts";
+} from "./config.ts";
+import type { GradientRecord, TrainState, TrainStatus } from "./state.ts";
 
 /** The `format` tag of a model file. */
 export const MODEL_FORMAT = "revode-model";
@@ -194,7 +192,8 @@ export interface ModelInfo {
  * @example
  * ```ts
  * import { modelFromState, stateFromModel } from "./model_file.ts";
- * import { defaultConfig, initialState } from "./train.ts";
+ * import { defaultConfig } from "./config.ts";
+ * import { initialState } from "./state.ts";
  * import assert from "node:assert/strict";
  *
  * const train = defaultConfig({
@@ -252,7 +251,8 @@ export function modelFromState(
  * @example
  * ```ts
  * import { modelFromState, stateFromModel } from "./model_file.ts";
- * import { defaultConfig, initialState } from "./train.ts";
+ * import { defaultConfig } from "./config.ts";
+ * import { initialState } from "./state.ts";
  * import assert from "node:assert/strict";
  *
  * const train = defaultConfig({
@@ -333,7 +333,8 @@ function _format(value: unknown, indent: string): string {
  * @example
  * ```ts
  * import { modelFromState, readModelFile, writeModelFile } from "./model_file.ts";
- * import { defaultConfig, initialState } from "./train.ts";
+ * import { defaultConfig } from "./config.ts";
+ * import { initialState } from "./state.ts";
  * import assert from "node:assert/strict";
  *
  * if ((await Deno.permissions.query({ name: "write" })).state === "granted") {

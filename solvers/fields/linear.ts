@@ -6,7 +6,7 @@
  */
 
 import type { VectorField } from "../vector_field.ts";
-import { requireInteger } from "../errors.ts";
+import { requireInteger } from "../checks.ts";
 
 /**
  * `f(t, y; A) = A y` for a `dim × dim` matrix `A` stored row-major in the

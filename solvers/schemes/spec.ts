@@ -9,7 +9,7 @@
 import type { CheckedTableau, Tableau } from "../tableau.ts";
 import { checkTableau } from "../tableau.ts";
 import { heun, midpoint } from "../tableaux.ts";
-import { invalidArgument, requireKnownKeys } from "../errors.ts";
+import { invalidArgument, requireKnownKeys } from "../checks.ts";
 import type { VectorField } from "../vector_field.ts";
 import type { MemoryMeter } from "../memory.ts";
 import type { Scheme } from "./scheme.ts";

@@ -16,7 +16,7 @@
  * @module
  */
 
-import { invalidArgument, requireInteger, requireKnownKeys } from "../../solvers/errors.ts";
+import { invalidArgument, requireInteger, requireKnownKeys } from "../../solvers/checks.ts";
 
 /** A trajectory sampled on a time grid, ready for training. */
 export interface Trajectory {

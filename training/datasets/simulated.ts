@@ -25,7 +25,7 @@
  * @module
  */
 
-import { invalidArgument, requireInteger, requireKnownKeys } from "../../solvers/errors.ts";
+import { invalidArgument, requireInteger, requireKnownKeys } from "../../solvers/checks.ts";
 import type { Trajectory } from "./schmidt_lipson.ts";
 
 /** Options shared by both simulations. */

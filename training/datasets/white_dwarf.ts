@@ -7,7 +7,7 @@
  * @module
  */
 
-import { invalidArgument, requireInteger, requireKnownKeys } from "../../solvers/errors.ts";
+import { invalidArgument, requireInteger, requireKnownKeys } from "../../solvers/checks.ts";
 import { whiteDwarfField } from "../../solvers/fields/white_dwarf.ts";
 
 /**

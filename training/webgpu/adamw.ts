@@ -19,9 +19,9 @@
  */
 
 import type { AdamWOptions, AdamWState } from "../adamw.ts";
-import type { GpuContext, Slice } from "./context.ts";
-import type { Op } from "./recorder.ts";
-import { f32, linearGroups, linearMain, u32 } from "./wgsl.ts";
+import type { GpuContext, Slice } from "../../solvers/webgpu/runtime/context.ts";
+import type { Op } from "../../solvers/webgpu/runtime/recorder.ts";
+import { f32, linearGroups, linearMain, u32 } from "../../solvers/webgpu/runtime/wgsl.ts";
 
 /**
  * Options of {@link GpuAdamW}.
@@ -67,9 +67,9 @@ export interface AdamWGate {
  * @example One step matches the CPU's AdamW
  * ```ts
  * import { GpuAdamW } from "./adamw.ts";
- * import { GpuContext } from "./context.ts";
- * import { Recorder } from "./recorder.ts";
- * import { findGpuAdapter } from "./device.ts";
+ * import { GpuContext } from "../../solvers/webgpu/runtime/context.ts";
+ * import { Recorder } from "../../solvers/webgpu/runtime/recorder.ts";
+ * import { findGpuAdapter } from "../../solvers/webgpu/runtime/device.ts";
  * import { AdamW } from "../adamw.ts";
  * import assert from "node:assert/strict";
  *

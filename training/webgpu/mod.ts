@@ -15,7 +15,7 @@
  *     adaptive.ts, gate.ts           solvers/adaptive.ts, controller.ts: the PID controller in kernels
  *     interpolation.ts               solvers/outputs.ts's Hermite outputs at `ts` and their VJP
  *     activations.ts, matmul.ts      σ and σ' in WGSL; plain and tiled layer products
- *     mlp.ts                         training/mlp.ts: forward beside VJP, fused or per layer
+ *     mlp.ts                         solvers/fields/mlp.ts: forward beside VJP, fused or per layer
  *     increment.ts                   solvers/increment.ts: Ψ_h for any tableau and its VJP
  *     schemes/reversible.ts          solvers/schemes/reversible.ts: step, inverse, step VJP
  *     gradients/*.ts                 solvers/gradients/: reversible, direct, checkpointed; adaptive
@@ -109,7 +109,7 @@
  * @example Three training steps, then the parameters (skipped without an adapter)
  * ```ts
  * import { chooseBackend, GpuTrainer } from "./mod.ts";
- * import { Mlp } from "../mlp.ts";
+ * import { Mlp } from "../../solvers/fields/mlp.ts";
  * import { rk4 } from "../../mod.ts";
  * import assert from "node:assert/strict";
  *
@@ -147,7 +147,7 @@ export {
   hasWebGpu,
   HOW_TO_GET_AN_ADAPTER,
   requestGpuDevice,
-} from "./device.ts";
+} from "../../solvers/webgpu/runtime/device.ts";
 export {
   allocating,
   type BindingSpec,
@@ -155,23 +155,43 @@ export {
   type Kernel,
   type KernelSpec,
   type Slice,
-} from "./context.ts";
+} from "../../solvers/webgpu/runtime/context.ts";
 export {
   type CallRef,
   type CommandCounts,
+  type DispatchGate,
   type KernelTiming,
   type Op,
   Recorder,
-} from "./recorder.ts";
-export { FUSED_MAX_WIDTH, type MlpKernels, type Tiling } from "./mlp.ts";
+} from "../../solvers/webgpu/runtime/recorder.ts";
+export { FUSED_MAX_WIDTH, type MlpKernels, type Tiling } from "../../solvers/webgpu/fields/mlp.ts";
 export { type AdamWGate, GpuAdamW, type GpuAdamWOptions } from "./adamw.ts";
-export type { GpuGradientRun, GpuProblem } from "./gradients/problem.ts";
-export { type CallRecord, CallTable, type SolveCalls, solveCalls } from "./calls.ts";
-export { type FusedIo, GpuMlp, type GpuMlpOptions, type StageBuffers } from "./mlp.ts";
-export { GpuIncrement } from "./increment.ts";
-export { type Chunking, chunking, type LayerProduct, TILE, tilingPays } from "./matmul.ts";
-export { GpuReversibleScheme, type GpuSchemeOptions } from "./schemes/reversible.ts";
-export { GpuOutputs, type GpuOutputsOptions } from "./outputs.ts";
+export type { GpuGradientRun, GpuProblem } from "../../solvers/webgpu/gradients/problem.ts";
+export {
+  type CallRecord,
+  CallTable,
+  type SolveCalls,
+  solveCalls,
+} from "../../solvers/webgpu/runtime/calls.ts";
+export {
+  type FusedIo,
+  GpuMlp,
+  type GpuMlpOptions,
+  type StageBuffers,
+} from "../../solvers/webgpu/fields/mlp.ts";
+export { GpuIncrement } from "../../solvers/webgpu/increment.ts";
+export {
+  type Chunking,
+  chunking,
+  type LayerProduct,
+  TILE,
+  tilingPays,
+} from "../../solvers/webgpu/fields/matmul.ts";
+export {
+  GpuReversibleScheme,
+  type GpuSchemeOptions,
+} from "../../solvers/webgpu/schemes/reversible.ts";
+export { GpuOutputs, type GpuOutputsOptions } from "../../solvers/webgpu/outputs.ts";
 export {
   CONTROL,
   GPU_STATUS,
@@ -179,20 +199,20 @@ export {
   type GpuAdaptiveRun,
   type GpuAdaptiveSetup,
   INCOMPLETE,
-} from "./adaptive.ts";
+} from "../../solvers/webgpu/adaptive.ts";
 export { TrialBudget } from "./trial_budget.ts";
-export { Gate, GATE_CAPACITY } from "./gate.ts";
-export { GpuInterpolation } from "./interpolation.ts";
+export { Gate, GATE_CAPACITY } from "../../solvers/webgpu/runtime/gate.ts";
+export { GpuInterpolation } from "../../solvers/webgpu/interpolation.ts";
 export {
   adaptiveCheckpointedGradient,
   adaptiveDirectGradient,
   type AdaptiveParts,
   adaptiveReversibleGradient,
-} from "./gradients/adaptive.ts";
+} from "../../solvers/webgpu/gradients/adaptive.ts";
 export type { PidController, PidOptions } from "../../solvers/controller.ts";
 // Types of the CPU backend that this API takes or returns (also exported by the root mod.ts).
-export type { LayerShape, Mlp, MlpConfig } from "../mlp.ts";
-export type { ActivationName } from "../activations.ts";
+export type { LayerShape, Mlp, MlpConfig } from "../../solvers/fields/mlp.ts";
+export type { ActivationName } from "../../solvers/fields/activations.ts";
 export type { VectorField } from "../../solvers/vector_field.ts";
 export type { AdamWOptions, AdamWState } from "../adamw.ts";
 export type { CheckedTableau, Tableau } from "../../solvers/tableau.ts";
@@ -211,14 +231,14 @@ export {
   type GpuSolverOptions,
   type GpuTrajectory,
   type SolveKernel,
-} from "./solve.ts";
+} from "../../solvers/webgpu/solve.ts";
 export {
   chooseSolveKernel,
   restoredStates,
   wholeReversibleGradient,
   wholeSolveBytes,
   type WholeSolveFacts,
-} from "./gradients/whole.ts";
+} from "../../solvers/webgpu/gradients/whole.ts";
 export {
   bindingsOf,
   snapshotBytes,
@@ -227,11 +247,14 @@ export {
   type WholeKeep,
   wholeRun,
   type WholeSnapshots,
-} from "./gradients/whole_base.ts";
-export { wholeDirectGradient, wholeTapeBytes } from "./gradients/whole_direct.ts";
-export { wholeCheckpointedGradient } from "./gradients/whole_checkpointed.ts";
-export { checkpointCount } from "./gradients/checkpointed.ts";
-export { fieldCode, layerSizes } from "./field_code.ts";
+} from "../../solvers/webgpu/gradients/whole_base.ts";
+export {
+  wholeDirectGradient,
+  wholeTapeBytes,
+} from "../../solvers/webgpu/gradients/whole_direct.ts";
+export { wholeCheckpointedGradient } from "../../solvers/webgpu/gradients/whole_checkpointed.ts";
+export { checkpointCount } from "../../solvers/webgpu/gradients/checkpointed.ts";
+export { fieldCode, layerSizes } from "../../solvers/webgpu/fields/field_code.ts";
 export {
   gpuSupport,
   type GpuSupportQuery,

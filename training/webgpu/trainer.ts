@@ -17,15 +17,20 @@
  * @module
  */
 
-import type { Mlp } from "../mlp.ts";
+import type { Mlp } from "../../solvers/fields/mlp.ts";
 import { tableaux } from "../../solvers/tableaux.ts";
 import type { AdamWState } from "../adamw.ts";
 import { GpuAdamW } from "./adamw.ts";
-import type { Slice } from "./context.ts";
-import { mseLossOps } from "./loss.ts";
-import { type CommandCounts, type KernelTiming, type Op, Recorder } from "./recorder.ts";
-import { reductionOps } from "./reduce.ts";
-import { reconstructionOps } from "./gradients/problem.ts";
+import type { Slice } from "../../solvers/webgpu/runtime/context.ts";
+import { mseLossOps } from "../../solvers/webgpu/loss.ts";
+import {
+  type CommandCounts,
+  type KernelTiming,
+  type Op,
+  Recorder,
+} from "../../solvers/webgpu/runtime/recorder.ts";
+import { reductionOps } from "../../solvers/webgpu/runtime/reduce.ts";
+import { reconstructionOps } from "../../solvers/webgpu/gradients/problem.ts";
 import {
   GPU_SOLVE_KEYS,
   type GpuGradientSpec,
@@ -33,9 +38,9 @@ import {
   type GpuSolveOptions,
   GpuSolver,
   type GpuSolverOptions,
-} from "./solve.ts";
-import { requireKnownKeys } from "../../solvers/errors.ts";
-import { isFinite, linearGroups, linearMain } from "./wgsl.ts";
+} from "../../solvers/webgpu/solve.ts";
+import { requireKnownKeys } from "../../solvers/checks.ts";
+import { isFinite, linearGroups, linearMain } from "../../solvers/webgpu/runtime/wgsl.ts";
 
 /** The keys of {@link GpuTrainerOptions} besides the solve's. */
 const TRAINER_KEYS = [
@@ -199,8 +204,8 @@ export interface StepCounts extends CommandCounts {
  * @example Three steps lower the loss
  * ```ts
  * import { GpuTrainer } from "./trainer.ts";
- * import { findGpuAdapter } from "./device.ts";
- * import { Mlp } from "../mlp.ts";
+ * import { findGpuAdapter } from "../../solvers/webgpu/runtime/device.ts";
+ * import { Mlp } from "../../solvers/fields/mlp.ts";
  * import { rk4 } from "../../mod.ts";
  * import assert from "node:assert/strict";
  *

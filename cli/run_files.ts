@@ -1,0 +1,257 @@
+/**
+ * The files a training run leaves next to its `model.json`: `history.csv`,
+ * `loss.svg`, `fit.svg` (data against the model's trajectory, axes
+ * labelled), `summary.json` and `report.html`, which shows them together.
+ *
+ * @module
+ */
+
+import { writeTextFileAtomic } from "../training/atomic_write.ts";
+import { htmlReport, lineChart, PALETTE, type Series } from "./report/svg.ts";
+import type { ModelFile } from "../training/model_file.ts";
+import type { SeriesData } from "../training/config.ts";
+import type { TrainResult } from "../training/state.ts";
+import { predict } from "../training/train.ts";
+
+/** What {@link writeRunFiles} needs. */
+export interface RunFilesOptions {
+  /** A title for the plots and the report. */
+  title: string;
+  /** The model as saved. */
+  model: ModelFile;
+  /** The run's result. */
+  result: TrainResult;
+  /** The data trained on. */
+  data: SeriesData;
+  /** Names of the state components, for the legend (default y1, y2, …). */
+  stateNames?: readonly string[];
+  /** Label of the fit plot's vertical axis (default "state"). */
+  stateLabel?: string;
+  /** Remarks to show in the summary and the report. */
+  notes?: string[];
+  /**
+   * What the run trained on, in words (e.g. `"WebGPU (float32) on llvmpipe …"`);
+   * default `"CPU (float64)"`, or the WebGPU backend unnamed when the model says so.
+   */
+  device?: string;
+}
+
+/** The names of the files {@link writeRunFiles} writes. */
+export const RUN_FILES: readonly string[] = Object.freeze([
+  "history.csv",
+  "loss.svg",
+  "fit.svg",
+  "summary.json",
+  "report.html",
+]);
+
+/**
+ * The loss history as CSV: `iteration,loss,best_loss,seconds`, every float
+ * written so that it reads back exactly.
+ *
+ * @param result The run's result.
+ * @returns The CSV text.
+ *
+ * @example
+ * ```ts
+ * import { historyCsv } from "./run_files.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const csv = historyCsv({
+ *   history: [{ iteration: 1, loss: 0.5, bestLoss: 0.5, seconds: 0.01 }],
+ * } as never);
+ * assert.equal(csv, "iteration,loss,best_loss,seconds\n1,0.5,0.5,0.01\n");
+ * ```
+ */
+export function historyCsv(result: Pick<TrainResult, "history">): string {
+  const rows = ["iteration,loss,best_loss,seconds"];
+  for (const h of result.history) {
+    rows.push(`${h.iteration},${h.loss},${h.bestLoss},${Number(h.seconds.toFixed(6))}`);
+  }
+  return rows.join("\n") + "\n";
+}
+
+/**
+ * The summary of a run as plain JSON data (what `summary.json` holds).
+ *
+ * @param options The run.
+ * @returns The summary.
+ *
+ * @example
+ * ```ts
+ * import { runSummary } from "./run_files.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const summary = runSummary({
+ *   title: "t",
+ *   model: {
+ *     config: { example: "white-dwarf", data: { source: "s", simulated: false } },
+ *     best: { loss: 0.1, iteration: 3 },
+ *     training: { iterations: 3, seconds: 1 },
+ *   },
+ *   result: { status: "completed", reason: null, remedies: [], gradient: null, iterationsRun: 3, seconds: 1, state: { losses: [0.3, 0.2, 0.1] } },
+ *   data: { source: "s" },
+ * } as never);
+ * assert.equal(summary.bestLoss, 0.1);
+ * assert.equal(summary.status, "completed");
+ * ```
+ */
+export function runSummary(options: RunFilesOptions): Record<string, unknown> {
+  const { model, result } = options;
+  const losses = result.state.losses;
+  return {
+    title: options.title,
+    example: model.config.example,
+    status: result.status,
+    reason: result.reason,
+    remedies: result.remedies,
+    data: model.config.data,
+    simulatedData: model.config.data.simulated,
+    config: model.config,
+    iterations: model.training.iterations,
+    iterationsThisRun: result.iterationsRun,
+    bestLoss: model.best.loss,
+    bestIteration: model.best.iteration,
+    finalLoss: losses.length > 0 ? losses[losses.length - 1] : null,
+    secondsThisRun: result.seconds,
+    secondsTotal: model.training.seconds,
+    iterationsPerSecond: result.iterationsRun > 0 ? result.iterationsRun / result.seconds : null,
+    gradient: result.gradient,
+    backend: model.training.backend,
+    device: _device(options),
+    notes: options.notes ?? [],
+    machine: {
+      os: Deno.build.os,
+      arch: Deno.build.arch,
+      cpus: navigator.hardwareConcurrency,
+      deno: Deno.version.deno,
+      v8: Deno.version.v8,
+    },
+    createdAt: model.createdAt,
+  };
+}
+
+function _device(options: RunFilesOptions): string {
+  return options.device ??
+    (options.model.training?.backend === "webgpu" ? "WebGPU (float32)" : "CPU (float64)");
+}
+
+/**
+ * Writes `history.csv`, `loss.svg`, `fit.svg`, `summary.json` and
+ * `report.html` into `dir` (which must exist), each atomically. The fit plot
+ * shows the model with its best parameters.
+ *
+ * @param dir The output folder.
+ * @param options The run.
+ *
+ * @example
+ * ```ts
+ * import { RUN_FILES, writeRunFiles } from "./run_files.ts";
+ * import { modelFromState } from "../training/model_file.ts";
+ * import { defaultConfig } from "../training/config.ts";
+ * import { train } from "../training/train.ts";
+ * import { whiteDwarfData } from "../training/datasets/white_dwarf.ts";
+ * import assert from "node:assert/strict";
+ *
+ * if ((await Deno.permissions.query({ name: "write" })).state === "granted") {
+ *   const data = whiteDwarfData({ points: 21 });
+ *   const config = defaultConfig({
+ *     mlp: { dim: 2, widths: [4], activation: "tanh", finalActivation: "identity", timeDependent: true },
+ *     steps: 20,
+ *   });
+ *   const result = await train({ config, data, iterations: 2 });
+ *   const model = modelFromState({
+ *     ...config, example: "white-dwarf", t0: 0, t1: 5, y0: [1, 0],
+ *     data: { source: data.source, path: null, simulated: false, points: 21 },
+ *   }, result.state, { plannedIterations: 2, status: "completed", reason: null, gradient: result.gradient });
+ *   const dir = await Deno.makeTempDir();
+ *   await writeRunFiles(dir, { title: "White dwarf", model, result, data });
+ *   for (const name of RUN_FILES) assert.ok((await Deno.stat(`${dir}/${name}`)).size > 0);
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ */
+export async function writeRunFiles(dir: string, options: RunFilesOptions): Promise<void> {
+  const { model, result, data, title } = options;
+  const dim = data.dim;
+  const names = options.stateNames ?? Array.from({ length: dim }, (_, k) => `y${k + 1}`);
+
+  const iterations = result.history.map((h) => h.iteration);
+  const lossSvg = lineChart({
+    title: "Training loss",
+    xLabel: "iteration",
+    yLabel: "MSE loss (log scale)",
+    logY: true,
+    series: [
+      { name: "loss", x: iterations, y: result.history.map((h) => h.loss) },
+      { name: "best loss", x: iterations, y: result.history.map((h) => h.bestLoss), dashed: true },
+    ],
+  });
+
+  const bestParams = Float64Array.from(model.best.params);
+  const fit = predict(model.config, bestParams, data);
+  const series: Series[] = [];
+  for (let k = 0; k < dim; k++) {
+    const color = PALETTE[k % PALETTE.length];
+    series.push({
+      name: `${names[k]} data`,
+      x: data.ts,
+      y: Array.from({ length: data.ts.length }, (_, i) => data.ys[i * dim + k]),
+      color,
+    });
+    series.push({
+      name: `${names[k]} model`,
+      x: fit.ts,
+      y: Array.from({ length: fit.ts.length }, (_, i) => fit.ys[i * dim + k]),
+      color,
+      dashed: true,
+    });
+  }
+  const fitSvg = lineChart({
+    title: `Data (solid) and model (dashed), iteration ${model.best.iteration}`,
+    xLabel: "time t",
+    yLabel: options.stateLabel ?? "state",
+    series,
+  });
+
+  const summary = runSummary(options);
+  const gradient = result.gradient;
+  const rows: Record<string, string | number> = {
+    status: result.reason ? `${result.status}: ${result.reason}` : result.status,
+    data: `${model.config.data.source}${model.config.data.simulated ? " (simulated)" : ""}`,
+    solver: model.config.solver === "reversible-heun" || model.config.solver === "leapfrog"
+      ? model.config.solver
+      : `${model.config.scheme} ${model.config.solver}` +
+        (model.config.scheme === "reversible" ? ` (λ = ${model.config.coupling})` : ""),
+    steps: model.config.adaptive
+      ? `adaptive (rtol ${model.config.adaptive.rtol}, atol ${model.config.adaptive.atol}, ` +
+        `at most ${model.config.adaptive.maxSteps})`
+      : model.config.steps,
+    gradient: model.config.gradient,
+    backend: _device(options),
+    "MLP widths": `[${model.config.mlp.widths.join(", ")}] ${model.config.mlp.activation}`,
+    "iterations (total)": model.training.iterations,
+    "best loss": model.best.loss ?? "-",
+    "best iteration": model.best.iteration,
+    "final loss": (summary.finalLoss as number | null) ?? "-",
+    "training seconds (this run)": Number(result.seconds.toFixed(3)),
+  };
+  if (gradient) {
+    rows["gradient peak bytes"] = gradient.peakBytes;
+    rows["steps / iteration"] = gradient.stepsPerIteration;
+    rows["evaluations / iteration"] = gradient.evaluationsPerIteration;
+    rows["VJPs / iteration"] = gradient.vjpsPerIteration;
+    if (gradient.maxReconstructionError !== null) {
+      rows["max reconstruction error"] = gradient.maxReconstructionError;
+    }
+  }
+  (options.notes ?? []).forEach((note, i) => rows[`note ${i + 1}`] = note);
+  rows.created = model.createdAt;
+  const html = htmlReport({ title, summary: rows, images: ["loss.svg", "fit.svg"] });
+
+  await writeTextFileAtomic(`${dir}/history.csv`, historyCsv(result));
+  await writeTextFileAtomic(`${dir}/loss.svg`, lossSvg);
+  await writeTextFileAtomic(`${dir}/fit.svg`, fitSvg);
+  await writeTextFileAtomic(`${dir}/summary.json`, JSON.stringify(summary, null, 2) + "\n");
+  await writeTextFileAtomic(`${dir}/report.html`, html);
+}
