@@ -98,7 +98,8 @@ export { type LayerShape, Mlp, type MlpConfig, type MlpOptions } from "./solvers
 export type { ActivationName } from "./solvers/fields/activations.ts";
 export { linearField } from "./solvers/fields/linear.ts";
 
-// Train: the loop and its configuration, its loss, its optimiser, and
+// Train: the loop and its configuration, the loss it fits (the value and the
+// cotangent that seeds backward() in one call), its optimiser, and
 // predictions from trained parameters.
 export { predict, train, type TrainOptions } from "./training/train.ts";
 export {
@@ -117,10 +118,10 @@ export type {
   TrainState,
   TrainStatus,
 } from "./training/state.ts";
-export { mseLoss, mseLossVjp, type MseOptions } from "./training/loss.ts";
+export { mseLossVjp, type MseOptions } from "./training/loss.ts";
 export { AdamW, type AdamWOptions, type AdamWState } from "./training/adamw.ts";
 
-// Save & load: the model file (training/model_file.ts) is not re-exported
-// yet: it imports the atomic file writer, whose `node:path` import would
-// reach a browser bundle of this module at load time. `TrainResult.state`
-// and `TrainConfig` are what a model file holds.
+// Save & load: the model file's functions (training/model_file.ts) join this
+// group once that module no longer imports the atomic file writer: its
+// `node:path` import would otherwise reach every browser bundle of this
+// module. Until then a model is `TrainResult.state` with its `TrainConfig`.
