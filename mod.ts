@@ -6,7 +6,14 @@
  * any explicit Runge–Kutta method becomes reversible, so the backward pass
  * rebuilds every state exactly instead of storing it.
  *
- * @example Train-free tour: solve, then take a reversible gradient
+ * This module is what a user calls: {@link solve} a problem with a scheme
+ * built from a tableau, differentiate it through `Solution.backward`, build a
+ * vector field ({@link Mlp} or your own {@link VectorField}), {@link train} it
+ * on data and {@link predict} with it. Everything else (the increment
+ * engine, the gradient methods' internals, the step-size arithmetic) lives in
+ * its own file and is imported from there.
+ *
+ * @example Solve, then take a reversible gradient
  * ```ts
  * import { linearField, reversible, rk4, solve } from "./mod.ts";
  * import assert from "node:assert/strict";
@@ -22,19 +29,50 @@
  *   steps: 1000,
  *   gradient: "reversible",
  * });
+ * assert.ok(Math.abs(sol.ys[0] - Math.exp(-1)) < 1e-10);
  * // L = y(1): ∂L/∂θ = e^θ and ∂L/∂y0 = e^θ
  * const grad = sol.backward(Float64Array.of(1));
  * assert.ok(Math.abs(grad.params[0] - Math.exp(-1)) < 1e-10);
  * assert.ok(Math.abs(grad.y0[0] - Math.exp(-1)) < 1e-10);
  * ```
  *
+ * @example Train a small MLP field on a decaying curve, then predict with it
+ * ```ts
+ * import { defaultConfig, predict, train } from "./mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const ts = Float64Array.from({ length: 11 }, (_, i) => i / 10);
+ * const data = { ts, ys: ts.map((t) => Math.exp(-t)), dim: 1, source: "y = e^−t" };
+ * const config = defaultConfig({
+ *   mlp: { dim: 1, widths: [4], activation: "tanh", finalActivation: "identity", timeDependent: false },
+ *   steps: 10,
+ * });
+ * const result = await train({ config, data, iterations: 20 });
+ * assert.equal(result.status, "completed");
+ * assert.ok(result.history[19].loss < result.history[0].loss);
+ * // The trained field, solved from the first point, gives one state per data time.
+ * const { ys } = predict(config, result.state.params, data);
+ * assert.equal(ys.length, 11);
+ * assert.equal(ys[0], 1);
+ * ```
+ *
  * @module
  */
 
-export type { VectorField, WorkCounts } from "./solvers/vector_field.ts";
-export { countingField } from "./solvers/vector_field.ts";
-export type { CheckedTableau, Tableau } from "./solvers/tableau.ts";
-export { checkTableau, liveStages } from "./solvers/tableau.ts";
+// Solve: the call, its options and result, the schemes and their tableaux,
+// adaptive steps and what is saved.
+export { type Solution, solve, type SolveOptions, type TrajectoryStats } from "./solvers/solve.ts";
+export type { Status } from "./solvers/adaptive.ts";
+export type { SaveAt } from "./solvers/outputs.ts";
+export { pid, type PidController, type PidOptions } from "./solvers/controller.ts";
+export {
+  leapfrog,
+  plain,
+  reversible,
+  reversibleHeun,
+  type SchemeSpec,
+} from "./solvers/schemes/spec.ts";
+export type { Tableau } from "./solvers/tableau.ts";
 export {
   bosh3,
   dopri5,
@@ -46,84 +84,44 @@ export {
   ralston3,
   rk38,
   rk4,
-  tableaux,
   tsit5,
 } from "./solvers/tableaux.ts";
-export { Increment } from "./solvers/increment.ts";
-export { MemoryMeter } from "./solvers/memory.ts";
-export type { Scheme } from "./solvers/schemes/scheme.ts";
-export {
-  buildScheme,
-  DEFAULT_COUPLING,
-  leapfrog,
-  plain,
-  reversible,
-  reversibleHeun,
-  type SchemeSpec,
-} from "./solvers/schemes/spec.ts";
-export { explicitGrid, type TimeGrid, uniformGrid } from "./solvers/grid.ts";
-export { checkSaveAt, type SaveAt, type SavePlan } from "./solvers/outputs.ts";
-export {
-  nextStep,
-  pid,
-  type PidController,
-  type PidOptions,
-  scaledErrorNorm,
-} from "./solvers/controller.ts";
-export { failureMessage, initialStep, type Status } from "./solvers/adaptive.ts";
-export { type LayerShape, Mlp, type MlpConfig, type MlpOptions } from "./solvers/fields/mlp.ts";
-export { type ActivationName, activationNames } from "./solvers/fields/activations.ts";
-export {
-  AdamW,
-  type AdamWOptions,
-  type AdamWState,
-  clipGradNorm,
-  constantSchedule,
-  cosineSchedule,
-  type CosineScheduleOptions,
-  type Schedule,
-} from "./training/adamw.ts";
-export {
-  OSCILLATOR_FILE,
-  parseOscillator,
-  parsePendulum,
-  PENDULUM_FILE,
-  type PreprocessOptions,
-  readOscillator,
-  readPendulum,
-  type Trajectory,
-} from "./training/datasets/schmidt_lipson.ts";
-export {
-  type OscillatorOptions,
-  type PendulumOptions,
-  type SimulateOptions,
-  simulateOscillator,
-  simulatePendulum,
-} from "./training/datasets/simulated.ts";
-export {
-  whiteDwarfData,
-  type WhiteDwarfOptions,
-  type WhiteDwarfTrajectory,
-} from "./training/datasets/white_dwarf.ts";
-export {
-  type Gradient,
-  type GradientMethodName,
-  type GradientSpec,
-  type GradientStats,
-  type Solution,
-  solve,
-  type SolveOptions,
-  type TrajectoryStats,
-} from "./solvers/solve.ts";
-export {
-  binomialPositions,
-  binomialSchedule,
-  binomialSplit,
-  binomialWalk,
-  defaultCheckpoints,
-  SCHEDULE,
-  type ScheduleInstruction,
-} from "./solvers/gradients/checkpointed.ts";
+
+// Differentiate: the gradient methods, what backward() returns, and the
+// error a reversible backward pass throws when it cannot rebuild the solve.
+export type { Gradient, GradientMethodName, GradientSpec, GradientStats } from "./solvers/solve.ts";
 export { ReconstructionDriftError } from "./solvers/gradients/reversible.ts";
+
+// Fields: the interface a field implements, the MLP, a closed-form field.
+export type { VectorField } from "./solvers/vector_field.ts";
+export { type LayerShape, Mlp, type MlpConfig, type MlpOptions } from "./solvers/fields/mlp.ts";
+export type { ActivationName } from "./solvers/fields/activations.ts";
 export { linearField } from "./solvers/fields/linear.ts";
-export { whiteDwarfField } from "./solvers/fields/white_dwarf.ts";
+
+// Train: the loop and its configuration, the loss it fits (the value and the
+// cotangent that seeds backward() in one call), its optimiser, and
+// predictions from trained parameters.
+export { predict, train, type TrainOptions } from "./training/train.ts";
+export {
+  type AdaptiveConfig,
+  defaultConfig,
+  type ScheduleConfig,
+  type SeriesData,
+  type SolverName,
+  type TrainConfig,
+} from "./training/config.ts";
+export type {
+  GradientRecord,
+  HistoryEntry,
+  Progress,
+  TrainResult,
+  TrainState,
+  TrainStatus,
+} from "./training/state.ts";
+export { mseLossVjp, type MseOptions } from "./training/loss.ts";
+export { AdamW, type AdamWOptions, type AdamWState } from "./training/adamw.ts";
+
+// Save & load: the model file's functions (training/model_file.ts) join this
+// group once that module no longer imports the atomic file writer: its
+// `node:path` import would otherwise reach every browser bundle of this
+// module. Until then a model is `TrainResult.state` with its `TrainConfig`.

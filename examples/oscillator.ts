@@ -12,7 +12,7 @@
 
 import { parseArgs } from "node:util";
 import { experimentConfig, loadExperimentData } from "../training/experiments.ts";
-import { train } from "../training/train.ts";
+import { train } from "../mod.ts";
 
 const { values } = parseArgs({
   args: Deno.args,

@@ -18,7 +18,7 @@
 
 import { parseArgs } from "node:util";
 import { experimentConfig, EXPERIMENTS, loadExperimentData } from "../training/experiments.ts";
-import { train } from "../training/train.ts";
+import { train } from "../mod.ts";
 import { trainGpu } from "../training/webgpu/train.ts";
 import { chooseBackend } from "../solvers/webgpu/runtime/device.ts";
 

@@ -12,9 +12,7 @@
 
 import { parseArgs } from "node:util";
 import { experimentConfig, loadExperimentData } from "../training/experiments.ts";
-import { predict, train } from "../training/train.ts";
-import type { GradientMethodName } from "../solvers/solve.ts";
-import type { SolverName } from "../training/config.ts";
+import { type GradientMethodName, predict, type SolverName, train } from "../mod.ts";
 
 const { values } = parseArgs({
   args: Deno.args,

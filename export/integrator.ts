@@ -44,10 +44,20 @@ import { emitStep, initialState, StepSize } from "./scheme_step.ts";
  * @example
  * ```ts
  * import type { IntegratorVariant } from "./integrator.ts";
+ * import { exportIntegrator } from "./integrator.ts";
+ * import { decodeModel, modelMetadata } from "./onnx_graph.ts";
+ * import { Mlp } from "../solvers/fields/mlp.ts";
+ * import { plain } from "../solvers/schemes/spec.ts";
+ * import { euler } from "../solvers/tableaux.ts";
  * import assert from "node:assert/strict";
  *
+ * const field = new Mlp({ dim: 1, widths: [] });
+ * const source = { field, params: [1, 0], scheme: plain(euler), dt: 0.1, steps: 3 };
  * const variant: IntegratorVariant = "unrolled";
- * assert.equal(variant, "unrolled");
+ * const bytes = exportIntegrator(source, { variant });
+ * // Every step spelled out: no Loop node.
+ * assert.ok(!decodeModel(bytes).graph!.node!.some((n) => n.opType === "Loop"));
+ * assert.equal(modelMetadata(bytes)["revode.form"], "unrolled");
  * ```
  */
 export type IntegratorVariant = "loop" | "unrolled";
@@ -58,10 +68,19 @@ export type IntegratorVariant = "loop" | "unrolled";
  * @example
  * ```ts
  * import type { IntegratorExportOptions } from "./integrator.ts";
+ * import { exportIntegrator } from "./integrator.ts";
+ * import { modelMetadata } from "./onnx_graph.ts";
+ * import { Mlp } from "../solvers/fields/mlp.ts";
+ * import { plain } from "../solvers/schemes/spec.ts";
+ * import { euler } from "../solvers/tableaux.ts";
  * import assert from "node:assert/strict";
  *
- * const options: IntegratorExportOptions = { variant: "loop", dtype: "float32" };
- * assert.equal(options.variant, "loop");
+ * const field = new Mlp({ dim: 1, widths: [] });
+ * const source = { field, params: [1, 0], scheme: plain(euler), dt: 0.1, steps: 3 };
+ * const options: IntegratorExportOptions = { variant: "loop", dtype: "float64" };
+ * const meta = modelMetadata(exportIntegrator(source, options));
+ * assert.equal(meta["revode.form"], "loop");
+ * assert.equal(meta["revode.dtype"], "float64");
  * ```
  */
 export interface IntegratorExportOptions {

@@ -30,10 +30,15 @@ export const REVODE_VERSION: string = denoConfig.version;
  * @example
  * ```ts
  * import type { ExportForm } from "./metadata.ts";
+ * import { exportMetadata } from "./metadata.ts";
+ * import { Mlp } from "../solvers/fields/mlp.ts";
  * import assert from "node:assert/strict";
  *
  * const form: ExportForm = "vector-field";
- * assert.equal(form, "vector-field");
+ * const mlp = new Mlp({ dim: 1, widths: [] }).toJSON();
+ * const meta = exportMetadata(form, "float32", mlp, null, null, "inputs y [batch, 1]");
+ * assert.equal(meta["revode.form"], "vector-field");
+ * assert.equal(meta["revode.steps"], undefined); // a field alone has no solver
  * ```
  */
 export type ExportForm = "vector-field" | "loop" | "unrolled";
@@ -63,10 +68,14 @@ export const EXPORT_FORMS: readonly ExportForm[] = Object.freeze([
  * @example
  * ```ts
  * import type { ExportDtype } from "./metadata.ts";
+ * import { exportMetadata } from "./metadata.ts";
+ * import { Mlp } from "../solvers/fields/mlp.ts";
  * import assert from "node:assert/strict";
  *
  * const dtype: ExportDtype = "float64";
- * assert.equal(dtype, "float64");
+ * const mlp = new Mlp({ dim: 1, widths: [] }).toJSON();
+ * const meta = exportMetadata("vector-field", dtype, mlp, null, null, "inputs y [batch, 1]");
+ * assert.match(meta["revode.dtype_reason"], /^float64: .*CPU runtimes/);
  * ```
  */
 export type ExportDtype = "float32" | "float64";
@@ -90,10 +99,14 @@ export const EXPORT_DTYPES: readonly ExportDtype[] = Object.freeze(["float32", "
  * @example
  * ```ts
  * import type { TrainingSummary } from "./metadata.ts";
+ * import { exportMetadata } from "./metadata.ts";
+ * import { Mlp } from "../solvers/fields/mlp.ts";
  * import assert from "node:assert/strict";
  *
  * const summary: TrainingSummary = { iterations: 1000, bestLoss: 2e-4, params: "best" };
- * assert.equal(summary.params, "best");
+ * const mlp = new Mlp({ dim: 1, widths: [] }).toJSON();
+ * const meta = exportMetadata("vector-field", "float32", mlp, null, summary, "inputs y [batch, 1]");
+ * assert.deepEqual(JSON.parse(meta["revode.training"]), summary); // stored as JSON, exactly
  * ```
  */
 export interface TrainingSummary {
@@ -130,12 +143,17 @@ export interface TrainingSummary {
  * @example
  * ```ts
  * import type { SolverMetadata } from "./metadata.ts";
+ * import { exportMetadata } from "./metadata.ts";
+ * import { Mlp } from "../solvers/fields/mlp.ts";
  * import assert from "node:assert/strict";
  *
  * const solver: SolverMetadata = {
  *   scheme: "reversible", solver: "rk4", coupling: 0.999, dt: 0.005, t0: 0, steps: 1000,
  * };
- * assert.equal(solver.coupling, 0.999);
+ * const mlp = new Mlp({ dim: 1, widths: [] }).toJSON();
+ * const meta = exportMetadata("loop", "float32", mlp, solver, null, "inputs y0 [batch, 1]");
+ * assert.equal(meta["revode.scheme"], "reversible");
+ * assert.equal(Number(meta["revode.dt"]), solver.dt); // numbers read back exactly
  * ```
  */
 export interface SolverMetadata {

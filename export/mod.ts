@@ -53,14 +53,11 @@ export {
   EXPORT_FORMS,
   type ExportDtype,
   type ExportForm,
-  exportMetadata,
   REVODE_VERSION,
   type SolverMetadata,
   type TrainingSummary,
 } from "./metadata.ts";
 export {
-  type CheckedSource,
-  checkSource,
   EXPORTABLE_ACTIVATIONS,
   type ExportScheme,
   type ExportSource,
@@ -90,14 +87,11 @@ export {
 export {
   formatVerifyReport,
   type ProviderCheck,
-  STEP_ROUNDOFF,
-  trajectoryBound,
-  VECTOR_FIELD_BOUNDS,
   verifyExport,
   type VerifyOptions,
   type VerifyReport,
 } from "./verify.ts";
-export { type CheckResult, checkWithOnnx, findOnnxPython } from "./checker.ts";
+export { type CheckResult, checkWithOnnx } from "./checker.ts";
 export {
   defaultOnnxPath,
   type ExportedFile,

@@ -61,7 +61,8 @@ let _ortPromise: Promise<_Ort> | null = null;
  * import assert from "node:assert/strict";
  *
  * const ort = await loadOrt();
- * assert.equal(typeof ort.InferenceSession.create, "function");
+ * assert.equal(await loadOrt(), ort); // imported once per process
+ * assert.deepEqual(new ort.Tensor("float32", Float32Array.of(1, 2, 3), [3]).dims, [3]);
  * ```
  */
 export function loadOrt(): Promise<_Ort> {
@@ -409,7 +410,9 @@ let _webgpu: Promise<WebgpuStatus> | null = null;
  * import assert from "node:assert/strict";
  *
  * const status = await webgpuStatus();
- * assert.equal(typeof status.available, "boolean");
+ * assert.equal(await webgpuStatus(), status); // probed once per process
+ * // When the node ran there, the reason names the adapter that answered.
+ * if (status.available && status.adapter !== null) assert.ok(status.reason.includes(status.adapter));
  * ```
  */
 export function webgpuStatus(): Promise<WebgpuStatus> {

@@ -24,6 +24,8 @@ import type { ExportDtype, TrainingSummary } from "./metadata.ts";
  * @example
  * ```ts
  * import type { ExportSource } from "./source.ts";
+ * import { exportIntegrator } from "./integrator.ts";
+ * import { modelMetadata } from "./onnx_graph.ts";
  * import { Mlp } from "../solvers/fields/mlp.ts";
  * import { reversible } from "../solvers/schemes/spec.ts";
  * import { rk4 } from "../solvers/tableaux.ts";
@@ -33,7 +35,10 @@ import type { ExportDtype, TrainingSummary } from "./metadata.ts";
  * const source: ExportSource = {
  *   field, params: field.init(0), scheme: reversible(rk4), t0: 0, dt: 0.01, steps: 100,
  * };
- * assert.equal(source.steps, 100);
+ * // The grid becomes the integrator's default inputs, recorded in its metadata.
+ * const meta = modelMetadata(exportIntegrator(source));
+ * assert.equal(meta["revode.steps"], "100");
+ * assert.equal(meta["revode.dt"], "0.01");
  * ```
  */
 export interface ExportSource {

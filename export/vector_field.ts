@@ -131,10 +131,14 @@ export class FieldGraph {
  * @example
  * ```ts
  * import type { VectorFieldExportOptions } from "./vector_field.ts";
+ * import { exportVectorField } from "./vector_field.ts";
+ * import { modelMetadata } from "./onnx_graph.ts";
+ * import { Mlp } from "../solvers/fields/mlp.ts";
  * import assert from "node:assert/strict";
  *
  * const options: VectorFieldExportOptions = { dtype: "float64" };
- * assert.equal(options.dtype, "float64");
+ * const bytes = exportVectorField({ field: new Mlp({ dim: 1, widths: [] }), params: [1, 0] }, options);
+ * assert.equal(modelMetadata(bytes)["revode.dtype"], "float64");
  * ```
  */
 export interface VectorFieldExportOptions {

@@ -120,7 +120,9 @@ export const kutta3: Tableau = {
  * ```ts
  * import { rk4 } from "./tableaux.ts";
  * import assert from "node:assert/strict";
- * assert.equal(rk4.b.length, 4);
+ * // Order 4: its quadrature integrates t³ over [0, 1] exactly, Σ bᵢ cᵢ³ = 1/4.
+ * const cubic = rk4.b.reduce((sum, b, i) => sum + b * rk4.c[i] ** 3, 0);
+ * assert.ok(Math.abs(cubic - 1 / 4) < 1e-15);
  * ```
  */
 export const rk4: Tableau = {

@@ -8,23 +8,22 @@
 import assert from "node:assert/strict";
 import {
   AdamW,
-  checkTableau,
   type GradientSpec,
   linearField,
   Mlp,
-  parseOscillator,
   pid,
   plain,
   reversible,
   rk4,
   type SchemeSpec,
-  simulateOscillator,
-  simulatePendulum,
   solve,
   type SolveOptions,
   type Tableau,
-  whiteDwarfData,
 } from "../mod.ts";
+import { checkTableau } from "../solvers/tableau.ts";
+import { parseOscillator } from "../training/datasets/schmidt_lipson.ts";
+import { simulateOscillator, simulatePendulum } from "../training/datasets/simulated.ts";
+import { whiteDwarfData } from "../training/datasets/white_dwarf.ts";
 
 /**
  * Asserts that `fn` throws an Error whose message contains every fragment,

@@ -7,7 +7,8 @@
  */
 
 import assert from "node:assert/strict";
-import { countingField, reversible, rk4, solve } from "../mod.ts";
+import { reversible, rk4, solve } from "../mod.ts";
+import { countingField } from "../solvers/vector_field.ts";
 import { binomialSchedule, SCHEDULE } from "../solvers/gradients/checkpointed.ts";
 import { checkpointedStepCount } from "../bench/bench.ts";
 import { Mlp } from "../solvers/fields/mlp.ts";

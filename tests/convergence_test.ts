@@ -13,7 +13,6 @@
 
 import assert from "node:assert/strict";
 import {
-  checkTableau,
   dopri5,
   euler,
   leapfrog,
@@ -27,9 +26,10 @@ import {
   type SchemeSpec,
   solve,
   type Tableau,
-  tableaux,
-  whiteDwarfField,
 } from "../mod.ts";
+import { checkTableau } from "../solvers/tableau.ts";
+import { tableaux } from "../solvers/tableaux.ts";
+import { whiteDwarfField } from "../solvers/fields/white_dwarf.ts";
 
 const ORDER_TOLERANCE = 0.15;
 /** No window may reach errors this small: round-off would start to matter. */

@@ -11,10 +11,8 @@
 
 import assert from "node:assert/strict";
 import {
-  buildScheme,
   type GradientSpec,
   leapfrog,
-  MemoryMeter,
   Mlp,
   reversible,
   reversibleHeun,
@@ -22,6 +20,8 @@ import {
   type SchemeSpec,
   solve,
 } from "../mod.ts";
+import { buildScheme } from "../solvers/schemes/spec.ts";
+import { MemoryMeter } from "../solvers/memory.ts";
 
 const field = new Mlp({ dim: 2, widths: [16], activation: "tanh", seed: 0 });
 const params = field.init();

@@ -9,17 +9,10 @@
  */
 
 import assert from "node:assert/strict";
-import {
-  buildScheme,
-  euler,
-  linearField,
-  MemoryMeter,
-  reversible,
-  rk4,
-  type Scheme,
-  solve,
-  type Tableau,
-} from "../mod.ts";
+import { euler, linearField, reversible, rk4, solve, type Tableau } from "../mod.ts";
+import { buildScheme } from "../solvers/schemes/spec.ts";
+import { MemoryMeter } from "../solvers/memory.ts";
+import type { Scheme } from "../solvers/schemes/scheme.ts";
 
 type Matrix = [[number, number], [number, number]];
 

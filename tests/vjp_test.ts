@@ -2,20 +2,20 @@
 // shipped tableau, and one step (and the initialisation) of every scheme.
 import assert from "node:assert/strict";
 import {
-  buildScheme,
-  checkTableau,
   dopri5,
-  Increment,
   leapfrog,
-  MemoryMeter,
   Mlp,
   plain,
   reversible,
   reversibleHeun,
   rk4,
   type SchemeSpec,
-  tableaux,
 } from "../mod.ts";
+import { buildScheme } from "../solvers/schemes/spec.ts";
+import { checkTableau } from "../solvers/tableau.ts";
+import { Increment } from "../solvers/increment.ts";
+import { MemoryMeter } from "../solvers/memory.ts";
+import { tableaux } from "../solvers/tableaux.ts";
 import { Rng } from "../solvers/fields/random.ts";
 
 const field = new Mlp({
