@@ -147,7 +147,8 @@ async function runInference(values: Values, log: Log, out: FullResult): Promise<
 
 /** The WebGPU section, fixed then adaptive steps; without an adapter, skipped with its reason. */
 async function runGpu(values: Values, out: FullResult): Promise<string[]> {
-  const { runGpuBenchmark, formatGpuReport } = await import("./gpu.ts");
+  const { runGpuBenchmark } = await import("./gpu.ts");
+  const { formatGpuReport } = await import("./gpu_report.ts");
   try {
     const result = await runGpuBenchmark(
       values.quick ? { batches: [1, 256], widths: [10], steps: 5, reps: 1 } : {},
