@@ -22,7 +22,7 @@ import {
 } from "./setting.ts";
 
 /** The sizes a memory check compares: the smallest and the largest run. */
-interface Span {
+interface SizeRange {
   lo: number;
   hi: number;
 }
@@ -64,28 +64,28 @@ export function computeChecks(
   sizes: readonly number[],
   stateBytes: number,
 ): BenchCheck[] {
-  const span = { lo: sizes[0], hi: sizes[sizes.length - 1] };
+  const range = { lo: sizes[0], hi: sizes[sizes.length - 1] };
   return [
-    ...memoryChecks(rows, span, stateBytes),
+    ...memoryChecks(rows, range, stateBytes),
     ...timeChecks(rows, sizes),
     ...gapChecks(rows),
     ...referenceChecks(rows, sizes),
-    ...gradientChecks(rows, sizes, span),
-    ...storedStateChecks(rows, span, stateBytes),
+    ...gradientChecks(rows, sizes, range),
+    ...storedStateChecks(rows, range, stateBytes),
     ...scheduleModelChecks(rows),
     ...finiteChecks(rows),
   ];
 }
 
 /** Memory: reversible flat (on rows with a correct gradient), its remedies, direct linear. */
-function memoryChecks(rows: BenchRow[], span: Span, stateBytes: number): BenchCheck[] {
-  const { lo, hi } = span;
+function memoryChecks(rows: BenchRow[], range: SizeRange, stateBytes: number): BenchCheck[] {
+  const { lo, hi } = range;
   const base = findRow(rows, lo, "reversible");
   return [
     ...(lo !== hi ? [reversibleCorrectCheck(rows, hi)] : []),
-    flatMemoryCheck(rows, span, base),
-    ...remedyMemoryChecks(rows, span, base, stateBytes),
-    directGrowthCheck(rows, span),
+    flatMemoryCheck(rows, range, base),
+    ...remedyMemoryChecks(rows, range, base, stateBytes),
+    directGrowthCheck(rows, range),
   ];
 }
 
@@ -107,8 +107,12 @@ function reversibleCorrectCheck(rows: BenchRow[], hi: number): BenchCheck {
 }
 
 /** Reversible's bytes at the largest N over its bytes at the smallest, or a remedy's if it failed. */
-function flatMemoryCheck(rows: BenchRow[], span: Span, base: BenchRow | undefined): BenchCheck {
-  const { lo, hi } = span;
+function flatMemoryCheck(
+  rows: BenchRow[],
+  range: SizeRange,
+  base: BenchRow | undefined,
+): BenchCheck {
+  const { lo, hi } = range;
   const name = `reversible held bytes do not grow with N: bytes(N=${hi}) / bytes(N=${lo}) ≤ ` +
     `${RATIO_LIMIT}, on a row whose gradient is correct at N=${hi}`;
   const candidates = RATIO_BASES.map((label) => findRow(rows, hi, label));
@@ -143,11 +147,11 @@ function flatMemoryCheck(rows: BenchRow[], span: Span, base: BenchRow | undefine
 /** The remedies, each on its own line: bytes at the largest N over reversible's at the smallest. */
 function remedyMemoryChecks(
   rows: BenchRow[],
-  span: Span,
+  range: SizeRange,
   base: BenchRow | undefined,
   stateBytes: number,
 ): BenchCheck[] {
-  const { lo, hi } = span;
+  const { lo, hi } = range;
   const checks: BenchCheck[] = [];
   for (const label of RATIO_BASES.slice(1)) {
     const row = findRow(rows, hi, label);
@@ -182,8 +186,8 @@ function remedyMemoryChecks(
   return checks;
 }
 
-function directGrowthCheck(rows: BenchRow[], span: Span): BenchCheck {
-  const { lo, hi } = span;
+function directGrowthCheck(rows: BenchRow[], range: SizeRange): BenchCheck {
+  const { lo, hi } = range;
   const da = findRow(rows, lo, "direct"), db = findRow(rows, hi, "direct");
   const name = `direct peak bytes grow ~linearly with N: log-log slope between N=${lo} and ` +
     `N=${hi} in [0.9, 1.1]`;
@@ -295,7 +299,11 @@ function referenceChecks(rows: BenchRow[], sizes: readonly number[]): BenchCheck
 }
 
 /** Sanity: exact methods agree with direct; failures not reported above. */
-function gradientChecks(rows: BenchRow[], sizes: readonly number[], span: Span): BenchCheck[] {
+function gradientChecks(
+  rows: BenchRow[],
+  sizes: readonly number[],
+  range: SizeRange,
+): BenchCheck[] {
   const checks: BenchCheck[] = [];
   for (const n of sizes) {
     for (const row of rows) {
@@ -305,7 +313,7 @@ function gradientChecks(rows: BenchRow[], sizes: readonly number[], span: Span):
       } gradient equals direct's (rel. error ≤ ${TOLERANCE})`;
       if (row.failed !== null) {
         // The largest N's reversible row is a target line above.
-        if (row.label === "reversible" && n === span.hi && span.lo !== span.hi) continue;
+        if (row.label === "reversible" && n === range.hi && range.lo !== range.hi) continue;
         checks.push(check(name, "FAIL", whyIncorrect(row), false, false));
         continue;
       }
@@ -326,8 +334,8 @@ function gradientChecks(rows: BenchRow[], sizes: readonly number[], span: Span):
 }
 
 /** Sanity: the K row holds exactly reversible's bytes plus its stored states. */
-function storedStateChecks(rows: BenchRow[], span: Span, stateBytes: number): BenchCheck[] {
-  const { lo } = span;
+function storedStateChecks(rows: BenchRow[], range: SizeRange, stateBytes: number): BenchCheck[] {
+  const { lo } = range;
   const checks: BenchCheck[] = [];
   for (const row of rows) {
     if (row.checkpointEvery === null || row.peakBytes === null) continue;
