@@ -37,10 +37,12 @@ import { Mlp } from "../solvers/fields/mlp.ts";
 import { mseLossVjp } from "../training/loss.ts";
 import { AdamW } from "../training/adamw.ts";
 import { type GpuDevice, requestGpuDevice } from "../solvers/webgpu/runtime/device.ts";
-import type { KernelTiming } from "../solvers/webgpu/runtime/recorder.ts";
+
 import { GpuTrainer, type GpuTrainerOptions } from "../training/webgpu/trainer.ts";
 import type { SolveKernel } from "../solvers/webgpu/solve.ts";
 import { FUSED_MAX_WIDTH } from "../solvers/webgpu/fields/mlp.ts";
+import type { GpuBenchResult, GpuBenchRow } from "./gpu_result.ts";
+import { formatGpuReport } from "./gpu_report.ts";
 
 /**
  * Batch sizes of the full benchmark.
@@ -64,63 +66,6 @@ export const GPU_BATCHES: readonly number[] = [1, 16, 256, 4096, 65536];
  * ```
  */
 export const GPU_WIDTHS: readonly number[] = [10, 64, 128, 256];
-
-/**
- * The issue's target: at this batch and width a training step on a real
- * GPU is at least `speedup` times as fast as the CPU backend's, with no
- * read-back inside the step.
- *
- * @example
- * ```ts
- * import { GPU_TARGET } from "./gpu.ts";
- * import assert from "node:assert/strict";
- * assert.deepEqual(GPU_TARGET, { batch: 4096, width: 128, speedup: 20 });
- * ```
- */
-export const GPU_TARGET = { batch: 4096, width: 128, speedup: 20 } as const;
-
-/**
- * The target check of a run: PASS or FAIL on a hardware adapter, NOT
- * EVALUATED on a software one (its timings say nothing about GPU speed) or
- * when the target's configuration was not run.
- *
- * @param result What {@link runGpuBenchmark} returned.
- * @returns The status and a sentence.
- *
- * @example
- * ```ts
- * import { gpuTargetCheck } from "./gpu.ts";
- * import assert from "node:assert/strict";
- *
- * const none = gpuTargetCheck({
- *   adapter: "llvmpipe", software: true, totalMs: 0, rows: [],
- *   settings: { batches: [], widths: [], depth: 2, steps: 20, reps: 1, limitMs: 0, tableau: "rk4" },
- * });
- * assert.equal(none.status, "NOT EVALUATED");
- * ```
- */
-export function gpuTargetCheck(
-  result: GpuBenchResult,
-): { status: "PASS" | "FAIL" | "NOT EVALUATED"; detail: string } {
-  const { batch, width, speedup } = GPU_TARGET;
-  const what = `batch ${batch}, width ${width}: GPU step ≥ ${speedup}× faster than the CPU ` +
-    "backend, 0 read-backs inside a step";
-  if (result.software) {
-    return { status: "NOT EVALUATED", detail: `${what} (software adapter: timings say nothing)` };
-  }
-  const row = result.rows.find((r) => r.batch === batch && r.width === width);
-  if (row === undefined || row.speedup === null || row.readbacks === null) {
-    return {
-      status: "NOT EVALUATED",
-      detail: `${what} (not measured${row?.skipped ? `: ${row.skipped}` : ""})`,
-    };
-  }
-  const ok = row.speedup >= speedup && row.readbacks === 0;
-  return {
-    status: ok ? "PASS" : "FAIL",
-    detail: `${what}: ${row.speedup.toFixed(1)}×, ${row.readbacks} read-backs`,
-  };
-}
 
 /**
  * Options of {@link runGpuBenchmark}.
@@ -159,91 +104,6 @@ export interface GpuBenchOptions {
   gpu?: GpuDevice;
   /** The base method (default RK4). */
   tableau?: Tableau;
-}
-
-/**
- * One configuration's figures.
- *
- * @example
- * ```ts
- * import type { GpuBenchRow } from "./gpu.ts";
- * import assert from "node:assert/strict";
- *
- * const measured = (rows: GpuBenchRow[]) => rows.filter((r) => r.skipped === null);
- * assert.deepEqual(measured([]), []);
- * ```
- */
-export interface GpuBenchRow {
-  /** Hidden width. */
-  width: number;
-  /** Trajectories. */
-  batch: number;
-  /** Parameters of the network. */
-  params: number;
-  /** GPU ms per training step, or null when skipped. */
-  gpuMs: number | null;
-  /** CPU ms per training step (measured or scaled), or null. */
-  cpuMs: number | null;
-  /** The batch the CPU time was measured on (scaled linearly when smaller than `batch`). */
-  cpuMeasuredBatch: number | null;
-  /** CPU time over GPU time (above 1: the GPU is faster). */
-  speedup: number | null;
-  /** Kernel dispatches per step. */
-  dispatches: number | null;
-  /**
-   * How the solve ran (`solveKernel: "auto"`): in whole-solve kernels (narrow
-   * networks) or per stage and step; null when skipped.
-   */
-  solveKernel: "whole" | "steps" | null;
-  /** Where the solve ran whole: the same step in the per-step kernels, ms (null otherwise). */
-  perStepMs: number | null;
-  /** Where the solve ran whole: the per-step kernels' dispatches per step (null otherwise). */
-  perStepDispatches: number | null;
-  /** Read-backs inside a step (0 expected). */
-  readbacks: number | null;
-  /** Command-buffer submissions per step. */
-  submits: number | null;
-  /** The kernels that took longest in a profiled step, with their summed time. */
-  kernels: KernelTiming[];
-  /** Sum of every kernel's time in the profiled step, ms. */
-  kernelMs: number | null;
-  /** The loss after the timed steps (finite when the step works). */
-  loss: number | null;
-  /** Why the configuration was skipped, or null. */
-  skipped: string | null;
-}
-
-/**
- * What {@link runGpuBenchmark} returns.
- *
- * @example
- * ```ts
- * import type { GpuBenchResult } from "./gpu.ts";
- * import assert from "node:assert/strict";
- *
- * const caveat = (r: GpuBenchResult) => r.software ? "proves only that the path runs" : "";
- * assert.equal(typeof caveat, "function"); // see runGpuBenchmark
- * ```
- */
-export interface GpuBenchResult {
-  /** The adapter's description. */
-  adapter: string;
-  /** Whether it is a software adapter. */
-  software: boolean;
-  /** The settings used. */
-  settings: {
-    batches: number[];
-    widths: number[];
-    depth: number;
-    steps: number;
-    reps: number;
-    limitMs: number;
-    tableau: string;
-  };
-  /** One row per configuration, widths outer, batches inner. */
-  rows: GpuBenchRow[];
-  /** Total wall time of the run, ms. */
-  totalMs: number;
 }
 
 function cpuStep(
@@ -305,7 +165,8 @@ function data(
  *
  * @example A quick run (skipped without a GPU adapter)
  * ```ts ignore
- * import { formatGpuReport, runGpuBenchmark } from "./gpu.ts";
+ * import { formatGpuReport } from "./gpu_report.ts";
+ * import { runGpuBenchmark } from "./gpu.ts";
  * import assert from "node:assert/strict";
  *
  * const result = await runGpuBenchmark({ batches: [1, 4], widths: [10], steps: 4, reps: 1 });
@@ -474,129 +335,6 @@ async function timeSteps(
   } finally {
     trainer.destroy();
   }
-}
-
-function fmt(ms: number | null, digits = 1): string {
-  if (ms === null) return "—";
-  if (ms >= 1000) return `${(ms / 1000).toFixed(2)} s`;
-  return `${ms.toFixed(digits)} ms`;
-}
-
-/**
- * The benchmark as a text report.
- *
- * @param result What {@link runGpuBenchmark} returned.
- * @returns The report.
- *
- * @example
- * ```ts
- * import { formatGpuReport } from "./gpu.ts";
- * import assert from "node:assert/strict";
- *
- * const text = formatGpuReport({
- *   adapter: "llvmpipe", software: true, totalMs: 1,
- *   settings: { batches: [1], widths: [10], depth: 2, steps: 4, reps: 1, limitMs: 1, tableau: "rk4" },
- *   rows: [{
- *     width: 10, batch: 1, params: 264, gpuMs: 50, cpuMs: 1, cpuMeasuredBatch: 1, speedup: 0.02,
- *     dispatches: 4, readbacks: 0, submits: 1, kernels: [], kernelMs: 20, loss: 0.1, skipped: null,
- *     solveKernel: "whole", perStepMs: 60, perStepDispatches: 200,
- *   }],
- * });
- * assert.match(text, /prove only that the path runs/);
- * assert.match(text, /CPU\/GPU/);
- * assert.match(text, /whole +60\.0 ms, 200/);
- * ```
- */
-export function formatGpuReport(result: GpuBenchResult): string {
-  const { settings: s } = result;
-  const lines: string[] = [];
-  lines.push(`GPU training step: WebGPU (f32) on ${result.adapter} vs CPU backend (float64)`);
-  if (result.software) {
-    lines.push(
-      "!! SOFTWARE ADAPTER: these figures prove only that the path runs; they say nothing about",
-      "!! GPU speed. Record real-GPU figures on a machine with a GPU.",
-    );
-  }
-  lines.push(
-    `MLP 4 → [${s.depth} × width, tanh] → 4, reversible ${s.tableau} (λ = 0.999), ${s.steps} steps, ` +
-      `saveAt {t0, steps}, MSE, reversible gradient, AdamW; ${s.reps} timed steps after a warm-up.`,
-    "",
-  );
-  const header = [
-    "width",
-    "batch",
-    "params",
-    "GPU/step",
-    "CPU/step",
-    "speed-up CPU/GPU",
-    "dispatches",
-    "read-backs",
-    "solve",
-    "per-step kernels",
-    "kernels (sum)",
-    "top kernels",
-  ];
-  const table: string[][] = [header];
-  for (const r of result.rows) {
-    if (r.skipped !== null) {
-      table.push([
-        String(r.width),
-        String(r.batch),
-        String(r.params),
-        "skipped",
-        r.cpuMs === null ? "—" : `${r.cpuMeasuredBatch !== r.batch ? "≈" : ""}${fmt(r.cpuMs)}`,
-        "—",
-        "—",
-        "—",
-        "—",
-        "—",
-        "—",
-        "",
-      ]);
-      continue;
-    }
-    table.push([
-      String(r.width),
-      String(r.batch),
-      String(r.params),
-      fmt(r.gpuMs),
-      r.cpuMs === null ? "—" : `${r.cpuMeasuredBatch !== r.batch ? "≈" : ""}${fmt(r.cpuMs)}`,
-      r.speedup === null ? "—" : `${r.speedup.toFixed(r.speedup < 10 ? 2 : 0)}×`,
-      String(r.dispatches),
-      String(r.readbacks),
-      r.solveKernel ?? "—",
-      r.perStepMs === null ? "—" : `${fmt(r.perStepMs)}, ${r.perStepDispatches}`,
-      fmt(r.kernelMs),
-      r.kernels.map((k) => `${k.name} ${fmt(k.ns / 1e6)}`).join(", "),
-    ]);
-  }
-  const widths = header.map((_, c) => Math.max(...table.map((row) => row[c].length)));
-  for (const row of table) {
-    lines.push(
-      row.map((cell, c) => (c < header.length - 1 ? cell.padStart(widths[c]) : cell)).join("  ")
-        .trimEnd(),
-    );
-  }
-  const skipped = result.rows.filter((r) => r.skipped !== null);
-  if (skipped.length > 0) {
-    lines.push("", "Skipped:");
-    for (const r of skipped) lines.push(`  width ${r.width}, batch ${r.batch}: ${r.skipped}`);
-  }
-  lines.push(
-    "",
-    "≈: CPU time measured on a smaller batch and scaled linearly. speed-up = CPU time / GPU time",
-    "(above 1: the GPU step is faster).",
-    "read-backs: buffer maps while a step runs (the loss is read once after the timed steps, not counted).",
-    'solve: the layout "auto" chose — whole-solve kernels (widths up to 32) or kernels per stage and',
-    "step; per-step kernels: where it chose whole, the same step per stage and step (time, dispatches).",
-    "",
-    (() => {
-      const check = gpuTargetCheck(result);
-      return `${check.status}  target: ${check.detail}`;
-    })(),
-    `Total ${fmt(result.totalMs)}.`,
-  );
-  return lines.join("\n");
 }
 
 if (import.meta.main) {

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { firstSentence } from "../bench/stats.ts";
-import { chaoticField, formatAdaptiveReport, runAdaptiveBenchmark } from "../bench/adaptive.ts";
+import { chaoticField } from "../bench/adaptive/field.ts";
+import { formatAdaptiveReport } from "../bench/adaptive/report.ts";
+import { runAdaptiveBenchmark } from "../bench/adaptive/run.ts";
 
 Deno.test("bench adaptive: tiny spans give positive times and exact memory accounting", () => {
   const result = runAdaptiveBenchmark({

@@ -6,7 +6,9 @@
  */
 
 import assert from "node:assert/strict";
-import { formatGpuReport, GPU_TARGET, gpuTargetCheck, runGpuBenchmark } from "../bench/gpu.ts";
+import { formatGpuReport } from "../bench/gpu_report.ts";
+import { GPU_TARGET, gpuTargetCheck } from "../bench/gpu_result.ts";
+import { runGpuBenchmark } from "../bench/gpu.ts";
 import { formatGpuAdaptiveReport, runGpuAdaptiveBenchmark } from "../bench/gpu_adaptive.ts";
 import { gpuTests } from "./gpu_harness.ts";
 

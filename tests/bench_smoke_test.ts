@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
-import { checkpointedStepCount, formatReport, runBenchmark } from "../bench/bench.ts";
+import { checkpointedStepCount } from "../bench/fixed/estimate.ts";
+import { formatReport } from "../bench/fixed/report.ts";
+import { runBenchmark } from "../bench/fixed/run.ts";
 
 Deno.test("bench: quick in-process run gives positive times and flat reversible memory", () => {
   const sizes = [20, 60];

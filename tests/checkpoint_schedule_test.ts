@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { reversible, rk4, solve } from "../mod.ts";
 import { countingField } from "../solvers/vector_field.ts";
 import { binomialSchedule, SCHEDULE } from "../solvers/gradients/checkpointed.ts";
-import { checkpointedStepCount } from "../bench/bench.ts";
+import { checkpointedStepCount } from "../bench/fixed/estimate.ts";
 import { Mlp } from "../solvers/fields/mlp.ts";
 
 Deno.test("binomialSchedule: each step reversed once, backwards, from states it holds; the recursion's recomputation", () => {

@@ -206,8 +206,8 @@ esac
 format_js='const kind = Deno.env.get("REVODE_KIND");
 const r = JSON.parse(Deno.readTextFileSync(Deno.env.get("REVODE_JSON")));
 if (kind === "gpu") {
-  const m = await import("./bench/gpu.ts");
-  console.log(m.formatGpuReport(r));
+  const m = await import("./bench/gpu_result.ts");
+  console.log((await import("./bench/gpu_report.ts")).formatGpuReport(r));
   const measured = r.rows.filter((x) => x.skipped === null).length;
   console.log(`\nadapter: ${r.adapter} (software: ${r.software}); ${measured}/${r.rows.length} configurations measured`);
   const t = r.rows.find((x) => x.width === 128 && x.batch === 4096);
