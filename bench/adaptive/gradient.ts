@@ -8,10 +8,8 @@
 
 import {
   bosh3,
-  buildScheme,
   type Gradient,
   type GradientSpec,
-  MemoryMeter,
   reversible,
   type SchemeSpec,
   type Solution,
@@ -20,6 +18,8 @@ import {
 import type { Mlp } from "../../solvers/fields/mlp.ts";
 import { backwardOrError } from "../failure.ts";
 import { controller } from "./configs.ts";
+import { buildScheme } from "../../solvers/schemes/spec.ts";
+import { MemoryMeter } from "../../solvers/memory.ts";
 
 /** One gradient's time, solution, loss, and gradient or error. */
 export interface Once {

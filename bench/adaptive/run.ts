@@ -8,13 +8,7 @@
  * @module
  */
 
-import {
-  bosh3,
-  defaultCheckpoints,
-  type GradientSpec,
-  reversible,
-  type SchemeSpec,
-} from "../../mod.ts";
+import { bosh3, type GradientSpec, reversible, type SchemeSpec } from "../../mod.ts";
 import type { Mlp } from "../../solvers/fields/mlp.ts";
 import { diagnosticOf } from "../failure.ts";
 import type { MachineInfo } from "../machine.ts";
@@ -34,6 +28,7 @@ import {
   QUICK_ADAPTIVE_SPANS,
 } from "./setting.ts";
 import { adaptiveSummary } from "./summary.ts";
+import { defaultCheckpoints } from "../../solvers/gradients/checkpointed.ts";
 
 /** Options of {@link runAdaptiveBenchmark}. */
 export interface AdaptiveOptions {

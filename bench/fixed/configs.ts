@@ -6,13 +6,14 @@
  * @module
  */
 
-import { defaultCheckpoints, type GradientMethodName, type GradientSpec } from "../../mod.ts";
+import type { GradientMethodName, GradientSpec } from "../../mod.ts";
 import {
   COUPLING,
   RECONSTRUCTION_CHECKPOINT_EVERY,
   SAFE_COUPLING,
   SAFE_COUPLING_FROM,
 } from "./setting.ts";
+import { defaultCheckpoints } from "../../solvers/gradients/checkpointed.ts";
 
 /** One gradient method with its settings. */
 export interface BenchConfig {

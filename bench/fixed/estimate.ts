@@ -7,9 +7,9 @@
  * @module
  */
 
-import { binomialSchedule, SCHEDULE } from "../../mod.ts";
 import { type BenchConfig, checkpointsOf } from "./configs.ts";
 import type { BenchRow } from "./result.ts";
+import { binomialSchedule, SCHEDULE } from "../../solvers/gradients/checkpointed.ts";
 
 /** A configuration's time and work at one size, the base of the estimate at the next. */
 export interface Measured {

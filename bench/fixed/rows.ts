@@ -6,11 +6,11 @@
  * @module
  */
 
-import { defaultCheckpoints } from "../../mod.ts";
 import { fmtExp, fmtMs } from "../format.ts";
 import { RATIO_BASES } from "./configs.ts";
 import type { BenchRow } from "./result.ts";
 import { GRADIENT_TOLERANCE } from "./setting.ts";
+import { defaultCheckpoints } from "../../solvers/gradients/checkpointed.ts";
 
 /**
  * The row of a configuration at N.

@@ -7,15 +7,7 @@
  * @module
  */
 
-import {
-  buildScheme,
-  type GradientSpec,
-  MemoryMeter,
-  plain,
-  reversible,
-  rk4,
-  type SchemeSpec,
-} from "../../mod.ts";
+import { type GradientSpec, plain, reversible, rk4, type SchemeSpec } from "../../mod.ts";
 import { Mlp } from "../../solvers/fields/mlp.ts";
 import { diagnosticOf } from "../failure.ts";
 import { loadavg, machineInfo } from "../machine.ts";
@@ -43,6 +35,8 @@ import {
   QUICK_SIZES,
 } from "./setting.ts";
 import { fixedSummary } from "./summary.ts";
+import { buildScheme } from "../../solvers/schemes/spec.ts";
+import { MemoryMeter } from "../../solvers/memory.ts";
 
 /** Options of {@link runBenchmark}. */
 export interface BenchOptions {
