@@ -234,7 +234,16 @@ export async function runGpuBenchmark(options: GpuBenchOptions = {}): Promise<Gp
           } profiled steps, over this width's share of the ` +
           `budget (${(widthBudget / 1000).toFixed(0)} s, ${(spent / 1000).toFixed(0)} s spent)`;
       } else {
-        const problem = { mlp, params: params0, tableau, t1: 1, steps, y0, targets };
+        const problem = {
+          field: mlp,
+          params: params0,
+          scheme: reversible(tableau),
+          t1: 1,
+          steps,
+          saveAt: { t0: true, steps: true },
+          y0,
+          targets,
+        };
         try {
           const timed = await timeSteps(gpu, problem, "auto", timedReps);
           row.loss = timed.loss;

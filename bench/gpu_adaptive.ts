@@ -145,13 +145,13 @@ export async function runGpuAdaptiveBenchmark(
       (_, i) => 0.2 * Math.cos(0.41 * i),
     );
     const trainer = GpuTrainer.create(gpu, {
-      mlp,
+      field: mlp,
       params: params0,
-      tableau: bosh3,
+      scheme: reversible(bosh3),
       t1: 2,
       y0,
-      saveT0: false,
-      adaptive: { controller, ts: TS },
+      controller,
+      saveAt: { ts: TS },
       targets,
       lr: 1e-2,
       weightDecay: 1e-5,

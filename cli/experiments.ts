@@ -38,11 +38,10 @@ import { schemeOf, SOLVER_NAMES, type SolverName, type TrainConfig } from "../tr
 import type { TrainResult } from "../training/state.ts";
 import { train } from "../training/train.ts";
 import { alignSteps } from "../training/data.ts";
-import { cpuFallbackReason, trainGpu } from "../training/webgpu/train.ts";
+import { configGpuSupport, trainGpu } from "../training/webgpu/train.ts";
 import { defaultCheckpoints } from "../solvers/gradients/checkpointed.ts";
 import { type CliIo, consoleIo } from "./io.ts";
 import { type BackendChoice, chooseBackend } from "../solvers/webgpu/runtime/device.ts";
-import { gpuSupport } from "../training/webgpu/trainer.ts";
 import type { GpuLike, SolveKernel } from "../solvers/webgpu/solve.ts";
 
 /** One timed training run of the comparison. */
@@ -670,14 +669,13 @@ function _plan(
         pairs.push({ example, solver, gpu: false });
         continue;
       }
-      const why = configs.map(gpuSupport).find((w) => w !== null) ?? null;
+      const why = configs.map(configGpuSupport).find((w) => w !== null) ?? null;
       if (why === null) {
         pairs.push({ example, solver, gpu: true });
         continue;
       }
       if (backend === "auto") {
-        const reason = configs.map(cpuFallbackReason).find((w) => w !== null);
-        notes.push(`${example} / ${solver} runs on the CPU: ${reason}.${hint}`);
+        notes.push(`${example} / ${solver} runs on the CPU: ${why}${hint}`);
         pairs.push({ example, solver, gpu: false });
       } else if (all && adaptive) {
         notes.push(`${example} skipped: ${why}${hint}`);

@@ -47,14 +47,13 @@ import {
   writeModelFile,
 } from "../training/model_file.ts";
 import { writeRunFiles } from "./run_files.ts";
-import { cpuFallbackReason, trainGpu } from "../training/webgpu/train.ts";
+import { configGpuSupport, trainGpu } from "../training/webgpu/train.ts";
 import type { SolveKernel } from "../solvers/webgpu/solve.ts";
 import {
   type BackendChoice,
   chooseBackend,
   GpuUnavailableError,
 } from "../solvers/webgpu/runtime/device.ts";
-import { gpuSupport } from "../training/webgpu/trainer.ts";
 import type { GradientMethodName } from "../solvers/solve.ts";
 import { defaultCheckpoints } from "../solvers/gradients/checkpointed.ts";
 
@@ -1043,12 +1042,15 @@ export async function main(args: string[], io: CliIo = consoleIo()): Promise<num
     : EXIT.failed;
 }
 
+/** What the CLI adds to the library's sentence when a configuration does not run on the GPU. */
+const CPU_BACKEND_ADVICE = "Or train on the CPU: --backend cpu (or --backend auto).";
+
 /** Largest relative error of the rebuilt y0 before the summary warns that gradients are inexact. */
 const RECONSTRUCTION_TOLERANCE = 1e-6;
 
 /**
  * Resolves `--backend`: a configuration the GPU cannot run is refused for
- * `webgpu` (a usage error, with `gpuSupport()`'s sentence) and sent to the
+ * `webgpu` (a usage error, with `configGpuSupport()`'s sentence) and sent to the
  * CPU for `auto`, saying why, without touching WebGPU; otherwise
  * `chooseBackend()` decides (and throws `GpuUnavailableError` for `webgpu`
  * without an adapter).
@@ -1058,15 +1060,16 @@ async function _chooseBackend(
   config: TrainConfig,
 ): Promise<BackendChoice> {
   if (requested !== "cpu") {
-    const support = gpuSupport(config);
+    const support = configGpuSupport(config);
     if (support !== null) {
-      if (requested === "webgpu") throw new UsageError(`--backend webgpu: ${support}`);
-      const why = cpuFallbackReason(config);
+      if (requested === "webgpu") {
+        throw new UsageError(`--backend webgpu: ${support} ${CPU_BACKEND_ADVICE}`);
+      }
       return {
         backend: "cpu",
         gpu: null,
         message: "backend: CPU (float64): --backend auto falls back to the CPU, as this " +
-          `configuration does not run on the GPU: ${why}`,
+          `configuration does not run on the GPU: ${support.replace(/\.$/, "")}`,
       };
     }
   }

@@ -12,10 +12,9 @@ import assert from "node:assert/strict";
 import { main } from "../cli/train.ts";
 import { main as experimentsMain } from "../cli/experiments.ts";
 import { gpuTests, relative } from "./gpu_harness.ts";
-import { gpuSupport } from "../training/webgpu/trainer.ts";
 import { chooseBackend } from "../solvers/webgpu/runtime/device.ts";
 import { gpuSolve } from "../solvers/webgpu/solve.ts";
-import { createGpuTrainer, trainGpu } from "../training/webgpu/train.ts";
+import { configGpuSupport, createGpuTrainer, trainGpu } from "../training/webgpu/train.ts";
 import { defaultConfig, schemeOf, type TrainConfig } from "../training/config.ts";
 import { predict, train } from "../training/train.ts";
 import { divergenceRemedies } from "../training/divergence.ts";
@@ -34,6 +33,7 @@ import { simulateOscillator } from "../training/datasets/simulated.ts";
 import { Mlp } from "../solvers/fields/mlp.ts";
 import { tableaux } from "../solvers/tableaux.ts";
 import { solve } from "../solvers/solve.ts";
+import { reversible } from "../solvers/schemes/spec.ts";
 import { defaultCheckpoints } from "../solvers/gradients/checkpointed.ts";
 import { mseLoss } from "../training/loss.ts";
 import { assertNoStack, type CliMain, runCli, withTempDir } from "./cli_harness.ts";
@@ -81,9 +81,9 @@ Deno.test("train webgpu: --backend nonsense is refused with the allowed list", a
 });
 
 Deno.test(
-  "train webgpu: --backend webgpu refuses what the GPU cannot run, with gpuSupport's sentence",
+  "train webgpu: --backend webgpu refuses what the GPU cannot run, with configGpuSupport's sentence",
   async () => {
-    const cases: Array<[string[], Parameters<typeof gpuSupport>[0]]> = [
+    const cases: Array<[string[], Parameters<typeof configGpuSupport>[0]]> = [
       [["--example", "pendulum", "--gradient", "backsolve"], {
         solver: "bosh3",
         scheme: "reversible",
@@ -107,11 +107,16 @@ Deno.test(
       }],
     ];
     for (const [args, query] of cases) {
-      const sentence = gpuSupport(query)!;
+      const sentence = configGpuSupport(query)!;
       assert.ok(sentence !== null);
       const { code, out, err } = await run(["--backend", "webgpu", ...args]);
       assert.equal(code, 2, `${args.join(" ")}: ${err}`);
-      assert.ok(err.includes(`--backend webgpu: ${sentence}`), `${args.join(" ")}: ${err}`);
+      assert.ok(
+        err.includes(
+          `--backend webgpu: ${sentence} Or train on the CPU: --backend cpu (or --backend auto).`,
+        ),
+        `${args.join(" ")}: ${err}`,
+      );
       assert.equal(out, "");
       assertNoStack(err);
     }
@@ -333,13 +338,13 @@ gpuTest("a CPU-trained model evaluates on the GPU (gpuSolve) as on the CPU", asy
     const { data } = await loadExperimentData("white-dwarf");
     const cpu = predict(config, params, data);
     const gpu = await gpuSolve(device, {
-      mlp: config.mlp,
+      field: config.mlp,
       params,
-      tableau: tableaux[config.solver],
-      coupling: config.coupling,
+      scheme: reversible(tableaux[config.solver], { coupling: config.coupling }),
       t0: config.t0,
       t1: config.t1,
       steps: config.steps,
+      saveAt: { t0: true, steps: true },
       y0: Float64Array.from(config.y0),
     });
     assert.deepEqual(gpu.ts, cpu.ts);

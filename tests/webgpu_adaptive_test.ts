@@ -18,10 +18,10 @@ import { GpuMlp } from "../solvers/webgpu/fields/mlp.ts";
 import { GpuReversibleScheme } from "../solvers/webgpu/schemes/reversible.ts";
 import { solveCalls } from "../solvers/webgpu/runtime/calls.ts";
 import { checkTableau } from "../solvers/tableau.ts";
-import { gpuGradient, type GpuGradientSpec, gpuSolve, GpuSolver } from "../solvers/webgpu/solve.ts";
-import { gpuSupport, GpuTrainer } from "../training/webgpu/trainer.ts";
+import { gpuGradient, gpuSolve, GpuSolver } from "../solvers/webgpu/solve.ts";
+import { GpuTrainer } from "../training/webgpu/trainer.ts";
 import { linearMain } from "../solvers/webgpu/runtime/wgsl.ts";
-import { createGpuTrainer, trainGpu } from "../training/webgpu/train.ts";
+import { configGpuSupport, createGpuTrainer, trainGpu } from "../training/webgpu/train.ts";
 import { TrainingData } from "../training/data.ts";
 import { main } from "../cli/train.ts";
 import { readModelFile, stateFromModel } from "../training/model_file.ts";
@@ -33,7 +33,17 @@ import { Mlp, type MlpOptions } from "../solvers/fields/mlp.ts";
 import { buildScheme } from "../solvers/schemes/spec.ts";
 import { MemoryMeter } from "../solvers/memory.ts";
 import { scaledErrorNorm } from "../solvers/controller.ts";
-import { bosh3, dopri5, pid, reversible, rk4, type SaveAt, solve, tsit5 } from "../mod.ts";
+import {
+  bosh3,
+  dopri5,
+  type GradientSpec,
+  pid,
+  reversible,
+  rk4,
+  type SaveAt,
+  solve,
+  tsit5,
+} from "../mod.ts";
 
 const gpuTest = gpuTests("webgpu adaptive");
 
@@ -68,13 +78,14 @@ gpuTest(
         });
       const cpu = onCpu({ t0: true, ts: TS3 });
       const solver = GpuSolver.create(device, {
-        mlp,
+        field: mlp,
         params,
-        tableau,
+        scheme: reversible(tableau),
         t1: 6,
         y0,
         kernels,
-        adaptive: { controller, ts: TS3 },
+        controller,
+        saveAt: { t0: true, ts: TS3 },
       });
       try {
         const rec = new Recorder(solver.ctx);
@@ -127,15 +138,16 @@ gpuTest(
     const controller = pid({ rtol: 1e-6, atol: 1e-6, maxSteps: 200 });
     const cot = Float64Array.from({ length: (TS.length + 1) * 2 }, (_, i) => Math.sin(i + 1));
     for (const dt0 of [undefined, 0.01]) {
-      const gradient = (spec: GpuGradientSpec) =>
+      const gradient = (spec: GradientSpec) =>
         gpuGradient(device, {
-          mlp,
+          field: mlp,
           params,
-          tableau: bosh3,
-          coupling: 0.99,
+          scheme: reversible(bosh3, { coupling: 0.99 }),
           t1: 2,
           y0,
-          adaptive: { controller, ts: TS, dt0 },
+          controller,
+          ...(dt0 === undefined ? {} : { dt0 }),
+          saveAt: { t0: true, ts: TS },
           cotangents: cot,
           gradient: spec,
         });
@@ -202,12 +214,13 @@ gpuTest(
     const y0 = Float64Array.of(0.8, -0.4, -1.5, 2, 0.1, 0.1);
     const controller = pid({ rtol: 1e-5, atol: 1e-5, maxSteps: 400 });
     const g = await gpuGradient(device, {
-      mlp,
+      field: mlp,
       params,
-      tableau: bosh3,
+      scheme: reversible(bosh3),
       t1: 2,
       y0,
-      adaptive: { controller, ts: TS },
+      controller,
+      saveAt: { t0: true, ts: TS },
       cotangents: new Float64Array((TS.length + 1) * 6).fill(1),
     });
     const times = g.adaptive!.times;
@@ -254,12 +267,13 @@ gpuTest("failures: max_steps_reached and non_finite, as the CPU reports them", a
   const params = mlp.init(1);
   const y0 = Float64Array.of(0.8, -0.4);
   const few = await gpuGradient(device, {
-    mlp,
+    field: mlp,
     params,
-    tableau: bosh3,
+    scheme: reversible(bosh3),
     t1: 2,
     y0,
-    adaptive: { controller: pid({ rtol: 1e-8, atol: 1e-8, maxSteps: 6 }), ts: TS },
+    controller: pid({ rtol: 1e-8, atol: 1e-8, maxSteps: 6 }),
+    saveAt: { t0: true, ts: TS },
     cotangents: new Float64Array((TS.length + 1) * 2),
   });
   assert.equal(few.adaptive!.status, "max_steps_reached");
@@ -268,12 +282,14 @@ gpuTest("failures: max_steps_reached and non_finite, as the CPU reports them", a
   // y' = 1e30 y overflows float32 at once: every trial is non-finite, the step shrinks to nothing
   const line = new Mlp({ dim: 1, widths: [] });
   const blow = await gpuGradient(device, {
-    mlp: line,
+    field: line,
     params: Float64Array.of(1e30, 0),
-    tableau: bosh3,
+    scheme: reversible(bosh3),
     t1: 1,
     y0: Float64Array.of(1),
-    adaptive: { controller: pid({ rtol: 1e-3, atol: 1e-3, maxSteps: 400 }), ts: [1], dt0: 0.1 },
+    controller: pid({ rtol: 1e-3, atol: 1e-3, maxSteps: 400 }),
+    dt0: 0.1,
+    saveAt: { t0: true, ts: [1] },
     cotangents: Float64Array.of(0, 1),
   });
   assert.equal(blow.adaptive!.status, "non_finite");
@@ -285,17 +301,15 @@ gpuTest("a first step below the f32 resolution of t still moves t", async (devic
   // zero error and kept, until maxSteps
   const mlp = new Mlp(FIELD);
   const run = await gpuGradient(device, {
-    mlp,
+    field: mlp,
     params: mlp.init(1),
-    tableau: bosh3,
+    scheme: reversible(bosh3),
     t0: 100,
     t1: 101,
     y0: Float64Array.of(0.8, -0.4),
-    adaptive: {
-      controller: pid({ rtol: 1e-4, atol: 1e-4, maxSteps: 300 }),
-      ts: [101],
-      dt0: 1e-9,
-    },
+    controller: pid({ rtol: 1e-4, atol: 1e-4, maxSteps: 300 }),
+    dt0: 1e-9,
+    saveAt: { t0: true, ts: [101] },
     cotangents: Float64Array.of(0, 0, 1, 1),
   });
   const { status, accepted, times } = run.adaptive!;
@@ -337,44 +351,44 @@ gpuTest("a closed gate's dispatches do nothing; an open one's run", async (devic
 
 gpuTest("bad input: adaptive options refused with clear messages", async (device) => {
   const mlp = new Mlp(FIELD);
-  const base = { mlp, params: mlp.init(0), t1: 1, y0: Float64Array.of(1, 0) };
   const controller = pid({ rtol: 1e-6, atol: 1e-6 });
+  const base = {
+    field: mlp,
+    params: mlp.init(0),
+    t1: 1,
+    y0: Float64Array.of(1, 0),
+    controller,
+    saveAt: { t0: true, ts: [1] },
+  };
   assert.throws(
-    () => GpuSolver.create(device, { ...base, tableau: rk4, adaptive: { controller, ts: [1] } }),
+    () => GpuSolver.create(device, { ...base, scheme: reversible(rk4) }),
     /rk4 has no embedded error estimate.*bosh3/,
   );
   assert.throws(
     () =>
       GpuSolver.create(device, {
         ...base,
-        tableau: bosh3,
+        scheme: reversible(bosh3),
         gradient: { method: "reversible", checkpointEvery: 4 },
-        adaptive: { controller, ts: [1] },
       }),
-    /adaptive steps take the "reversible" \(without checkpointEvery\), "direct" or "checkpointed"/,
+    /with a controller, the GPU's reversible gradient takes no checkpointEvery/,
   );
   assert.throws(
-    () => GpuSolver.create(device, { ...base, tableau: bosh3, adaptive: { controller, ts: [2] } }),
+    () =>
+      GpuSolver.create(device, {
+        ...base,
+        scheme: reversible(bosh3),
+        saveAt: { t0: true, ts: [2] },
+      }),
     /saveAt\.ts\[0\].*2.*inside \[0, 1\]/,
   );
   assert.throws(
-    () =>
-      GpuSolver.create(device, {
-        ...base,
-        tableau: bosh3,
-        steps: 10,
-        adaptive: { controller, ts: [1] },
-      }),
-    /one of steps and adaptive/,
+    () => GpuSolver.create(device, { ...base, scheme: reversible(bosh3), steps: 10 }),
+    /Invalid steps: got 10; expected no steps with a controller/,
   );
   assert.throws(
-    () =>
-      GpuSolver.create(device, {
-        ...base,
-        tableau: bosh3,
-        adaptive: { controller, ts: [1], dt0: -1 },
-      }),
-    /adaptive\.dt0.*-1/,
+    () => GpuSolver.create(device, { ...base, scheme: reversible(bosh3), dt0: -1 }),
+    /Invalid dt0: got -1/,
   );
   await Promise.resolve();
 });
@@ -410,7 +424,7 @@ gpuTest(
   "training with adaptive steps on the GPU follows the CPU's losses (the pendulum's configuration)",
   async (device) => {
     const config = pendulumLike({ rtol: 1e-5, atol: 1e-5, maxSteps: 120 });
-    assert.equal(gpuSupport(config), null);
+    assert.equal(configGpuSupport(config), null);
     const data = spiral();
     const cpu = await train({ config, data, iterations: 6 });
     const onGpu = await trainGpu({ config, data, iterations: 6, gpu: device });
@@ -449,13 +463,13 @@ gpuTest(
 gpuTest("gpuSolve returns the output times of an adaptive solve", async (device) => {
   const mlp = new Mlp(FIELD);
   const out = await gpuSolve(device, {
-    mlp,
+    field: mlp,
     params: mlp.init(0),
-    tableau: bosh3,
+    scheme: reversible(bosh3),
     t1: 2,
     y0: Float64Array.of(1, 0),
-    saveT0: false,
-    adaptive: { controller: pid({ rtol: 1e-4, atol: 1e-4, maxSteps: 100 }), ts: TS },
+    controller: pid({ rtol: 1e-4, atol: 1e-4, maxSteps: 100 }),
+    saveAt: { ts: TS },
   });
   assert.deepEqual([...out.ts], TS);
   assert.equal(out.ys.length, TS.length * 2);
@@ -475,16 +489,14 @@ gpuTest(
     const cotangents = Float64Array.from({ length: 3 * 140 }, (_, i) => Math.sin(i));
     const grad = (maxSteps: number) =>
       gpuGradient(device, {
-        mlp,
+        field: mlp,
         params,
-        tableau: bosh3,
+        scheme: reversible(bosh3),
         t1: 1,
         y0,
-        adaptive: {
-          controller: pid({ rtol: 1e-3, atol: 1e-3, maxSteps }),
-          ts: [0.5, 0.97],
-          dt0: 0.1,
-        },
+        controller: pid({ rtol: 1e-3, atol: 1e-3, maxSteps }),
+        dt0: 0.1,
+        saveAt: { t0: true, ts: [0.5, 0.97] },
         cotangents,
       });
     const short = await grad(64), long = await grad(1560);
@@ -514,7 +526,7 @@ gpuTest(
   async (device) => {
     for (const gradient of ["direct", "checkpointed"] as const) {
       const config = { ...pendulumLike({ rtol: 1e-5, atol: 1e-5, maxSteps: 60 }), gradient };
-      assert.equal(gpuSupport(config), null);
+      assert.equal(configGpuSupport(config), null);
       const data = spiral();
       const cpu = await train({ config, data, iterations: 4 });
       const onGpu = await trainGpu({ config, data, iterations: 4, gpu: device });

@@ -14,13 +14,13 @@ import { GpuMlp, type MlpKernels, type Tiling } from "../solvers/webgpu/fields/m
 import { Recorder } from "../solvers/webgpu/runtime/recorder.ts";
 import {
   gpuGradient,
-  type GpuGradientSpec,
   gpuReconstruction,
   gpuSolve,
   GpuSolver,
   type SolveKernel,
 } from "../solvers/webgpu/solve.ts";
 import { GpuTrainer } from "../training/webgpu/trainer.ts";
+import { gpuMse } from "../training/webgpu/loss.ts";
 import { Mlp, type MlpOptions } from "../solvers/fields/mlp.ts";
 import { mseLossVjp } from "../training/loss.ts";
 import { AdamW, clipGradNorm } from "../training/adamw.ts";
@@ -34,11 +34,15 @@ import {
   ralston3,
   reversible,
   rk4,
+  type SaveAt,
   solve,
   type Tableau,
 } from "../mod.ts";
 
 const gpuTest = gpuTests("webgpu");
+
+/** Fixed steps' outputs with `y(t0)`: every step and the start. */
+const EVERY_STEP: SaveAt = { t0: true, steps: true };
 
 /** The CPU's outputs `{ t0, steps }`, MSE loss and reversible-scheme gradient. */
 function cpuGradient(
@@ -146,7 +150,15 @@ gpuTest("trajectories match the CPU within 1e-5 relative", async (device) => {
   const y0 = randoms(rng, 3 * 2);
   const measured: string[] = [];
   for (const tableau of [euler, midpoint, ralston3, rk4, bosh3]) {
-    const { ys } = await gpuSolve(device, { mlp, params, tableau, t1: 1, steps: 50, y0 });
+    const { ys } = await gpuSolve(device, {
+      field: mlp,
+      params,
+      scheme: reversible(tableau),
+      t1: 1,
+      steps: 50,
+      saveAt: EVERY_STEP,
+      y0,
+    });
     const cpu = solve({
       field: mlp,
       y0,
@@ -186,7 +198,7 @@ gpuTest(
       }).ys;
       const cpu = cpuGradient(mlp, params, tableau, y0, target, steps, 1);
       const direct = new Map<SolveKernel, Float64Array>();
-      const methods: [GpuGradientSpec, SolveKernel][] = [
+      const methods: [GradientSpec, SolveKernel][] = [
         ["reversible", "whole"],
         ["reversible", "steps"],
         ["direct", "whole"],
@@ -200,12 +212,14 @@ gpuTest(
       ];
       for (const [gradient, solveKernel] of methods) {
         const g = await gpuGradient(device, {
-          mlp,
+          field: mlp,
           params,
-          tableau,
+          scheme: reversible(tableau),
           t1: 1,
           steps,
+          saveAt: EVERY_STEP,
           y0,
+          loss: gpuMse,
           targets: target,
           gradient,
           solveKernel,
@@ -256,7 +270,17 @@ gpuTest(
     const rng = new Rng(11);
     const y0 = randoms(rng, rows * 3, 0.5);
     const cotangents = randoms(rng, (steps + 1) * rows * 3, 1e-2);
-    const g = await gpuGradient(device, { mlp, params, tableau, t1, steps, y0, cotangents });
+    const solve1 = {
+      field: mlp,
+      params,
+      scheme: reversible(tableau),
+      t1,
+      steps,
+      saveAt: EVERY_STEP,
+      y0,
+      cotangents,
+    };
+    const g = await gpuGradient(device, solve1);
     const sol = solve({
       field: mlp,
       y0,
@@ -274,7 +298,7 @@ gpuTest(
     assert.ok(relative(g.y0, cpu.y0) < 1e-4, `ȳ0 ${relative(g.y0, cpu.y0)}`);
     assert.ok(Number.isNaN(g.loss));
     // Bit-identical when run again: partial sums per chunk, reduced in a fixed order.
-    const again = await gpuGradient(device, { mlp, params, tableau, t1, steps, y0, cotangents });
+    const again = await gpuGradient(device, solve1);
     assert.deepEqual(again.params, g.params);
     assert.deepEqual(again.y0, g.y0);
   },
@@ -300,11 +324,12 @@ gpuTest(
     }).ys;
     for (const clip of [null, 0.05]) {
       const trainer = GpuTrainer.create(device, {
-        mlp,
+        field: mlp,
         params,
-        tableau: rk4,
+        scheme: reversible(rk4),
         t1: 1,
         steps,
+        saveAt: EVERY_STEP,
         y0,
         targets,
         lr: 1e-2,
@@ -363,14 +388,14 @@ gpuTest(
     // two solver steps per data interval: only every other saved row is a data point
     const weights = new Float64Array(steps).map((_, s) => (s % 2 === 1 ? 1 : 0));
     const trainer = GpuTrainer.create(device, {
-      mlp,
+      field: mlp,
       params,
-      tableau: midpoint,
+      scheme: reversible(midpoint),
       t1: 1,
       steps,
       y0,
       batch,
-      saveT0: false,
+      saveAt: { steps: true },
       targets,
       weights,
       lr: 1e-2,
@@ -416,11 +441,12 @@ gpuTest(
     const targets = randoms(rng, (steps + 1) * rows * 3, 0.5);
     const run = async () => {
       const trainer = GpuTrainer.create(device, {
-        mlp,
+        field: mlp,
         params,
-        tableau,
+        scheme: reversible(tableau),
         t1,
         steps,
+        saveAt: EVERY_STEP,
         y0,
         targets,
         lr: 1e-2,
@@ -456,11 +482,12 @@ gpuTest(
     const rows: string[] = [];
     for (const steps of [100, 1000, 2000]) {
       const r = await gpuReconstruction(device, {
-        mlp,
+        field: mlp,
         params,
-        tableau: rk4,
-        dt: 0.005,
+        scheme: reversible(rk4),
+        t1: 0 + steps * 0.005, // t0 + steps · h
         steps,
+        saveAt: EVERY_STEP,
         y0,
       });
       const cpu = solve({
@@ -504,11 +531,12 @@ gpuTest(
     const measured: string[] = [];
     for (const solveKernel of ["whole", "steps"] as const) {
       const g = await gpuGradient(device, {
-        mlp,
+        field: mlp,
         params,
-        tableau: rk4,
+        scheme: reversible(rk4),
         t1: 1,
         steps,
+        saveAt: EVERY_STEP,
         y0,
         cotangents,
         solveKernel,
@@ -517,14 +545,23 @@ gpuTest(
       assert.ok(g.reconstructionError! < 1e-5, `${solveKernel}: ${g.reconstructionError}`);
       measured.push(`${solveKernel} ${g.reconstructionError!.toExponential(1)}`);
     }
-    const r = await gpuReconstruction(device, { mlp, params, tableau: rk4, t1: 1, steps, y0 });
-    assert.ok(r.error < 1e-5, `gpuReconstruction: ${r.error}`);
-    const trainer = GpuTrainer.create(device, {
-      mlp,
+    const r = await gpuReconstruction(device, {
+      field: mlp,
       params,
-      tableau: rk4,
+      scheme: reversible(rk4),
       t1: 1,
       steps,
+      saveAt: EVERY_STEP,
+      y0,
+    });
+    assert.ok(r.error < 1e-5, `gpuReconstruction: ${r.error}`);
+    const trainer = GpuTrainer.create(device, {
+      field: mlp,
+      params,
+      scheme: reversible(rk4),
+      t1: 1,
+      steps,
+      saveAt: EVERY_STEP,
       y0,
       targets: new Float64Array(cpu.ys.length).fill(0.5),
       lr: 1e-3,
@@ -548,11 +585,12 @@ gpuTest(
     const params = Float64Array.of(60, 0); // y' = 60 y: e^60 overflows f32 by t = 1.5
     const steps = 30;
     const trainer = GpuTrainer.create(device, {
-      mlp,
+      field: mlp,
       params,
-      tableau: euler,
+      scheme: reversible(euler),
       t1: 3,
       steps,
+      saveAt: EVERY_STEP,
       y0: Float64Array.of(1),
       targets: new Float64Array(steps + 1),
     });
@@ -577,11 +615,12 @@ gpuTest(
     const mlp = new Mlp(WHITE_DWARF);
     const steps = 10;
     const trainer = GpuTrainer.create(device, {
-      mlp,
+      field: mlp,
       params: mlp.init(0),
-      tableau: rk4,
+      scheme: reversible(rk4),
       t1: 1,
       steps,
+      saveAt: EVERY_STEP,
       y0: Float64Array.of(1, 0, 0.5, -0.5, -0.5, 0.25),
       targets: new Float64Array((steps + 1) * 3 * 2),
       profile: device.features.has("timestamp-query"),
@@ -621,13 +660,13 @@ gpuTest(
         const mlp = new Mlp({ dim: 2, widths: [8], activation, seed: 1 });
         const params = mlp.init(0);
         const options = {
-          mlp,
+          field: mlp,
           params,
-          tableau: rk4,
+          scheme: reversible(rk4),
           t1: 1,
           steps: 2,
           y0: Float64Array.of(1, 0),
-          saveT0: false,
+          saveAt: { steps: true },
           kernels,
         };
         const bad = params.slice();
@@ -653,10 +692,18 @@ gpuTest(
 
 gpuTest("a misspelt or foreign option is refused, not ignored", async (device) => {
   const mlp = new Mlp({ dim: 1, widths: [] });
-  const base = { mlp, params: mlp.init(0), tableau: rk4, t1: 1, steps: 4, y0: Float64Array.of(1) };
+  const base = {
+    field: mlp,
+    params: mlp.init(0),
+    scheme: reversible(rk4),
+    t1: 1,
+    steps: 4,
+    saveAt: EVERY_STEP,
+    y0: Float64Array.of(1),
+  };
   assert.throws(
     () => GpuSolver.create(device, { ...base, lambda: 0.5 } as never),
-    /Invalid options\.lambda: got 0\.5; expected one of the keys .*coupling/,
+    /Invalid options\.lambda: got 0\.5; expected one of the keys .*scheme/,
   );
   assert.throws(
     () =>
@@ -670,16 +717,18 @@ gpuTest("a misspelt or foreign option is refused, not ignored", async (device) =
     gpuGradient(device, { ...base, cotangents: new Float64Array(5), checkpoints: 2 } as never),
     /Invalid options\.checkpoints.*gradient/,
   );
-  const adaptive = { controller: pid({ rtol: 1e-4, atol: 1e-4 }), ts: [1], rtol: 1e-6 };
+  // a tolerance beside the controller, rather than in pid()'s options
   await assert.rejects(
     gpuGradient(device, {
       ...base,
-      tableau: bosh3,
+      scheme: reversible(bosh3),
       steps: undefined,
-      adaptive,
+      controller: pid({ rtol: 1e-4, atol: 1e-4 }),
+      saveAt: { t0: true, ts: [1] },
+      rtol: 1e-6,
       cotangents: new Float64Array(2),
     } as never),
-    /Invalid adaptive\.rtol.*controller, ts, dt0/,
+    /Invalid options\.rtol.*controller, dt0, saveAt/,
   );
   // the right keys still work, and a trainer's own keys do not reach its solver as foreign ones
   const trainer = GpuTrainer.create(device, { ...base, targets: new Float64Array(5), lr: 1e-3 });

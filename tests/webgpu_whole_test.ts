@@ -10,20 +10,29 @@
 
 import assert from "node:assert/strict";
 import { assertSameAcrossPipelines, gpuTests, randoms, relative } from "./gpu_harness.ts";
-import {
-  gpuGradient,
-  type GpuGradientSpec,
-  GpuSolver,
-  type GpuSolverOptions,
-} from "../solvers/webgpu/solve.ts";
+import { gpuGradient, GpuSolver, type GpuSolverOptions } from "../solvers/webgpu/solve.ts";
 import { GpuTrainer } from "../training/webgpu/trainer.ts";
 import { Recorder } from "../solvers/webgpu/runtime/recorder.ts";
 import { chooseSolveKernel } from "../solvers/webgpu/gradients/whole.ts";
 import { Mlp, type MlpOptions } from "../solvers/fields/mlp.ts";
 import { Rng } from "../solvers/fields/random.ts";
-import { bosh3, dopri5, midpoint, pid, reversible, rk4, solve, type Tableau } from "../mod.ts";
+import {
+  bosh3,
+  dopri5,
+  type GradientSpec,
+  midpoint,
+  pid,
+  reversible,
+  rk4,
+  type SaveAt,
+  solve,
+  type Tableau,
+} from "../mod.ts";
 
 const gpuTest = gpuTests("webgpu whole");
+
+/** Fixed steps' outputs with `y(t0)`: every step and the start. */
+const EVERY_STEP: SaveAt = { t0: true, steps: true };
 
 /** The CPU's float64 reversible solve over `[0, t1]` (every step saved) and its gradient. */
 function cpuGradient(o: {
@@ -77,7 +86,16 @@ gpuTest(
       const steps = 40;
       const y0 = randoms(rng, batch * mlp.dim, 0.5);
       const cotangents = randoms(rng, (steps + 1) * batch * mlp.dim);
-      const base = { mlp, params, tableau, t1: 1.5, steps, y0, cotangents };
+      const base = {
+        field: mlp,
+        params,
+        scheme: reversible(tableau),
+        t1: 1.5,
+        steps,
+        saveAt: EVERY_STEP,
+        y0,
+        cotangents,
+      };
       const whole = await gpuGradient(device, { ...base, solveKernel: "whole" });
       const perStep = await gpuGradient(device, { ...base, solveKernel: "steps" });
       const { sol, cpu } = cpuGradient({ mlp, params, tableau, t1: 1.5, steps, y0, cotangents });
@@ -117,14 +135,14 @@ gpuTest(
     for (const steps of [10, 400]) {
       const targets = randoms(rng, steps * rows * 2, 0.3);
       const options = {
-        mlp,
+        field: mlp,
         params: mlp.init(2),
-        tableau: rk4,
+        scheme: reversible(rk4),
         t1: 2,
         steps,
         y0,
         batch,
-        saveT0: false,
+        saveAt: { steps: true },
         targets,
         lr: 1e-2,
         weightDecay: 1e-4,
@@ -168,11 +186,12 @@ gpuTest(
   async (device) => {
     const mlp = new Mlp({ dim: 2, widths: [10] });
     const base: GpuSolverOptions = {
-      mlp,
+      field: mlp,
       params: mlp.init(0),
-      tableau: rk4,
+      scheme: reversible(rk4),
       t1: 1,
       steps: 4,
+      saveAt: EVERY_STEP,
       y0: Float64Array.of(1, 0),
     };
     const kernelOf = (options: Partial<GpuSolverOptions>) => {
@@ -189,17 +208,18 @@ gpuTest(
     assert.equal(kernelOf({ gradient: "checkpointed" }), "whole");
     assert.equal(kernelOf({ gradient: "checkpointed", kernels: "layered" }), "steps");
     assert.equal(kernelOf({ solveKernel: "steps" }), "steps");
-    const adaptive = {
+    const adaptive: Partial<GpuSolverOptions> = {
       steps: undefined,
-      adaptive: { controller: pid({ rtol: 1e-4, atol: 1e-4, maxSteps: 20 }), ts: [1] },
-      tableau: bosh3,
+      controller: pid({ rtol: 1e-4, atol: 1e-4, maxSteps: 20 }),
+      saveAt: { t0: true, ts: [1] },
+      scheme: reversible(bosh3),
     };
     assert.equal(kernelOf(adaptive), "steps");
     const refused: [Partial<GpuSolverOptions>, RegExp][] = [
       [{ kernels: "layered" }, /got "whole", but the network does not fit one invocation/],
       [
         { gradient: "backsolve" as never },
-        /got "whole" with the backsolve gradient; the whole-solve kernels/,
+        /This solve does not run on the WebGPU backend: the backsolve gradient runs on the CPU backend only/,
       ],
       [adaptive, /got "whole" with adaptive steps/],
     ];
@@ -226,11 +246,12 @@ gpuTest(
   async (device, gpu) => {
     const mlp = new Mlp({ dim: 2, widths: [16, 16], timeDependent: true });
     const options: GpuSolverOptions = {
-      mlp,
+      field: mlp,
       params: mlp.init(1),
-      tableau: rk4,
+      scheme: reversible(rk4),
       t1: 1,
       steps: 50,
+      saveAt: EVERY_STEP,
       y0: randoms(new Rng(4), 64 * 2, 1),
     };
     const whole = GpuSolver.create(device, { ...options, solveKernel: "whole" });
@@ -265,7 +286,7 @@ gpuTest(
   async (device, gpu) => {
     const steps = 23;
     // checkpointing with c = 1 (every step recomputed from y0), 2, 4, the default, every state
-    const gradients: GpuGradientSpec[] = [
+    const gradients: GradientSpec[] = [
       "direct",
       // exact states restored at 7, 14 and 21; none (every > N)
       { method: "reversible", checkpointEvery: 7 },
@@ -284,7 +305,17 @@ gpuTest(
       const cotangents = randoms(rng, (steps + 1) * batch * mlp.dim);
       const { cpu } = cpuGradient({ mlp, params, tableau, t1: 1.2, steps, y0, cotangents });
       for (const gradient of gradients) {
-        const base = { mlp, params, tableau, t1: 1.2, steps, y0, cotangents, gradient };
+        const base = {
+          field: mlp,
+          params,
+          scheme: reversible(tableau),
+          t1: 1.2,
+          steps,
+          saveAt: EVERY_STEP,
+          y0,
+          cotangents,
+          gradient,
+        };
         const whole = await gpuGradient(device, { ...base, solveKernel: "whole" });
         const perStep = await gpuGradient(device, { ...base, solveKernel: "steps" });
         const what = `${label}, ${JSON.stringify(gradient)}`;
@@ -313,12 +344,12 @@ gpuTest(
     const steps = 40;
     const y0 = randoms(new Rng(9), 4 * 2, 0.5);
     const base = {
-      mlp,
+      field: mlp,
       params: mlp.init(3),
-      tableau: rk4,
-      coupling: 0.5,
+      scheme: reversible(rk4, { coupling: 0.5 }),
       t1: 1,
       steps,
+      saveAt: EVERY_STEP,
       y0,
       cotangents: randoms(new Rng(10), (steps + 1) * 4 * 2),
     };

@@ -5,15 +5,13 @@
  * `[saved, batch, dim]`, and the backward pass adds each slot's cotangent to
  * `ȳ_n` when it reaches that point.
  *
- * The cotangents are either given (`cotangents` mode: `data` holds `∂L/∂ys`)
- * or those of the weighted mean squared error against targets (`mse` mode:
- * `data` holds the targets), computed where they are used, so no cotangent
- * buffer is stored:
- *
- *     ∂L/∂ys[s, b, e] = 2 w_s m_b (ys[s, b, e] − target[s, b, e]) / Σ w m
- *
- * with `w_s` a weight per saved row (training/loss.ts's per-row weights) and
- * `m_b ∈ {0, 1}` a mask per trajectory (rows padding a short minibatch).
+ * The cotangents are either given (no loss: `data` holds `∂L/∂ys`) or those
+ * of a {@link GpuLoss} against `data` (training/webgpu/loss.ts's weighted
+ * mean squared error, whose `data` are targets). The solver knows no loss of
+ * its own: the loss is the caller's, and its cotangent is formed where the
+ * backward pass uses it, so no cotangent buffer is stored. A loss reads the
+ * saved states, the data, `w_s` (a weight per saved row, then `1 / Σ w m`)
+ * and `m_b ∈ {0, 1}` (a mask per trajectory: rows padding a short minibatch).
  *
  * @module
  */
@@ -21,6 +19,67 @@
 import type { BindingSpec, GpuContext, Slice } from "./runtime/context.ts";
 import type { Op } from "./runtime/recorder.ts";
 import { linearGroups, linearMain, u32 } from "./runtime/wgsl.ts";
+
+/**
+ * WGSL expressions reading the outputs' buffers at an index, for a
+ * {@link GpuLoss}'s cotangent: through their own bindings or one shared one.
+ *
+ * @example
+ * ```ts
+ * import type { OutputReaders } from "./outputs.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const read: OutputReaders = {
+ *   ys: (i) => `ys[${i}]`, data: (i) => `data[${i}]`,
+ *   weights: (i) => `weights[${i}]`, mask: (i) => `mask[${i}]`,
+ * };
+ * assert.equal(read.data("7u"), "data[7u]");
+ * ```
+ */
+export interface OutputReaders {
+  /** Saved states `[saved, batch, dim]`. */
+  readonly ys: (index: string) => string;
+  /** The loss's data (e.g. targets), same layout. */
+  readonly data: (index: string) => string;
+  /** `w_s` per saved row, then `1 / Σ w m` at index `saved`. */
+  readonly weights: (index: string) => string;
+  /** `m_b` per trajectory. */
+  readonly mask: (index: string) => string;
+}
+
+/**
+ * A loss of the saved outputs whose cotangent the backward pass forms where
+ * it needs it. The solver defines the shape, training the losses
+ * (training/webgpu/loss.ts): the solver never computes a loss itself.
+ * A loss is written against the backend's runtime, so the type is
+ * internal: users pass training's losses (`gpuMse`).
+ *
+ * @internal
+ *
+ * @example A loss that is the sum of the saved values, `∂L/∂ys = 1`
+ * ```ts
+ * import type { GpuLoss } from "./outputs.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const sum: GpuLoss = {
+ *   name: "sum",
+ *   cotangentBody: () => "  return 1.0;",
+ *   lossOps: () => [],
+ * };
+ * assert.equal(sum.cotangentBody({} as never, { batch: 1, dim: 1, saved: 1 }), "  return 1.0;");
+ * ```
+ */
+export interface GpuLoss {
+  /** Name, in kernel labels. */
+  readonly name: string;
+  /**
+   * The body of WGSL `fn cotangent(slot: u32, i: u32) -> f32`, the loss's
+   * `∂L/∂ys[slot, i]` (`i` indexes the `[batch, dim]` values of a slot).
+   */
+  cotangentBody(read: OutputReaders, sizes: { batch: number; dim: number; saved: number }): string;
+  /** The dispatches that write the loss's value into `out[index]`. */
+  lossOps(ctx: GpuContext, outputs: GpuOutputs, out: Slice, index: number): Op[];
+}
 
 /**
  * Options of {@link GpuOutputs}.
@@ -31,7 +90,7 @@ import { linearGroups, linearMain, u32 } from "./runtime/wgsl.ts";
  * import assert from "node:assert/strict";
  *
  * const steps = 100;
- * const options: GpuOutputsOptions = { batch: 8, dim: 2, saved: steps + 1, mode: "mse" };
+ * const options: GpuOutputsOptions = { batch: 8, dim: 2, saved: steps + 1, loss: null };
  * assert.equal(options.saved * options.batch * options.dim, 1616);
  * ```
  */
@@ -42,8 +101,8 @@ export interface GpuOutputsOptions {
   readonly dim: number;
   /** Saved slots. */
   readonly saved: number;
-  /** `mse` (data are targets) or `cotangents` (data are `∂L/∂ys`). */
-  readonly mode: "mse" | "cotangents";
+  /** The loss whose cotangents the backward pass takes, or null when `data` are the cotangents `∂L/∂ys`. */
+  readonly loss: GpuLoss | null;
 }
 
 /**
@@ -60,7 +119,7 @@ export interface GpuOutputsOptions {
  * const adapter = await findGpuAdapter();
  * if (adapter !== null) {
  *   const ctx = new GpuContext(await adapter.requestDevice());
- *   const out = new GpuOutputs(ctx, { batch: 3, dim: 2, saved: 4, mode: "mse" });
+ *   const out = new GpuOutputs(ctx, { batch: 3, dim: 2, saved: 4, loss: null });
  *   const total = out.setWeights(Float64Array.of(0, 1, 1, 1), 2);
  *   assert.equal(total, 3 * 2 * 2);
  *   ctx.destroy();
@@ -70,7 +129,7 @@ export interface GpuOutputsOptions {
 export class GpuOutputs {
   /** Saved states `[saved, batch, dim]`. */
   readonly ys: Slice;
-  /** Targets (`mse`) or cotangents, `[saved, batch, dim]`. */
+  /** The loss's data (e.g. targets), or the cotangents without a loss, `[saved, batch, dim]`. */
   readonly data: Slice;
   /** Per-row weights `w_s`, then `1 / Σ w m` at index `saved`. */
   readonly weights: Slice;
@@ -86,7 +145,7 @@ export class GpuOutputs {
    * Allocates the buffers; weights start at one, every trajectory kept.
    *
    * @param ctx The context.
-   * @param options Sizes and mode.
+   * @param options Sizes and loss.
    */
   constructor(ctx: GpuContext, options: GpuOutputsOptions) {
     this.#ctx = ctx;
@@ -186,7 +245,7 @@ export class GpuOutputs {
 
   /**
    * WGSL `fn cotangent(slot: u32, i: u32) -> f32`: `∂L/∂ys[slot, i]`, the
-   * given cotangent, or the weighted MSE's `2 w_s m_b (ys − data) / Σ w m`.
+   * given cotangent, or the loss's.
    *
    * @param binding Read everything from this one binding, bound to
    *   {@link GpuOutputs.region} (default: the four bindings of
@@ -194,8 +253,7 @@ export class GpuOutputs {
    * @returns The function.
    */
   cotangentCode(binding?: string): string {
-    const { batch, dim, saved, mode } = this.options;
-    const n = batch * dim;
+    const { batch, dim, saved, loss } = this.options;
     const names = ["ys", "data", "weights", "mask"] as const;
     const region = this.region();
     const [ys, data, weights, mask] = names.map((name, k) => (index: string) =>
@@ -203,12 +261,9 @@ export class GpuOutputs {
         ? `${name}[${index}]`
         : `${binding}[${u32(region.offsets[k])} + ${index}]`
     );
-    const body = mode === "cotangents"
-      ? `  return ${data(`slot * ${u32(n)} + i`)};`
-      : `  let at = slot * ${u32(n)} + i;
-  let w = ${weights("slot")} * ${mask(`i / ${u32(dim)}`)};
-  if (w > 0.0) { return (2.0 * w * ${weights(u32(saved))}) * (${ys("at")} - ${data("at")}); }
-  return 0.0;`;
+    const body = loss === null
+      ? `  return ${data(`slot * ${u32(batch * dim)} + i`)};`
+      : loss.cotangentBody({ ys, data, weights, mask }, { batch, dim, saved });
     return `fn cotangent(slot: u32, i: u32) -> f32 {
 ${body}
 }`;
@@ -242,10 +297,10 @@ ${body}
   addCotangentOps(yBar: Slice): Op[] {
     const cached = this.#cotangent.get(yBar);
     if (cached) return cached;
-    const { batch, dim, mode } = this.options;
+    const { batch, dim, loss } = this.options;
     const n = batch * dim;
     const kernel = this.#ctx.kernel({
-      name: `outputs.cotangent.${mode}`,
+      name: `outputs.cotangent.${loss?.name ?? "cotangents"}`,
       bindings: [...this.cotangentBindings(), { name: "yb", access: "read_write" }],
       header: this.cotangentCode(),
       call: true,

@@ -1,9 +1,11 @@
 /**
- * One fixed-step reversible solve of an MLP vector field on the GPU — the
- * scheme × time grid × saved outputs × gradient method combination of
- * solvers/solve.ts, for `saveAt: { t0?, steps: true }` — and two one-shot
- * helpers for parity checks against the CPU: {@link gpuSolve} (the
- * trajectory) and {@link gpuGradient} (outputs, loss and gradients).
+ * A reversible solve of an MLP vector field on the GPU, with `solve()`'s
+ * options by the same names (`field`, `scheme`, `steps` or `controller`,
+ * `saveAt`, `gradient`) for what the GPU runs (support.ts says what, and
+ * what to use instead), and three one-shot helpers for parity checks
+ * against the CPU: {@link gpuSolve} (the trajectory),
+ * {@link gpuReconstruction} (the inverse's drift) and {@link gpuGradient}
+ * (outputs, loss and gradients).
  *
  * Everything runs in f32. All buffers are allocated when the solver is
  * created; recording a forward solve or a backward pass allocates nothing
@@ -13,14 +15,14 @@
  */
 
 import { Mlp, type MlpConfig } from "../fields/mlp.ts";
-import { checkTableau, type Tableau } from "../tableau.ts";
-import { DEFAULT_COUPLING } from "../schemes/spec.ts";
+import { type CheckedTableau, checkTableau } from "../tableau.ts";
+import type { SchemeSpec } from "../schemes/spec.ts";
+import type { GradientSpec } from "../solve.ts";
 import { solveCalls } from "./runtime/calls.ts";
 import { allocating, GpuContext, type Slice } from "./runtime/context.ts";
 import type { GpuDevice } from "./runtime/device.ts";
-import { mseLossOps } from "./loss.ts";
 import { GpuMlp, type MlpKernels, type Tiling } from "./fields/mlp.ts";
-import { GpuOutputs } from "./outputs.ts";
+import { type GpuLoss, GpuOutputs } from "./outputs.ts";
 import { type CommandCounts, Recorder } from "./runtime/recorder.ts";
 import { GpuReversibleScheme } from "./schemes/reversible.ts";
 import { type GpuGradientRun, type GpuProblem, reconstructionOps } from "./gradients/problem.ts";
@@ -46,54 +48,10 @@ import { GpuAdaptive, type GpuAdaptiveRun } from "./adaptive.ts";
 import { GpuIncrement } from "./increment.ts";
 import { GpuInterpolation } from "./interpolation.ts";
 import { tableaux } from "../tableaux.ts";
-import { checkSaveAt } from "../outputs.ts";
-import { requireFinite, requireKnownKeys } from "../checks.ts";
+import { checkSaveAt, type SaveAt } from "../outputs.ts";
+import { invalidArgument, requireFinite, requireInteger, requireKnownKeys } from "../checks.ts";
+import { gpuSupport } from "./support.ts";
 import type { PidController } from "../controller.ts";
-
-/**
- * The gradient methods the GPU backend has (backsolve is CPU-only).
- *
- * @example
- * ```ts
- * import type { GpuGradientSpec } from "./solve.ts";
- * import assert from "node:assert/strict";
- *
- * const specs: GpuGradientSpec[] = ["reversible", { method: "checkpointed", checkpoints: 8 }];
- * assert.equal(specs.length, 2);
- * ```
- */
-export type GpuGradientSpec =
-  | "reversible"
-  | "direct"
-  | "checkpointed"
-  | { readonly method: "reversible"; readonly checkpointEvery?: number }
-  | { readonly method: "direct" }
-  | { readonly method: "checkpointed"; readonly checkpoints?: number };
-
-/**
- * Adaptive steps on the GPU (adaptive.ts): a PID controller on the
- * embedded error estimate, one step size for the whole batch (the worst
- * trajectory decides), outputs at the times `ts` by Hermite interpolation.
- * The solve saves `y(t0)` (unless `saveT0` is false) and then `y` at `ts`.
- *
- * @example
- * ```ts
- * import type { GpuAdaptiveOptions } from "./solve.ts";
- * import { pid } from "../controller.ts";
- * import assert from "node:assert/strict";
- *
- * const a: GpuAdaptiveOptions = { controller: pid({ rtol: 1e-6, atol: 1e-6, maxSteps: 1000 }), ts: [0.5, 1] };
- * assert.equal(a.controller.maxSteps, 1000);
- * ```
- */
-export interface GpuAdaptiveOptions {
-  /** The controller, from `pid()`; `maxSteps` trial steps are recorded per solve. */
-  controller: PidController;
-  /** Output times, strictly increasing, inside `[t0, t1]` (at least one). */
-  ts: ArrayLike<number>;
-  /** First step (default: the heuristic of Hairer, Nørsett & Wanner, smallest over the batch). */
-  dt0?: number;
-}
 
 /**
  * The keys of {@link GpuSolveOptions}: any other is refused, not ignored.
@@ -106,79 +64,89 @@ export interface GpuAdaptiveOptions {
  * ```
  */
 export const GPU_SOLVE_KEYS: readonly string[] = [
-  "mlp",
+  "field",
   "params",
-  "tableau",
-  "coupling",
+  "scheme",
   "t0",
   "t1",
-  "dt",
   "steps",
-  "adaptive",
+  "controller",
+  "dt0",
+  "saveAt",
+  "gradient",
   "y0",
   "batch",
-  "saveT0",
   "tiling",
   "kernels",
   "solveKernel",
 ];
 
 /**
- * What a GPU solve needs.
+ * What a GPU solve needs: `solve()`'s options, by the same names, for what
+ * the GPU runs (support.ts: a reversible scheme; fixed steps saving every
+ * step, or a controller saving at given times), and three GPU-only layout
+ * choices (`batch`, `tiling`, `kernels`, `solveKernel`).
  *
  * @example
  * ```ts
  * import type { GpuSolveOptions } from "./solve.ts";
+ * import { reversible } from "../schemes/spec.ts";
  * import { rk4 } from "../tableaux.ts";
  * import assert from "node:assert/strict";
  *
  * const options: GpuSolveOptions = {
- *   mlp: { dim: 1, widths: [], activation: "tanh", finalActivation: "identity", timeDependent: false },
+ *   field: { dim: 1, widths: [], activation: "tanh", finalActivation: "identity", timeDependent: false },
  *   params: Float64Array.of(-1, 0),
- *   tableau: rk4,
- *   dt: 0.1,
+ *   scheme: reversible(rk4),
+ *   t1: 1,
  *   steps: 10,
  *   y0: Float64Array.of(1),
+ *   saveAt: { t0: true, steps: true },
  * };
- * assert.equal(options.saveT0 ?? true, true);
+ * assert.equal(options.gradient ?? "reversible", "reversible");
  * ```
  */
 export interface GpuSolveOptions {
-  /** The vector field's architecture (a {@link Mlp} or its JSON). */
-  mlp: Mlp | MlpConfig;
+  /** The vector field: an {@link Mlp} or its JSON. */
+  field: Mlp | MlpConfig;
   /** Parameters θ (float64; used as f32). */
   params: Float64Array;
-  /** The base Runge–Kutta method (any explicit tableau of at most 16 stages). */
-  tableau: Tableau;
-  /** Coupling λ of the reversible scheme (default 0.999). */
-  coupling?: number;
+  /** The scheme: `reversible(tableau, { coupling })`, any explicit tableau of at most 16 stages. */
+  scheme: SchemeSpec;
   /** Start time (default 0). */
   t0?: number;
-  /** End time; or give `dt`. */
-  t1?: number;
-  /** Step size, when `t1` is not given: `t1 = t0 + steps · dt`. */
-  dt?: number;
-  /** Number of uniform steps; or give `adaptive`. */
+  /** End time. */
+  t1: number;
+  /** Number of uniform steps; or give a `controller`. */
   steps?: number;
-  /** Adaptive steps instead of `steps`: see {@link GpuAdaptiveOptions}. */
-  adaptive?: GpuAdaptiveOptions;
+  /** Adaptive step sizes from `pid()`: one step size for the whole batch (the worst trajectory decides); `maxSteps` trial steps are recorded per solve. */
+  controller?: PidController;
+  /** First step of an adaptive solve (default: Hairer's heuristic, smallest over the batch). */
+  dt0?: number;
+  /**
+   * What is saved: with fixed steps `{ steps: true }` (every step), with a
+   * controller `{ ts }` (by Hermite interpolation); `t0: true` saves `y(t0)`
+   * too. Required: `solve()`'s default `{ t1: true }` is not a GPU form.
+   */
+  saveAt?: SaveAt;
+  /** The gradient method (default `"reversible"`; `"backsolve"` is CPU-only). */
+  gradient?: GradientSpec;
   /** Initial states `[rows, dim]`; `rows ≤ batch`. */
   y0: Float64Array;
-  /** Trajectories the buffers hold (default: the rows of `y0`). */
+  /** GPU-only: trajectories the buffers hold (default: the rows of `y0`). */
   batch?: number;
-  /** Save `y(t0)` as well as the end of every step (default true). */
-  saveT0?: boolean;
-  /** Tiled matrix products (default `"auto"`). */
+  /** GPU-only: tiled matrix products (default `"auto"`). */
   tiling?: Tiling;
-  /** Fused or per-layer network kernels (default `"auto"`: fused up to width 32). */
+  /** GPU-only: fused or per-layer network kernels (default `"auto"`: fused up to width 32). */
   kernels?: MlpKernels;
   /**
-   * The gradient of fixed steps in one kernel per pass (`"whole"`: one
-   * invocation runs a trajectory's whole solve, another its whole backward
-   * pass; gradients/whole.ts, whole_checkpointed.ts, whole_direct.ts) or in
-   * kernels per stage and step (`"steps"`). Default `"auto"`: whole where it
-   * applies — a fused network, fixed steps, and per-row gradients (`batch ×
-   * P` values), checkpoints or tape within the device's binding size.
+   * GPU-only: the gradient of fixed steps in one kernel per pass (`"whole"`:
+   * one invocation runs a trajectory's whole solve, another its whole
+   * backward pass; gradients/whole.ts, whole_checkpointed.ts,
+   * whole_direct.ts) or in kernels per stage and step (`"steps"`). Default
+   * `"auto"`: whole where it applies — a fused network, fixed steps, and
+   * per-row gradients (`batch × P` values), checkpoints or tape within the
+   * device's binding size.
    */
   solveKernel?: SolveKernel;
 }
@@ -197,31 +165,32 @@ export interface GpuSolveOptions {
 export type SolveKernel = "auto" | "whole" | "steps";
 
 /**
- * Options of {@link GpuSolver.create}.
+ * Options of {@link GpuSolver.create}: a solve and the loss whose
+ * cotangents its backward pass takes.
  *
  * @example
  * ```ts
  * import type { GpuSolverOptions } from "./solve.ts";
+ * import { reversible } from "../schemes/spec.ts";
  * import { rk4 } from "../tableaux.ts";
  * import assert from "node:assert/strict";
  *
  * const options: GpuSolverOptions = {
- *   mlp: { dim: 1, widths: [], activation: "tanh", finalActivation: "identity", timeDependent: false },
+ *   field: { dim: 1, widths: [], activation: "tanh", finalActivation: "identity", timeDependent: false },
  *   params: Float64Array.of(-1, 0),
- *   tableau: rk4,
+ *   scheme: reversible(rk4),
  *   t1: 1,
  *   steps: 10,
  *   y0: Float64Array.of(1),
+ *   saveAt: { steps: true },
  *   gradient: "direct",
  * };
- * assert.equal(options.mode ?? "mse", "mse");
+ * assert.equal(options.loss ?? null, null); // the data are cotangents
  * ```
  */
 export interface GpuSolverOptions extends GpuSolveOptions {
-  /** The gradient method (default `"reversible"`). */
-  gradient?: GpuGradientSpec;
-  /** Whether the data are MSE targets (default) or given cotangents. */
-  mode?: "mse" | "cotangents";
+  /** A loss of the outputs (training/webgpu/loss.ts), or null (default) when the data are the cotangents `∂L/∂ys`. */
+  loss?: GpuLoss | null;
 }
 
 /**
@@ -257,15 +226,17 @@ export type GpuLike = GPUDevice | GpuDevice | GpuContext;
  *   const mlp = new Mlp({ dim: 2, widths: [8], timeDependent: true });
  *   const params = mlp.init(0);
  *   const y0 = Float64Array.of(1, 0);
- *   const solver = GpuSolver.create(device, { mlp, params, tableau: rk4, t1: 1, steps: 10, y0 });
+ *   // the same options as solve()'s
+ *   const options = {
+ *     field: mlp, y0, params, scheme: reversible(rk4), t1: 1, steps: 10,
+ *     saveAt: { t0: true, steps: true },
+ *   };
+ *   const solver = GpuSolver.create(device, options);
  *   const rec = new Recorder(solver.ctx);
  *   solver.run.forward(rec);
  *   rec.submit();
  *   const ys = await solver.readYs();
- *   const cpu = solve({
- *     field: mlp, y0, params, scheme: reversible(rk4), t0: 0, t1: 1, steps: 10,
- *     saveAt: { t0: true, steps: true },
- *   });
+ *   const cpu = solve(options);
  *   for (let e = 0; e < ys.length; e++) assert.ok(Math.abs(ys[e] - cpu.ys[e]) < 1e-5);
  *   solver.destroy();
  *   device.destroy();
@@ -306,59 +277,16 @@ export class GpuSolver {
   ) {
     this.ctx = ctx;
     this.#ownsContext = ownsContext;
-    const mlp = options.mlp instanceof Mlp ? options.mlp : Mlp.fromJSON(options.mlp);
+    const plan = planOf(options);
+    const { mlp, tableau, t0, t1, ts, spec, method, batch } = plan;
     this.mlp = mlp;
-    const dim = mlp.dim;
-    const tableau = checkTableau(options.tableau);
-    const adaptiveOptions = options.adaptive;
-    const steps = adaptiveOptions === undefined ? options.steps : 1;
-    if (adaptiveOptions !== undefined && options.steps !== undefined) {
-      throw new RangeError(
-        `Invalid steps: got ${options.steps} with adaptive steps; give one of steps and adaptive.`,
-      );
-    }
-    if (!Number.isInteger(steps) || steps! < 1) {
-      throw new RangeError(`Invalid steps: got ${steps}; expected an integer >= 1.`);
-    }
-    const t0 = options.t0 ?? 0;
-    const t1 = options.t1 ??
-      (options.dt !== undefined && adaptiveOptions === undefined ? t0 + steps! * options.dt : NaN);
-    if (!Number.isFinite(t0) || !Number.isFinite(t1) || !(t1 > t0)) {
-      throw new RangeError(
-        `Invalid time span: got t0 = ${t0}, t1 = ${options.t1}, dt = ${options.dt}; ` +
-          "expected finite t0 < t1 (give t1, or dt > 0).",
-      );
-    }
-    this.times = new Float64Array(steps! + 1);
-    for (let n = 0; n <= steps!; n++) {
-      this.times[n] = n === steps ? t1 : t0 + ((t1 - t0) * n) / steps!;
-    }
-    const y0 = options.y0;
-    if (!(y0 instanceof Float64Array) || y0.length === 0 || y0.length % dim !== 0) {
-      throw new RangeError(
-        `Invalid y0: expected a Float64Array [rows, dim] with dim = ${dim}; got length ${y0?.length}.`,
-      );
-    }
-    const rows = y0.length / dim;
-    const batch = options.batch ?? rows;
-    if (!Number.isInteger(batch) || batch < rows) {
-      throw new RangeError(
-        `Invalid batch: got ${batch}; expected an integer >= the ${rows} rows of y0.`,
-      );
-    }
+    this.times = plan.times;
     this.batch = batch;
-    this.rows = rows;
-    if (!(options.params instanceof Float64Array) || options.params.length !== mlp.paramCount) {
-      throw new RangeError(
-        `Invalid params: expected a Float64Array of length ${mlp.paramCount}; got ${options.params?.length}.`,
-      );
-    }
-    requireFinite("params", options.params);
-    this.saveT0 = options.saveT0 ?? true;
-    const ts = adaptiveOptions === undefined
-      ? null
-      : checkOutputTimes(adaptiveOptions, t0, t1, options.gradient ?? "reversible");
-    this.saved = (ts === null ? steps! : ts.length) + (this.saveT0 ? 1 : 0);
+    this.rows = plan.rows;
+    this.saveT0 = plan.saveT0;
+    this.saved = (ts === null ? plan.steps : ts.length) + (this.saveT0 ? 1 : 0);
+    const dim = mlp.dim;
+    const steps = plan.steps;
     const slotOf = (n: number) => (this.saveT0 ? n : n - 1);
     const gpuMlp = new GpuMlp(ctx, mlp, batch, {
       tiling: options.tiling,
@@ -367,38 +295,40 @@ export class GpuSolver {
     const [params, paramsBar] = ctx.arena("params", [mlp.paramCount, mlp.paramCount]);
     const partials = ctx.buffer("partials", gpuMlp.partialsLength);
     const [y0Slice, y0Bar] = ctx.arena("y0", [batch * dim, batch * dim]);
-    const coupling = options.coupling ?? DEFAULT_COUPLING;
-    const spec = options.gradient ?? "reversible";
-    const method = typeof spec === "string" ? spec : spec.method;
     const every = typeof spec === "object" && "checkpointEvery" in spec
       ? spec.checkpointEvery ?? 0
       : 0;
     this.solveKernel = chooseSolveKernel(options.solveKernel, {
-      adaptive: adaptiveOptions !== undefined,
+      adaptive: ts !== null,
       method,
       fused: gpuMlp.fused,
       bytes: Math.max(
         wholeSolveBytes(batch, mlp.paramCount),
-        adaptiveOptions !== undefined
+        ts !== null
           ? 0
           : method === "checkpointed"
-          ? snapshotBytes(checkpointCount(steps!, checkpointsOf(spec)), batch, dim)
+          ? snapshotBytes(checkpointCount(steps, checkpointsOf(spec)), batch, dim)
           : method === "direct"
-          ? wholeTapeBytes(steps!, batch, tableau.stages, dim)
-          : snapshotBytes(restoredStates(steps!, every), batch, dim),
+          ? wholeTapeBytes(steps, batch, tableau.stages, dim)
+          : snapshotBytes(restoredStates(steps, every), batch, dim),
       ),
       limit: ctx.device.limits.maxStorageBufferBindingSize,
     });
     // the whole-solve kernels need neither the increments' stage buffers nor the per-step kernels
-    const scheme = new GpuReversibleScheme(ctx, gpuMlp, tableau, coupling, params, partials, {
-      errorEstimate: adaptiveOptions !== undefined,
-      perStep: this.solveKernel === "steps",
-    });
+    const scheme = new GpuReversibleScheme(
+      ctx,
+      gpuMlp,
+      tableau,
+      plan.coupling,
+      params,
+      partials,
+      { errorEstimate: ts !== null, perStep: this.solveKernel === "steps" },
+    );
     const outputs = new GpuOutputs(ctx, {
       batch,
       dim,
       saved: this.saved,
-      mode: options.mode ?? "mse",
+      loss: options.loss ?? null,
     });
     let parts: AdaptiveParts | null = null;
     if (ts !== null) {
@@ -406,11 +336,11 @@ export class GpuSolver {
       const fieldA = new GpuIncrement(ctx, gpuMlp, euler, params, partials);
       const fieldB = new GpuIncrement(ctx, gpuMlp, euler, params, partials);
       const adaptive = new GpuAdaptive(ctx, {
-        controller: adaptiveOptions!.controller,
+        controller: options.controller!,
         tableau,
         t0,
         t1,
-        dt0: adaptiveOptions!.dt0,
+        dt0: options.dt0,
         ts,
         batch,
         dim,
@@ -443,31 +373,8 @@ export class GpuSolver {
       y0Bar,
     };
     ctx.write(params, options.params);
-    this.setY0(y0);
-    if (parts !== null) {
-      this.run = method === "direct"
-        ? adaptiveDirectGradient(this.problem, parts)
-        : method === "checkpointed"
-        ? adaptiveCheckpointedGradient(this.problem, parts, checkpointsOf(spec))
-        : adaptiveReversibleGradient(this.problem, parts);
-    } else if (method === "reversible") {
-      this.run = this.solveKernel === "whole"
-        ? wholeReversibleGradient(this.problem, this.times, every)
-        : reversibleGradient(this.problem, every);
-    } else if (method === "direct") {
-      this.run = this.solveKernel === "whole"
-        ? wholeDirectGradient(this.problem, this.times)
-        : directGradient(this.problem);
-    } else if (method === "checkpointed") {
-      this.run = this.solveKernel === "whole"
-        ? wholeCheckpointedGradient(this.problem, this.times, checkpointsOf(spec))
-        : checkpointedGradient(this.problem, checkpointsOf(spec));
-    } else {
-      throw new RangeError(
-        `Invalid gradient: got ${JSON.stringify(spec)}; expected "reversible", "direct" or ` +
-          '"checkpointed" (the continuous adjoint "backsolve" runs on the CPU backend only).',
-      );
-    }
+    this.setY0(options.y0);
+    this.run = gradientRun(this.problem, parts, this.solveKernel, this.times, spec);
   }
 
   /**
@@ -479,7 +386,7 @@ export class GpuSolver {
    * @returns The solver.
    */
   static create(gpu: GpuLike, options: GpuSolverOptions): GpuSolver {
-    requireKnownKeys("options", options, [...GPU_SOLVE_KEYS, "gradient", "mode"]);
+    requireKnownKeys("options", options, [...GPU_SOLVE_KEYS, "loss"]);
     const owns = !(gpu instanceof GpuContext);
     const ctx = gpu instanceof GpuContext ? gpu : new GpuContext(gpu);
     return new GpuSolver(ctx, owns, options);
@@ -528,7 +435,7 @@ export class GpuSolver {
   }
 
   /**
-   * Uploads targets (`mse` mode) or cotangents `[saved, rows, dim]`, with
+   * Uploads the loss's data (e.g. targets) or, without a loss, the cotangents `[saved, rows, dim]`, with
    * `rows` the rows of the current `y0`; padding rows are zero and masked.
    * Also sets the per-saved-row weights.
    *
@@ -644,7 +551,7 @@ export interface GpuTrajectory {
  * ```ts
  * import { gpuSolve } from "./solve.ts";
  * import { findGpuAdapter } from "./runtime/device.ts";
- * import { rk4 } from "../../mod.ts";
+ * import { reversible, rk4 } from "../../mod.ts";
  * import assert from "node:assert/strict";
  *
  * const adapter = await findGpuAdapter();
@@ -652,8 +559,9 @@ export interface GpuTrajectory {
  *   const device = await adapter.requestDevice();
  *   // f(y) = −y: one linear layer with weight −1, bias 0
  *   const { ts, ys } = await gpuSolve(device, {
- *     mlp: { dim: 1, widths: [], activation: "tanh", finalActivation: "identity", timeDependent: false },
- *     params: Float64Array.of(-1, 0), tableau: rk4, t1: 1, steps: 20, y0: Float64Array.of(1),
+ *     field: { dim: 1, widths: [], activation: "tanh", finalActivation: "identity", timeDependent: false },
+ *     params: Float64Array.of(-1, 0), scheme: reversible(rk4), t1: 1, steps: 20,
+ *     y0: Float64Array.of(1), saveAt: { t0: true, steps: true },
  *   });
  *   assert.equal(ts.length, 21);
  *   assert.ok(Math.abs(ys[20] - Math.exp(-1)) < 1e-4);
@@ -712,15 +620,16 @@ export interface GpuReconstruction {
  * ```ts
  * import { gpuReconstruction } from "./solve.ts";
  * import { findGpuAdapter } from "./runtime/device.ts";
- * import { rk4 } from "../../mod.ts";
+ * import { reversible, rk4 } from "../../mod.ts";
  * import assert from "node:assert/strict";
  *
  * const adapter = await findGpuAdapter();
  * if (adapter !== null) {
  *   const device = await adapter.requestDevice();
  *   const r = await gpuReconstruction(device, {
- *     mlp: { dim: 1, widths: [], activation: "tanh", finalActivation: "identity", timeDependent: false },
- *     params: Float64Array.of(-1, 0), tableau: rk4, t1: 1, steps: 50, y0: Float64Array.of(1),
+ *     field: { dim: 1, widths: [], activation: "tanh", finalActivation: "identity", timeDependent: false },
+ *     params: Float64Array.of(-1, 0), scheme: reversible(rk4), t1: 1, steps: 50,
+ *     y0: Float64Array.of(1), saveAt: { t0: true, steps: true },
  *   });
  *   assert.ok(r.error < 1e-5);
  *   device.destroy();
@@ -731,9 +640,9 @@ export async function gpuReconstruction(
   gpu: GpuLike,
   options: GpuSolveOptions,
 ): Promise<GpuReconstruction> {
-  if (options.adaptive !== undefined) {
+  if (options.controller !== undefined) {
     throw new RangeError(
-      "Invalid adaptive: gpuReconstruction takes fixed steps; an adaptive solve's " +
+      "Invalid controller: gpuReconstruction takes fixed steps; an adaptive solve's " +
         "reconstruction error is reported by gpuGradient (reconstructionError).",
     );
   }
@@ -782,27 +691,31 @@ export async function gpuReconstruction(
  * @example
  * ```ts
  * import type { GpuGradientOptions } from "./solve.ts";
+ * import { gpuMse } from "../../training/webgpu/loss.ts";
+ * import { reversible } from "../schemes/spec.ts";
  * import { rk4 } from "../tableaux.ts";
  * import assert from "node:assert/strict";
  *
  * const options: GpuGradientOptions = {
- *   mlp: { dim: 1, widths: [], activation: "tanh", finalActivation: "identity", timeDependent: false },
+ *   field: { dim: 1, widths: [], activation: "tanh", finalActivation: "identity", timeDependent: false },
  *   params: Float64Array.of(-1, 0),
- *   tableau: rk4,
+ *   scheme: reversible(rk4),
  *   t1: 1,
  *   steps: 4,
  *   y0: Float64Array.of(1),
+ *   saveAt: { t0: true, steps: true },
+ *   loss: gpuMse, // training's MSE against the targets
  *   targets: new Float64Array(5),
  * };
- * assert.equal(options.cotangents, undefined);
+ * assert.equal(options.loss?.name, "mse");
  * ```
  */
 export interface GpuGradientOptions extends GpuSolveOptions {
-  /** The gradient method (default `"reversible"`). */
-  gradient?: GpuGradientSpec;
-  /** MSE targets `[saved, rows, dim]`; or give `cotangents`. */
+  /** A loss of the outputs against `targets` (training/webgpu/loss.ts's `gpuMse`); or give `cotangents`. */
+  loss?: GpuLoss;
+  /** The loss's targets `[saved, rows, dim]`. */
   targets?: Float64Array;
-  /** Per-saved-row weights of the MSE (default all ones). */
+  /** Per-saved-row weights of the loss (default all ones). */
   weights?: Float64Array;
   /** Cotangents `∂L/∂ys` `[saved, rows, dim]`, instead of targets. */
   cotangents?: Float64Array;
@@ -823,7 +736,7 @@ export interface GpuGradientOptions extends GpuSolveOptions {
 export interface GpuGradientResult {
   /** Saved states `[saved, rows, dim]`. */
   ys: Float64Array;
-  /** The MSE loss (NaN with given cotangents). */
+  /** The loss (NaN with given cotangents). */
   loss: number;
   /** `∂L/∂θ`. */
   params: Float64Array;
@@ -842,8 +755,8 @@ export interface GpuGradientResult {
 }
 
 /**
- * Solves once on the GPU, then back-propagates the MSE against `targets`
- * (or the given `cotangents`) with the chosen method, and reads everything
+ * Solves once on the GPU, then back-propagates the loss against `targets`
+ * (training's, e.g. `gpuMse`) or the given `cotangents` with the chosen method, and reads everything
  * back (one read-back).
  *
  * @param gpu A device, a {@link GpuDevice} or a context.
@@ -854,7 +767,7 @@ export interface GpuGradientResult {
  * ```ts
  * import { gpuGradient } from "./solve.ts";
  * import { findGpuAdapter } from "./runtime/device.ts";
- * import { rk4 } from "../../mod.ts";
+ * import { reversible, rk4 } from "../../mod.ts";
  * import assert from "node:assert/strict";
  *
  * const adapter = await findGpuAdapter();
@@ -863,8 +776,9 @@ export interface GpuGradientResult {
  *   const cotangents = new Float64Array(21);
  *   cotangents[20] = 1; // L = y(1)
  *   const g = await gpuGradient(device, {
- *     mlp: { dim: 1, widths: [], activation: "tanh", finalActivation: "identity", timeDependent: false },
- *     params: Float64Array.of(-1, 0), tableau: rk4, t1: 1, steps: 20, y0: Float64Array.of(1),
+ *     field: { dim: 1, widths: [], activation: "tanh", finalActivation: "identity", timeDependent: false },
+ *     params: Float64Array.of(-1, 0), scheme: reversible(rk4), t1: 1, steps: 20,
+ *     y0: Float64Array.of(1), saveAt: { t0: true, steps: true },
  *     cotangents,
  *   });
  *   assert.ok(Math.abs(g.params[0] - Math.exp(-1)) < 1e-5);
@@ -880,20 +794,25 @@ export async function gpuGradient(
 ): Promise<GpuGradientResult> {
   requireKnownKeys("options", options, [
     ...GPU_SOLVE_KEYS,
-    "gradient",
+    "loss",
     "targets",
     "weights",
     "cotangents",
   ]);
-  const { targets: _, weights: _w, cotangents: _c, ...solveOptions } = options;
+  const { targets: _, weights: _w, cotangents: _c, loss, ...solveOptions } = options;
   const withTargets = options.targets !== undefined;
   if (withTargets === (options.cotangents !== undefined)) {
-    throw new RangeError("Invalid options: give exactly one of targets and cotangents.");
+    throw new RangeError(
+      "Invalid options: give exactly one of targets (with a loss) and cotangents.",
+    );
+  }
+  if (withTargets !== (loss !== undefined)) {
+    throw new RangeError("Invalid options: targets and a loss go together (gpuMse for the MSE).");
   }
   const solver = await allocating(
     gpu,
     "the solve's buffers",
-    () => GpuSolver.create(gpu, { ...solveOptions, mode: withTargets ? "mse" : "cotangents" }),
+    () => GpuSolver.create(gpu, { ...solveOptions, loss: loss ?? null }),
   );
   try {
     const { ctx, problem } = solver;
@@ -906,7 +825,7 @@ export async function gpuGradient(
     const forward = { ...rec.counts };
     rec.resetCounts();
     if (measure) rec.run(measure.scale, null);
-    if (withTargets) rec.run(mseLossOps(ctx, problem.outputs, scalars, 0), null);
+    if (loss !== undefined) rec.run(loss.lossOps(ctx, problem.outputs, scalars, 0), null);
     solver.run.backward(rec, true);
     if (measure) rec.run(measure.diff, null);
     rec.submit();
@@ -934,40 +853,138 @@ export async function gpuGradient(
 }
 
 /** The `checkpoints` of a checkpointed gradient's spec, if given. */
-function checkpointsOf(spec: GpuGradientSpec): number | undefined {
+function checkpointsOf(spec: GradientSpec): number | undefined {
   return typeof spec === "object" && "checkpoints" in spec ? spec.checkpoints : undefined;
 }
 
-/** The checked output times of an adaptive solve; refuses what the GPU cannot do adaptively. */
-function checkOutputTimes(
-  a: GpuAdaptiveOptions,
-  t0: number,
-  t1: number,
-  gradient: GpuGradientSpec,
-): Float64Array {
-  if (a === null || typeof a !== "object" || a.controller?.kind !== "pid") {
-    throw new RangeError(
-      "Invalid adaptive: expected { controller: pid({ rtol, atol, … }), ts: [...] }.",
+/** A checked {@link GpuSolveOptions}: what the constructor builds from. */
+interface SolvePlan {
+  mlp: Mlp;
+  tableau: CheckedTableau;
+  coupling: number;
+  t0: number;
+  t1: number;
+  /** Uniform steps (1 for an adaptive solve, whose grid the controller makes). */
+  steps: number;
+  /** Grid times `t_0 … t_N` of fixed steps (`[t0, t1]` when adaptive). */
+  times: Float64Array;
+  /** The output times of an adaptive solve, or null for fixed steps. */
+  ts: Float64Array | null;
+  saveT0: boolean;
+  spec: GradientSpec;
+  method: string;
+  rows: number;
+  batch: number;
+}
+
+/**
+ * Checks the options — first what the GPU supports (support.ts), then each
+ * argument — and works out the grid, the outputs and the sizes.
+ */
+function planOf(options: GpuSolveOptions): SolvePlan {
+  const why = gpuSupport(options);
+  if (why !== null) throw new RangeError(`This solve does not run on the WebGPU backend: ${why}`);
+  const field = options.field;
+  if (field === null || typeof field !== "object") {
+    invalidArgument("field", field, "an Mlp or its JSON (the GPU runs MLP vector fields)");
+  }
+  const mlp = field instanceof Mlp ? field : Mlp.fromJSON(field);
+  const scheme = options.scheme as Extract<SchemeSpec, { kind: "reversible" }>;
+  const tableau = checkTableau(scheme.tableau);
+  const adaptive = options.controller !== undefined;
+  if (adaptive && options.steps !== undefined) {
+    invalidArgument("steps", options.steps, "no steps with a controller (give one of the two)");
+  }
+  if (!adaptive && options.dt0 !== undefined) {
+    invalidArgument(
+      "dt0",
+      options.dt0,
+      "no dt0 without a controller (it is an adaptive first step)",
     );
   }
-  requireKnownKeys("adaptive", a, ["controller", "ts", "dt0"]);
-  const method = typeof gradient === "string" ? gradient : gradient.method;
-  const every = typeof gradient === "object" && "checkpointEvery" in gradient
-    ? gradient.checkpointEvery ?? 0
-    : 0;
-  if (!["reversible", "direct", "checkpointed"].includes(method) || every !== 0) {
-    throw new RangeError(
-      `Invalid gradient: got ${JSON.stringify(gradient)} with adaptive steps; on the GPU ` +
-        'adaptive steps take the "reversible" (without checkpointEvery), "direct" or ' +
-        '"checkpointed" gradient.',
-    );
+  const steps = adaptive ? 1 : requireInteger("steps", options.steps, 1);
+  const t0 = options.t0 ?? 0;
+  const t1 = options.t1;
+  if (!Number.isFinite(t0)) invalidArgument("t0", t0, "a finite number");
+  if (!(Number.isFinite(t1) && t1 > t0)) invalidArgument("t1", t1, `a finite number > t0 = ${t0}`);
+  const times = new Float64Array(steps + 1);
+  for (let n = 0; n <= steps; n++) times[n] = n === steps ? t1 : t0 + ((t1 - t0) * n) / steps;
+  const y0 = options.y0;
+  if (!(y0 instanceof Float64Array) || y0.length === 0 || y0.length % mlp.dim !== 0) {
+    invalidArgument("y0", y0?.length, `a Float64Array [rows, dim] with dim = ${mlp.dim}`);
   }
-  if (a.dt0 !== undefined && !(a.dt0 > 0 && Number.isFinite(a.dt0))) {
-    throw new RangeError(`Invalid adaptive.dt0: got ${a.dt0}; expected a finite number > 0.`);
+  const rows = y0.length / mlp.dim;
+  const batch = options.batch ?? rows;
+  if (!Number.isInteger(batch) || batch < rows) {
+    invalidArgument("batch", batch, `an integer >= the ${rows} rows of y0`);
   }
-  const ts = checkSaveAt({ ts: a.ts }, t0, t1).ts;
-  if (ts.length === 0) {
-    throw new RangeError("Invalid adaptive.ts: expected at least one output time.");
+  if (!(options.params instanceof Float64Array) || options.params.length !== mlp.paramCount) {
+    invalidArgument("params", options.params?.length, `a Float64Array of length ${mlp.paramCount}`);
   }
+  requireFinite("params", options.params);
+  const saveAt = checkSaveAt(options.saveAt, t0, t1);
+  const ts = adaptive ? adaptiveTimes(options, saveAt.ts) : null;
+  const spec = options.gradient ?? "reversible";
+  const method = typeof spec === "string" ? spec : spec.method;
+  return {
+    mlp,
+    tableau,
+    coupling: scheme.coupling,
+    t0,
+    t1,
+    steps,
+    times,
+    ts,
+    saveT0: saveAt.t0,
+    spec,
+    method,
+    rows,
+    batch,
+  };
+}
+
+/** The checked output times of an adaptive solve. */
+function adaptiveTimes(options: GpuSolveOptions, ts: Float64Array): Float64Array {
+  if (options.controller?.kind !== "pid") {
+    invalidArgument("controller", options.controller, "a controller from pid({ rtol, atol, … })");
+  }
+  const dt0 = options.dt0;
+  if (dt0 !== undefined && !(dt0 > 0 && Number.isFinite(dt0))) {
+    invalidArgument("dt0", dt0, "a finite number > 0");
+  }
+  if (ts.length === 0) invalidArgument("saveAt.ts", "[]", "at least one output time");
   return ts;
+}
+
+/** The gradient method's run, in whole-solve or per-step kernels, or around the adaptive parts. */
+function gradientRun(
+  problem: GpuProblem,
+  parts: AdaptiveParts | null,
+  solveKernel: "whole" | "steps",
+  times: Float64Array,
+  spec: GradientSpec,
+): GpuGradientRun {
+  const method = typeof spec === "string" ? spec : spec.method;
+  const every = typeof spec === "object" && "checkpointEvery" in spec
+    ? spec.checkpointEvery ?? 0
+    : 0;
+  const whole = solveKernel === "whole";
+  if (parts !== null) {
+    return method === "direct"
+      ? adaptiveDirectGradient(problem, parts)
+      : method === "checkpointed"
+      ? adaptiveCheckpointedGradient(problem, parts, checkpointsOf(spec))
+      : adaptiveReversibleGradient(problem, parts);
+  }
+  if (method === "direct") {
+    return whole ? wholeDirectGradient(problem, times) : directGradient(problem);
+  }
+  if (method === "checkpointed") {
+    return whole
+      ? wholeCheckpointedGradient(problem, times, checkpointsOf(spec))
+      : checkpointedGradient(problem, checkpointsOf(spec));
+  }
+  return whole
+    ? wholeReversibleGradient(problem, times, every)
+    : reversibleGradient(problem, every);
 }

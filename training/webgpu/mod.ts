@@ -7,30 +7,25 @@
  * backpropagation) and AdamW all run on the GPU, with buffers allocated once
  * per run and nothing read back inside a training step.
  *
- * The modules mirror the CPU backend's, file for file:
+ * Moving a program from the CPU to the GPU is one option: `train()` takes
+ * `backend: "webgpu"` (or `"auto"`), and `gpuSolve()` / `gpuGradient()` take
+ * `solve()`'s options by the same names (`field`, `scheme`, `steps` or
+ * `controller`, `saveAt`, `gradient`). What the GPU cannot run is refused
+ * before any work, by {@link gpuSupport}, with a sentence saying what to
+ * use instead.
  *
- *     device.ts                      adapter, limits, "no adapter" advice, --backend choice
- *     context.ts, recorder.ts        buffers, kernel cache, command recording, timestamps
- *     calls.ts                       per-step times (the CPU's time grid)
- *     adaptive.ts, gate.ts           solvers/adaptive.ts, controller.ts: the PID controller in kernels
- *     interpolation.ts               solvers/outputs.ts's Hermite outputs at `ts` and their VJP
- *     activations.ts, matmul.ts      σ and σ' in WGSL; plain and tiled layer products
- *     mlp.ts                         solvers/fields/mlp.ts: forward beside VJP, fused or per layer
- *     increment.ts                   solvers/increment.ts: Ψ_h for any tableau and its VJP
- *     schemes/reversible.ts          solvers/schemes/reversible.ts: step, inverse, step VJP
- *     gradients/*.ts                 solvers/gradients/: reversible, direct, checkpointed; adaptive
- *     field_code.ts, gradients/whole*.ts  each gradient of fixed steps in two kernels
- *     trial_budget.ts                how many adaptive trial steps a training step records
- *     outputs.ts, loss.ts            saved outputs and their cotangents; training/loss.ts
- *     reduce.ts                      deterministic reductions (no atomics)
- *     adamw.ts                       training/adamw.ts
- *     solve.ts                       solvers/solve.ts; one-shot parity helpers
- *     trainer.ts                     one iteration of training/train.ts's loop
+ * The code mirrors the CPU backend's, file for file: solvers/webgpu/X.ts
+ * beside solvers/X.ts (increment, schemes/, gradients/, adaptive, outputs,
+ * interpolation, solve, fields/), training/webgpu/X.ts beside training/X.ts
+ * (adamw, loss, train); solvers/webgpu/runtime/ holds what only a GPU
+ * needs (device, context, recorder, kernel plumbing, reductions), and the
+ * whole-solve kernels (gradients/whole*.ts) and the trainer's step
+ * (training/webgpu/trainer.ts) have no CPU twin.
  *
  * ## What runs on the GPU
  * The reversible scheme of any explicit tableau (up to 16 stages) with
  * fixed steps, outputs saved at every step (`saveAt: { t0?, steps: true }`),
- * a weighted MSE against targets (or given cotangents), the `reversible`
+ * training's weighted MSE against targets (`gpuMse`) or given cotangents, the `reversible`
  * (optionally with `checkpointEvery`), `direct` and `checkpointed`
  * gradients, AdamW with optional clipping.
  *
@@ -46,7 +41,7 @@
  * per-step kernels' bit for bit; the parameter gradient is summed per
  * trajectory first, so it rounds differently (within 1e-6).
  *
- * Adaptive steps (`adaptive: { controller: pid(…), ts }`, any tableau with
+ * Adaptive steps (`controller: pid(…)`, `saveAt: { t0?, ts }`, any tableau with
  * an embedded estimate) with outputs at any times `ts` by Hermite
  * interpolation, and the `reversible`, `direct` or `checkpointed` (two-level)
  * gradient through them,
@@ -73,7 +68,7 @@
  * 1e-6 round-off rather than the error drives the steps.
  *
  * The plain, reversible-Heun and leapfrog schemes and `backsolve` stay on the CPU
- * ({@link gpuSupport} says which).
+ * ({@link gpuSupport} says which, and what to use instead).
  *
  * ## Accuracy
  * Everything is f32. Against the CPU backend (float64) on the same weights,
@@ -98,7 +93,7 @@
  * store states with `{ method: "reversible", checkpointEvery: K }` (O(N/K)
  * memory; `K·(1 − λ)` below about 2), or use the direct or checkpointed
  * gradient, or the CPU backend. The trainer measures the error at every
- * step ({@link GpuTrainer.readStatus}'s `reconstructionError`) without
+ * step (the trainer status's `reconstructionError`) without
  * reading it back until asked.
  *
  * ## Determinism
@@ -106,160 +101,72 @@
  * fixed order; losses and norms by fixed-order tree reductions. Two runs
  * on the same device give bit-identical results.
  *
- * @example Three training steps, then the parameters (skipped without an adapter)
+ * @example The same training on the CPU, then wherever it runs best
  * ```ts
- * import { chooseBackend, GpuTrainer } from "./mod.ts";
- * import { Mlp } from "../../solvers/fields/mlp.ts";
- * import { rk4 } from "../../mod.ts";
+ * import { train } from "./mod.ts";
+ * import { defaultConfig } from "../config.ts";
+ * import { whiteDwarfData } from "../datasets/white_dwarf.ts";
  * import assert from "node:assert/strict";
  *
- * const choice = await chooseBackend("auto", { allowSoftware: true });
- * if (choice.gpu !== null) {
- *   const mlp = new Mlp({ dim: 2, widths: [10], timeDependent: true });
- *   const steps = 10;
- *   const trainer = GpuTrainer.create(choice.gpu, {
- *     mlp, params: mlp.init(0), tableau: rk4, t1: 1, steps,
- *     y0: Float64Array.of(1, 0), targets: new Float64Array((steps + 1) * 2),
- *     lr: 1e-2, weightDecay: 1e-5,
- *   });
- *   for (let i = 0; i < 3; i++) trainer.step();
- *   const status = await trainer.readStatus();
- *   assert.equal(status.iteration, 3);
- *   assert.equal((await trainer.readParams()).length, mlp.paramCount);
- *   trainer.destroy();
- *   choice.gpu.device.destroy();
- * } else {
- *   assert.match(choice.message, /CPU/);
+ * const data = whiteDwarfData({ points: 11 });
+ * const config = defaultConfig({
+ *   mlp: { dim: 2, widths: [10], activation: "tanh", finalActivation: "identity", timeDependent: true },
+ *   steps: 10,
+ * });
+ * const cpu = await train({ config, data, iterations: 3 });
+ * const auto = await train({ config, data, iterations: 3, backend: "auto" });
+ * assert.equal(cpu.backend, "cpu");
+ * assert.equal(auto.state.losses.length, 3);
+ * assert.ok(Math.abs(auto.state.losses[2] - cpu.state.losses[2]) < 1e-4 * cpu.state.losses[2]);
+ * ```
+ *
+ * @example A solve on the GPU: solve()'s options (skipped without an adapter)
+ * ```ts
+ * import { gpuSolve, requestGpuDevice } from "./mod.ts";
+ * import { Mlp, reversible, rk4, solve } from "../../mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const gpu = await requestGpuDevice().catch(() => null);
+ * if (gpu !== null) {
+ *   const field = new Mlp({ dim: 2, widths: [8], timeDependent: true });
+ *   const options = {
+ *     field, params: field.init(0), scheme: reversible(rk4), t1: 1, steps: 10,
+ *     y0: Float64Array.of(1, 0), saveAt: { steps: true },
+ *   };
+ *   const { ys } = await gpuSolve(gpu, options);
+ *   const cpu = solve(options);
+ *   for (let e = 0; e < ys.length; e++) assert.ok(Math.abs(ys[e] - cpu.ys[e]) < 1e-5);
+ *   gpu.device.destroy();
  * }
  * ```
  *
  * @module
  */
 
+// Train: `train()` with one more option, `backend`.
+export { type BackendTrainOptions, type BackendTrainResult, train } from "./backend.ts";
+// Solve and differentiate: `solve()`'s options, by the same names.
 export {
-  type BackendChoice,
-  type BackendOptions,
-  chooseBackend,
-  findGpuAdapter,
-  type GpuDevice,
-  type GpuDeviceOptions,
-  GpuUnavailableError,
-  hasWebGpu,
-  HOW_TO_GET_AN_ADAPTER,
-  requestGpuDevice,
-} from "../../solvers/webgpu/runtime/device.ts";
-export {
-  allocating,
-  type BindingSpec,
-  GpuContext,
-  type Kernel,
-  type KernelSpec,
-  type Slice,
-} from "../../solvers/webgpu/runtime/context.ts";
-export {
-  type CallRef,
-  type CommandCounts,
-  type DispatchGate,
-  type KernelTiming,
-  type Op,
-  Recorder,
-} from "../../solvers/webgpu/runtime/recorder.ts";
-export { FUSED_MAX_WIDTH, type MlpKernels, type Tiling } from "../../solvers/webgpu/fields/mlp.ts";
-export { type AdamWGate, GpuAdamW, type GpuAdamWOptions } from "./adamw.ts";
-export type { GpuGradientRun, GpuProblem } from "../../solvers/webgpu/gradients/problem.ts";
-export {
-  type CallRecord,
-  CallTable,
-  type SolveCalls,
-  solveCalls,
-} from "../../solvers/webgpu/runtime/calls.ts";
-export {
-  type FusedIo,
-  GpuMlp,
-  type GpuMlpOptions,
-  type StageBuffers,
-} from "../../solvers/webgpu/fields/mlp.ts";
-export { GpuIncrement } from "../../solvers/webgpu/increment.ts";
-export {
-  type Chunking,
-  chunking,
-  type LayerProduct,
-  TILE,
-  tilingPays,
-} from "../../solvers/webgpu/fields/matmul.ts";
-export {
-  GpuReversibleScheme,
-  type GpuSchemeOptions,
-} from "../../solvers/webgpu/schemes/reversible.ts";
-export { GpuOutputs, type GpuOutputsOptions } from "../../solvers/webgpu/outputs.ts";
-export {
-  CONTROL,
-  GPU_STATUS,
-  GpuAdaptive,
-  type GpuAdaptiveRun,
-  type GpuAdaptiveSetup,
-  INCOMPLETE,
-} from "../../solvers/webgpu/adaptive.ts";
-export { TrialBudget } from "./trial_budget.ts";
-export { Gate, GATE_CAPACITY } from "../../solvers/webgpu/runtime/gate.ts";
-export { GpuInterpolation } from "../../solvers/webgpu/interpolation.ts";
-export {
-  adaptiveCheckpointedGradient,
-  adaptiveDirectGradient,
-  type AdaptiveParts,
-  adaptiveReversibleGradient,
-} from "../../solvers/webgpu/gradients/adaptive.ts";
-export type { PidController, PidOptions } from "../../solvers/controller.ts";
-// Types of the CPU backend that this API takes or returns (also exported by the root mod.ts).
-export type { LayerShape, Mlp, MlpConfig } from "../../solvers/fields/mlp.ts";
-export type { ActivationName } from "../../solvers/fields/activations.ts";
-export type { VectorField } from "../../solvers/vector_field.ts";
-export type { AdamWOptions, AdamWState } from "../adamw.ts";
-export type { CheckedTableau, Tableau } from "../../solvers/tableau.ts";
-export {
-  type GpuAdaptiveOptions,
   gpuGradient,
   type GpuGradientOptions,
   type GpuGradientResult,
-  type GpuGradientSpec,
   type GpuLike,
-  type GpuReconstruction,
-  gpuReconstruction,
   gpuSolve,
   type GpuSolveOptions,
-  GpuSolver,
-  type GpuSolverOptions,
   type GpuTrajectory,
   type SolveKernel,
 } from "../../solvers/webgpu/solve.ts";
+export { gpuSupport, type GpuSupportQuery } from "../../solvers/webgpu/support.ts";
+export { gpuMse } from "./loss.ts";
+// What a solve reports.
+export type { CommandCounts } from "../../solvers/webgpu/runtime/recorder.ts";
+export type { GpuAdaptiveRun } from "../../solvers/webgpu/adaptive.ts";
+// How the network's kernels are laid out.
+export type { MlpKernels, Tiling } from "../../solvers/webgpu/fields/mlp.ts";
+// The device.
 export {
-  chooseSolveKernel,
-  restoredStates,
-  wholeReversibleGradient,
-  wholeSolveBytes,
-  type WholeSolveFacts,
-} from "../../solvers/webgpu/gradients/whole.ts";
-export {
-  bindingsOf,
-  snapshotBytes,
-  type WholeBase,
-  wholeBase,
-  type WholeKeep,
-  wholeRun,
-  type WholeSnapshots,
-} from "../../solvers/webgpu/gradients/whole_base.ts";
-export {
-  wholeDirectGradient,
-  wholeTapeBytes,
-} from "../../solvers/webgpu/gradients/whole_direct.ts";
-export { wholeCheckpointedGradient } from "../../solvers/webgpu/gradients/whole_checkpointed.ts";
-export { checkpointCount } from "../../solvers/webgpu/gradients/checkpointed.ts";
-export { fieldCode, layerSizes } from "../../solvers/webgpu/fields/field_code.ts";
-export {
-  gpuSupport,
-  type GpuSupportQuery,
-  GpuTrainer,
-  type GpuTrainerOptions,
-  type GpuTrainStatus,
-  type StepCounts,
-} from "./trainer.ts";
+  type GpuDevice,
+  type GpuDeviceOptions,
+  GpuUnavailableError,
+  requestGpuDevice,
+} from "../../solvers/webgpu/runtime/device.ts";

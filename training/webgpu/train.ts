@@ -24,7 +24,7 @@
  * - the reversible gradient's reconstruction error of `y0` is sampled at
  *   each read-back, not at every iteration.
  *
- * Runs what `gpuSupport()` accepts: a reversible scheme on a Runge–Kutta
+ * Runs what `configGpuSupport()` accepts: a reversible scheme on a Runge–Kutta
  * tableau with fixed steps, and the reversible, direct or checkpointed
  * gradient.
  *
@@ -57,7 +57,7 @@
 
 import { Mlp } from "../../solvers/fields/mlp.ts";
 import { solve } from "../../solvers/solve.ts";
-import { tableaux } from "../../solvers/tableaux.ts";
+
 import { requireInteger } from "../../solvers/checks.ts";
 import { pid } from "../../solvers/controller.ts";
 import { failureMessage, type Status } from "../../solvers/adaptive.ts";
@@ -73,10 +73,11 @@ import type { TrainOptions } from "../train.ts";
 import { TrainingData } from "../data.ts";
 import { TrainLog } from "../log.ts";
 import { gradientReason, lossReason } from "../divergence.ts";
-import { gpuSupport, GpuTrainer } from "./trainer.ts";
+import { GpuTrainer } from "./trainer.ts";
+import { gpuSupport } from "../../solvers/webgpu/support.ts";
 import { TrialBudget } from "./trial_budget.ts";
 import { allocating } from "../../solvers/webgpu/runtime/context.ts";
-import type { GpuGradientSpec, GpuLike, SolveKernel } from "../../solvers/webgpu/solve.ts";
+import type { GpuLike, SolveKernel } from "../../solvers/webgpu/solve.ts";
 
 /** Losses a trainer keeps between two read-backs; {@link trainGpu} reads before it would drop any. */
 const LOSS_HISTORY = 4096;
@@ -98,28 +99,66 @@ export interface GpuTrainOptions extends TrainOptions {
 }
 
 /**
- * Why a configuration does not run on the GPU, for a run that falls back to
- * the CPU (`--backend auto`): `gpuSupport()`'s sentence without its closing
- * advice to use `--backend cpu` or `auto` (already taken) and final period.
- *
- * @param config The configuration.
- * @returns The reason, or null when the configuration runs on the GPU.
+ * The parts of a training configuration that decide whether it runs on the
+ * GPU.
  *
  * @example
  * ```ts
- * import { cpuFallbackReason } from "./train.ts";
+ * import type { GpuConfigQuery } from "./train.ts";
  * import assert from "node:assert/strict";
  *
- * const why = cpuFallbackReason({ solver: "rk4", scheme: "plain", gradient: "direct" });
- * assert.match(why!, /plain scheme runs on the CPU backend only/);
- * assert.doesNotMatch(why!, /--backend/);
- * assert.equal(cpuFallbackReason({ solver: "rk4", scheme: "reversible", gradient: "direct" }), null);
+ * const query: GpuConfigQuery = { solver: "ralston3", scheme: "reversible", gradient: "direct" };
+ * assert.equal(query.adaptive ?? null, null);
  * ```
  */
-export function cpuFallbackReason(config: Parameters<typeof gpuSupport>[0]): string | null {
-  const why = gpuSupport(config);
-  if (why === null) return null;
-  return why.replace(/,? or use --backend cpu \(or --backend auto\)\.$/, "").replace(/\.$/, "");
+export type GpuConfigQuery =
+  & Pick<TrainConfig, "solver" | "scheme" | "gradient">
+  & Partial<Pick<TrainConfig, "coupling" | "checkpoints">>
+  & { readonly adaptive?: unknown };
+
+/** Stands in for a configuration's controller: support asks only whether steps are adaptive. */
+const ANY_CONTROLLER = pid({ rtol: 1e-6, atol: 1e-6 });
+
+/**
+ * Whether a training configuration runs on the GPU: `gpuSupport()` asked
+ * of the solve the configuration makes (its scheme, gradient method and
+ * controller; training saves the data times, a form the GPU has).
+ *
+ * @param config The configuration's solver, scheme, gradient and adaptivity.
+ * @returns Null when it runs on the GPU; else the sentence saying why not and what to use instead.
+ * @throws {RangeError} When the configuration is not one at all (an unknown solver, or adaptive
+ *   steps on a tableau without an error estimate): `schemeOf()`'s refusal, whatever the backend.
+ *
+ * @example
+ * ```ts
+ * import { configGpuSupport } from "./train.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(configGpuSupport({ solver: "rk4", scheme: "reversible", gradient: "reversible" }), null);
+ * assert.equal(
+ *   configGpuSupport({ solver: "bosh3", scheme: "reversible", gradient: "checkpointed", adaptive: {} }),
+ *   null,
+ * );
+ * assert.match(
+ *   configGpuSupport({ solver: "rk4", scheme: "plain", gradient: "direct" })!,
+ *   /plain scheme runs on the CPU backend only/,
+ * );
+ * assert.match(
+ *   configGpuSupport({ solver: "rk4", scheme: "reversible", gradient: "backsolve" })!,
+ *   /backsolve gradient runs on the CPU backend only/,
+ * );
+ * ```
+ */
+export function configGpuSupport(config: GpuConfigQuery): string | null {
+  const full = config as TrainConfig;
+  const adaptive = config.adaptive !== undefined && config.adaptive !== null;
+  return gpuSupport({
+    scheme: schemeOf(full),
+    gradient: gradientSpecOf({ ...full, checkpoints: config.checkpoints ?? null }),
+    ...(adaptive
+      ? { controller: ANY_CONTROLLER, saveAt: { ts: [] } }
+      : { saveAt: { steps: true } }),
+  });
 }
 
 /**
@@ -171,36 +210,32 @@ export function createGpuTrainer(
   state: TrainState,
   solveKernel: SolveKernel = "auto",
 ): GpuTrainer {
-  const support = gpuSupport(config);
+  const support = configGpuSupport(config);
   if (support !== null) {
     throw new RangeError(`This configuration does not run on the WebGPU backend: ${support}`);
   }
   const first = data.batch(state.iteration);
   const o = state.optimizer;
   return GpuTrainer.create(gpu, {
-    mlp: config.mlp,
+    field: config.mlp,
     params: state.params,
-    tableau: tableaux[config.solver],
-    coupling: config.coupling,
+    scheme: schemeOf(config),
     t0: data.t0,
     t1: data.t1,
-    ...(config.adaptive === null ? { steps: data.saved } : {
+    ...(config.adaptive === null ? { steps: data.saved, saveAt: { steps: true } } : {
+      controller: pid({
+        rtol: config.adaptive.rtol,
+        atol: config.adaptive.atol,
+        maxSteps: config.adaptive.maxSteps,
+      }),
       // the data times after the first, as the CPU's adaptive solve saves them
-      adaptive: {
-        controller: pid({
-          rtol: config.adaptive.rtol,
-          atol: config.adaptive.atol,
-          maxSteps: config.adaptive.maxSteps,
-        }),
-        ts: data.list[0].ts.subarray(1),
-      },
+      saveAt: { ts: data.list[0].ts.subarray(1) },
     }),
-    saveT0: false,
     batch: data.batchSize,
     y0: first.y0,
     targets: first.targets,
     weights: data.weights,
-    gradient: gradientSpecOf(config) as GpuGradientSpec,
+    gradient: gradientSpecOf(config),
     lr: config.lr,
     weightDecay: config.weightDecay,
     beta1: o.beta1,
@@ -287,7 +322,7 @@ function _gradientBytes(trainer: GpuTrainer): number {
 export async function trainGpu(options: GpuTrainOptions): Promise<TrainResult> {
   const { config } = options;
   checkConfig(config);
-  const support = gpuSupport(config);
+  const support = configGpuSupport(config);
   if (support !== null) {
     throw new RangeError(`This configuration does not run on the WebGPU backend: ${support}`);
   }

@@ -18,11 +18,11 @@
  */
 
 import type { Mlp } from "../../solvers/fields/mlp.ts";
-import { tableaux } from "../../solvers/tableaux.ts";
+
 import type { AdamWState } from "../adamw.ts";
 import { GpuAdamW } from "./adamw.ts";
 import type { Slice } from "../../solvers/webgpu/runtime/context.ts";
-import { mseLossOps } from "../../solvers/webgpu/loss.ts";
+import { gpuMse } from "./loss.ts";
 import {
   type CommandCounts,
   type KernelTiming,
@@ -33,7 +33,6 @@ import { reductionOps } from "../../solvers/webgpu/runtime/reduce.ts";
 import { reconstructionOps } from "../../solvers/webgpu/gradients/problem.ts";
 import {
   GPU_SOLVE_KEYS,
-  type GpuGradientSpec,
   type GpuLike,
   type GpuSolveOptions,
   GpuSolver,
@@ -46,7 +45,6 @@ import { isFinite, linearGroups, linearMain } from "../../solvers/webgpu/runtime
 const TRAINER_KEYS = [
   "targets",
   "weights",
-  "gradient",
   "lr",
   "weightDecay",
   "beta1",
@@ -62,7 +60,7 @@ const TRAINER_KEYS = [
 /** The trainer's options that configure its solver. */
 function solverOptions(options: GpuTrainerOptions): GpuSolverOptions {
   const picked: Record<string, unknown> = {};
-  for (const key of [...GPU_SOLVE_KEYS, "gradient"]) {
+  for (const key of GPU_SOLVE_KEYS) {
     if (key in options) picked[key] = (options as unknown as Record<string, unknown>)[key];
   }
   return picked as unknown as GpuSolverOptions;
@@ -97,16 +95,18 @@ const F32_MAX = 3.4028234663852886e38;
  * ```ts
  * import type { GpuTrainerOptions } from "./trainer.ts";
  * import { rk4 } from "../../solvers/tableaux.ts";
+ * import { reversible } from "../../solvers/schemes/spec.ts";
  * import assert from "node:assert/strict";
  *
  * const steps = 4;
  * const options: GpuTrainerOptions = {
- *   mlp: { dim: 1, widths: [4], activation: "tanh", finalActivation: "identity", timeDependent: false },
+ *   field: { dim: 1, widths: [4], activation: "tanh", finalActivation: "identity", timeDependent: false },
  *   params: new Float64Array(13),
- *   tableau: rk4,
+ *   scheme: reversible(rk4),
  *   t1: 1,
  *   steps,
  *   y0: Float64Array.of(1),
+ *   saveAt: { t0: true, steps: true },
  *   targets: new Float64Array(steps + 1),
  *   lr: 1e-2,
  *   weightDecay: 1e-5,
@@ -115,12 +115,10 @@ const F32_MAX = 3.4028234663852886e38;
  * ```
  */
 export interface GpuTrainerOptions extends GpuSolveOptions {
-  /** Targets `[saved, rows, dim]` (saved = steps + 1 with `saveT0`, else steps). */
+  /** Targets `[saved, rows, dim]` (saved = steps + 1 with `saveAt.t0`, else steps). */
   targets: Float64Array;
   /** One MSE weight per saved row (default all ones; train.ts uses 0/1 weights). */
   weights?: Float64Array;
-  /** The gradient method (default `"reversible"`). */
-  gradient?: GpuGradientSpec;
   /** AdamW's base learning rate (default 1e-3, PyTorch's; the paper uses 1e-2). */
   lr?: number;
   /** AdamW's decoupled weight decay (default 1e-2, PyTorch's; the paper uses 1e-5). */
@@ -206,7 +204,7 @@ export interface StepCounts extends CommandCounts {
  * import { GpuTrainer } from "./trainer.ts";
  * import { findGpuAdapter } from "../../solvers/webgpu/runtime/device.ts";
  * import { Mlp } from "../../solvers/fields/mlp.ts";
- * import { rk4 } from "../../mod.ts";
+ * import { reversible, rk4 } from "../../mod.ts";
  * import assert from "node:assert/strict";
  *
  * const adapter = await findGpuAdapter();
@@ -216,8 +214,8 @@ export interface StepCounts extends CommandCounts {
  *   const steps = 8;
  *   const targets = new Float64Array(steps + 1).map((_, n) => Math.exp(-n / steps));
  *   const trainer = GpuTrainer.create(device, {
- *     mlp, params: mlp.init(0), tableau: rk4, t1: 1, steps,
- *     y0: Float64Array.of(1), targets, lr: 0.01,
+ *     field: mlp, params: mlp.init(0), scheme: reversible(rk4), t1: 1, steps,
+ *     saveAt: { t0: true, steps: true }, y0: Float64Array.of(1), targets, lr: 0.01,
  *   });
  *   trainer.step();
  *   const first = await trainer.readLoss();
@@ -341,7 +339,7 @@ fn main() {
       code: linearMain(P, `  if (status[${S.improved}] == 1.0) { best[i] = theta[i]; }`),
     });
     this.#ops = {
-      loss: mseLossOps(ctx, problem.outputs, this.#status, S.loss),
+      loss: gpuMse.lossOps(ctx, problem.outputs, this.#status, S.loss),
       // a failed adaptive solve: the gate then stops the updates
       failure: solver.run.failureOps?.(this.#status, S.solveFailed) ?? [],
       norm: reductionOps(ctx, {
@@ -376,7 +374,7 @@ fn main() {
    */
   static create(gpu: GpuLike, options: GpuTrainerOptions): GpuTrainer {
     requireKnownKeys("options", options, [...GPU_SOLVE_KEYS, ...TRAINER_KEYS]);
-    const solver = GpuSolver.create(gpu, { ...solverOptions(options), mode: "mse" });
+    const solver = GpuSolver.create(gpu, { ...solverOptions(options), loss: gpuMse });
     try {
       return new GpuTrainer(solver, options);
     } catch (e) {
@@ -594,77 +592,4 @@ fn main() {
   destroy(): void {
     this.solver.destroy();
   }
-}
-
-/**
- * The parts of a training configuration (training/train.ts's `TrainConfig`) that decide GPU support.
- *
- * @example
- * ```ts
- * import { gpuSupport, type GpuSupportQuery } from "./trainer.ts";
- * import assert from "node:assert/strict";
- *
- * const query: GpuSupportQuery = { solver: "ralston3", scheme: "reversible", gradient: "direct" };
- * assert.equal(gpuSupport(query), null);
- * ```
- */
-export interface GpuSupportQuery {
-  /** Solver name: a tableau name, `reversible-heun` or `leapfrog`. */
-  readonly solver: string;
-  /** `reversible` or `plain`. */
-  readonly scheme: string;
-  /** Gradient method name. */
-  readonly gradient: string;
-  /** Adaptive-step settings, or null / absent for fixed steps. */
-  readonly adaptive?: unknown;
-}
-
-/**
- * Whether a training configuration can run on the WebGPU backend.
- *
- * @param config The configuration's solver, scheme, gradient and adaptivity.
- * @returns Null when it can, else a sentence saying why not and what to do.
- *
- * @example
- * ```ts
- * import { gpuSupport } from "./trainer.ts";
- * import assert from "node:assert/strict";
- *
- * assert.equal(gpuSupport({ solver: "rk4", scheme: "reversible", gradient: "reversible" }), null);
- * assert.equal(
- *   gpuSupport({ solver: "bosh3", scheme: "reversible", gradient: "reversible", adaptive: {} }),
- *   null,
- * );
- * assert.equal(
- *   gpuSupport({ solver: "bosh3", scheme: "reversible", gradient: "checkpointed", adaptive: {} }),
- *   null,
- * );
- * assert.match(gpuSupport({ solver: "rk4", scheme: "reversible", gradient: "backsolve" })!, /CPU/);
- * ```
- */
-export function gpuSupport(config: GpuSupportQuery): string | null {
-  const cpu = "use --backend cpu (or --backend auto)";
-  const adaptive = config.adaptive !== undefined && config.adaptive !== null;
-  if (adaptive && !["reversible", "direct", "checkpointed"].includes(config.gradient)) {
-    return `with adaptive steps the GPU takes the reversible, direct or checkpointed gradient; ` +
-      `the ${config.gradient} gradient runs on the CPU backend only, or ${cpu}.`;
-  }
-  if (config.solver === "reversible-heun" || config.solver === "leapfrog") {
-    return `the ${config.solver} scheme runs on the CPU backend only: choose a Runge–Kutta ` +
-      `solver (its reversible scheme runs on the GPU), or ${cpu}.`;
-  }
-  if (!(config.solver in tableaux)) {
-    return `unknown solver ${JSON.stringify(config.solver)}: expected one of ${
-      Object.keys(tableaux).join(", ")
-    }.`;
-  }
-  if (config.scheme !== "reversible") {
-    return `the ${config.scheme} scheme runs on the CPU backend only: the GPU runs the ` +
-      `reversible scheme (scheme "reversible"), or ${cpu}.`;
-  }
-  if (!["reversible", "direct", "checkpointed"].includes(config.gradient)) {
-    return `the ${config.gradient} gradient runs on the CPU backend only: use reversible, ` +
-      `direct or checkpointed, or ${cpu}.`;
-  }
-  return null;
 }

@@ -169,6 +169,10 @@ const DEVICE_CACHES = new WeakMap<
  * context is released by {@link GpuContext.destroy}; compiled kernels are
  * shared by every context on the same device.
  *
+ * Internal to the backend: a caller that passes a context (`GpuLike`) to a
+ * solve manages its buffers; the public API needs only a device.
+ *
+ * @internal
  * @example Upload, read back
  * ```ts
  * import { GpuContext } from "./context.ts";
