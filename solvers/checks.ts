@@ -92,6 +92,30 @@ export function requireInteger(name: string, value: unknown, min: number): numbe
 }
 
 /**
+ * Checks a coupling λ of the reversible scheme (numerics.md §2): a number in
+ * (0, 1]. The one check of λ; every place that takes a coupling calls it.
+ *
+ * @param value The coupling to check.
+ * @returns The value, typed as a number.
+ *
+ * @example
+ * ```ts
+ * import { requireCoupling } from "./checks.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(requireCoupling(0.999), 0.999);
+ * assert.equal(requireCoupling(1), 1);
+ * assert.throws(() => requireCoupling(0), /Invalid coupling: got 0; expected a number λ in \(0, 1\]/);
+ * ```
+ */
+export function requireCoupling(value: unknown): number {
+  if (typeof value !== "number" || !(value > 0 && value <= 1)) {
+    invalidArgument("coupling", value, "a number λ in (0, 1]");
+  }
+  return value;
+}
+
+/**
  * Checks that an options object holds only the keys `allowed`: a misspelt
  * or foreign option (`lambda` for `coupling`, `weight_decay`) would
  * otherwise be ignored without a word and its default used.

@@ -149,7 +149,7 @@ export function reversibleGradient(
       }
       drift = Math.max(drift, relativeDistance(state[0], problem.y0, scale));
       if (!(drift <= tolerance)) {
-        const coupled = scheme.name.includes("λ");
+        const coupled = scheme.coupled;
         throw new ReconstructionDriftError(
           `The reversible backward pass drifted from the forward solve: a rebuilt state is ${
             drift.toExponential(2)
