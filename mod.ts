@@ -70,7 +70,8 @@ export {
   type PidOptions,
   scaledErrorNorm,
 } from "./solvers/controller.ts";
-export { failureMessage, initialStep, type Status } from "./solvers/adaptive.ts";
+export { initialStep } from "./solvers/adaptive.ts";
+export { failureMessage, ReconstructionDriftError, type Status } from "./solvers/results.ts";
 export { type LayerShape, Mlp, type MlpConfig, type MlpOptions } from "./solvers/fields/mlp.ts";
 export { type ActivationName, activationNames } from "./solvers/fields/activations.ts";
 export {
@@ -105,16 +106,10 @@ export {
   type WhiteDwarfOptions,
   type WhiteDwarfTrajectory,
 } from "./training/datasets/white_dwarf.ts";
-export {
-  type Gradient,
-  type GradientMethodName,
-  type GradientSpec,
-  type GradientStats,
-  type Solution,
-  solve,
-  type SolveOptions,
-  type TrajectoryStats,
-} from "./solvers/solve.ts";
+export { solve } from "./solvers/solve.ts";
+export type { SolveOptions } from "./solvers/options.ts";
+export type { Gradient, GradientStats, Solution, TrajectoryStats } from "./solvers/solution.ts";
+export type { GradientMethodName, GradientSpec } from "./solvers/gradients/spec.ts";
 export {
   binomialPositions,
   binomialSchedule,
@@ -124,6 +119,5 @@ export {
   SCHEDULE,
   type ScheduleInstruction,
 } from "./solvers/gradients/checkpointed.ts";
-export { ReconstructionDriftError } from "./solvers/gradients/reversible.ts";
 export { linearField } from "./solvers/fields/linear.ts";
 export { whiteDwarfField } from "./solvers/fields/white_dwarf.ts";

@@ -55,7 +55,7 @@ import {
   GpuUnavailableError,
 } from "../solvers/webgpu/runtime/device.ts";
 import { gpuSupport } from "../training/webgpu/trainer.ts";
-import type { GradientMethodName } from "../solvers/solve.ts";
+import type { GradientMethodName } from "../solvers/gradients/spec.ts";
 import { defaultCheckpoints } from "../solvers/gradients/checkpointed.ts";
 
 /**

@@ -13,7 +13,7 @@
 import { parseArgs } from "node:util";
 import { experimentConfig, loadExperimentData } from "../training/experiments.ts";
 import { predict, train } from "../training/train.ts";
-import type { GradientMethodName } from "../solvers/solve.ts";
+import type { GradientMethodName } from "../solvers/gradients/spec.ts";
 import type { SolverName } from "../training/config.ts";
 
 const { values } = parseArgs({

@@ -68,6 +68,29 @@ export function requireFinite(name: string, values: ArrayLike<number>): void {
 }
 
 /**
+ * Checks the cotangents given to `backward()`: a finite Float64Array shaped
+ * like the saved outputs.
+ *
+ * @param cotangents The cotangents.
+ * @param length The length of the saved outputs.
+ *
+ * @example
+ * ```ts
+ * import { checkCotangents } from "./checks.ts";
+ * import assert from "node:assert/strict";
+ *
+ * checkCotangents(Float64Array.of(1, 2), 2);
+ * assert.throws(() => checkCotangents(Float64Array.of(1), 2), /cotangents.*of length 2/);
+ * ```
+ */
+export function checkCotangents(cotangents: Float64Array, length: number): void {
+  if (!(cotangents instanceof Float64Array) || cotangents.length !== length) {
+    invalidArgument("cotangents", cotangents, `a Float64Array shaped like ys, of length ${length}`);
+  }
+  requireFinite("cotangents", cotangents);
+}
+
+/**
  * Checks that `value` is an integer at least `min`.
  *
  * @param name The argument's name.
