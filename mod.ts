@@ -72,7 +72,8 @@ export {
 } from "./solvers/controller.ts";
 export { initialStep } from "./solvers/adaptive.ts";
 export { failureMessage, ReconstructionDriftError, type Status } from "./solvers/results.ts";
-export { type LayerShape, Mlp, type MlpConfig, type MlpOptions } from "./solvers/fields/mlp.ts";
+export { Mlp, type MlpConfig, type MlpOptions } from "./solvers/fields/mlp.ts";
+export type { LayerShape } from "./solvers/fields/mlp_layout.ts";
 export { type ActivationName, activationNames } from "./solvers/fields/activations.ts";
 export {
   AdamW,

@@ -211,7 +211,8 @@ export {
 } from "../../solvers/webgpu/gradients/adaptive.ts";
 export type { PidController, PidOptions } from "../../solvers/controller.ts";
 // Types of the CPU backend that this API takes or returns (also exported by the root mod.ts).
-export type { LayerShape, Mlp, MlpConfig } from "../../solvers/fields/mlp.ts";
+export type { Mlp, MlpConfig } from "../../solvers/fields/mlp.ts";
+export type { LayerShape } from "../../solvers/fields/mlp_layout.ts";
 export type { ActivationName } from "../../solvers/fields/activations.ts";
 export type { VectorField } from "../../solvers/vector_field.ts";
 export type { AdamWOptions, AdamWState } from "../adamw.ts";
