@@ -222,6 +222,7 @@ interface _Trajectory {
   state: Float64Array[];
 }
 
+/** Checks the options an adaptive solve reads: no `steps` or `grid`, a PID controller, `t0 < t1`, `dt0`. */
 function _checkSpan(options: SolveOptions): _Span {
   for (const key of ["steps", "grid"] as const) {
     if (options[key] !== undefined) {

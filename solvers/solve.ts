@@ -105,6 +105,7 @@ export function solve(options: SolveOptions): Solution {
   }
 }
 
+/** The fixed grid of the options: an explicit `grid`, or `steps` uniform steps from `t0` to `t1`. */
 function buildGrid(options: SolveOptions): TimeGrid {
   if (options.dt0 !== undefined) {
     invalidArgument("dt0", options.dt0, "undefined unless a controller is given");
@@ -126,7 +127,7 @@ function buildGrid(options: SolveOptions): TimeGrid {
  * after the last saved output, or between outputs). Throws the first
  * failure unless the solve was asked not to.
  */
-function _overflowStatus(
+function overflowStatus(
   c: CheckedOptions,
   problem: Problem,
   ys: Float64Array,
@@ -152,6 +153,10 @@ function _overflowStatus(
   return status;
 }
 
+/**
+ * A fixed-step solve: the whole batch on one grid, with one gradient run
+ * whose backward pass serves every row.
+ */
 function solveFixed(options: SolveOptions, c: CheckedOptions): Solution {
   const { field, params, dim, batch, gradient } = c;
   const grid = buildGrid(options);
@@ -181,7 +186,7 @@ function solveFixed(options: SolveOptions, c: CheckedOptions): Solution {
   run.forward(ys);
   const ts = new Float64Array(outputs.count);
   slotTimes(plan, grid, grid.steps, tEnd, ts);
-  const status = _overflowStatus(c, problem, ys, ts);
+  const status = overflowStatus(c, problem, ys, ts);
   const forwardEvaluations = counts.evaluations;
   return {
     ts,
