@@ -24,8 +24,42 @@ function describe(value: unknown): string {
 }
 
 /**
- * Throws an Error saying that `name` received `value` but only `allowed` is
- * accepted.
+ * An argument refused by a check: a `RangeError` whose `data` holds what its
+ * message says (the argument's name, the value received as the message
+ * shows it, and what is allowed), so that a program can say it in its own
+ * words (name its flag) without parsing the message.
+ *
+ * @example
+ * ```ts
+ * import { ArgumentError } from "./checks.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const e = new ArgumentError({ argument: "steps", got: "0", expected: "an integer >= 1" });
+ * assert.ok(e instanceof RangeError);
+ * assert.equal(e.message, "Invalid steps: got 0; expected an integer >= 1.");
+ * ```
+ */
+export class ArgumentError extends RangeError {
+  /** The kind of failure, as in results.ts. */
+  readonly kind = "invalid_argument";
+  /** The argument's name, the value received (formatted) and what is allowed. */
+  readonly data: { argument: string; got: string; expected: string };
+
+  /**
+   * Makes the error.
+   *
+   * @param data The argument's name, the value received (formatted) and what is allowed.
+   */
+  constructor(data: { argument: string; got: string; expected: string }) {
+    super(`Invalid ${data.argument}: got ${data.got}; expected ${data.expected}.`);
+    this.name = "ArgumentError";
+    this.data = data;
+  }
+}
+
+/**
+ * Throws an {@link ArgumentError} saying that `name` received `value` but
+ * only `allowed` is accepted.
  *
  * @param name The argument's name, as the caller wrote it.
  * @param value The value received.
@@ -34,14 +68,18 @@ function describe(value: unknown): string {
  *
  * @example
  * ```ts
- * import { invalidArgument } from "./checks.ts";
+ * import { ArgumentError, invalidArgument } from "./checks.ts";
  * import assert from "node:assert/strict";
  *
  * assert.throws(() => invalidArgument("steps", 0, "a positive integer"), /steps.*0.*positive/);
+ * assert.throws(
+ *   () => invalidArgument("solver", "rk5", "one of rk4, dopri5"),
+ *   (e: ArgumentError) => e.data.argument === "solver" && e.data.got === '"rk5"',
+ * );
  * ```
  */
 export function invalidArgument(name: string, value: unknown, allowed: string): never {
-  throw new RangeError(`Invalid ${name}: got ${describe(value)}; expected ${allowed}.`);
+  throw new ArgumentError({ argument: name, got: describe(value), expected: allowed });
 }
 
 /**
