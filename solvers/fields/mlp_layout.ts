@@ -60,11 +60,17 @@ export const MLP_CONFIG_KEYS: readonly string[] = Object.freeze([
 
 /** An MLP's options, checked and defaulted. */
 export interface ResolvedMlp {
+  /** Dimension of the state. */
   dim: number;
+  /** Hidden layer widths (a copy). */
   widths: number[];
+  /** Activation of the hidden layers. */
   activation: ActivationName;
+  /** Activation of the output layer. */
   finalActivation: ActivationName;
+  /** Whether the input is `[t, y]`. */
   timeDependent: boolean;
+  /** Default seed of the initial parameters. */
   seed: number;
 }
 
