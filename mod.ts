@@ -61,8 +61,10 @@
 
 // Solve: the call, its options and result, the schemes and their tableaux,
 // adaptive steps and what is saved.
-export { type Solution, solve, type SolveOptions, type TrajectoryStats } from "./solvers/solve.ts";
-export type { Status } from "./solvers/adaptive.ts";
+export { solve } from "./solvers/solve.ts";
+export type { SolveOptions } from "./solvers/options.ts";
+export type { Solution, TrajectoryStats } from "./solvers/solution.ts";
+export type { Status } from "./solvers/results.ts";
 export type { SaveAt } from "./solvers/outputs.ts";
 export { pid, type PidController, type PidOptions } from "./solvers/controller.ts";
 export {
@@ -89,12 +91,20 @@ export {
 
 // Differentiate: the gradient methods, what backward() returns, and the
 // error a reversible backward pass throws when it cannot rebuild the solve.
-export type { Gradient, GradientMethodName, GradientSpec, GradientStats } from "./solvers/solve.ts";
-export { ReconstructionDriftError } from "./solvers/gradients/reversible.ts";
+export type { Gradient, GradientStats } from "./solvers/solution.ts";
+export type { GradientMethodName, GradientSpec } from "./solvers/gradients/spec.ts";
+export {
+  type FailureData,
+  type FailureKind,
+  ReconstructionDriftError,
+  SolveFailure,
+  SolveRefusal,
+} from "./solvers/results.ts";
 
 // Fields: the interface a field implements, the MLP, a closed-form field.
 export type { VectorField } from "./solvers/vector_field.ts";
-export { type LayerShape, Mlp, type MlpConfig, type MlpOptions } from "./solvers/fields/mlp.ts";
+export { Mlp, type MlpConfig, type MlpOptions } from "./solvers/fields/mlp.ts";
+export type { LayerShape } from "./solvers/fields/mlp_layout.ts";
 export type { ActivationName } from "./solvers/fields/activations.ts";
 export { linearField } from "./solvers/fields/linear.ts";
 

@@ -54,7 +54,7 @@ import {
   chooseBackend,
   GpuUnavailableError,
 } from "../solvers/webgpu/runtime/device.ts";
-import type { GradientMethodName } from "../solvers/solve.ts";
+import type { GradientMethodName } from "../solvers/gradients/spec.ts";
 import { defaultCheckpoints } from "../solvers/gradients/checkpointed.ts";
 
 /**

@@ -101,7 +101,8 @@ export {
 } from "./files.ts";
 
 // The core types the export API mentions, so that this entry module documents itself.
-export type { LayerShape, Mlp, MlpConfig, MlpOptions } from "../solvers/fields/mlp.ts";
+export type { Mlp, MlpConfig, MlpOptions } from "../solvers/fields/mlp.ts";
+export type { LayerShape } from "../solvers/fields/mlp_layout.ts";
 export type { ActivationName } from "../solvers/fields/activations.ts";
 export type { VectorField } from "../solvers/vector_field.ts";
 export type { SchemeSpec } from "../solvers/schemes/spec.ts";

@@ -1,21 +1,33 @@
 /**
- * The adaptive forward solve of one trajectory (numerics.md §4): trial steps
- * with the scheme's embedded error estimate, accepted or rejected by a PID
- * controller. A rejected step leaves no trace; the accepted step times are
- * all a gradient method needs to replay the solve exactly.
+ * Adaptive steps (numerics.md §4): the forward solve of one trajectory —
+ * trial steps with the scheme's embedded error estimate, accepted or
+ * rejected by a PID controller — and the solve of a batch, trajectory by
+ * trajectory, each on its own accepted grid. A rejected step leaves no
+ * trace; the accepted step times are all a gradient method needs to replay
+ * the solve exactly.
  *
  * @module
  */
 
 import type { Scheme } from "./schemes/scheme.ts";
-import type { VectorField } from "./vector_field.ts";
-import type { MemoryMeter } from "./memory.ts";
-import type { Outputs } from "./outputs.ts";
+import { buildScheme } from "./schemes/spec.ts";
+import { countingField, type VectorField, type WorkCounts } from "./vector_field.ts";
+import { MemoryMeter } from "./memory.ts";
+import { checkSaveAt, Outputs, type SavePlan, slotTimes } from "./outputs.ts";
 import { nextStep, type PidController, scaledErrorNorm } from "./controller.ts";
 import { timeResolution } from "./grid.ts";
-
-/** How a trajectory's solve ended. */
-export type Status = "success" | "max_steps_reached" | "dt_min_reached" | "non_finite";
+import { checkCotangents, invalidArgument } from "./checks.ts";
+import {
+  ReconstructionDriftError,
+  SolveFailure,
+  SolveRefusal,
+  type Status,
+  trajectoryFailure,
+} from "./results.ts";
+import type { CheckedOptions, SolveOptions } from "./options.ts";
+import type { Gradient, GradientStats, Solution, TrajectoryStats } from "./solution.ts";
+import { type GradientRun, newProblem, type ProblemParts } from "./gradients/problem.ts";
+import { buildGradient, type ParsedGradient, refuseIrreversible } from "./gradients/spec.ts";
 
 /** The outcome of an adaptive forward solve of one trajectory. */
 export interface AdaptiveRun {
@@ -186,43 +198,283 @@ export function adaptiveSolve(p: AdaptiveProblem): AdaptiveRun {
   return { times: Float64Array.from(times), status, accepted, rejected, collected };
 }
 
+/** The grid options of an adaptive solve, checked. */
+interface _Span {
+  t0: number;
+  t1: number;
+  dt0: number | undefined;
+  controller: PidController;
+}
+
+/** One trajectory of an adaptive solve: its forward solve, and what its backward pass needs. */
+interface _Trajectory {
+  counts: WorkCounts;
+  meter: MemoryMeter;
+  /** The gradient run, once prepared; null for a forward-only solve. */
+  run: GradientRun | null;
+  forwardEvaluations: number;
+  steps: number;
+  stats: TrajectoryStats;
+  collected: Float64Array[];
+  /** The discretised solve on the trajectory's accepted grid (outputs: the discovery's). */
+  parts: ProblemParts;
+  /** The final state of the forward solve. */
+  state: Float64Array[];
+}
+
+/** Checks the options an adaptive solve reads: no `steps` or `grid`, a PID controller, `t0 < t1`, `dt0`. */
+function _checkSpan(options: SolveOptions): _Span {
+  for (const key of ["steps", "grid"] as const) {
+    if (options[key] !== undefined) {
+      invalidArgument(key, options[key], "undefined when a controller chooses the steps");
+    }
+  }
+  const controller = options.controller as PidController;
+  if (controller === null || typeof controller !== "object" || controller.kind !== "pid") {
+    invalidArgument("controller", controller, "a controller made by pid({ rtol, atol, … })");
+  }
+  const t0 = options.t0 ?? 0;
+  if (typeof t0 !== "number" || !Number.isFinite(t0)) invalidArgument("t0", t0, "a finite number");
+  const t1 = options.t1;
+  if (typeof t1 !== "number" || !Number.isFinite(t1) || !(t1 > t0)) {
+    invalidArgument("t1", t1, `a finite number greater than t0 = ${t0}`);
+  }
+  const dt0 = options.dt0;
+  if (dt0 !== undefined && (typeof dt0 !== "number" || !(dt0 > 0) || !Number.isFinite(dt0))) {
+    invalidArgument("dt0", dt0, "a finite step size > 0");
+  }
+  return { t0, t1, dt0, controller };
+}
+
 /**
- * A sentence saying why a trajectory's solve stopped and what to change.
+ * The forward solve of trajectory `b`, writing its outputs at `t0`, `ts`
+ * and `t1` into `out.ys` (allocated by trajectory 0); throws its failure
+ * unless the solve was asked not to.
+ */
+function _forward(
+  options: SolveOptions,
+  c: CheckedOptions,
+  span: _Span,
+  plan: SavePlan,
+  b: number,
+  out: { ys: Float64Array },
+): _Trajectory {
+  const { dim, batch } = c;
+  const stride = batch * dim;
+  // Discovery writes t0, ts and t1 directly; with `steps` the states are collected.
+  const discoveryPlan: SavePlan = plan.steps
+    ? { t0: false, t1: false, steps: false, ts: plan.ts }
+    : plan;
+  const counts: WorkCounts = { evaluations: 0, vjps: 0 };
+  const meter = new MemoryMeter();
+  const field = countingField(c.field, counts);
+  const { scheme, baseTableau } = buildScheme(options.scheme, field, 1, meter);
+  if (scheme.errorOrder === null) {
+    throw new SolveRefusal({ kind: "no_error_estimate", data: { scheme: scheme.name } });
+  }
+  refuseIrreversible(scheme, c.gradient);
+  const place = { size: dim, slotStride: stride, rowOffset: b * dim, stepSlots: 0, tEnd: span.t1 };
+  const outputs = new Outputs(discoveryPlan, field, 1, place, meter);
+  if (b === 0) out.ys = new Float64Array(plan.steps ? 0 : outputs.count * stride).fill(NaN);
+  const y0 = c.y0.slice(b * dim, (b + 1) * dim);
+  const state: Float64Array[] = [];
+  for (let k = 0; k < scheme.stateCount; k++) state.push(meter.f64(dim));
+  const { params } = c;
+  const result = adaptiveSolve({
+    ...span,
+    scheme,
+    field,
+    params,
+    y0,
+    outputs,
+    ys: out.ys,
+    collect: plan.steps,
+    meter,
+    state,
+  });
+  const times = result.times;
+  const tEnd = times[times.length - 1];
+  const failure = trajectoryFailure(result.status, tEnd, b, span.controller);
+  if (failure !== null && c.throwOnFailure) throw new SolveFailure(failure);
+  const steps = times.length - 1;
+  const grid = { steps, time: (i: number) => times[i] };
+  return {
+    counts,
+    meter,
+    run: null,
+    forwardEvaluations: 0,
+    steps,
+    stats: {
+      status: result.status,
+      accepted: result.accepted,
+      rejected: result.rejected,
+      evaluations: counts.evaluations,
+      tEnd,
+    },
+    collected: result.collected,
+    parts: { field, scheme, baseTableau, grid, outputs, params, y0, batch: 1, meter },
+    state,
+  };
+}
+
+/**
+ * The saved outputs that only the whole batch determines: with `steps`,
+ * each trajectory's states padded to the longest grid by repeating its last.
+ */
+function _outputs(
+  c: CheckedOptions,
+  plan: SavePlan,
+  runs: _Trajectory[],
+  t1: number,
+  discovered: Float64Array,
+): { ts: Float64Array; ys: Float64Array; stepSlots: number } {
+  const { batch, dim } = c;
+  const stride = batch * dim;
+  const stepSlots = plan.steps ? Math.max(...runs.map((r) => r.steps)) : 0;
+  const count = plan.steps ? (plan.t0 ? 1 : 0) + stepSlots : discovered.length / stride;
+  const ts = new Float64Array(plan.steps ? batch * count : count);
+  slotTimes(plan, runs[0].parts.grid, stepSlots, t1, ts);
+  if (!plan.steps) return { ts, ys: discovered, stepSlots };
+  const ys = new Float64Array(count * stride);
+  for (let b = 0; b < batch; b++) {
+    const { grid, y0 } = runs[b].parts;
+    slotTimes(plan, grid, stepSlots, t1, ts.subarray(b * count, (b + 1) * count));
+    const rows = runs[b].collected;
+    const first = plan.t0 ? 1 : 0;
+    if (plan.t0) ys.set(y0, b * dim);
+    for (let k = 0; k < stepSlots; k++) {
+      const y = rows.length === 0 ? y0 : rows[Math.min(k, rows.length - 1)];
+      ys.set(y, (first + k) * stride + b * dim);
+    }
+  }
+  return { ts, ys, stepSlots };
+}
+
+/**
+ * Each trajectory's backward pass in turn: `∂L/∂y0` row by row, `∂L/∂θ`
+ * and `∂L/∂ts` summed, and each trajectory's own share and statistics.
+ */
+function _backward(
+  c: CheckedOptions,
+  runs: _Trajectory[],
+  tsLength: number,
+  cotangents: Float64Array,
+): Gradient {
+  const { batch, dim, gradient } = c;
+  const method = (gradient as ParsedGradient).method;
+  const y0Bar = new Float64Array(batch * dim);
+  const paramsBar = new Float64Array(c.params.length);
+  const tsBar = new Float64Array(tsLength);
+  const perTrajectory: { params: Float64Array; stats: GradientStats }[] = [];
+  const total: GradientStats = { method, steps: 0, evaluations: 0, vjps: 0, peakBytes: 0 };
+  for (let b = 0; b < batch; b++) {
+    const r = runs[b];
+    r.counts.evaluations = 0;
+    r.counts.vjps = 0;
+    let result;
+    try {
+      result = (r.run as GradientRun).backward(cotangents);
+    } catch (e) {
+      // each trajectory has its own steps and backward pass: say which one drifted
+      if (!(e instanceof ReconstructionDriftError) || batch === 1) throw e;
+      throw new ReconstructionDriftError({ ...e.data, trajectory: b, trajectories: batch });
+    }
+    y0Bar.set(result.y0, b * dim);
+    for (let q = 0; q < paramsBar.length; q++) paramsBar[q] += result.params[q];
+    for (let k = 0; k < tsBar.length; k++) tsBar[k] += result.ts[k];
+    const s: GradientStats = {
+      method,
+      steps: r.steps,
+      evaluations: r.forwardEvaluations + r.counts.evaluations,
+      vjps: r.counts.vjps,
+      peakBytes: r.meter.peak,
+    };
+    if (result.reconstructionError !== undefined) {
+      s.reconstructionError = result.reconstructionError;
+      total.reconstructionError = Math.max(
+        total.reconstructionError ?? 0,
+        result.reconstructionError,
+      );
+    }
+    total.steps += s.steps;
+    total.evaluations += s.evaluations;
+    total.vjps += s.vjps;
+    total.peakBytes += s.peakBytes;
+    perTrajectory.push({ params: result.params, stats: s });
+  }
+  return { y0: y0Bar, params: paramsBar, ts: tsBar, stats: total, trajectories: perTrajectory };
+}
+
+/**
+ * An adaptive solve of a batch: each trajectory is solved on its own
+ * accepted grid (numerics.md §4), its outputs written into the batch's, and
+ * its gradient method prepared on that grid; `backward()` runs each
+ * trajectory's backward pass in turn.
  *
- * @param status How it ended.
- * @param t The time it reached.
- * @param trajectory Its index in the batch.
- * @param c The controller, or null for fixed steps (whose `t` is the first grid point or saved output found non-finite).
- * @returns The message.
+ * @param options The options of `solve()`, with a controller.
+ * @param c The options every solve checks.
+ * @returns The solution.
  *
- * @example
+ * @example Two trajectories, each with its own steps
  * ```ts
- * import { failureMessage } from "./adaptive.ts";
+ * import { solveAdaptive } from "./adaptive.ts";
+ * import { checkOptions } from "./options.ts";
+ * import { reversible } from "./schemes/spec.ts";
+ * import { bosh3 } from "./tableaux.ts";
  * import { pid } from "./controller.ts";
+ * import { linearField } from "./fields/linear.ts";
  * import assert from "node:assert/strict";
  *
- * const m = failureMessage("max_steps_reached", 1.73, 3, pid({ rtol: 1e-6, atol: 1e-6 }));
- * assert.match(m, /maximum number of steps \(4096\) was reached at t = 1\.73 for trajectory 3/);
+ * const options = {
+ *   field: linearField(1), y0: Float64Array.of(1, 100), params: Float64Array.of(-1),
+ *   scheme: reversible(bosh3), t1: 1, controller: pid({ rtol: 1e-6, atol: 1e-6 }),
+ * };
+ * const sol = solveAdaptive(options, checkOptions(options));
+ * assert.deepEqual(sol.status, ["success", "success"]);
+ * assert.ok(Math.abs(sol.ys[1] - 100 * Math.exp(-1)) < 1e-3);
  * ```
  */
-export function failureMessage(
-  status: Status,
-  t: number,
-  trajectory: number,
-  c: PidController | null,
-): string {
-  // fixed steps are checked at their grid points and saved outputs: t is the first not finite
-  const where = c === null
-    ? `by t = ${t} (the first grid point or saved output where it is not finite) for trajectory ${trajectory}`
-    : `at t = ${t} for trajectory ${trajectory}`;
-  switch (status) {
-    case "max_steps_reached":
-      return `The maximum number of steps (${c?.maxSteps}) was reached ${where}; raise maxSteps or loosen rtol/atol.`;
-    case "dt_min_reached":
-      return `The step size fell to its minimum (dtmin = ${c?.dtmin}) ${where}; lower dtmin or loosen rtol/atol, or look for a singularity of the vector field there.`;
-    case "non_finite":
-      return `The solution became non-finite (NaN or ±Infinity) ${where}; check the vector field and its parameters, or take smaller steps (smaller dt, dtmax or tolerances, or a smaller coupling λ).`;
-    default:
-      return "The solve succeeded.";
+export function solveAdaptive(options: SolveOptions, c: CheckedOptions): Solution {
+  const { batch, dim, gradient } = c;
+  const span = _checkSpan(options);
+  const plan = checkSaveAt(options.saveAt, span.t0, span.t1);
+  const discovered = { ys: new Float64Array(0) };
+  const runs: _Trajectory[] = [];
+  for (let b = 0; b < batch; b++) runs.push(_forward(options, c, span, plan, b, discovered));
+  const { ts, ys, stepSlots } = _outputs(c, plan, runs, span.t1, discovered.ys);
+  for (let b = 0; b < batch; b++) {
+    const r = runs[b];
+    const place = {
+      size: dim,
+      slotStride: batch * dim,
+      rowOffset: b * dim,
+      stepSlots,
+      tEnd: span.t1,
+    };
+    const outputs = new Outputs(plan, r.parts.field, 1, place, r.meter);
+    if (gradient !== null) {
+      r.run = buildGradient(newProblem({ ...r.parts, outputs }), gradient);
+      if (r.run.adopt) r.run.adopt(r.state);
+      else r.run.forward(ys);
+    }
+    r.forwardEvaluations = r.counts.evaluations;
   }
+  return {
+    ts,
+    tsPerTrajectory: plan.steps,
+    ys,
+    batch,
+    dim,
+    status: runs.map((r) => r.stats.status),
+    stats: {
+      steps: runs.reduce((a, r) => a + r.steps, 0),
+      evaluations: runs.reduce((a, r) => a + r.forwardEvaluations, 0),
+    },
+    trajectories: runs.map((r) => r.stats),
+    backward(cotangents) {
+      if (gradient === null) throw new SolveFailure({ kind: "no_gradient", data: {} });
+      checkCotangents(cotangents, ys.length);
+      return _backward(c, runs, plan.ts.length, cotangents);
+    },
+  };
 }

@@ -24,8 +24,42 @@ function describe(value: unknown): string {
 }
 
 /**
- * Throws an Error saying that `name` received `value` but only `allowed` is
- * accepted.
+ * An argument refused by a check: a `RangeError` whose `data` holds what its
+ * message says (the argument's name, the value received as the message
+ * shows it, and what is allowed), so that a program can say it in its own
+ * words (name its flag) without parsing the message.
+ *
+ * @example
+ * ```ts
+ * import { ArgumentError } from "./checks.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const e = new ArgumentError({ argument: "steps", got: "0", expected: "an integer >= 1" });
+ * assert.ok(e instanceof RangeError);
+ * assert.equal(e.message, "Invalid steps: got 0; expected an integer >= 1.");
+ * ```
+ */
+export class ArgumentError extends RangeError {
+  /** The kind of failure, as in results.ts. */
+  readonly kind = "invalid_argument";
+  /** The argument's name, the value received (formatted) and what is allowed. */
+  readonly data: { argument: string; got: string; expected: string };
+
+  /**
+   * Makes the error.
+   *
+   * @param data The argument's name, the value received (formatted) and what is allowed.
+   */
+  constructor(data: { argument: string; got: string; expected: string }) {
+    super(`Invalid ${data.argument}: got ${data.got}; expected ${data.expected}.`);
+    this.name = "ArgumentError";
+    this.data = data;
+  }
+}
+
+/**
+ * Throws an {@link ArgumentError} saying that `name` received `value` but
+ * only `allowed` is accepted.
  *
  * @param name The argument's name, as the caller wrote it.
  * @param value The value received.
@@ -34,14 +68,18 @@ function describe(value: unknown): string {
  *
  * @example
  * ```ts
- * import { invalidArgument } from "./checks.ts";
+ * import { ArgumentError, invalidArgument } from "./checks.ts";
  * import assert from "node:assert/strict";
  *
  * assert.throws(() => invalidArgument("steps", 0, "a positive integer"), /steps.*0.*positive/);
+ * assert.throws(
+ *   () => invalidArgument("solver", "rk5", "one of rk4, dopri5"),
+ *   (e: ArgumentError) => e.data.argument === "solver" && e.data.got === '"rk5"',
+ * );
  * ```
  */
 export function invalidArgument(name: string, value: unknown, allowed: string): never {
-  throw new RangeError(`Invalid ${name}: got ${describe(value)}; expected ${allowed}.`);
+  throw new ArgumentError({ argument: name, got: describe(value), expected: allowed });
 }
 
 /**
@@ -68,6 +106,29 @@ export function requireFinite(name: string, values: ArrayLike<number>): void {
 }
 
 /**
+ * Checks the cotangents given to `backward()`: a finite Float64Array shaped
+ * like the saved outputs.
+ *
+ * @param cotangents The cotangents.
+ * @param length The length of the saved outputs.
+ *
+ * @example
+ * ```ts
+ * import { checkCotangents } from "./checks.ts";
+ * import assert from "node:assert/strict";
+ *
+ * checkCotangents(Float64Array.of(1, 2), 2);
+ * assert.throws(() => checkCotangents(Float64Array.of(1), 2), /cotangents.*of length 2/);
+ * ```
+ */
+export function checkCotangents(cotangents: Float64Array, length: number): void {
+  if (!(cotangents instanceof Float64Array) || cotangents.length !== length) {
+    invalidArgument("cotangents", cotangents, `a Float64Array shaped like ys, of length ${length}`);
+  }
+  requireFinite("cotangents", cotangents);
+}
+
+/**
  * Checks that `value` is an integer at least `min`.
  *
  * @param name The argument's name.
@@ -87,6 +148,30 @@ export function requireFinite(name: string, values: ArrayLike<number>): void {
 export function requireInteger(name: string, value: unknown, min: number): number {
   if (typeof value !== "number" || !Number.isInteger(value) || value < min) {
     invalidArgument(name, value, `an integer >= ${min}`);
+  }
+  return value;
+}
+
+/**
+ * Checks a coupling λ of the reversible scheme (numerics.md §2): a number in
+ * (0, 1]. The one check of λ; every place that takes a coupling calls it.
+ *
+ * @param value The coupling to check.
+ * @returns The value, typed as a number.
+ *
+ * @example
+ * ```ts
+ * import { requireCoupling } from "./checks.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(requireCoupling(0.999), 0.999);
+ * assert.equal(requireCoupling(1), 1);
+ * assert.throws(() => requireCoupling(0), /Invalid coupling: got 0; expected a number λ in \(0, 1\]/);
+ * ```
+ */
+export function requireCoupling(value: unknown): number {
+  if (typeof value !== "number" || !(value > 0 && value <= 1)) {
+    invalidArgument("coupling", value, "a number λ in (0, 1]");
   }
   return value;
 }

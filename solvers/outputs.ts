@@ -13,6 +13,7 @@
 import { invalidArgument, requireKnownKeys } from "./checks.ts";
 import type { MemoryMeter } from "./memory.ts";
 import type { VectorField } from "./vector_field.ts";
+import type { TimeGrid } from "./grid.ts";
 
 /**
  * Which points a solve returns, as in Diffrax's `SaveAt`. The default is
@@ -98,6 +99,43 @@ export function checkSaveAt(saveAt: SaveAt | undefined, t0: number, t1: number):
     invalidArgument("saveAt", s, "at least one of t0, t1, steps set to true, or a non-empty ts");
   }
   return plan;
+}
+
+/**
+ * The times of a plan's slots on one trajectory's grid, in slot order.
+ *
+ * @param plan The saved outputs.
+ * @param grid The trajectory's grid.
+ * @param stepSlots Slots for `steps` (more than the grid's steps pads with its last time).
+ * @param tEnd The time of the `t1` slot.
+ * @param out Where the times go.
+ *
+ * @example
+ * ```ts
+ * import { checkSaveAt, slotTimes } from "./outputs.ts";
+ * import { uniformGrid } from "./grid.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const plan = checkSaveAt({ t0: true, steps: true }, 0, 1);
+ * const ts = new Float64Array(4);
+ * slotTimes(plan, uniformGrid(0, 1, 2), 3, 1, ts);
+ * assert.deepEqual([...ts], [0, 0.5, 1, 1]);
+ * ```
+ */
+export function slotTimes(
+  plan: SavePlan,
+  grid: TimeGrid,
+  stepSlots: number,
+  tEnd: number,
+  out: Float64Array,
+): void {
+  let k = 0;
+  if (plan.t0) out[k++] = grid.time(0);
+  for (const t of plan.ts) out[k++] = t;
+  if (plan.steps) {
+    for (let i = 1; i <= stepSlots; i++) out[k++] = grid.time(Math.min(i, grid.steps));
+  }
+  if (plan.t1) out[k++] = tEnd;
 }
 
 // Hermite cubic basis on s ∈ [0, 1] and its derivatives.

@@ -10,7 +10,7 @@
 import type { MlpConfig } from "../solvers/fields/mlp.ts";
 import { constantSchedule, cosineSchedule, type Schedule } from "./adamw.ts";
 
-import type { GradientMethodName, GradientSpec } from "../solvers/solve.ts";
+import type { GradientMethodName, GradientSpec } from "../solvers/gradients/spec.ts";
 import { leapfrog, plain, reversible, reversibleHeun } from "../solvers/schemes/spec.ts";
 import type { SchemeSpec } from "../solvers/schemes/spec.ts";
 import { tableaux } from "../solvers/tableaux.ts";

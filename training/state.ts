@@ -8,7 +8,7 @@
 import { Mlp } from "../solvers/fields/mlp.ts";
 import { AdamW, type AdamWState } from "./adamw.ts";
 
-import type { GradientMethodName } from "../solvers/solve.ts";
+import type { GradientMethodName } from "../solvers/gradients/spec.ts";
 
 import { invalidArgument } from "../solvers/checks.ts";
 import { requireSafeInteger, type TrainConfig } from "./config.ts";

@@ -37,11 +37,11 @@ import { AdamW, clipGradNorm } from "./adamw.ts";
 import { alignSteps, checkData, TrainingData } from "./data.ts";
 import { driftReason, driftRemedies, gradientReason, lossReason } from "./divergence.ts";
 import { TrainLog } from "./log.ts";
-import { solve, type SolveOptions } from "../solvers/solve.ts";
-import { ReconstructionDriftError } from "../solvers/gradients/reversible.ts";
+import { solve } from "../solvers/solve.ts";
+import type { SolveOptions } from "../solvers/options.ts";
+import { failureMessage, ReconstructionDriftError, trajectoryFailure } from "../solvers/results.ts";
 
 import { pid } from "../solvers/controller.ts";
-import { failureMessage } from "../solvers/adaptive.ts";
 
 import { requireInteger } from "../solvers/checks.ts";
 import {
@@ -172,17 +172,15 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     const failed = sol.status.findIndex((s) => s !== "success");
     if (failed >= 0 && config.adaptive) {
       status = "diverged";
+      const failure = trajectoryFailure(
+        sol.status[failed],
+        sol.trajectories?.[failed]?.tEnd ?? NaN,
+        members[failed],
+        grid.controller ?? null,
+      )!;
+      // what happened, without the solver's advice: the remedies name the settings to change
       reason = `the solve failed at iteration ${iteration + 1}: ` +
-        failureMessage(
-          sol.status[failed],
-          sol.trajectories?.[failed]?.tEnd ?? NaN,
-          members[failed],
-          grid.controller ?? null,
-        )
-          // The remedies name the settings to change; the solver's own advice
-          // uses the library's option names.
-          .replace(/; .*$/s, "")
-          .replace(/\.$/, "");
+        failureMessage(failure, { advice: false });
       break;
     }
     const cotangent = new Float64Array(sol.ys.length);

@@ -1,8 +1,9 @@
 /**
  * A multilayer perceptron as a {@link VectorField}: `f(t, y; θ)` is a stack of
  * affine layers with an elementwise activation between them, batched over
- * trajectories, with its vector–Jacobian products written by hand beside the
- * forward pass.
+ * trajectories. The layer maths, each forward pass beside its hand-written
+ * vector–Jacobian product, is mlp_layers.ts; where the parameters and
+ * activations lie, mlp_layout.ts.
  *
  * @example The 3 → 10 tanh → 2 field of the white-dwarf experiment
  * ```ts
@@ -22,14 +23,16 @@
 
 import type { VectorField } from "../vector_field.ts";
 import { invalidArgument, requireKnownKeys } from "../checks.ts";
+import type { ActivationName } from "./activations.ts";
 import {
-  type Activation,
-  type ActivationName,
-  activationNames,
-  ACTIVATIONS,
-  isActivationName,
-} from "./activations.ts";
-import { Rng } from "./random.ts";
+  initParams,
+  type LayerShape,
+  MLP_CONFIG_KEYS,
+  type MlpLayout,
+  mlpLayout,
+  resolveMlpOptions,
+} from "./mlp_layout.ts";
+import { backwardRow, forwardRow } from "./mlp_layers.ts";
 
 /**
  * Options of {@link Mlp}.
@@ -93,101 +96,6 @@ export interface MlpConfig {
 }
 
 /**
- * Where one affine layer `x ↦ σ(W x + b)` lives in the flat parameter vector.
- * Its views are named `layer{index}.weight` (shape `[outputs, inputs]`,
- * row-major) and `layer{index}.bias` (shape `[outputs]`).
- *
- * @example
- * ```ts
- * import { Mlp } from "./mlp.ts";
- * import assert from "node:assert/strict";
- *
- * const [first, last] = new Mlp({ dim: 2, widths: [10], timeDependent: true }).layerShapes;
- * assert.deepEqual(first, {
- *   index: 0, inputs: 3, outputs: 10, weightOffset: 0, biasOffset: 30, activation: "tanh",
- * });
- * assert.equal(last.activation, "identity");
- * ```
- */
-export interface LayerShape {
-  /** Position of the layer, 0 at the input. */
-  readonly index: number;
-  /** Input size of the layer (`W` has this many columns). */
-  readonly inputs: number;
-  /** Output size of the layer (`W` has this many rows). */
-  readonly outputs: number;
-  /** Offset of `W` in the flat parameters. */
-  readonly weightOffset: number;
-  /** Offset of `b` in the flat parameters (`weightOffset + outputs·inputs`). */
-  readonly biasOffset: number;
-  /** The activation applied to `W x + b`. */
-  readonly activation: ActivationName;
-}
-
-const CONFIG_KEYS = ["dim", "widths", "activation", "finalActivation", "timeDependent"];
-
-/** Validated, defaulted options. */
-interface _Resolved {
-  dim: number;
-  widths: number[];
-  activation: ActivationName;
-  finalActivation: ActivationName;
-  timeDependent: boolean;
-  seed: number;
-}
-
-/**
- * Checks options (from the constructor or from a model file) and fills in
- * defaults. `prefix` goes in front of every argument name in messages.
- */
-function _resolveOptions(options: unknown, prefix: string): _Resolved {
-  const where = prefix === "" ? "options" : prefix.slice(0, -1);
-  if (typeof options !== "object" || options === null || Array.isArray(options)) {
-    invalidArgument(where, options, "an object with at least `dim` and `widths`");
-  }
-  const o = options as Record<string, unknown>;
-  const dim = o.dim;
-  if (typeof dim !== "number" || !Number.isInteger(dim) || dim < 1) {
-    invalidArgument(`${prefix}dim`, dim, "an integer >= 1");
-  }
-  const widths = o.widths;
-  if (!Array.isArray(widths)) {
-    invalidArgument(
-      `${prefix}widths`,
-      widths,
-      "an array of positive integers (hidden layer widths; [] for a single affine layer)",
-    );
-  }
-  for (let i = 0; i < widths.length; i++) {
-    const w = widths[i];
-    if (typeof w !== "number" || !Number.isInteger(w) || w < 1) {
-      invalidArgument(`${prefix}widths[${i}]`, w, "a positive integer");
-    }
-  }
-  const activation = o.activation === undefined ? "tanh" : o.activation;
-  if (!isActivationName(activation)) {
-    invalidArgument(`${prefix}activation`, activation, `one of ${activationNames.join(", ")}`);
-  }
-  const finalActivation = o.finalActivation === undefined ? "identity" : o.finalActivation;
-  if (!isActivationName(finalActivation)) {
-    invalidArgument(
-      `${prefix}finalActivation`,
-      finalActivation,
-      `one of ${activationNames.join(", ")}`,
-    );
-  }
-  const timeDependent = o.timeDependent === undefined ? false : o.timeDependent;
-  if (typeof timeDependent !== "boolean") {
-    invalidArgument(`${prefix}timeDependent`, timeDependent, "true or false");
-  }
-  const seed = o.seed === undefined ? 0 : o.seed;
-  if (typeof seed !== "number" || !Number.isSafeInteger(seed)) {
-    invalidArgument(`${prefix}seed`, seed, "a safe integer");
-  }
-  return { dim, widths: widths.slice(), activation, finalActivation, timeDependent, seed };
-}
-
-/**
  * A multilayer perceptron vector field
  * `f(t, y) = σ_L(W_L ⋯ σ(W_1 σ(W_0 x + b_0) + b_1) ⋯ + b_L)` with input
  * `x = y`, or `x = [t, y]` when time-dependent.
@@ -246,24 +154,13 @@ export class Mlp implements VectorField {
   /** Where each layer's weight and bias live in the flat parameters. */
   readonly layerShapes: readonly LayerShape[];
 
-  readonly #layerCount: number;
-  /** Layer sizes `[inputDim, ...widths, dim]`. */
-  readonly #sizes: Int32Array;
-  readonly #weightOffsets: Int32Array;
-  /** Offset of layer l's input in #acts (its output starts at #actOffsets[l + 1]). */
-  readonly #actOffsets: Int32Array;
-  /** Offset of layer l's pre-activation in #pre. */
-  readonly #preOffsets: Int32Array;
-  readonly #hidden: Activation;
-  readonly #final: Activation;
-  readonly #finalIsIdentity: boolean;
-  /** One row's layer inputs and outputs: `[inputDim, ...widths, dim]`. */
+  /** Where the layers, activations and pre-activations lie. */
+  readonly #net: MlpLayout;
+  /** One row's layer inputs and outputs, then its pre-activations. */
   readonly #acts: Float64Array;
-  /** One row's pre-activations: `[...widths, dim]`. */
   readonly #pre: Float64Array;
   /** Two buffers of the widest layer for the backward sweep. */
-  readonly #grad: Float64Array;
-  readonly #gradIn: Float64Array;
+  readonly #work: readonly [Float64Array, Float64Array];
 
   /**
    * Builds the architecture (no parameters; see {@link Mlp.init}).
@@ -284,56 +181,23 @@ export class Mlp implements VectorField {
    */
   constructor(options: MlpOptions) {
     if (typeof options === "object" && options !== null && !Array.isArray(options)) {
-      requireKnownKeys("options", options, [...CONFIG_KEYS, "seed"]);
+      requireKnownKeys("options", options, [...MLP_CONFIG_KEYS, "seed"]);
     }
-    const o = _resolveOptions(options, "");
+    const o = resolveMlpOptions(options, "");
     this.dim = o.dim;
     this.timeDependent = o.timeDependent;
     this.widths = Object.freeze(o.widths);
     this.activation = o.activation;
     this.finalActivation = o.finalActivation;
     this.seed = o.seed;
-    this.inputDim = o.dim + (o.timeDependent ? 1 : 0);
-
-    const sizes = [this.inputDim, ...o.widths, o.dim];
-    const layerCount = sizes.length - 1;
-    this.#layerCount = layerCount;
-    this.#sizes = Int32Array.from(sizes);
-    this.#weightOffsets = new Int32Array(layerCount);
-    this.#actOffsets = new Int32Array(layerCount + 1);
-    this.#preOffsets = new Int32Array(layerCount);
-    const shapes: LayerShape[] = [];
-    let offset = 0;
-    let act = 0;
-    let maxWidth = 0;
-    for (let l = 0; l < layerCount; l++) {
-      const inputs = sizes[l];
-      const outputs = sizes[l + 1];
-      this.#weightOffsets[l] = offset;
-      this.#actOffsets[l] = act;
-      this.#preOffsets[l] = act + inputs - this.inputDim;
-      act += inputs;
-      maxWidth = Math.max(maxWidth, inputs, outputs);
-      shapes.push(Object.freeze({
-        index: l,
-        inputs,
-        outputs,
-        weightOffset: offset,
-        biasOffset: offset + outputs * inputs,
-        activation: l === layerCount - 1 ? o.finalActivation : o.activation,
-      }));
-      offset += outputs * inputs + outputs;
-    }
-    this.#actOffsets[layerCount] = act;
-    this.paramCount = offset;
-    this.layerShapes = Object.freeze(shapes);
-    this.#hidden = ACTIVATIONS[o.activation];
-    this.#final = ACTIVATIONS[o.finalActivation];
-    this.#finalIsIdentity = o.finalActivation === "identity";
-    this.#acts = new Float64Array(act + o.dim);
-    this.#pre = new Float64Array(act + o.dim - this.inputDim);
-    this.#grad = new Float64Array(maxWidth);
-    this.#gradIn = new Float64Array(maxWidth);
+    const net = mlpLayout(o);
+    this.#net = net;
+    this.inputDim = net.inputDim;
+    this.paramCount = net.paramCount;
+    this.layerShapes = net.layerShapes;
+    this.#acts = new Float64Array(net.actsLength);
+    this.#pre = new Float64Array(net.preLength);
+    this.#work = [new Float64Array(net.maxWidth), new Float64Array(net.maxWidth)];
   }
 
   /**
@@ -357,13 +221,12 @@ export class Mlp implements VectorField {
   static fromJSON(config: unknown): Mlp {
     if (typeof config === "object" && config !== null && !Array.isArray(config)) {
       for (const key of Object.keys(config)) {
-        if (!CONFIG_KEYS.includes(key)) {
-          invalidArgument("config field name", key, `one of ${CONFIG_KEYS.join(", ")}`);
+        if (!MLP_CONFIG_KEYS.includes(key)) {
+          invalidArgument("config field name", key, `one of ${MLP_CONFIG_KEYS.join(", ")}`);
         }
       }
     }
-    const o = _resolveOptions(config, "config.");
-    return new Mlp(o);
+    return new Mlp(resolveMlpOptions(config, "config."));
   }
 
   /**
@@ -414,14 +277,7 @@ export class Mlp implements VectorField {
    * ```
    */
   init(seed: number = this.seed): Float64Array {
-    const rng = new Rng(seed);
-    const params = new Float64Array(this.paramCount);
-    for (const shape of this.layerShapes) {
-      const bound = 1 / Math.sqrt(shape.inputs);
-      const end = shape.biasOffset + shape.outputs;
-      for (let i = shape.weightOffset; i < end; i++) params[i] = rng.uniform(-bound, bound);
-    }
-    return params;
+    return initParams(this.#net, seed);
   }
 
   /**
@@ -488,7 +344,7 @@ export class Mlp implements VectorField {
   ): void {
     this.#checkCall(y, batch, params, "out", out);
     for (let b = 0; b < batch; b++) {
-      this.#forward(t, y, b, params, this.#acts, 0, this.#pre, 0, out);
+      forwardRow(this.#net, t, y, b, params, this.#acts, 0, this.#pre, 0, out);
     }
   }
 
@@ -536,8 +392,8 @@ export class Mlp implements VectorField {
     if (paramsBar !== null) this.#checkParams("paramsBar", paramsBar);
     const acts = this.#acts, pre = this.#pre;
     for (let b = 0; b < batch; b++) {
-      this.#forward(t, y, b, params, acts, 0, pre, 0, null);
-      this.#backward(b, params, acts, 0, pre, 0, cotangent, yBar, paramsBar);
+      forwardRow(this.#net, t, y, b, params, acts, 0, pre, 0, null);
+      backwardRow(this.#net, b, params, acts, 0, pre, 0, cotangent, yBar, paramsBar, this.#work);
     }
   }
 
@@ -602,7 +458,7 @@ export class Mlp implements VectorField {
     const rowLength = this.#acts.length + this.#pre.length;
     for (let b = 0; b < batch; b++) {
       const at = b * rowLength;
-      this.#forward(t, y, b, params, tape, at, tape, at + this.#acts.length, out);
+      forwardRow(this.#net, t, y, b, params, tape, at, tape, at + this.#acts.length, out);
     }
   }
 
@@ -650,135 +506,19 @@ export class Mlp implements VectorField {
     const rowLength = this.#acts.length + this.#pre.length;
     for (let b = 0; b < batch; b++) {
       const at = b * rowLength;
-      this.#backward(b, params, tape, at, tape, at + this.#acts.length, cotangent, yBar, paramsBar);
-    }
-  }
-
-  /**
-   * Forward pass of row `b`, keeping every layer's input/output in `acts`
-   * (from `a`) and pre-activation `z_l = W_l x_l + b_l` in `pre` (from `p`);
-   * writes `f` into `out` unless it is null.
-   */
-  #forward(
-    t: number,
-    y: Float64Array,
-    b: number,
-    params: Float64Array,
-    acts: Float64Array,
-    a: number,
-    pre: Float64Array,
-    p: number,
-    out: Float64Array | null,
-  ): void {
-    const dim = this.dim;
-    const layerCount = this.#layerCount;
-    const last = layerCount - 1;
-    const sizes = this.#sizes;
-    const weightOffsets = this.#weightOffsets;
-    const actOffsets = this.#actOffsets;
-    const preOffsets = this.#preOffsets;
-    const hidden = this.#hidden;
-    const final = this.#final;
-    const row = b * dim;
-    // Layer 0's input x = [t, y_b] or y_b.
-    let q = a;
-    if (this.timeDependent) acts[q++] = t;
-    for (let k = 0; k < dim; k++) acts[q++] = y[row + k];
-    for (let l = 0; l < layerCount; l++) {
-      const nIn = sizes[l];
-      const nOut = sizes[l + 1];
-      const w = weightOffsets[l];
-      const bias = w + nOut * nIn;
-      const inAt = a + actOffsets[l];
-      const outAt = a + actOffsets[l + 1];
-      const preAt = p + preOffsets[l];
-      const act = l < last ? hidden : final;
-      for (let j = 0; j < nOut; j++) {
-        let s = params[bias + j];
-        const wj = w + j * nIn;
-        for (let k = 0; k < nIn; k++) s += params[wj + k] * acts[inAt + k];
-        pre[preAt + j] = s;
-        acts[outAt + j] = act.forward(s);
-      }
-    }
-    if (out === null) return;
-    const outAt = a + actOffsets[layerCount];
-    for (let j = 0; j < dim; j++) out[row + j] = acts[outAt + j];
-  }
-
-  /**
-   * Backward sweep of row `b` from the activations kept by {@link Mlp.#forward}:
-   *
-   *     δ_L = v ⊙ σ_L'(z_L)
-   *     b̄_l += δ_l,   W̄_l += δ_l x_lᵀ
-   *     δ_{l−1} = (W_lᵀ δ_l) ⊙ σ'(z_{l−1}),   ȳ = (W_0ᵀ δ_0) without the t entry
-   */
-  #backward(
-    b: number,
-    params: Float64Array,
-    acts: Float64Array,
-    a: number,
-    pre: Float64Array,
-    p: number,
-    cotangent: Float64Array,
-    yBar: Float64Array,
-    paramsBar: Float64Array | null,
-  ): void {
-    const dim = this.dim;
-    const layerCount = this.#layerCount;
-    const last = layerCount - 1;
-    const sizes = this.#sizes;
-    const weightOffsets = this.#weightOffsets;
-    const actOffsets = this.#actOffsets;
-    const preOffsets = this.#preOffsets;
-    const hidden = this.#hidden;
-    const final = this.#final;
-    const finalIsIdentity = this.#finalIsIdentity;
-    const skip = this.timeDependent ? 1 : 0;
-    const row = b * dim;
-    let grad = this.#grad;
-    let gradIn = this.#gradIn;
-    {
-      const preAt = p + preOffsets[last];
-      const outAt = a + actOffsets[layerCount];
-      for (let j = 0; j < dim; j++) {
-        const v = cotangent[row + j];
-        grad[j] = finalIsIdentity ? v : v * final.derivative(pre[preAt + j], acts[outAt + j]);
-      }
-    }
-    for (let l = last; l >= 0; l--) {
-      const nIn = sizes[l];
-      const nOut = sizes[l + 1];
-      const w = weightOffsets[l];
-      const inAt = a + actOffsets[l];
-      if (paramsBar !== null) {
-        const bias = w + nOut * nIn;
-        for (let j = 0; j < nOut; j++) {
-          const d = grad[j];
-          paramsBar[bias + j] += d;
-          const wj = w + j * nIn;
-          for (let k = 0; k < nIn; k++) paramsBar[wj + k] += d * acts[inAt + k];
-        }
-      }
-      if (l > 0) {
-        // δ_{l−1} = (W_lᵀ δ_l) ⊙ σ'(z_{l−1}); layer l's input is σ(z_{l−1}).
-        const preAt = p + preOffsets[l - 1];
-        for (let k = 0; k < nIn; k++) {
-          let s = 0;
-          for (let j = 0; j < nOut; j++) s += params[w + j * nIn + k] * grad[j];
-          gradIn[k] = s * hidden.derivative(pre[preAt + k], acts[inAt + k]);
-        }
-        const swap = grad;
-        grad = gradIn;
-        gradIn = swap;
-      } else {
-        // ȳ = W_0ᵀ δ_0, dropping the column that multiplies t.
-        for (let k = skip; k < nIn; k++) {
-          let s = 0;
-          for (let j = 0; j < nOut; j++) s += params[w + j * nIn + k] * grad[j];
-          yBar[row + k - skip] = s;
-        }
-      }
+      backwardRow(
+        this.#net,
+        b,
+        params,
+        tape,
+        at,
+        tape,
+        at + this.#acts.length,
+        cotangent,
+        yBar,
+        paramsBar,
+        this.#work,
+      );
     }
   }
 

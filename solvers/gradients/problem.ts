@@ -70,6 +70,22 @@ export interface GradientRun {
   backward(cotangents: Float64Array): Cotangents;
 }
 
+/** What a {@link Problem} is made of, before its scratch buffers. */
+export type ProblemParts = Omit<Problem, "before" | "extra" | "overflowAt">;
+
+/**
+ * A discretised solve from its parts, with its scratch buffers (counted by
+ * its meter) and no trajectory overflowed yet.
+ *
+ * @param parts Field, scheme, grid, outputs, parameters, initial state, batch and meter.
+ * @returns The problem.
+ */
+export function newProblem(parts: ProblemParts): Problem {
+  const n = parts.y0.length;
+  const overflowAt = new Float64Array(parts.batch).fill(NaN);
+  return { ...parts, before: parts.meter.f64(n), extra: parts.meter.f64(n), overflowAt };
+}
+
 /**
  * Allocates a state (a list of `[batch, dim]` arrays) through the meter.
  *

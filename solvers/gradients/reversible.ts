@@ -28,37 +28,7 @@ import {
   record,
   stepBackward,
 } from "./problem.ts";
-
-/**
- * The refusal of a reversible backward pass whose rebuilt states drifted
- * from the forward solve beyond `reconstructionTolerance`: the gradient
- * would be wrong. `drift` is the relative distance measured.
- *
- * @example
- * ```ts
- * import { ReconstructionDriftError } from "./reversible.ts";
- * import assert from "node:assert/strict";
- * const e = new ReconstructionDriftError("drifted", 3.7e30);
- * assert.ok(e instanceof Error);
- * assert.equal(e.drift, 3.7e30);
- * ```
- */
-export class ReconstructionDriftError extends Error {
-  /** The relative distance of a rebuilt state from the true one (NaN when not finite). */
-  readonly drift: number;
-
-  /**
-   * Makes the error.
-   *
-   * @param message What drifted and what to change.
-   * @param drift The relative distance measured.
-   */
-  constructor(message: string, drift: number) {
-    super(message);
-    this.name = "ReconstructionDriftError";
-    this.drift = drift;
-  }
-}
+import { ReconstructionDriftError } from "../results.ts";
 
 /** `max |v|` over a state's values, with `floor` as the least result. */
 function maxAbs(v: Float64Array, floor = 0): number {
@@ -149,17 +119,15 @@ export function reversibleGradient(
       }
       drift = Math.max(drift, relativeDistance(state[0], problem.y0, scale));
       if (!(drift <= tolerance)) {
-        const coupled = scheme.name.includes("λ");
-        throw new ReconstructionDriftError(
-          `The reversible backward pass drifted from the forward solve: a rebuilt state is ${
-            drift.toExponential(2)
-          } (relative) away from the true one, above reconstructionTolerance = ${tolerance}. ` +
-            (coupled
-              ? `Round-off in the inverse step grows like λ^(−N) over the N = ${steps} steps of the ${scheme.name} scheme: use a coupling λ closer to 1 (keep N·(1 − λ) below about 20), store states with gradient: { method: "reversible", checkpointEvery: K } (K·(1 − λ) below about 20), `
-              : `Round-off in the inverse steps of the ${scheme.name} scheme grew over N = ${steps} steps: store states with gradient: { method: "reversible", checkpointEvery: K }, `) +
-            `take fewer steps, or use the "direct" or "checkpointed" gradient.`,
+        throw new ReconstructionDriftError({
           drift,
-        );
+          tolerance,
+          steps,
+          scheme: scheme.name,
+          coupled: scheme.coupled,
+          trajectory: null,
+          trajectories: problem.batch,
+        });
       }
       const y0Bar = finishAtStart(problem, bar, paramsBar, cotangents);
       return {

@@ -45,6 +45,7 @@ export function leapfrogScheme(field: VectorField, batch: number, meter: MemoryM
     name: "asynchronous leapfrog",
     stateCount: 2,
     reversible: true,
+    coupled: false,
     errorOrder: 1,
     workspaceLength: 0,
     init(t0, y0, params, state) {

@@ -50,6 +50,7 @@ export function plainScheme(
     name: `plain ${tableau.name}`,
     stateCount: 1,
     reversible: false,
+    coupled: false,
     errorOrder: tableau.bError ? (tableau.errorOrder ?? tableau.order - 1) : null,
     workspaceLength: increment.workspaceLength,
     init(_t0, y0, _params, state) {

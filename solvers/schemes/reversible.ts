@@ -62,6 +62,7 @@ export function reversibleScheme(
     name: `reversible ${tableau.name} (λ = ${lambda})`,
     stateCount: 2,
     reversible: true,
+    coupled: true,
     errorOrder: tableau.bError ? (tableau.errorOrder ?? tableau.order - 1) : null,
     workspaceLength: 2 * half,
     init(_t0, y0, _params, state) {

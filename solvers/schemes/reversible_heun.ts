@@ -52,6 +52,7 @@ export function reversibleHeunScheme(
     name: "reversible heun",
     stateCount: 3,
     reversible: true,
+    coupled: false,
     errorOrder: 1,
     workspaceLength: 0,
     init(t0, y0, params, state) {

@@ -21,6 +21,13 @@ export interface Scheme {
   /** Whether {@link Scheme.inverse} exists (algebraically exact). */
   readonly reversible: boolean;
   /**
+   * Whether the scheme has a coupling λ (McCallum & Foster's reversible
+   * scheme on a tableau): its inverse amplifies round-off by up to 1/λ per
+   * step (numerics.md §2), which is what a drifting reconstruction's advice
+   * depends on.
+   */
+  readonly coupled: boolean;
+  /**
    * Order of the embedded lower-order solution behind the local error
    * estimate, or null when the scheme has no error estimate.
    */

@@ -9,7 +9,7 @@
 import type { CheckedTableau, Tableau } from "../tableau.ts";
 import { checkTableau } from "../tableau.ts";
 import { heun, midpoint } from "../tableaux.ts";
-import { invalidArgument, requireKnownKeys } from "../checks.ts";
+import { invalidArgument, requireCoupling, requireKnownKeys } from "../checks.ts";
 import type { VectorField } from "../vector_field.ts";
 import type { MemoryMeter } from "../memory.ts";
 import type { Scheme } from "./scheme.ts";
@@ -68,10 +68,7 @@ export function plain(tableau: Tableau): SchemeSpec {
  */
 export function reversible(tableau: Tableau, options: { coupling?: number } = {}): SchemeSpec {
   requireKnownKeys("options", options, ["coupling"]);
-  const coupling = options.coupling ?? DEFAULT_COUPLING;
-  if (typeof coupling !== "number" || !(coupling > 0 && coupling <= 1)) {
-    invalidArgument("coupling", coupling, "a number λ in (0, 1]");
-  }
+  const coupling = requireCoupling(options.coupling ?? DEFAULT_COUPLING);
   return { kind: "reversible", tableau, coupling };
 }
 
@@ -147,10 +144,8 @@ export function buildScheme(
     }
     case "reversible": {
       const t = checkTableau(spec.tableau, "scheme.tableau");
-      const lambda = spec.coupling;
-      if (typeof lambda !== "number" || !(lambda > 0 && lambda <= 1)) {
-        invalidArgument("coupling", lambda, "a number λ in (0, 1]");
-      }
+      // the spec may be hand-made data, not reversible()'s: λ is checked again
+      const lambda = requireCoupling(spec.coupling);
       return { scheme: reversibleScheme(field, t, lambda, batch, meter), baseTableau: t };
     }
     case "reversibleHeun":

@@ -17,7 +17,7 @@
 import { Mlp, type MlpConfig } from "../fields/mlp.ts";
 import { type CheckedTableau, checkTableau } from "../tableau.ts";
 import type { SchemeSpec } from "../schemes/spec.ts";
-import type { GradientSpec } from "../solve.ts";
+import type { GradientSpec } from "../gradients/spec.ts";
 import { solveCalls } from "./runtime/calls.ts";
 import { allocating, GpuContext, type Slice } from "./runtime/context.ts";
 import type { GpuDevice } from "./runtime/device.ts";

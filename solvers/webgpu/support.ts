@@ -13,7 +13,7 @@
  */
 
 import type { SchemeSpec } from "../schemes/spec.ts";
-import type { GradientSpec } from "../solve.ts";
+import type { GradientSpec } from "../gradients/spec.ts";
 import type { PidController } from "../controller.ts";
 import type { SaveAt } from "../outputs.ts";
 

@@ -60,7 +60,7 @@ import { solve } from "../../solvers/solve.ts";
 
 import { requireInteger } from "../../solvers/checks.ts";
 import { pid } from "../../solvers/controller.ts";
-import { failureMessage, type Status } from "../../solvers/adaptive.ts";
+import { failureMessage, type Status } from "../../solvers/results.ts";
 import { checkConfig, gradientSpecOf, scheduleOf, schemeOf, type TrainConfig } from "../config.ts";
 import {
   type GradientRecord,
