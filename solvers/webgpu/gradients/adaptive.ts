@@ -70,8 +70,8 @@ export interface AdaptiveParts {
  *   const mlp = new Mlp({ dim: 1, widths: [] });
  *   const params = Float64Array.of(-1, 0.5);
  *   const g = await gpuGradient(device, {
- *     mlp, params, tableau: bosh3, t1: 1, y0: Float64Array.of(1),
- *     adaptive: { controller: pid({ rtol: 1e-5, atol: 1e-5, maxSteps: 100 }), ts: [0.3, 1] },
+ *     field: mlp, params, scheme: reversible(bosh3), t1: 1, y0: Float64Array.of(1),
+ *     controller: pid({ rtol: 1e-5, atol: 1e-5, maxSteps: 100 }), saveAt: { t0: true, ts: [0.3, 1] },
  *     cotangents: Float64Array.of(0, 1, 1), // y(0), y(0.3), y(1)
  *   });
  *   const cpu = solve({
@@ -120,15 +120,16 @@ export function adaptiveReversibleGradient(
  * import { Mlp } from "../../fields/mlp.ts";
  * import { pid } from "../../controller.ts";
  * import { bosh3 } from "../../tableaux.ts";
+ * import { reversible } from "../../schemes/spec.ts";
  * import assert from "node:assert/strict";
  *
  * const adapter = await findGpuAdapter();
  * if (adapter !== null) {
  *   const device = await adapter.requestDevice();
  *   const options = {
- *     mlp: new Mlp({ dim: 1, widths: [] }), params: Float64Array.of(-1, 0.5), tableau: bosh3,
- *     t1: 1, y0: Float64Array.of(1), cotangents: Float64Array.of(0, 1, 1),
- *     adaptive: { controller: pid({ rtol: 1e-5, atol: 1e-5, maxSteps: 100 }), ts: [0.3, 1] },
+ *     field: new Mlp({ dim: 1, widths: [] }), params: Float64Array.of(-1, 0.5),
+ *     scheme: reversible(bosh3), t1: 1, y0: Float64Array.of(1), cotangents: Float64Array.of(0, 1, 1),
+ *     controller: pid({ rtol: 1e-5, atol: 1e-5, maxSteps: 100 }), saveAt: { t0: true, ts: [0.3, 1] },
  *   };
  *   const direct = await gpuGradient(device, { ...options, gradient: "direct" });
  *   const rev = await gpuGradient(device, options);
@@ -220,15 +221,16 @@ export function adaptiveDirectGradient(problem: GpuProblem, parts: AdaptiveParts
  * import { Mlp } from "../../fields/mlp.ts";
  * import { pid } from "../../controller.ts";
  * import { bosh3 } from "../../tableaux.ts";
+ * import { reversible } from "../../schemes/spec.ts";
  * import assert from "node:assert/strict";
  *
  * const adapter = await findGpuAdapter();
  * if (adapter !== null) {
  *   const device = await adapter.requestDevice();
  *   const options = {
- *     mlp: new Mlp({ dim: 1, widths: [] }), params: Float64Array.of(-1, 0.5), tableau: bosh3,
- *     t1: 1, y0: Float64Array.of(1), cotangents: Float64Array.of(0, 1, 1),
- *     adaptive: { controller: pid({ rtol: 1e-5, atol: 1e-5, maxSteps: 40 }), ts: [0.3, 1] },
+ *     field: new Mlp({ dim: 1, widths: [] }), params: Float64Array.of(-1, 0.5),
+ *     scheme: reversible(bosh3), t1: 1, y0: Float64Array.of(1), cotangents: Float64Array.of(0, 1, 1),
+ *     controller: pid({ rtol: 1e-5, atol: 1e-5, maxSteps: 40 }), saveAt: { t0: true, ts: [0.3, 1] },
  *   };
  *   const ckpt = await gpuGradient(device, { ...options, gradient: { method: "checkpointed", checkpoints: 4 } });
  *   const rev = await gpuGradient(device, options);

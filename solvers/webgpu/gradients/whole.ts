@@ -166,6 +166,7 @@ export function restoredStates(steps: number, checkpointEvery: number): number {
  * import { Recorder } from "../runtime/recorder.ts";
  * import { Mlp } from "../../fields/mlp.ts";
  * import { rk4 } from "../../tableaux.ts";
+ * import { reversible } from "../../schemes/spec.ts";
  * import assert from "node:assert/strict";
  *
  * const adapter = await findGpuAdapter();
@@ -173,7 +174,8 @@ export function restoredStates(steps: number, checkpointEvery: number): number {
  *   const device = await adapter.requestDevice();
  *   const mlp = new Mlp({ dim: 2, widths: [8], timeDependent: true });
  *   const solver = GpuSolver.create(device, {
- *     mlp, params: mlp.init(0), tableau: rk4, t1: 1, steps: 100, y0: Float64Array.of(1, 0),
+ *     field: mlp, params: mlp.init(0), scheme: reversible(rk4), t1: 1, steps: 100,
+ *     y0: Float64Array.of(1, 0), saveAt: { t0: true, steps: true },
  *     solveKernel: "whole",
  *   });
  *   const rec = new Recorder(solver.ctx);

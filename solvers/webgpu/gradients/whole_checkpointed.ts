@@ -39,6 +39,7 @@ import { bindingsOf, snapshotBytes, wholeBase, wholeRun } from "./whole_base.ts"
  * import { Recorder } from "../runtime/recorder.ts";
  * import { Mlp } from "../../fields/mlp.ts";
  * import { rk4 } from "../../tableaux.ts";
+ * import { reversible } from "../../schemes/spec.ts";
  * import assert from "node:assert/strict";
  *
  * const adapter = await findGpuAdapter();
@@ -46,7 +47,8 @@ import { bindingsOf, snapshotBytes, wholeBase, wholeRun } from "./whole_base.ts"
  *   const device = await adapter.requestDevice();
  *   const mlp = new Mlp({ dim: 2, widths: [8] });
  *   const solver = GpuSolver.create(device, {
- *     mlp, params: mlp.init(0), tableau: rk4, t1: 1, steps: 100, y0: Float64Array.of(1, 0),
+ *     field: mlp, params: mlp.init(0), scheme: reversible(rk4), t1: 1, steps: 100,
+ *     y0: Float64Array.of(1, 0), saveAt: { t0: true, steps: true },
  *     gradient: "checkpointed",
  *   });
  *   assert.equal(solver.solveKernel, "whole");
