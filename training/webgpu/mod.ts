@@ -193,13 +193,12 @@ export {
 } from "../../solvers/webgpu/schemes/reversible.ts";
 export { GpuOutputs, type GpuOutputsOptions } from "../../solvers/webgpu/outputs.ts";
 export {
-  CONTROL,
   GPU_STATUS,
   GpuAdaptive,
   type GpuAdaptiveRun,
-  type GpuAdaptiveSetup,
   INCOMPLETE,
 } from "../../solvers/webgpu/adaptive.ts";
+export { CONTROL, type GpuAdaptiveSetup } from "../../solvers/webgpu/adaptive_layout.ts";
 export { TrialBudget } from "./trial_budget.ts";
 export { Gate, GATE_CAPACITY } from "../../solvers/webgpu/runtime/gate.ts";
 export { GpuInterpolation } from "../../solvers/webgpu/interpolation.ts";
