@@ -173,12 +173,8 @@ export {
   type SolveCalls,
   solveCalls,
 } from "../../solvers/webgpu/runtime/calls.ts";
-export {
-  type FusedIo,
-  GpuMlp,
-  type GpuMlpOptions,
-  type StageBuffers,
-} from "../../solvers/webgpu/fields/mlp.ts";
+export { GpuMlp, type GpuMlpOptions } from "../../solvers/webgpu/fields/mlp.ts";
+export type { FusedIo, StageBuffers } from "../../solvers/webgpu/fields/mlp_stage.ts";
 export { GpuIncrement } from "../../solvers/webgpu/increment.ts";
 export {
   type Chunking,
