@@ -27,7 +27,8 @@
  */
 
 import { invalidArgument } from "../solvers/checks.ts";
-import { encodeModel, GraphBuilder } from "./onnx_graph.ts";
+import { encodeModel } from "./onnx_model.ts";
+import { GraphBuilder } from "./onnx_graph.ts";
 import {
   type ExportDtype,
   exportMetadata,
@@ -163,7 +164,7 @@ export function solverMetadata(s: CheckedSource): SolverMetadata {
  * @example
  * ```ts
  * import { exportIntegrator } from "./integrator.ts";
- * import { decodeModel, modelMetadata } from "./onnx_graph.ts";
+ * import { decodeModel, modelMetadata } from "./onnx_model.ts";
  * import { Mlp } from "../solvers/fields/mlp.ts";
  * import { reversible } from "../solvers/schemes/spec.ts";
  * import { rk4 } from "../solvers/tableaux.ts";

@@ -64,7 +64,7 @@ export {
   type ParamsChoice,
   sourceFromModelFile,
 } from "./source.ts";
-export { IR_VERSION, modelMetadata, OPSET } from "./onnx_graph.ts";
+export { IR_VERSION, modelMetadata, OPSET } from "./onnx_model.ts";
 export { exportVectorField, type VectorFieldExportOptions } from "./vector_field.ts";
 export {
   exportIntegrator,

@@ -422,7 +422,8 @@ export function webgpuStatus(): Promise<WebgpuStatus> {
 
 async function _probeWebgpu(): Promise<WebgpuStatus> {
   const { adapter, fallback } = await _denoAdapter();
-  const { GraphBuilder, encodeModel } = await import("./onnx_graph.ts");
+  const { GraphBuilder } = await import("./onnx_graph.ts");
+  const { encodeModel } = await import("./onnx_model.ts");
   const g = new GraphBuilder("probe");
   g.output(g.node("Tanh", [g.input("x", "float32", [1])]), "y", "float32", [1]);
   const bytes = encodeModel(g.build(), { producerVersion: "probe", docString: "", metadata: {} });

@@ -16,7 +16,8 @@
 
 import type { Mlp } from "../solvers/fields/mlp.ts";
 import { emitActivation } from "./activation.ts";
-import { type ElementType, encodeModel, GraphBuilder } from "./onnx_graph.ts";
+import { encodeModel } from "./onnx_model.ts";
+import { type ElementType, GraphBuilder } from "./onnx_graph.ts";
 import { type ExportDtype, exportMetadata, REVODE_VERSION } from "./metadata.ts";
 import { checkSource, type ExportSource } from "./source.ts";
 
@@ -159,7 +160,7 @@ export interface VectorFieldExportOptions {
  * @example
  * ```ts
  * import { exportVectorField } from "./vector_field.ts";
- * import { decodeModel, modelMetadata } from "./onnx_graph.ts";
+ * import { decodeModel, modelMetadata } from "./onnx_model.ts";
  * import { Mlp } from "../solvers/fields/mlp.ts";
  * import assert from "node:assert/strict";
  *

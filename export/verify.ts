@@ -41,7 +41,7 @@ import {
   type SchemeSpec,
 } from "../solvers/schemes/spec.ts";
 import { invalidArgument } from "../solvers/checks.ts";
-import { modelMetadata } from "./onnx_graph.ts";
+import { modelMetadata } from "./onnx_model.ts";
 import type { ExportDtype, ExportForm } from "./metadata.ts";
 import { type CheckedSource, checkSource, type ExportScheme, type ExportSource } from "./source.ts";
 import { createSession, type Feed, type Placement, type Provider, webgpuStatus } from "./ort.ts";

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { isAbsolute, relative, resolve } from "node:path";
 import { helpText, main } from "../cli/train.ts";
 import { readModelFile } from "../training/model_file.ts";
-import { modelMetadata } from "../export/onnx_graph.ts";
+import { modelMetadata } from "../export/onnx_model.ts";
 import { assertNoStack, runCli, withTempDir } from "./cli_harness.ts";
 
 /** Runs the training CLI in-process. */

@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { defaultConfig } from "../training/config.ts";
 import { initialState } from "../training/state.ts";
 import { modelFromState, writeModelFile } from "../training/model_file.ts";
-import { modelMetadata } from "../export/onnx_graph.ts";
+import { modelMetadata } from "../export/onnx_model.ts";
 import { exportHelpText, main } from "../cli/export.ts";
 import { exportModelFile } from "../export/files.ts";
 import { captureIo, withTempDir } from "./cli_harness.ts";

@@ -13,7 +13,8 @@ import { leapfrog, plain, reversible, reversibleHeun } from "../solvers/schemes/
 import { exportVectorField } from "../export/vector_field.ts";
 import { exportIntegrator } from "../export/integrator.ts";
 import { checkWithOnnx, findOnnxPython } from "../export/checker.ts";
-import { encodeModel, GraphBuilder } from "../export/onnx_graph.ts";
+import { encodeModel } from "../export/onnx_model.ts";
+import { GraphBuilder } from "../export/onnx_graph.ts";
 
 const requireChecker = Deno.env.get("REVODE_REQUIRE_ONNX_CHECKER") === "1";
 const python = await findOnnxPython();

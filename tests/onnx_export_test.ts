@@ -20,7 +20,7 @@ import {
 import { defaultConfig } from "../training/config.ts";
 import { initialState } from "../training/state.ts";
 import { modelFromState, writeModelFile } from "../training/model_file.ts";
-import { decodeModel, IR_VERSION, modelMetadata, OPSET } from "../export/onnx_graph.ts";
+import { decodeModel, IR_VERSION, modelMetadata, OPSET } from "../export/onnx_model.ts";
 import { exportVectorField } from "../export/vector_field.ts";
 import { profileEvents } from "../export/ort.ts";
 import { exportIntegrator, type IntegratorVariant } from "../export/integrator.ts";

@@ -17,7 +17,8 @@
 
 import { type CheckedTableau, liveStages } from "../tableau.ts";
 import type { GpuContext, Slice } from "./runtime/context.ts";
-import type { GpuMlp, StageBuffers } from "./fields/mlp.ts";
+import type { GpuMlp } from "./fields/mlp.ts";
+import type { StageBuffers } from "./fields/mlp_stage.ts";
 import type { Op } from "./runtime/recorder.ts";
 import { f32, linearGroups, linearMain, u32 } from "./runtime/wgsl.ts";
 import { MAX_STAGES } from "./runtime/context.ts";

@@ -16,7 +16,8 @@
  * @module
  */
 
-import { CONTROL, type GpuAdaptive } from "./adaptive.ts";
+import type { GpuAdaptive } from "./adaptive.ts";
+import { CONTROL } from "./adaptive_layout.ts";
 import type { GpuContext, Slice } from "./runtime/context.ts";
 import type { GpuIncrement } from "./increment.ts";
 import type { GpuOutputs } from "./outputs.ts";

@@ -12,7 +12,8 @@
  * @module
  */
 
-import { CONTROL, type GpuAdaptive } from "../adaptive.ts";
+import type { GpuAdaptive } from "../adaptive.ts";
+import { CONTROL } from "../adaptive_layout.ts";
 import type { Slice } from "../runtime/context.ts";
 import type { Op } from "../runtime/recorder.ts";
 import { CallTable } from "../runtime/calls.ts";

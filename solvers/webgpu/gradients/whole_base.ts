@@ -5,8 +5,9 @@
  * times, saved-output slots, the tableau and the layer sizes, read from
  * memory so that compilers neither unroll the loops nor inline the network
  * at every stage (see field_code.ts) — the per-row parameter gradients
- * `g[p·rows + row]` and their reduction in a fixed order, the WGSL of one
- * increment, of one step's VJP and of the output cotangents, and the
+ * `g[p·rows + row]` and their reduction in a fixed order, the WGSL header
+ * of every whole-solve kernel (with whole_step.ts's increment and step,
+ * their VJPs and the output cotangents), and the
  * forward kernel: one invocation runs a trajectory's whole solve, saving
  * its outputs (and, for checkpointing, its state at chosen grid points; for
  * direct backpropagation, every stage input).
@@ -20,6 +21,7 @@ import { fieldCode, layerSizes } from "../fields/field_code.ts";
 import type { Op } from "../runtime/recorder.ts";
 import { f32, linearGroups, linearMain, u32 } from "../runtime/wgsl.ts";
 import type { GpuGradientRun, GpuProblem } from "./problem.ts";
+import { INCREMENT_CODE, STEP_CODE, STEP_VJP_CODE } from "./whole_step.ts";
 
 /**
  * Per-row copies of the state `(y, z)` that the forward kernel writes at
@@ -133,21 +135,64 @@ export function wholeBase(
   times: ArrayLike<number>,
   keep: WholeKeep = {},
 ): WholeBase {
-  const { ctx, mlp, scheme, outputs, calls, y0, params, partials, paramsBar } = problem;
+  const { ctx, mlp, partials, paramsBar } = problem;
   if (!mlp.fused) {
     throw new RangeError(
       "Invalid solveKernel: the whole-solve kernels need a network that fits one invocation " +
         '(kernels "fused", widths up to 32).',
     );
   }
+  const steps = times.length - 1;
+  const snaps = keep.snapshots?.at ?? [];
+  if (keep.snapshots !== undefined && snaps.length !== steps + 1) {
+    throw new RangeError(
+      `Invalid snapshots: got ${snaps.length} grid points; expected ${steps + 1}.`,
+    );
+  }
+  const table = stepTable(problem, times, snaps);
+  const [stepSlice] = ctx.arena("whole.steps", [table.values.length]);
+  ctx.write(stepSlice, table.values);
+  const [g] = ctx.arena("whole.grads", [mlp.batch * mlp.paramCount]);
+  const header = headerCode(problem, table, keep);
+  return {
+    backwardHeader: backwardHeaderCode(problem, header),
+    stepTable: stepSlice,
+    g,
+    forward: forwardKernel(problem, header, keep, stepSlice, g),
+    finish: [...chunkKernel(problem, g), ...mlp.reduceOps(partials, paramsBar)],
+  };
+}
+
+/** The step table's values and where its parts start. */
+interface StepTable {
+  /** The values, as the kernels read them (`steps`). */
+  readonly values: Float64Array;
+  /** Steps. */
+  readonly steps: number;
+  /** Values per step. */
+  readonly stride: number;
+  /** Where the constants start (after the slot of t_0 and the steps). */
+  readonly constants: number;
+  /** Where the snapshot slots start. */
+  readonly snapshots: number;
+}
+
+/**
+ * `[slot_0]`; per step: t, h, its stage times, t_{n+1}, −h, its stage
+ * times, slot_{n+1}; then the constants the loops run to — stages, halves
+ * (2), a_ij, b_i, live_i, the layer sizes — and, with snapshots, the slot
+ * of every grid point.
+ */
+function stepTable(
+  problem: GpuProblem,
+  times: ArrayLike<number>,
+  snaps: readonly number[],
+): StepTable {
+  const { mlp, scheme, calls } = problem;
   const { tableau, live } = scheme;
   const steps = times.length - 1;
-  const batch = mlp.batch, dim = mlp.mlp.dim, P = mlp.paramCount;
   const S = tableau.stages;
   const R = 2 * (2 + S) + 1;
-  // [slot_0]; per step: t, h, its stage times, t_{n+1}, −h, its stage times, slot_{n+1};
-  // then the constants the loops run to — stages, halves (2), a_ij, b_i, live_i,
-  // the layer sizes — and, with snapshots, the slot of every grid point
   const constants = [
     S,
     2,
@@ -157,13 +202,6 @@ export function wholeBase(
     ...layerSizes(mlp.mlp),
   ];
   const K = 1 + steps * R;
-  const { snapshots, tape } = keep;
-  const snaps = snapshots?.at ?? [];
-  if (snapshots !== undefined && snaps.length !== steps + 1) {
-    throw new RangeError(
-      `Invalid snapshots: got ${snaps.length} grid points; expected ${steps + 1}.`,
-    );
-  }
   const table = new Float64Array(K + constants.length + snaps.length);
   table[0] = calls.slot(0);
   for (let n = 0; n < steps; n++) {
@@ -179,18 +217,26 @@ export function wholeBase(
   }
   table.set(constants, K);
   table.set(snaps, K + constants.length);
-  const [stepTable] = ctx.arena("whole.steps", [table.length]);
-  ctx.write(stepTable, table);
-  const [g] = ctx.arena("whole.grads", [batch * P]);
+  return { values: table, steps, stride: R, constants: K, snapshots: K + constants.length };
+}
+
+/**
+ * WGSL every whole-solve kernel starts with: the network, the constants,
+ * the step table's accessors, one increment and one step.
+ */
+function headerCode(problem: GpuProblem, table: StepTable, keep: WholeKeep): string {
+  const { mlp, scheme } = problem;
+  const batch = mlp.batch, dim = mlp.mlp.dim;
+  const S = scheme.tableau.stages;
+  const K = table.constants;
   const at = (k: number) => `steps[${u32(K + k)}]`;
-  const stored = snapshots !== undefined;
-  const header = `${ACTIVATION_HELPERS}
+  return `${ACTIVATION_HELPERS}
 ${fieldCode(mlp.mlp, batch)}
 const S = ${u32(S)};
 const LAM = ${f32(scheme.coupling)};
 const OML = ${f32(1 - scheme.coupling)};
-const R = ${u32(R)};
-const N_STEPS = ${u32(steps)};
+const R = ${u32(table.stride)};
+const N_STEPS = ${u32(table.steps)};
 const ZOFF = ${u32((scheme.z.offset - scheme.y.offset) / 4)};
 const ROW = ${u32(batch * dim)};
 const ROWS = ${u32(batch)};
@@ -201,13 +247,13 @@ fn coef_b(i: u32) -> f32 { return steps[${u32(K + 2 + S * S)} + i]; }
 fn is_live(i: u32) -> bool { return steps[${u32(K + 2 + S * S + S)} + i] != 0.0; }
 fn width(k: u32) -> u32 { return u32(steps[${u32(K + 2 + S * S + 2 * S)} + k]); }
 ${
-    stored
-      ? `fn snap_at(n: u32) -> i32 { return i32(steps[${u32(K + constants.length)} + n]); }
+    keep.snapshots !== undefined
+      ? `fn snap_at(n: u32) -> i32 { return i32(steps[${u32(table.snapshots)} + n]); }
 // the first value of checkpoint k's copy of row b's (y, z)
 fn checkpoint_at(k: u32, b: u32) -> u32 { return (k * ROWS + b) * 2u * DIM; }\n`
       : ""
   }${
-    tape
+    keep.tape
       ? `fn tape_at(n: u32, k: u32, i: u32, e: u32, b: u32) -> u32 { return (((n * 2u + k) * S + i) * DIM + e) * ROWS + b; }\n`
       : ""
   }fn slot_at(n: u32) -> i32 {
@@ -216,7 +262,24 @@ fn checkpoint_at(k: u32, b: u32) -> u32 { return (k * ROWS + b) * 2u * DIM; }\n`
 }
 ${INCREMENT_CODE}
 ${STEP_CODE}`;
-  const forwardKernel = ctx.kernel({
+}
+
+/**
+ * The forward kernel: one invocation runs a trajectory's whole solve,
+ * saving its outputs and what `keep` asks for, and leaves `(y_N, z_N)` in
+ * the scheme's state.
+ */
+function forwardKernel(
+  problem: GpuProblem,
+  header: string,
+  keep: WholeKeep,
+  stepSlice: Slice,
+  g: Slice,
+): Op[] {
+  const { ctx, mlp, scheme, outputs, y0, params } = problem;
+  const { snapshots, tape } = keep;
+  const stored = snapshots !== undefined;
+  const kernel = ctx.kernel({
     name: `whole.forward${stored ? ".snapshots" : ""}${tape ? ".tape" : ""}`,
     // g: field_vjp's gradients, bound but never written by this kernel
     bindings: bindingsOf(
@@ -251,7 +314,7 @@ fn save(n: u32, b: u32, y: array<f32, DIM>, z: array<f32, DIM>) {
     }
 }`,
     code: linearMain(
-      batch,
+      mlp.batch,
       `  let b = i;
   var y: array<f32, DIM>;
   var z: array<f32, DIM>;
@@ -278,27 +341,42 @@ fn save(n: u32, b: u32, y: array<f32, DIM>, z: array<f32, DIM>) {
   }`,
     ),
   });
-  // Σ over each chunk's rows of the per-row gradients, in row order
-  const R_ = mlp.chunks.rows;
-  const chunkKernel = ctx.kernel({
+  const slices = [params, stepSlice, y0, scheme.state, outputs.ys, g];
+  if (snapshots) slices.push(snapshots.slots);
+  if (tape) slices.push(tape);
+  return [{ kernel, group: ctx.bind(kernel, slices), groups: linearGroups(mlp.batch, 64) }];
+}
+
+/** Σ over each chunk's rows of the per-row gradients, in row order. */
+function chunkKernel(problem: GpuProblem, g: Slice): Op[] {
+  const { ctx, mlp, partials } = problem;
+  const P = mlp.paramCount, batch = mlp.batch;
+  const R = mlp.chunks.rows;
+  const kernel = ctx.kernel({
     name: "whole.chunks",
     bindings: [{ name: "g", access: "read" }, { name: "partials", access: "read_write" }],
     code: linearMain(
       mlp.chunks.chunks * P,
       `  let c = i / ${u32(P)};
   let q = i % ${u32(P)};
-  let start = c * ${u32(R_)};
-  let end = min(start + ${u32(R_)}, ${u32(batch)});
+  let start = c * ${u32(R)};
+  let end = min(start + ${u32(R)}, ${u32(batch)});
   var s = 0.0;
   for (var b = start; b < end; b++) { s += g[q * ${u32(batch)} + b]; }
   partials[i] = s;`,
     ),
   });
-  const forwardSlices = [params, stepTable, y0, scheme.state, outputs.ys, g];
-  if (snapshots) forwardSlices.push(snapshots.slots);
-  if (tape) forwardSlices.push(tape);
-  return {
-    backwardHeader: `${header}
+  return [{
+    kernel,
+    group: ctx.bind(kernel, [g, partials]),
+    groups: linearGroups(mlp.chunks.chunks * P, 64),
+  }];
+}
+
+/** {@link WholeBase.backwardHeader}: the shared header, the step's VJP and the output cotangents. */
+function backwardHeaderCode(problem: GpuProblem, header: string): string {
+  const { scheme, outputs } = problem;
+  return `${header}
 ${STEP_VJP_CODE}
 ${outputs.cotangentCode("outputs")}
 fn add_cotangent(slot: i32, b: u32, yb: array<f32, DIM>) -> array<f32, DIM> {
@@ -328,23 +406,7 @@ fn write_bar(b: u32, c: Cotangents) {
     bar[b * DIM + e] = yb[e];
     bar[BAR_Z + b * DIM + e] = zb[e];
   }
-}`,
-    stepTable,
-    g,
-    forward: [{
-      kernel: forwardKernel,
-      group: ctx.bind(forwardKernel, forwardSlices),
-      groups: linearGroups(batch, 64),
-    }],
-    finish: [
-      {
-        kernel: chunkKernel,
-        group: ctx.bind(chunkKernel, [g, partials]),
-        groups: linearGroups(mlp.chunks.chunks * P, 64),
-      },
-      ...mlp.reduceOps(partials, paramsBar),
-    ],
-  };
+}`;
 }
 
 /**
@@ -406,134 +468,3 @@ export function wholeRun(
 export function bindingsOf(names: string[], written: string[]): BindingSpec[] {
   return names.map((name) => ({ name, access: written.includes(name) ? "read_write" : "read" }));
 }
-
-/**
- * WGSL of step `n` of the reversible scheme from `(y_n, z_n)`, keeping both
- * increments' stage inputs as `step_vjp` takes them (`inputs[0]`: those of
- * `Ψ_{−h}(t_{n+1}, y_{n+1})`, `inputs[1]`: those of `Ψ_h(t_n, z_n)`):
- * half 0 is `y_{n+1} = λ y_n + (1 − λ) z_n + Ψ_h(t_n, z_n)`, half 1
- * `z_{n+1} = z_n − Ψ_{−h}(t_{n+1}, y_{n+1})`.
- */
-const STEP_CODE =
-  `struct Kept { y: array<f32, DIM>, z: array<f32, DIM>, inputs: array<array<array<f32, DIM>, S>, 2> }
-fn step_kept(n: u32, yIn: array<f32, DIM>, zIn: array<f32, DIM>) -> Kept {
-  var out: Kept;
-  out.y = yIn;
-  out.z = zIn;
-  for (var half = 0u; half < halves(); half++) {
-    let q = 1u + n * R + half * (2u + S);
-    var x = out.z;
-    if (half == 1u) { x = out.y; }
-    var f = increment(steps[q + 1u], q + 2u, x);
-    out.inputs[1u - half] = f.y;
-    if (half == 0u) {
-      for (var e = 0u; e < DIM; e++) { out.y[e] = LAM * out.y[e] + OML * out.z[e] + f.psi[e]; }
-    } else {
-      for (var e = 0u; e < DIM; e++) { out.z[e] = out.z[e] - f.psi[e]; }
-    }
-  }
-  return out;
-}`;
-
-/**
- * WGSL of the VJP of step `n` of the reversible scheme (numerics.md §2,
- * backward pass steps 3 and 4), given both increments' stage inputs
- * (`inputs[0]`: those of `Ψ_{−h}(t_{n+1}, y_{n+1})`, `inputs[1]`: those of
- * `Ψ_h(t_n, z_n)`): `(ȳ_{n+1}, z̄_{n+1}) → (ȳ_n, z̄_n)`, the parameter
- * gradients added to row `b`'s column of `g`.
- */
-const STEP_VJP_CODE = `struct Cotangents { yb: array<f32, DIM>, zb: array<f32, DIM> }
-fn step_vjp(n: u32, inputs: array<array<array<f32, DIM>, S>, 2>, ybIn: array<f32, DIM>, zbIn: array<f32, DIM>, b: u32) -> Cotangents {
-  var yb = ybIn;
-  var zb = zbIn;
-  var kept = inputs;
-  // half 0: through z_{n+1} = z_n − Ψ_{−h}(t_{n+1}, y_{n+1}); half 1: through y_{n+1}
-  for (var half = 0u; half < halves(); half++) {
-    let q = 1u + n * R + (1u - half) * (2u + S);
-    var u = yb;
-    if (half == 0u) {
-      for (var e = 0u; e < DIM; e++) { u[e] = -zb[e]; }
-    }
-    var a = increment_vjp(steps[q + 1u], q + 2u, kept[half], u, b);
-    if (half == 0u) {
-      for (var e = 0u; e < DIM; e++) { yb[e] += a[e]; }
-    } else {
-      for (var e = 0u; e < DIM; e++) {
-        zb[e] += OML * yb[e] + a[e];
-        yb[e] *= LAM;
-      }
-    }
-  }
-  return Cotangents(yb, zb);
-}`;
-
-/**
- * WGSL of one increment `Ψ_h(t, y)` and its VJP, for one trajectory, the
- * tableau read from memory (`stages()`, `coef_a`, `coef_b`, `is_live`):
- * `struct Stages { y: array<array<f32, DIM>, S>, psi: array<f32, DIM> }`
- * (the stage inputs `Y_i` and `Ψ`), `fn increment(h, st, y) -> Stages`
- * with the stage times at `steps[st + i]`, and
- * `fn increment_vjp(h, st, ys, u, row) -> array<f32, DIM>` (`Σ_i Ȳ_i` for
- * the cotangent `ū`, the parameter gradients added by `field_vjp`). Only
- * the live stages are evaluated; zero coefficients are skipped, so the sums
- * run as increment.ts's, term for term.
- */
-const INCREMENT_CODE = `struct Stages { y: array<array<f32, DIM>, S>, psi: array<f32, DIM> }
-fn increment(h: f32, st: u32, y: array<f32, DIM>) -> Stages {
-  var yv = y;
-  var out: Stages;
-  var k: array<array<f32, DIM>, S>;
-  for (var i = 0u; i < stages(); i++) {
-    if (!is_live(i)) { continue; }
-    var yi: array<f32, DIM>;
-    for (var e = 0u; e < DIM; e++) {
-      var v = yv[e];
-      for (var j = 0u; j < i; j++) {
-        let a = coef_a(i, j);
-        if (a != 0.0) { v += (h * a) * k[j][e]; }
-      }
-      yi[e] = v;
-    }
-    out.y[i] = yi;
-    k[i] = field(steps[st + i], yi);
-  }
-  for (var e = 0u; e < DIM; e++) {
-    var sum = 0.0;
-    for (var j = 0u; j < stages(); j++) {
-      let bj = coef_b(j);
-      if (bj != 0.0) { sum = sum + (h * bj) * k[j][e]; }
-    }
-    out.psi[e] = sum;
-  }
-  return out;
-}
-fn increment_vjp(h: f32, st: u32, ys: array<array<f32, DIM>, S>, u: array<f32, DIM>, row: u32) -> array<f32, DIM> {
-  var yv = ys;
-  var uv = u;
-  var bars: array<array<f32, DIM>, S>;
-  for (var m = 0u; m < stages(); m++) {
-    let i = stages() - 1u - m;
-    if (!is_live(i)) { continue; }
-    var kb: array<f32, DIM>;
-    for (var e = 0u; e < DIM; e++) {
-      var v = 0.0;
-      let bi = coef_b(i);
-      if (bi != 0.0) { v = (h * bi) * uv[e]; }
-      for (var l = i + 1u; l < stages(); l++) {
-        let a = coef_a(l, i);
-        if (a != 0.0 && is_live(l)) { v += (h * a) * bars[l][e]; }
-      }
-      kb[e] = v;
-    }
-    bars[i] = field_vjp(steps[st + i], yv[i], kb, row);
-  }
-  var out: array<f32, DIM>;
-  for (var e = 0u; e < DIM; e++) {
-    var sum = 0.0;
-    for (var j = 0u; j < stages(); j++) {
-      if (is_live(j)) { sum = sum + bars[j][e]; }
-    }
-    out[e] = sum;
-  }
-  return out;
-}`;

@@ -1,0 +1,196 @@
+/**
+ * GPU-only: the layout of the adaptive controller's state array
+ * ({@link CONTROL}), which its kernels (adaptive_kernels.ts) write and the
+ * host (adaptive.ts), the interpolation and the gradients read; the solve
+ * the controller is set up for; the buffers its kernels bind and the
+ * dispatches they make.
+ *
+ * @module
+ */
+
+import type { PidController } from "../controller.ts";
+import type { CheckedTableau } from "../tableau.ts";
+import type { GpuContext, Slice } from "./runtime/context.ts";
+import type { Gate } from "./runtime/gate.ts";
+import type { GpuIncrement } from "./increment.ts";
+import type { Op } from "./runtime/recorder.ts";
+import type { GpuReversibleScheme } from "./schemes/reversible.ts";
+
+/**
+ * Indices of the controller's state array.
+ *
+ * @example
+ * ```ts
+ * import { CONTROL } from "./adaptive_layout.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(CONTROL.status, 6);
+ * ```
+ */
+export const CONTROL = {
+  /** Time of the last accepted point. */
+  t: 0,
+  /** Next trial step. */
+  h: 1,
+  /** Scaled error of the last accepted step (1 before any). */
+  err1: 2,
+  /** Scaled error of the one before. */
+  err2: 3,
+  /** Accepted steps. */
+  accepted: 4,
+  /** Rejected steps. */
+  rejected: 5,
+  /** The status code (adaptive.ts's `GPU_STATUS`). */
+  status: 6,
+  /** Scaled error norm of the current trial (worst trajectory). */
+  err: 7,
+  /** Step of the current trial. */
+  hUsed: 8,
+  /** End time of the current interval `t_B`. */
+  tB: 9,
+  /** 1 when the current trial was accepted (forward), or the interval is live (backward). */
+  active: 10,
+  /** First interpolated output inside the current interval. */
+  k0: 11,
+  /** One past the last. */
+  k1: 12,
+  /** Scratch of the initial-step heuristic. */
+  scratch: 13,
+  /** Start time of the current interval `t_A`. */
+  tA: 14,
+  /** Steps left to walk back (backward pass). */
+  cursor: 15,
+  /** Most trial steps any solve of this solver has taken (kept across solves). */
+  most: 16,
+} as const;
+
+/**
+ * Length of the controller's state array ({@link CONTROL}).
+ *
+ * @example
+ * ```ts
+ * import { CONTROL, CONTROL_LENGTH } from "./adaptive_layout.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(CONTROL_LENGTH, Object.keys(CONTROL).length);
+ * ```
+ */
+export const CONTROL_LENGTH = 17;
+
+/**
+ * What a `GpuAdaptive` (adaptive.ts) needs.
+ *
+ * @example
+ * ```ts
+ * import type { GpuAdaptiveSetup } from "./adaptive_layout.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const span = (s: GpuAdaptiveSetup) => s.t1 - s.t0;
+ * assert.equal(typeof span, "function"); // see GpuSolver with `adaptive`
+ * ```
+ */
+export interface GpuAdaptiveSetup {
+  /** The controller (tolerances, factors, bounds, `maxSteps`, norm). */
+  readonly controller: PidController;
+  /** The base method (with `bError`). */
+  readonly tableau: CheckedTableau;
+  /** Start time. */
+  readonly t0: number;
+  /** End time. */
+  readonly t1: number;
+  /** First step, or undefined for the heuristic of Hairer, Nørsett & Wanner. */
+  readonly dt0?: number;
+  /** Interpolated output times, increasing, inside `[t0, t1]`. */
+  readonly ts: Float64Array;
+  /** Trajectories. */
+  readonly batch: number;
+  /** State dimension. */
+  readonly dim: number;
+  /** The scheme whose steps are controlled. */
+  readonly scheme: GpuReversibleScheme;
+  /** An Euler increment evaluating `f(t_A, ·)` (call record `GpuAdaptive.pointA`). */
+  readonly fieldA: GpuIncrement;
+  /** An Euler increment evaluating `f(t_B, ·)` (call record `GpuAdaptive.pointB`). */
+  readonly fieldB: GpuIncrement;
+  /** Initial states `[batch, dim]`. */
+  readonly y0: Slice;
+}
+
+/**
+ * The buffers the controller's kernels bind, as `GpuAdaptive` allocates
+ * them, and the solve they are generated for.
+ *
+ * @example
+ * ```ts
+ * import type { AdaptiveKernelParts } from "./adaptive_layout.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const words = (k: AdaptiveKernelParts) => 4 * k.stride;
+ * assert.equal(typeof words, "function"); // see GpuAdaptive
+ * ```
+ */
+export interface AdaptiveKernelParts {
+  /** The context. */
+  readonly ctx: GpuContext;
+  /** The solve. */
+  readonly setup: GpuAdaptiveSetup;
+  /** The controller's state, indexed by {@link CONTROL}. */
+  readonly control: Slice;
+  /** Accepted times `t_0 … t_N`. */
+  readonly times: Slice;
+  /** The interpolated output times. */
+  readonly ts: Slice;
+  /** One value per trajectory, reduced to its maximum. */
+  readonly rows: Slice;
+  /** The four call records the kernels write, copied into the call table. */
+  readonly records: Slice;
+  /** Words of one call record. */
+  readonly stride: number;
+  /** `(y, z)` before the current trial. */
+  readonly backup: Slice;
+  /** `y` before the current trial. */
+  readonly yA: Slice;
+  /** Opens the trial step (forward) or the interval's step (backward). */
+  readonly stepGate: Gate;
+  /** Opens the interval's interpolated outputs. */
+  readonly outputGate: Gate;
+}
+
+/**
+ * The controller's dispatches, by the step of the solve that records them.
+ *
+ * @example
+ * ```ts
+ * import type { AdaptiveOps } from "./adaptive_layout.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const trial = (ops: AdaptiveOps) => [ops.prepare, ops.save, ops.error, ops.decide, ops.commit];
+ * assert.equal(typeof trial, "function"); // see GpuAdaptive.recordTrial
+ * ```
+ */
+export interface AdaptiveOps {
+  /** Resets the controller's state and writes `t_0`. */
+  readonly start: Op[];
+  /** The heuristic's first guess `h_0` (from `f(t_0, y_0)`). */
+  readonly initialH0: Op[];
+  /** `y_1 = y_0 + h_0 f(t_0, y_0)` and the call record of `f(t_0 + h_0, ·)`. */
+  readonly initialY1: Op[];
+  /** The heuristic's first step (from `f(t_0 + h_0, y_1)`). */
+  readonly initialH1: Op[];
+  /** Sets the trial's interval and gates. */
+  readonly prepare: Op[];
+  /** Copies the scheme's state before the trial. */
+  readonly save: Op[];
+  /** The trial's scaled error norm, worst trajectory. */
+  readonly error: Op[];
+  /** Accepts or rejects the trial and chooses the next step. */
+  readonly decide: Op[];
+  /** Restores the state of a rejected trial. */
+  readonly commit: Op[];
+  /** Starts the walk back at the last accepted step. */
+  readonly backStart: Op[];
+  /** Selects the next interval of the walk back. */
+  readonly backPrepare: Op[];
+  /** Selects the accepted step a call record names (forward). */
+  readonly indexForward: Op[];
+  /** Selects the accepted step a call record names (walked back). */
+  readonly indexBack: Op[];
+}
