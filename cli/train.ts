@@ -38,14 +38,9 @@ import type { TrainResult, TrainState } from "../training/state.ts";
 import type { Progress } from "../training/state.ts";
 import { train } from "../training/train.ts";
 import { alignSteps } from "../training/data.ts";
-import {
-  type ModelConfig,
-  ModelFileError,
-  modelFromState,
-  readModelFile,
-  stateFromModel,
-  writeModelFile,
-} from "../training/model_file.ts";
+import { readModelFile, writeModelFile } from "../training/model_file.ts";
+import { type ModelConfig, ModelFileError } from "../training/model_format.ts";
+import { modelFromState, stateFromModel } from "../training/model_state.ts";
 import { writeRunFiles } from "./run_files.ts";
 import { cpuFallbackReason, trainGpu } from "../training/webgpu/train.ts";
 import type { SolveKernel } from "../solvers/webgpu/solve.ts";
