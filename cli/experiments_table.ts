@@ -10,7 +10,7 @@ import type { ComparisonRun } from "./experiments_compare.ts";
 /**
  * The comparison as a text table, one row per run and one ratio row per pair.
  *
- * @param runs Runs from {@link compare}, in pairs.
+ * @param runs Runs from `compare()`, in pairs.
  * @returns The table.
  *
  * @example

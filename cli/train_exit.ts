@@ -37,7 +37,7 @@ export const EXIT: Readonly<{ ok: 0; failed: 1; usage: 2; interrupted: 130 }> = 
  *
  * @param io Where to write.
  * @param error What was thrown.
- * @returns {@link EXIT}`.usage` for a bad flag, else `EXIT.failed`.
+ * @returns `EXIT.usage` for a bad flag, else `EXIT.failed`.
  *
  * @example
  * ```ts
