@@ -17,7 +17,7 @@
 import { basename, dirname, join } from "node:path";
 import { type CliIo, consoleIo } from "./io.ts";
 import { flagHelp, type FlagTable, parseFlags, UsageError } from "./flags.ts";
-import { ModelFileError } from "../training/model_file.ts";
+import { ModelFileError } from "../training/model_format.ts";
 import {
   EXPORT_DTYPES,
   EXPORT_FORMS,

@@ -8,7 +8,7 @@
 
 import { writeTextFileAtomic } from "../training/atomic_write.ts";
 import { htmlReport, lineChart, PALETTE, type Series } from "./report/svg.ts";
-import type { ModelFile } from "../training/model_file.ts";
+import type { ModelFile } from "../training/model_format.ts";
 import type { SeriesData } from "../training/config.ts";
 import type { TrainResult } from "../training/state.ts";
 import { predict } from "../training/train.ts";
@@ -147,7 +147,7 @@ function _device(options: RunFilesOptions): string {
  * @example
  * ```ts
  * import { RUN_FILES, writeRunFiles } from "./run_files.ts";
- * import { modelFromState } from "../training/model_file.ts";
+ * import { modelFromState } from "../training/model_state.ts";
  * import { defaultConfig } from "../training/config.ts";
  * import { train } from "../training/train.ts";
  * import { whiteDwarfData } from "../training/datasets/white_dwarf.ts";

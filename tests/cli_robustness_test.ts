@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { isAbsolute, relative, resolve } from "node:path";
-import { helpText, main } from "../cli/train.ts";
+import { main } from "../cli/train.ts";
+import { helpText } from "../cli/train_flags.ts";
 import { readModelFile } from "../training/model_file.ts";
 import { modelMetadata } from "../export/onnx_model.ts";
 import { assertNoStack, runCli, withTempDir } from "./cli_harness.ts";

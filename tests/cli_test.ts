@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { helpText, main } from "../cli/train.ts";
+import { main } from "../cli/train.ts";
+import { helpText } from "../cli/train_flags.ts";
 import { main as experimentsMain } from "../cli/experiments.ts";
 import { readModelFile } from "../training/model_file.ts";
 import { assertNoStack, type CliMain, runCli, withTempDir } from "./cli_harness.ts";

@@ -9,7 +9,8 @@
 import assert from "node:assert/strict";
 import { defaultConfig } from "../training/config.ts";
 import { initialState } from "../training/state.ts";
-import { modelFromState, writeModelFile } from "../training/model_file.ts";
+import { writeModelFile } from "../training/model_file.ts";
+import { modelFromState } from "../training/model_state.ts";
 import { modelMetadata } from "../export/onnx_model.ts";
 import { exportHelpText, main } from "../cli/export.ts";
 import { exportModelFile } from "../export/files.ts";

@@ -19,7 +19,8 @@ import {
 } from "../solvers/schemes/spec.ts";
 import { defaultConfig } from "../training/config.ts";
 import { initialState } from "../training/state.ts";
-import { modelFromState, writeModelFile } from "../training/model_file.ts";
+import { writeModelFile } from "../training/model_file.ts";
+import { modelFromState } from "../training/model_state.ts";
 import { decodeModel, IR_VERSION, modelMetadata, OPSET } from "../export/onnx_model.ts";
 import { exportVectorField } from "../export/vector_field.ts";
 import { profileEvents } from "../export/ort.ts";

@@ -12,16 +12,11 @@ import { initialState, type TrainState } from "../training/state.ts";
 import { predict, train } from "../training/train.ts";
 import { alignSteps } from "../training/data.ts";
 import { divergenceRemedies } from "../training/divergence.ts";
-import {
-  type ModelConfig,
-  ModelFileError,
-  modelFromState,
-  parseModelFile,
-  readModelFile,
-  serializeModel,
-  stateFromModel,
-  writeModelFile,
-} from "../training/model_file.ts";
+import { readModelFile, writeModelFile } from "../training/model_file.ts";
+import { type ModelConfig, ModelFileError } from "../training/model_format.ts";
+import { parseModelFile } from "../training/model_parse.ts";
+import { serializeModel } from "../training/model_serialize.ts";
+import { modelFromState, stateFromModel } from "../training/model_state.ts";
 import { mseLoss } from "../training/loss.ts";
 
 /** A small white-dwarf problem: 50 steps of 0.1 and a 3 → 8 → 2 network. */

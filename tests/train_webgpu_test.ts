@@ -19,14 +19,11 @@ import { defaultConfig, schemeOf, type TrainConfig } from "../training/config.ts
 import { predict, train } from "../training/train.ts";
 import { divergenceRemedies } from "../training/divergence.ts";
 import { TrainingData } from "../training/data.ts";
-import {
-  type ModelConfig,
-  modelFromState,
-  parseModelFile,
-  readModelFile,
-  serializeModel,
-  stateFromModel,
-} from "../training/model_file.ts";
+import { readModelFile } from "../training/model_file.ts";
+import type { ModelConfig } from "../training/model_format.ts";
+import { parseModelFile } from "../training/model_parse.ts";
+import { serializeModel } from "../training/model_serialize.ts";
+import { modelFromState, stateFromModel } from "../training/model_state.ts";
 import { loadExperimentData } from "../training/experiments.ts";
 import { whiteDwarfData } from "../training/datasets/white_dwarf.ts";
 import { simulateOscillator } from "../training/datasets/simulated.ts";

@@ -1,0 +1,159 @@
+/**
+ * `model.json`: a trained neural ODE in a versioned JSON format, with
+ * everything needed to use it (architecture, solver, parameters) and to
+ * resume its training bit-identically (optimizer state, iteration, loss
+ * history). This module holds the format's tag and version, the types of
+ * its sections, and the error a file that cannot be used raises.
+ *
+ *     {
+ *       "format": "revode-model", "version": 1, "createdAt": "2025-…Z",
+ *       "config":    { example, mlp, solver, scheme, coupling, gradient, checkpoints,
+ *                      steps, adaptive, lr, weightDecay, schedule, clip, batch, seed,
+ *                      t0, t1, y0, data: { source, path, simulated, points } },
+ *       "params":    [θ …]                       the current parameters
+ *       "best":      { loss, iteration, params }  the lowest-loss parameters
+ *       "optimizer": { kind: "adamw", step, lr, beta1, beta2, eps, weightDecay, m, v },
+ *       "training":  { iterations, plannedIterations, status, reason, seconds,
+ *                      history: { loss: […], seconds: […] }, gradient, backend }
+ *     }
+ *
+ * `training.backend` (`"cpu"` or `"webgpu"`) names the backend of the last
+ * run; files written before it existed read as `"cpu"`. A model trained on
+ * either backend is the same model: it evaluates and resumes on the other.
+ *
+ * The pure parts (the types, {@link ModelFileError}, parsing in
+ * model_parse.ts, text in model_serialize.ts) use no Deno API; reading and
+ * writing files is model_file.ts's.
+ *
+ * @module
+ */
+
+import type { AdamWState } from "./adamw.ts";
+import type { ExampleName } from "./experiments.ts";
+import type { TrainConfig } from "./config.ts";
+import type { GradientRecord, TrainStatus } from "./state.ts";
+
+/** The `format` tag of a model file. */
+export const MODEL_FORMAT = "revode-model";
+/** The format version this revode writes and reads. */
+export const MODEL_VERSION = 1;
+
+/** Where the training data came from. */
+export interface DataInfo {
+  /** A description of the data (file path or simulation). */
+  source: string;
+  /** The file read, or null. */
+  path: string | null;
+  /** True when the data were simulated. */
+  simulated: boolean;
+  /** Number of data points. */
+  points: number;
+}
+
+/** The configuration stored in a model file: training settings plus the problem. */
+export interface ModelConfig extends TrainConfig {
+  /** The experiment trained, or null for other data. */
+  example: ExampleName | null;
+  /** Start of the solve window. */
+  t0: number;
+  /** End of the solve window. */
+  t1: number;
+  /** The initial state the model is solved from. */
+  y0: number[];
+  /** Where the data came from. */
+  data: DataInfo;
+}
+
+/** The backend a run trained on: the CPU (float64) or WebGPU (float32). */
+export type BackendName = "cpu" | "webgpu";
+
+/**
+ * Every {@link BackendName}.
+ *
+ * @example
+ * ```ts
+ * import { BACKEND_NAMES } from "./model_format.ts";
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(BACKEND_NAMES, ["cpu", "webgpu"]);
+ * ```
+ */
+export const BACKEND_NAMES: readonly BackendName[] = Object.freeze(["cpu", "webgpu"]);
+
+/** Training metadata of a model file. */
+export interface TrainingInfo {
+  /** Iterations done. */
+  iterations: number;
+  /** Iterations the last run was asked to reach. */
+  plannedIterations: number;
+  /** How the last run ended. */
+  status: TrainStatus;
+  /** Why it ended early, or null. */
+  reason: string | null;
+  /** Training seconds, across resumes. */
+  seconds: number;
+  /** Loss and elapsed seconds of every iteration. */
+  history: { loss: number[]; seconds: number[] };
+  /** Gradient work and memory of the last run, or null. */
+  gradient: GradientRecord | null;
+  /** The backend of the last run (`"cpu"` for files that do not say). */
+  backend: BackendName;
+}
+
+/** A parsed model file. */
+export interface ModelFile {
+  /** Always {@link MODEL_FORMAT}. */
+  format: typeof MODEL_FORMAT;
+  /** Always {@link MODEL_VERSION}. */
+  version: typeof MODEL_VERSION;
+  /** ISO 8601 time of writing. */
+  createdAt: string;
+  /** Problem and training settings. */
+  config: ModelConfig;
+  /** The current parameters (where training resumes). */
+  params: number[];
+  /** The lowest loss seen and its parameters (the initial ones before any iteration). */
+  best: { loss: number | null; iteration: number; params: number[] };
+  /** The optimizer's state. */
+  optimizer: AdamWState;
+  /** Training metadata. */
+  training: TrainingInfo;
+}
+
+/**
+ * A model file that cannot be used: unreadable, not JSON, of another format
+ * or version, or with a missing or invalid field. The message names the file.
+ *
+ * @example
+ * ```ts
+ * import { ModelFileError } from "./model_format.ts";
+ * import { parseModelFile } from "./model_parse.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.throws(() => parseModelFile('{"format": "revode-model"', "m.json"), (e) =>
+ *   e instanceof ModelFileError && e.path === "m.json" && /not valid JSON/.test(e.message));
+ * ```
+ */
+export class ModelFileError extends Error {
+  /** The file. */
+  readonly path: string;
+
+  /**
+   * Creates the error; its message is `PATH: PROBLEM`.
+   *
+   * @param path The file.
+   * @param problem What is wrong, as a sentence.
+   *
+   * @example
+   * ```ts
+   * import { ModelFileError } from "./model_format.ts";
+   * import assert from "node:assert/strict";
+   *
+   * assert.equal(new ModelFileError("m.json", "no such file.").message, "m.json: no such file.");
+   * ```
+   */
+  constructor(path: string, problem: string) {
+    super(`${path}: ${problem}`);
+    this.name = "ModelFileError";
+    this.path = path;
+  }
+}

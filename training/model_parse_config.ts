@@ -1,0 +1,152 @@
+/**
+ * The `config` section of a model file: the problem (experiment, window,
+ * initial state, data) and every training setting, each checked against
+ * what the trainer accepts.
+ *
+ * @module
+ */
+
+import { Mlp } from "../solvers/fields/mlp.ts";
+import {
+  type AdaptiveConfig,
+  GRADIENT_NAMES,
+  type ScheduleConfig,
+  SOLVER_NAMES,
+} from "./config.ts";
+import { EXAMPLE_NAMES } from "./experiments.ts";
+import type { FieldChecker } from "./model_check.ts";
+import { type DataInfo, type ModelConfig, ModelFileError } from "./model_format.ts";
+
+/**
+ * Parses and validates a model file's `config` section.
+ *
+ * @param c The checker of the file being read.
+ * @param value The section as read from JSON.
+ * @returns The configuration, and the parameter count its MLP has (the
+ * length the parameter arrays must have).
+ * @throws {ModelFileError} Naming the first field that is missing or invalid.
+ *
+ * @example
+ * ```ts
+ * import { FieldChecker } from "./model_check.ts";
+ * import { parseConfigSection } from "./model_parse_config.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.throws(() => parseConfigSection(new FieldChecker("m.json"), { example: "moon" }),
+ *   /m\.json: config\.example is "moon"; expected one of "white-dwarf"/);
+ * ```
+ */
+export function parseConfigSection(
+  c: FieldChecker,
+  value: unknown,
+): { config: ModelConfig; paramCount: number } {
+  const cfg = c.object("config", value);
+  const example = cfg.example === null
+    ? null
+    : c.oneOf("config.example", cfg.example, EXAMPLE_NAMES);
+  let mlp: Mlp;
+  try {
+    mlp = Mlp.fromJSON(cfg.mlp);
+  } catch (error) {
+    const detail = error instanceof Error ? error.message : String(error);
+    throw new ModelFileError(c.path, `config.mlp is invalid: ${detail}`);
+  }
+  const solver = _solverSettings(c, cfg);
+  const optimizer = _optimizerSettings(c, cfg);
+  const batch = c.number("config.batch", cfg.batch, { integer: true, min: 1 });
+  const seed = c.number("config.seed", cfg.seed, { integer: true });
+  const problem = _problem(c, cfg, mlp.dim);
+  const config: ModelConfig = {
+    example,
+    mlp: mlp.toJSON(),
+    ...solver,
+    ...optimizer,
+    batch,
+    seed,
+    ...problem,
+  };
+  return { config, paramCount: mlp.paramCount };
+}
+
+/** The solver, scheme, gradient and steps. */
+function _solverSettings(
+  c: FieldChecker,
+  cfg: Record<string, unknown>,
+): Pick<
+  ModelConfig,
+  "solver" | "scheme" | "coupling" | "gradient" | "checkpoints" | "steps" | "adaptive"
+> {
+  const solver = c.oneOf("config.solver", cfg.solver, SOLVER_NAMES);
+  const scheme = c.oneOf("config.scheme", cfg.scheme, ["reversible", "plain"] as const);
+  const coupling = c.number("config.coupling", cfg.coupling, { above: 0, max: 1 });
+  const gradient = c.oneOf("config.gradient", cfg.gradient, GRADIENT_NAMES);
+  const checkpoints = cfg.checkpoints === null
+    ? null
+    : c.number("config.checkpoints", cfg.checkpoints, { integer: true, min: 1 });
+  const steps = c.number("config.steps", cfg.steps, { integer: true, min: 1 });
+  let adaptive: AdaptiveConfig | null = null;
+  if (cfg.adaptive !== null && cfg.adaptive !== undefined) {
+    const a = c.object("config.adaptive", cfg.adaptive);
+    adaptive = {
+      rtol: c.number("config.adaptive.rtol", a.rtol, { above: 0 }),
+      atol: c.number("config.adaptive.atol", a.atol, { above: 0 }),
+      maxSteps: c.number("config.adaptive.maxSteps", a.maxSteps, { integer: true, min: 1 }),
+    };
+  }
+  return { solver, scheme, coupling, gradient, checkpoints, steps, adaptive };
+}
+
+/** The optimizer's settings: learning rate, weight decay, schedule, clipping. */
+function _optimizerSettings(
+  c: FieldChecker,
+  cfg: Record<string, unknown>,
+): Pick<ModelConfig, "lr" | "weightDecay" | "schedule" | "clip"> {
+  const lr = c.number("config.lr", cfg.lr, { above: 0 });
+  const weightDecay = c.number("config.weightDecay", cfg.weightDecay, { min: 0 });
+  const schedule = _schedule(c, cfg.schedule, lr);
+  const clip = cfg.clip === null ? null : c.number("config.clip", cfg.clip, { above: 0 });
+  return { lr, weightDecay, schedule, clip };
+}
+
+/** The learning-rate schedule; a cosine one ends at or below `lr`. */
+function _schedule(c: FieldChecker, value: unknown, lr: number): ScheduleConfig {
+  const sched = c.object("config.schedule", value);
+  if (c.oneOf("config.schedule.kind", sched.kind, ["constant", "cosine"] as const) !== "cosine") {
+    return { kind: "constant" };
+  }
+  const iterations = c.number("config.schedule.iterations", sched.iterations, {
+    integer: true,
+    min: 1,
+  });
+  const schedule: ScheduleConfig = { kind: "cosine", iterations };
+  if (sched.warmup !== undefined) {
+    schedule.warmup = c.number("config.schedule.warmup", sched.warmup, {
+      integer: true,
+      min: 0,
+      max: iterations - 1,
+    });
+  }
+  if (sched.minLr !== undefined) {
+    schedule.minLr = c.number("config.schedule.minLr", sched.minLr, { min: 0, max: lr });
+  }
+  return schedule;
+}
+
+/** The problem: the solve window, the initial state (of the MLP's `dim`) and the data. */
+function _problem(
+  c: FieldChecker,
+  cfg: Record<string, unknown>,
+  dim: number,
+): Pick<ModelConfig, "t0" | "t1" | "y0" | "data"> {
+  const t0 = c.number("config.t0", cfg.t0);
+  const t1 = c.number("config.t1", cfg.t1, { above: t0 });
+  const y0 = c.numbers("config.y0", cfg.y0, dim);
+  const dataObject = c.object("config.data", cfg.data);
+  const data: DataInfo = {
+    source: c.string("config.data.source", dataObject.source),
+    path: dataObject.path === null ? null : c.string("config.data.path", dataObject.path),
+    simulated: c.boolean("config.data.simulated", dataObject.simulated),
+    points: c.number("config.data.points", dataObject.points, { integer: true, min: 2 }),
+  };
+  return { t0, t1, y0, data };
+}
