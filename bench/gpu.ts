@@ -39,7 +39,7 @@ import { AdamW } from "../training/adamw.ts";
 import { type GpuDevice, requestGpuDevice } from "../solvers/webgpu/runtime/device.ts";
 
 import { GpuTrainer, type GpuTrainerOptions } from "../training/webgpu/trainer.ts";
-import type { SolveKernel } from "../solvers/webgpu/solve.ts";
+import type { SolveKernel } from "../solvers/webgpu/options.ts";
 import { FUSED_MAX_WIDTH } from "../solvers/webgpu/fields/mlp.ts";
 import type { GpuBenchResult, GpuBenchRow } from "./gpu_result.ts";
 import { formatGpuReport } from "./gpu_report.ts";

@@ -19,7 +19,7 @@ import type { TrainResult } from "../training/state.ts";
 import { train } from "../training/train.ts";
 import { trainGpu } from "../training/webgpu/train.ts";
 import { defaultCheckpoints } from "../solvers/gradients/checkpointed.ts";
-import type { GpuLike, SolveKernel } from "../solvers/webgpu/solve.ts";
+import type { GpuLike, SolveKernel } from "../solvers/webgpu/options.ts";
 
 /** One timed training run of the comparison. */
 export interface ComparisonRun {

@@ -23,7 +23,7 @@ import type { TrainState } from "../training/state.ts";
 import { readModelFile } from "../training/model_file.ts";
 import { type ModelConfig, type ModelFile, ModelFileError } from "../training/model_format.ts";
 import { stateFromModel } from "../training/model_state.ts";
-import type { SolveKernel } from "../solvers/webgpu/solve.ts";
+import type { SolveKernel } from "../solvers/webgpu/options.ts";
 
 /** What a run of `deno task train` will do, from its flags. */
 export interface TrainPlan {

@@ -13,7 +13,7 @@ import { main } from "../cli/train.ts";
 import { main as experimentsMain } from "../cli/experiments.ts";
 import { gpuTests, relative } from "./gpu_harness.ts";
 import { chooseBackend } from "../solvers/webgpu/runtime/device.ts";
-import { gpuSolve } from "../solvers/webgpu/solve.ts";
+import { gpuSolve } from "../solvers/webgpu/one_shot.ts";
 import { configGpuSupport, createGpuTrainer, trainGpu } from "../training/webgpu/train.ts";
 import { defaultConfig, schemeOf, type TrainConfig } from "../training/config.ts";
 import { predict, train } from "../training/train.ts";

@@ -12,13 +12,9 @@ import { GpuContext } from "../solvers/webgpu/runtime/context.ts";
 import { CallTable } from "../solvers/webgpu/runtime/calls.ts";
 import { GpuMlp, type MlpKernels, type Tiling } from "../solvers/webgpu/fields/mlp.ts";
 import { Recorder } from "../solvers/webgpu/runtime/recorder.ts";
-import {
-  gpuGradient,
-  gpuReconstruction,
-  gpuSolve,
-  GpuSolver,
-  type SolveKernel,
-} from "../solvers/webgpu/solve.ts";
+import type { SolveKernel } from "../solvers/webgpu/options.ts";
+import { gpuGradient, gpuReconstruction, gpuSolve } from "../solvers/webgpu/one_shot.ts";
+import { GpuSolver } from "../solvers/webgpu/solve.ts";
 import { GpuTrainer } from "../training/webgpu/trainer.ts";
 import { gpuMse } from "../training/webgpu/loss.ts";
 import { Mlp, type MlpOptions } from "../solvers/fields/mlp.ts";

@@ -10,7 +10,9 @@
 
 import assert from "node:assert/strict";
 import { assertSameAcrossPipelines, gpuTests, randoms, relative } from "./gpu_harness.ts";
-import { gpuGradient, GpuSolver, type GpuSolverOptions } from "../solvers/webgpu/solve.ts";
+import type { GpuSolverOptions } from "../solvers/webgpu/options.ts";
+import { gpuGradient } from "../solvers/webgpu/one_shot.ts";
+import { GpuSolver } from "../solvers/webgpu/solve.ts";
 import { GpuTrainer } from "../training/webgpu/trainer.ts";
 import { Recorder } from "../solvers/webgpu/runtime/recorder.ts";
 import { chooseSolveKernel } from "../solvers/webgpu/gradients/whole.ts";

@@ -17,7 +17,7 @@ import type { TrainResult } from "../state.ts";
 import { checkConfig } from "../config.ts";
 import { configGpuSupport, trainGpu } from "./train.ts";
 import { chooseBackend } from "../../solvers/webgpu/runtime/device.ts";
-import type { GpuLike, SolveKernel } from "../../solvers/webgpu/solve.ts";
+import type { GpuLike, SolveKernel } from "../../solvers/webgpu/options.ts";
 
 /** The backends `train` runs on. */
 const BACKENDS = ["cpu", "webgpu", "auto"] as const;

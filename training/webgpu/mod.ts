@@ -150,12 +150,10 @@ export {
   gpuGradient,
   type GpuGradientOptions,
   type GpuGradientResult,
-  type GpuLike,
   gpuSolve,
-  type GpuSolveOptions,
   type GpuTrajectory,
-  type SolveKernel,
-} from "../../solvers/webgpu/solve.ts";
+} from "../../solvers/webgpu/one_shot.ts";
+export type { GpuLike, GpuSolveOptions, SolveKernel } from "../../solvers/webgpu/options.ts";
 export { gpuSupport, type GpuSupportQuery } from "../../solvers/webgpu/support.ts";
 export { gpuMse } from "./loss.ts";
 // What a solve reports.

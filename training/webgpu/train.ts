@@ -77,7 +77,7 @@ import { GpuTrainer } from "./trainer.ts";
 import { gpuSupport } from "../../solvers/webgpu/support.ts";
 import { TrialBudget } from "./trial_budget.ts";
 import { allocating } from "../../solvers/webgpu/runtime/context.ts";
-import type { GpuLike, SolveKernel } from "../../solvers/webgpu/solve.ts";
+import type { GpuLike, SolveKernel } from "../../solvers/webgpu/options.ts";
 
 /** Losses a trainer keeps between two read-backs; {@link trainGpu} reads before it would drop any. */
 const LOSS_HISTORY = 4096;

@@ -35,9 +35,9 @@ import {
   GPU_SOLVE_KEYS,
   type GpuLike,
   type GpuSolveOptions,
-  GpuSolver,
   type GpuSolverOptions,
-} from "../../solvers/webgpu/solve.ts";
+} from "../../solvers/webgpu/options.ts";
+import { GpuSolver } from "../../solvers/webgpu/solve.ts";
 import { requireKnownKeys } from "../../solvers/checks.ts";
 import { isFinite, linearGroups, linearMain } from "../../solvers/webgpu/runtime/wgsl.ts";
 

@@ -57,7 +57,7 @@ export interface AdaptiveParts {
  *
  * @example A gradient with adaptive steps, as the CPU's on the same accepted grid
  * ```ts
- * import { gpuGradient } from "../solve.ts";
+ * import { gpuGradient } from "../one_shot.ts";
  * import { findGpuAdapter } from "../runtime/device.ts";
  * import { Mlp } from "../../fields/mlp.ts";
  * import { pid } from "../../controller.ts";
@@ -116,7 +116,7 @@ export function adaptiveReversibleGradient(
  *
  * @example Same gradient as the reversible method's on the same steps
  * ```ts
- * import { gpuGradient } from "../solve.ts";
+ * import { gpuGradient } from "../one_shot.ts";
  * import { findGpuAdapter } from "../runtime/device.ts";
  * import { Mlp } from "../../fields/mlp.ts";
  * import { pid } from "../../controller.ts";
@@ -217,7 +217,7 @@ export function adaptiveDirectGradient(problem: GpuProblem, parts: AdaptiveParts
  *
  * @example Same gradient as the reversible method's on the same steps
  * ```ts
- * import { gpuGradient } from "../solve.ts";
+ * import { gpuGradient } from "../one_shot.ts";
  * import { findGpuAdapter } from "../runtime/device.ts";
  * import { Mlp } from "../../fields/mlp.ts";
  * import { pid } from "../../controller.ts";
