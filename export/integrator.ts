@@ -46,7 +46,7 @@ import { emitStep, initialState, StepSize } from "./scheme_step.ts";
  * ```ts
  * import type { IntegratorVariant } from "./integrator.ts";
  * import { exportIntegrator } from "./integrator.ts";
- * import { decodeModel, modelMetadata } from "./onnx_graph.ts";
+ * import { decodeModel, modelMetadata } from "./onnx_model.ts";
  * import { Mlp } from "../solvers/fields/mlp.ts";
  * import { plain } from "../solvers/schemes/spec.ts";
  * import { euler } from "../solvers/tableaux.ts";
@@ -70,7 +70,7 @@ export type IntegratorVariant = "loop" | "unrolled";
  * ```ts
  * import type { IntegratorExportOptions } from "./integrator.ts";
  * import { exportIntegrator } from "./integrator.ts";
- * import { modelMetadata } from "./onnx_graph.ts";
+ * import { modelMetadata } from "./onnx_model.ts";
  * import { Mlp } from "../solvers/fields/mlp.ts";
  * import { plain } from "../solvers/schemes/spec.ts";
  * import { euler } from "../solvers/tableaux.ts";

@@ -25,7 +25,7 @@ import type { ExportDtype, TrainingSummary } from "./metadata.ts";
  * ```ts
  * import type { ExportSource } from "./source.ts";
  * import { exportIntegrator } from "./integrator.ts";
- * import { modelMetadata } from "./onnx_graph.ts";
+ * import { modelMetadata } from "./onnx_model.ts";
  * import { Mlp } from "../solvers/fields/mlp.ts";
  * import { reversible } from "../solvers/schemes/spec.ts";
  * import { rk4 } from "../solvers/tableaux.ts";

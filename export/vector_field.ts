@@ -133,7 +133,7 @@ export class FieldGraph {
  * ```ts
  * import type { VectorFieldExportOptions } from "./vector_field.ts";
  * import { exportVectorField } from "./vector_field.ts";
- * import { modelMetadata } from "./onnx_graph.ts";
+ * import { modelMetadata } from "./onnx_model.ts";
  * import { Mlp } from "../solvers/fields/mlp.ts";
  * import assert from "node:assert/strict";
  *
