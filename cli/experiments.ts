@@ -40,6 +40,7 @@ import {
 } from "./experiments_flags.ts";
 import { checkDataDir, type ComparisonPair, planComparisons } from "./experiments_plan.ts";
 import { formatTable } from "./experiments_table.ts";
+import { backendFlag } from "./train_backend.ts";
 import { type ExampleName, EXPERIMENTS } from "../training/experiments.ts";
 import {
   type BackendChoice,
@@ -103,7 +104,7 @@ export async function main(args: string[], io: CliIo = consoleIo()): Promise<num
   let choice: BackendChoice | null = null;
   if (pairs.some((p) => p.gpu)) {
     try {
-      choice = await chooseBackend(settings.backend);
+      choice = await chooseBackend(settings.backend, { name: backendFlag });
     } catch (error) {
       io.error(`error: ${error instanceof Error ? error.message : String(error)}\n`);
       return 1;

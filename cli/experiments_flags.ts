@@ -5,6 +5,7 @@
  * @module
  */
 
+import { ArgumentError } from "../solvers/checks.ts";
 import { flagHelp, type FlagTable, parseFlags, UsageError } from "./flags.ts";
 import type { CompareOptions } from "./experiments_compare.ts";
 import { EXAMPLE_NAMES, type ExampleName, EXPERIMENTS } from "../training/experiments.ts";
@@ -190,11 +191,10 @@ export function parseExperimentFlags(args: string[]): ExperimentSettings | "help
       try {
         alignSteps(EXPERIMENTS[name].points, steps);
       } catch (error) {
+        if (!(error instanceof ArgumentError)) throw error;
         throw new UsageError(
           `invalid value for --steps: ${steps} does not line up with the ${name} data ` +
-            `(${EXPERIMENTS[name].points} points). Allowed: ${
-              (error as Error).message.replace(/^.*expected /, "").replace(/\.$/, "")
-            }.`,
+            `(${EXPERIMENTS[name].points} points). Allowed: ${error.data.expected}.`,
         );
       }
     }

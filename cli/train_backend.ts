@@ -10,14 +10,32 @@ import type { CliIo } from "./io.ts";
 import { UsageError } from "./flags.ts";
 import type { BackendFlag } from "./train_flags.ts";
 import type { TrainPlan } from "./train_plan.ts";
-import { reportError } from "./train_exit.ts";
+import { EXIT, reportError } from "./train_exit.ts";
 import type { TrainConfig } from "../training/config.ts";
 import { configGpuSupport } from "../training/webgpu/train.ts";
 import {
   type BackendChoice,
   chooseBackend,
   GpuUnavailableError,
+  HOW_TO_GET_AN_ADAPTER,
 } from "../solvers/webgpu/runtime/device.ts";
+
+/**
+ * How the programs name a backend choice in what they print: by the flag.
+ *
+ * @param backend The choice.
+ * @returns The flag and value, as typed.
+ *
+ * @example
+ * ```ts
+ * import { backendFlag } from "./train_backend.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(backendFlag("auto"), "--backend auto");
+ * ```
+ */
+export function backendFlag(backend: "cpu" | "webgpu" | "auto"): string {
+  return `--backend ${backend}`;
+}
 
 /** What the CLI adds to the library's sentence when a configuration does not run on the GPU. */
 const CPU_BACKEND_ADVICE = "Or train on the CPU: --backend cpu (or --backend auto).";
@@ -64,7 +82,7 @@ export async function chooseTrainBackend(
       };
     }
   }
-  return await chooseBackend(requested);
+  return await chooseBackend(requested, { name: backendFlag });
 }
 
 /**
@@ -91,8 +109,14 @@ export async function chooseTrainBackend(
  * ```
  */
 export function reportBackendError(io: CliIo, plan: TrainPlan, error: unknown): number {
-  const code = reportError(io, error);
-  if (error instanceof GpuUnavailableError && plan.backendFromModel) {
+  if (!(error instanceof GpuUnavailableError)) return reportError(io, error);
+  // the library's advice names its option; the user typed a flag
+  io.error(
+    `error: WebGPU backend unavailable: ${error.reason}. ${HOW_TO_GET_AN_ADAPTER} ` +
+      "Or run with `--backend auto` to fall back to the CPU backend (float64).\n",
+  );
+  const code = EXIT.failed;
+  if (plan.backendFromModel) {
     io.error(
       `${plan.resumedFrom} was trained on WebGPU; pass --backend cpu to resume it on the CPU.\n`,
     );

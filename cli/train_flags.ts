@@ -8,6 +8,7 @@ import { flagHelp, type FlagTable } from "./flags.ts";
 import { activationNames } from "../solvers/fields/activations.ts";
 import { EXAMPLE_NAMES } from "../training/experiments.ts";
 import { GRADIENT_NAMES, SOLVER_NAMES } from "../training/config.ts";
+import type { RemedySetting } from "../training/divergence.ts";
 
 /** The values of `--backend`. */
 export const BACKEND_FLAGS = ["cpu", "webgpu", "auto"] as const;
@@ -159,4 +160,39 @@ export function helpText(): string {
     "--resume continues it exactly as if it had not stopped.",
   );
   return lines.join("\n") + "\n";
+}
+
+/** The flag of each setting a remedy can name. */
+const REMEDY_FLAGS: Record<RemedySetting, string> = {
+  steps: "--steps",
+  maxSteps: "--max-steps",
+  rtol: "--rtol",
+  atol: "--atol",
+  coupling: "--coupling",
+  gradient: "--gradient",
+  weightDecay: "--weight-decay",
+  lr: "--lr",
+  clip: "--clip",
+};
+
+/**
+ * How `deno task train` names the settings in a run's remedies: by the flags
+ * that set them (the library names the configuration's keys).
+ *
+ * @param setting The setting.
+ * @param value A value of it, when a remedy suggests one.
+ * @returns The flag, or the flag and the value, as one would type them.
+ *
+ * @example
+ * ```ts
+ * import { flagNames } from "./train_flags.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(flagNames("weightDecay"), "--weight-decay");
+ * assert.equal(flagNames("gradient", "checkpointed"), "--gradient checkpointed");
+ * ```
+ */
+export function flagNames(setting: RemedySetting, value?: string): string {
+  const flag = REMEDY_FLAGS[setting];
+  return value === undefined ? flag : `${flag} ${value}`;
 }

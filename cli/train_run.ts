@@ -12,6 +12,8 @@ import { EXIT } from "./train_exit.ts";
 import type { RunFolder } from "./train_files.ts";
 import type { TrainPlan } from "./train_plan.ts";
 import { progressPrinter } from "./train_print.ts";
+import { flagNames } from "./train_flags.ts";
+import { remediesOf } from "../training/divergence.ts";
 import type { BackendChoice } from "../solvers/webgpu/runtime/device.ts";
 import type { TrainResult } from "../training/state.ts";
 import { train } from "../training/train.ts";
@@ -19,6 +21,7 @@ import { trainGpu } from "../training/webgpu/train.ts";
 
 /**
  * Trains as planned, on the backend chosen, and releases its GPU device.
+ * The result's remedies name the flags that set them.
  * A run that fails removes the folder made for it (when still empty); one
  * that resumed on other data and completed no iteration on them keeps the
  * model's old best.
@@ -102,5 +105,6 @@ export async function runTraining(
     // No iteration completed on the new data: the model keeps its old best.
     Object.assign(result.state, plan.dataChange.best);
   }
-  return result;
+  // The library names the settings by the configuration's keys; the user set them by flags.
+  return { ...result, remedies: remediesOf(result.remedyKind, plan.config, flagNames) };
 }

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { ArgumentError } from "../solvers/checks.ts";
 import { type FlagValues, UsageError } from "./flags.ts";
 import { numberFlag, oneOf, stringFlag } from "./flag_values.ts";
 import { GRADIENT_NAMES, schemeOf, SOLVER_NAMES, type TrainConfig } from "../training/config.ts";
@@ -49,10 +50,13 @@ export function applyTrainingFlags(
   try {
     schemeOf(config);
   } catch (error) {
+    if (error instanceof ArgumentError) {
+      const { argument, got, expected } = error.data;
+      throw new UsageError(`invalid value for --${argument}: ${got}; expected ${expected}.`);
+    }
+    // the one refusal of a combination: it names the scheme to choose
     throw new UsageError(
-      (error as Error).message
-        .replace(/scheme "reversible"/, "--scheme reversible")
-        .replace(/^Invalid (solver|scheme): got /, "invalid value for --$1: "),
+      (error as Error).message.replace(/scheme "reversible"/, "--scheme reversible"),
     );
   }
   return config;
@@ -133,10 +137,11 @@ function _applySteps(
   try {
     if (config.adaptive === null) alignSteps(points, config.steps);
   } catch (error) {
+    if (!(error instanceof ArgumentError)) throw error;
     throw new UsageError(
       `invalid ${dt !== undefined ? "--dt" : "--steps"}: ${config.steps} steps ` +
         `(h = ${duration / config.steps}) do not line up with the ${points} data points. ` +
-        `Allowed: ${(error as Error).message.replace(/^.*expected /, "").replace(/\.$/, "")}.`,
+        `Allowed: ${(error as ArgumentError).data.expected}.`,
     );
   }
 }

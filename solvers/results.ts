@@ -13,18 +13,25 @@
 /** How a trajectory's solve ended. */
 export type Status = "success" | "max_steps_reached" | "dt_min_reached" | "non_finite";
 
+/**
+ * Which trajectory of a batch failed: its index, or `"batch"` when the
+ * whole batch shares the solve (the GPU's adaptive steps, one step size for
+ * every trajectory).
+ */
+export type Trajectory = number | "batch";
+
 /** The numbers of each kind of failure. */
 export interface FailureData {
   /** The controller took `maxSteps` steps (accepted and rejected) before `t1`. */
-  max_steps_reached: { trajectory: number; t: number; maxSteps: number };
+  max_steps_reached: { trajectory: Trajectory; t: number; maxSteps: number };
   /** A rejected step was already at the controller's `dtmin`. */
-  dt_min_reached: { trajectory: number; t: number; dtmin: number };
+  dt_min_reached: { trajectory: Trajectory; t: number; dtmin: number };
   /**
    * The solution became NaN or ±Infinity; `t` is where an adaptive solve
    * stopped, or, with fixed steps, the first grid point or saved output
    * where it was found not finite.
    */
-  non_finite: { trajectory: number; t: number; adaptive: boolean };
+  non_finite: { trajectory: Trajectory; t: number; adaptive: boolean };
   /**
    * A reversible backward pass rebuilt a state `drift` (relative) away from
    * the true one, above `tolerance`; `trajectory` is null for a batch that
@@ -66,7 +73,7 @@ export type Failure = { [K in FailureKind]: { kind: K; data: FailureData[K] } }[
  *
  * @param status How it ended.
  * @param t The time it reached (fixed steps: the first grid point or saved output found not finite).
- * @param trajectory Its index in the batch.
+ * @param trajectory Its index in the batch, or `"batch"` for a batch solved as one.
  * @param controller The controller's limits, or null for fixed steps.
  * @returns The failure.
  *
@@ -85,7 +92,7 @@ export type Failure = { [K in FailureKind]: { kind: K; data: FailureData[K] } }[
 export function trajectoryFailure(
   status: Status,
   t: number,
-  trajectory: number,
+  trajectory: Trajectory,
   controller: { readonly maxSteps: number; readonly dtmin: number } | null,
 ): Failure | null {
   switch (status) {
@@ -101,11 +108,12 @@ export function trajectoryFailure(
 }
 
 /** Where a trajectory failed, as the messages say it. */
-function _where(trajectory: number, t: number, adaptive: boolean): string {
+function _where(trajectory: Trajectory, t: number, adaptive: boolean): string {
+  const which = trajectory === "batch" ? "the batch" : `trajectory ${trajectory}`;
   // fixed steps are checked at their grid points and saved outputs: t is the first not finite
   return adaptive
-    ? `at t = ${t} for trajectory ${trajectory}`
-    : `by t = ${t} (the first grid point or saved output where it is not finite) for trajectory ${trajectory}`;
+    ? `at t = ${t} for ${which}`
+    : `by t = ${t} (the first grid point or saved output where it is not finite) for ${which}`;
 }
 
 /** What happened, what to change, and (when not "; ") what joins them. */
@@ -202,15 +210,13 @@ function _drift(d: FailureData["reconstruction_drift"]): [string, string, string
  * A failure's message: what happened, then, unless `advice` is false, what
  * to change, in the library's own option names.
  *
- * The four-argument form takes a trajectory's status as {@link trajectoryFailure} does.
- *
  * @param failure The failure.
  * @param options `advice`: include what to change (default true).
  * @returns The message (without advice: no final period).
  *
  * @example
  * ```ts
- * import { failureMessage } from "./results.ts";
+ * import { failureMessage, trajectoryFailure } from "./results.ts";
  * import { pid } from "./controller.ts";
  * import assert from "node:assert/strict";
  *
@@ -227,38 +233,13 @@ function _drift(d: FailureData["reconstruction_drift"]): [string, string, string
  *   failureMessage(failure, { advice: false }),
  *   "The maximum number of steps (4096) was reached at t = 1.73 for trajectory 3",
  * );
- * const m = failureMessage("max_steps_reached", 1.73, 3, pid({ rtol: 1e-6, atol: 1e-6 }));
- * assert.equal(m, failureMessage(failure));
+ * const batch = trajectoryFailure("max_steps_reached", 1.73, "batch", pid({ rtol: 1e-6, atol: 1e-6 }))!;
+ * assert.match(failureMessage(batch, { advice: false }), /reached at t = 1\.73 for the batch$/);
  * ```
  */
-export function failureMessage(failure: Failure, options?: { advice?: boolean }): string;
-/**
- * The message of a trajectory's status (see {@link trajectoryFailure}).
- *
- * @param status How it ended.
- * @param t The time it reached.
- * @param trajectory Its index in the batch.
- * @param c The controller, or null for fixed steps.
- * @returns The message; "The solve succeeded." on success.
- */
-export function failureMessage(
-  status: Status,
-  t: number,
-  trajectory: number,
-  c: { readonly maxSteps: number; readonly dtmin: number } | null,
-): string;
-export function failureMessage(
-  failure: Failure | Status,
-  options?: { advice?: boolean } | number,
-  trajectory?: number,
-  c?: { readonly maxSteps: number; readonly dtmin: number } | null,
-): string {
-  if (typeof failure === "string") {
-    const f = trajectoryFailure(failure, options as number, trajectory as number, c ?? null);
-    return f === null ? "The solve succeeded." : failureMessage(f);
-  }
+export function failureMessage(failure: Failure, options?: { advice?: boolean }): string {
   const [what, advice, join = "; "] = _parts(failure);
-  if ((options as { advice?: boolean } | undefined)?.advice === false) return what;
+  if (options?.advice === false) return what;
   return `${what}${join}${advice}.`;
 }
 

@@ -11,7 +11,8 @@ import { defaultConfig, type SeriesData, type TrainConfig } from "../training/co
 import { initialState, type TrainState } from "../training/state.ts";
 import { predict, train } from "../training/train.ts";
 import { alignSteps } from "../training/data.ts";
-import { divergenceRemedies } from "../training/divergence.ts";
+import { divergenceRemedies, remediesOf } from "../training/divergence.ts";
+import { flagNames } from "../cli/train_flags.ts";
 import { readModelFile, writeModelFile } from "../training/model_file.ts";
 import { type ModelConfig, ModelFileError } from "../training/model_format.ts";
 import { parseModelFile } from "../training/model_parse.ts";
@@ -422,9 +423,14 @@ Deno.test("a drifting reversible backward pass stops the run and keeps the state
   assert.equal(result.state.losses.length, at - 1);
   assert.equal(result.state.optimizer.step, at - 1);
   assert.ok(result.state.params.every(Number.isFinite));
-  assert.match(result.remedies[0], /--coupling; now 0\.98; e\.g\. 0\.995/);
-  assert.ok(result.remedies.some((r) => /--gradient checkpointed/.test(r)));
-  assert.ok(!result.remedies.some((r) => /weight decay|checkpointEvery/.test(r)));
+  // The library names the configuration's keys; the CLI renders the same remedies with its flags.
+  assert.equal(result.remedyKind, "drift");
+  assert.match(result.remedies[0], /\(coupling; now 0\.98; e\.g\. 0\.995/);
+  assert.ok(!result.remedies.some((r) => r.includes("--")));
+  const flagged = remediesOf(result.remedyKind, config, flagNames);
+  assert.match(flagged[0], /--coupling; now 0\.98; e\.g\. 0\.995/);
+  assert.ok(flagged.some((r) => /--gradient checkpointed/.test(r)));
+  assert.ok(!flagged.some((r) => /weight decay|checkpointEvery/.test(r)));
   // The kept state goes on, with a gradient that stores states, exactly as
   // an uninterrupted run with that gradient from there would.
   const direct = { ...config, gradient: "direct" as const };
@@ -437,7 +443,7 @@ Deno.test("divergence remedies keep a suggested coupling within the reversible g
   const { config: small } = smallWhiteDwarf();
   const mlp = small.mlp;
   const coupling = (config: TrainConfig) =>
-    divergenceRemedies(config).find((r) => r.includes("--coupling"))!;
+    divergenceRemedies(config, flagNames).find((r) => r.includes("--coupling"))!;
   // 1000 steps: λ = 0.9 would make N·(1 − λ) = 100; the suggestion stays at or above 0.98.
   const reversible = coupling(defaultConfig({ mlp, steps: 1000 }));
   assert.match(reversible, /e\.g\. 0\.99\)/);

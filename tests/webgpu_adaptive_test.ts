@@ -655,7 +655,7 @@ gpuTest(
       assert.equal(onGpu.status, "completed");
       assert.match(
         onGpu.notes![0],
-        /an adaptive solve ran out of the trial steps the GPU recorded \d+ times?; the iterations from it on ran again with more \(\d+ at the end, at most --max-steps 120\)/,
+        /an adaptive solve ran out of the trial steps the GPU recorded \d+ times?; the iterations from it on ran again with more \(\d+ at the end, at most adaptive\.maxSteps = 120\)/,
       );
       assert.deepEqual(onGpu.state.losses, losses, gradient);
       assert.deepEqual(onGpu.state.params, params, gradient);

@@ -3,7 +3,9 @@
  * non-finite loss, a non-finite gradient, a failed adaptive solve, a
  * reversible backward pass that drifted from the forward solve), as a
  * sentence fragment naming the iteration, and the usual remedies, naming
- * the settings to change with their current values.
+ * the settings to change with their current values — by the
+ * configuration's keys, or by whatever names a program gives them
+ * ({@link SettingNames}: the CLI's flags).
  *
  * @example
  * ```ts
@@ -18,6 +20,69 @@
  */
 
 import type { TrainConfig } from "./config.ts";
+
+/** The settings a remedy names. */
+export type RemedySetting =
+  | "steps"
+  | "maxSteps"
+  | "rtol"
+  | "atol"
+  | "coupling"
+  | "gradient"
+  | "weightDecay"
+  | "lr"
+  | "clip";
+
+/**
+ * How a remedy names a setting, and a value of it: the library names the
+ * configuration's keys ({@link configNames}); a program names what its
+ * user types (the CLI names its flags), so no library text names a flag.
+ *
+ * @example
+ * ```ts
+ * import type { SettingNames } from "./divergence.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const upper: SettingNames = (setting, value) => value ? `${setting}=${value}` : setting.toUpperCase();
+ * assert.equal(upper("lr"), "LR");
+ * assert.equal(upper("gradient", "direct"), "gradient=direct");
+ * ```
+ */
+export type SettingNames = (setting: RemedySetting, value?: string) => string;
+
+/** Where each setting sits in a {@link TrainConfig}. */
+const CONFIG_KEYS: Record<RemedySetting, string> = {
+  steps: "steps",
+  maxSteps: "adaptive.maxSteps",
+  rtol: "adaptive.rtol",
+  atol: "adaptive.atol",
+  coupling: "coupling",
+  gradient: "gradient",
+  weightDecay: "weightDecay",
+  lr: "lr",
+  clip: "clip",
+};
+
+/**
+ * The library's names of the settings: the keys of a {@link TrainConfig}.
+ *
+ * @param setting The setting.
+ * @param value A value of it, when the remedy suggests one.
+ * @returns The key, or the key and the value.
+ *
+ * @example
+ * ```ts
+ * import { configNames } from "./divergence.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(configNames("maxSteps"), "adaptive.maxSteps");
+ * assert.equal(configNames("gradient", "checkpointed"), 'gradient "checkpointed"');
+ * ```
+ */
+export function configNames(setting: RemedySetting, value?: string): string {
+  const key = CONFIG_KEYS[setting];
+  return value === undefined ? key : `${key} ${JSON.stringify(value)}`;
+}
 
 /**
  * Why a run stopped when an iteration's loss is not finite.
@@ -126,9 +191,10 @@ function _couplingText(x: number): string {
 
 /**
  * The remedies for a diverged run, as sentences naming the settings to
- * change with the `deno task train` flags that set them.
+ * change, with their values now and a suggestion.
  *
  * @param config The configuration that diverged.
+ * @param name How to name a setting (default: the configuration's keys; the CLI passes its flags).
  * @returns Suggestions, most likely to help first.
  *
  * @example
@@ -143,25 +209,38 @@ function _couplingText(x: number): string {
  * });
  * const remedies = divergenceRemedies(config);
  * // With the reversible gradient, a smaller λ must keep N·(1 − λ) below about 20.
- * assert.ok(remedies.some((r) => r.includes("--coupling") && r.includes("e.g. 0.99")));
+ * assert.ok(remedies.some((r) => r.includes("(coupling; now 0.999; e.g. 0.99")));
+ * assert.ok(remedies.every((r) => !r.includes("--")));
+ * // a program names what its user types
+ * const flags = divergenceRemedies(config, (s, v) => `--${s}${v ? ` ${v}` : ""}`);
+ * assert.ok(flags.some((r) => r.includes("(--coupling; now 0.999")));
  * assert.ok(remedies.some((r) => r.includes("weight decay")));
  * ```
  */
-export function divergenceRemedies(config: TrainConfig): string[] {
+export function divergenceRemedies(
+  config: TrainConfig,
+  name: SettingNames = configNames,
+): string[] {
   const remedies = config.adaptive
     ? [
-      `more steps per solve (--max-steps; now ${config.adaptive.maxSteps}; e.g. ${
+      `more steps per solve (${name("maxSteps")}; now ${config.adaptive.maxSteps}; e.g. ${
         2 * config.adaptive.maxSteps
-      }) or looser tolerances (a larger --rtol or --atol; now ${_num(config.adaptive.rtol)} and ` +
-      `${_num(config.adaptive.atol)}), or fixed steps (--steps)`,
+      }) or looser tolerances (a larger ${name("rtol")} or ${name("atol")}; now ${
+        _num(config.adaptive.rtol)
+      } and ` +
+      `${_num(config.adaptive.atol)}), or fixed steps (${name("steps")})`,
     ]
     : [
-      `a smaller step: more solver steps (--steps; now ${config.steps}; e.g. ${2 * config.steps})`,
+      `a smaller step: more solver steps (${name("steps")}; now ${config.steps}; e.g. ${
+        2 * config.steps
+      })`,
     ];
   if (_coupled(config)) {
     if (config.gradient !== "reversible") {
       remedies.push(
-        `a smaller coupling λ (--coupling; now ${config.coupling}; e.g. 0.9 or 0.5): the ` +
+        `a smaller coupling λ (${
+          name("coupling")
+        }; now ${config.coupling}; e.g. 0.9 or 0.5): the ` +
           `reversible scheme is more stable forward for smaller λ (numerics.md §2)`,
       );
     } else {
@@ -170,29 +249,31 @@ export function divergenceRemedies(config: TrainConfig): string[] {
       const suggested = Math.max(least, 1 - 10 / (config.adaptive?.maxSteps ?? config.steps));
       remedies.push(
         least <= 0.5
-          ? `a smaller coupling λ (--coupling; now ${config.coupling}; e.g. 0.9 or 0.5): the ` +
+          ? `a smaller coupling λ (${
+            name("coupling")
+          }; now ${config.coupling}; e.g. 0.9 or 0.5): the ` +
             `reversible scheme is more stable forward for smaller λ, and with so few steps ` +
             `the reversible gradient allows it (numerics.md §2)`
           : suggested < config.coupling
-          ? `a smaller coupling λ (--coupling; now ${config.coupling}; e.g. ${
+          ? `a smaller coupling λ (${name("coupling")}; now ${config.coupling}; e.g. ${
             _couplingText(suggested)
           }): the reversible scheme is more stable forward for smaller λ, but the reversible ` +
             `gradient needs ${_limitText(config)}, so λ ≥ ` +
             `${_couplingText(least)} here (numerics.md §2)`
-          : `a smaller coupling λ (--coupling; now ${config.coupling}) together with ` +
-            `--gradient direct or checkpointed: the reversible gradient needs ` +
+          : `a smaller coupling λ (${name("coupling")}; now ${config.coupling}) together with ` +
+            `${name("gradient", "direct")} or checkpointed: the reversible gradient needs ` +
             `${_limitText(config)}, so λ ≥ ${_couplingText(least)} here ` +
             `(numerics.md §2)`,
       );
     }
   }
   remedies.push(
-    `more weight decay on the vector field (--weight-decay; now ${_num(config.weightDecay)}; e.g. ${
-      _num(Math.max(1e-4, config.weightDecay * 10))
-    })`,
-    `a smaller learning rate (--lr; now ${_num(config.lr)}) or gradient clipping (--clip; now ${
-      config.clip === null ? "off" : config.clip
-    }; e.g. 1)`,
+    `more weight decay on the vector field (${name("weightDecay")}; now ${
+      _num(config.weightDecay)
+    }; e.g. ${_num(Math.max(1e-4, config.weightDecay * 10))})`,
+    `a smaller learning rate (${name("lr")}; now ${_num(config.lr)}) or gradient clipping (${
+      name("clip")
+    }; now ${config.clip === null ? "off" : config.clip}; e.g. 1)`,
   );
   return remedies;
 }
@@ -203,7 +284,8 @@ export function divergenceRemedies(config: TrainConfig): string[] {
  * e^(N·(1 − λ)), over the N steps of a solve (numerics.md §2).
  *
  * @param config The configuration whose backward pass drifted.
- * @returns Suggestions naming the `deno task train` flags, most likely to help first.
+ * @param name How to name a setting (default: the configuration's keys; the CLI passes its flags).
+ * @returns Suggestions naming the settings, most likely to help first.
  *
  * @example
  * ```ts
@@ -217,11 +299,14 @@ export function divergenceRemedies(config: TrainConfig): string[] {
  *   coupling: 0.98,
  * });
  * const remedies = driftRemedies(config);
- * assert.match(remedies[0], /--coupling; now 0\.98; e\.g\. 0\.995/);
- * assert.ok(remedies.some((r) => r.includes("--gradient checkpointed")));
+ * assert.match(remedies[0], /\(coupling; now 0\.98; e\.g\. 0\.995/);
+ * assert.ok(remedies.some((r) => r.includes('gradient "checkpointed"')));
  * ```
  */
-export function driftRemedies(config: TrainConfig): string[] {
+export function driftRemedies(
+  config: TrainConfig,
+  name: SettingNames = configNames,
+): string[] {
   const remedies: string[] = [];
   const n = config.adaptive ? config.adaptive.maxSteps : config.steps;
   if (_coupled(config) && config.coupling < 1) {
@@ -229,7 +314,7 @@ export function driftRemedies(config: TrainConfig): string[] {
     const gap = 1 - config.coupling;
     const suggested = 1 - (n * gap > 5 ? 5 / n : gap / 10);
     remedies.push(
-      `a coupling λ closer to 1 (--coupling; now ${config.coupling}; e.g. ${
+      `a coupling λ closer to 1 (${name("coupling")}; now ${config.coupling}; e.g. ${
         _couplingText(suggested)
       }): keep ${_limitText(config)}` +
         (_leastCoupling(config) > 0
@@ -239,11 +324,55 @@ export function driftRemedies(config: TrainConfig): string[] {
   }
   remedies.push(
     config.adaptive
-      ? `fewer steps per solve: looser tolerances (a larger --rtol or --atol; now ` +
+      ? `fewer steps per solve: looser tolerances (a larger ${name("rtol")} or ${
+        name("atol")
+      }; now ` +
         `${_num(config.adaptive.rtol)} and ${_num(config.adaptive.atol)})`
-      : `fewer solver steps (--steps, a divisor of the data intervals; now ${config.steps})`,
-    `a gradient that stores states instead of rebuilding them: --gradient checkpointed ` +
-      `(memory ~√N states) or --gradient direct (memory ~N states)`,
+      : `fewer solver steps (${
+        name("steps")
+      }, a divisor of the data intervals; now ${config.steps})`,
+    `a gradient that stores states instead of rebuilding them: ${
+      name("gradient", "checkpointed")
+    } ` +
+      `(memory ~√N states) or ${name("gradient", "direct")} (memory ~N states)`,
   );
   return remedies;
+}
+
+/**
+ * The remedies of a run's result, in the given names: how a program shows
+ * `TrainResult.remedies` in its own vocabulary.
+ *
+ * @param kind The result's `remedyKind`.
+ * @param config The configuration the run trained.
+ * @param name How to name a setting (default: the configuration's keys).
+ * @returns The suggestions; none when no remedies apply.
+ *
+ * @example
+ * ```ts
+ * import { remediesOf } from "./divergence.ts";
+ * import { defaultConfig } from "./config.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const config = defaultConfig({
+ *   mlp: { dim: 2, widths: [10], activation: "tanh", finalActivation: "identity", timeDependent: true },
+ *   steps: 1000,
+ *   coupling: 0.98,
+ * });
+ * const flags = (s: string, v?: string) => `--${s}${v ? ` ${v}` : ""}`;
+ * assert.match(remediesOf("drift", config, flags)[0], /\(--coupling; now 0\.98/);
+ * assert.ok(remediesOf("divergence", config).some((r) => r.includes("weightDecay")));
+ * assert.deepEqual(remediesOf(null, config), []);
+ * ```
+ */
+export function remediesOf(
+  kind: "divergence" | "drift" | null,
+  config: TrainConfig,
+  name: SettingNames = configNames,
+): string[] {
+  return kind === "divergence"
+    ? divergenceRemedies(config, name)
+    : kind === "drift"
+    ? driftRemedies(config, name)
+    : [];
 }

@@ -201,6 +201,7 @@ export class TrainLog {
       status: end.status,
       reason: end.reason,
       remedies: end.status === "diverged" ? divergenceRemedies(config) : [],
+      remedyKind: end.status === "diverged" ? "divergence" : null,
       state,
       history: historyOf(state),
       gradient: end.gradient,

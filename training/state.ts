@@ -109,8 +109,14 @@ export interface TrainResult {
   status: TrainStatus;
   /** Why it stopped early, as a sentence; null when completed. */
   reason: string | null;
-  /** For a diverged run: what to try. */
+  /** For a diverged run: what to try, naming the configuration's keys. */
   remedies: string[];
+  /**
+   * Which remedies apply: those of a divergence, those of a reversible
+   * backward pass that drifted, or none. A program renders them in its own
+   * names with `remediesOf()` (the CLI names its flags).
+   */
+  remedyKind: "divergence" | "drift" | null;
   /**
    * The state to save or resume from. After a divergence it is the last good
    * one: the parameters of the last iteration whose loss and gradient were

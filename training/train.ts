@@ -253,7 +253,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   // The optimizer's own rate is the base one; each step passes the scheduled rate.
   result.optimizer = { ...result.optimizer, lr: config.lr };
   const out = log.result(config, { status, reason, gradient: record }, result);
-  return drifted ? { ...out, remedies: driftRemedies(config) } : out;
+  return drifted ? { ...out, remedies: driftRemedies(config), remedyKind: "drift" } : out;
 }
 
 /**

@@ -60,7 +60,7 @@ import { solve } from "../../solvers/solve.ts";
 
 import { requireInteger } from "../../solvers/checks.ts";
 import { pid } from "../../solvers/controller.ts";
-import { failureMessage, type Status } from "../../solvers/results.ts";
+import { failureMessage, type Status, trajectoryFailure } from "../../solvers/results.ts";
 import { checkConfig, gradientSpecOf, scheduleOf, schemeOf, type TrainConfig } from "../config.ts";
 import {
   type GradientRecord,
@@ -447,7 +447,9 @@ export async function trainGpu(options: GpuTrainOptions): Promise<TrainResult> {
       result.notes = [
         `an adaptive solve ran out of the trial steps the GPU recorded ${redone} ` +
         `time${redone === 1 ? "" : "s"}; the iterations from it on ran again with more ` +
-        `(${adaptive!.trials} at the end, at most --max-steps ${config.adaptive!.maxSteps})`,
+        `(${adaptive!.trials} at the end, at most adaptive.maxSteps = ${
+          config.adaptive!.maxSteps
+        })`,
       ];
     }
     return result;
@@ -472,14 +474,14 @@ async function _divergenceReason(
   const run = await trainer.solver.readAdaptive();
   if (run !== null && run.status !== "success" && run.status !== "incomplete") {
     // the controller failed (adaptive.ts): say why
-    const why = failureMessage(
+    // one step size for the whole batch: the batch failed, not one trajectory of it
+    const failure = trajectoryFailure(
       run.status as Status,
       run.tEnd,
-      0,
+      data.batchSize > 1 ? "batch" : 0,
       trainer.solver.adaptive!.setup.controller,
-    )
-      .replace(/ for trajectory 0/, data.batchSize > 1 ? " for the batch" : "")
-      .replace(/\.$/, "");
+    )!;
+    const why = failureMessage(failure, { advice: false });
     return `the solve failed at iteration ${diverged}: ${why}`;
   }
   if (!Number.isFinite(loss)) return lossReason(loss, diverged);

@@ -27,8 +27,7 @@ export const HOW_TO_GET_AN_ADAPTER: string =
   "On a machine without a GPU, install Mesa's software Vulkan driver " +
   "(Debian 12: add the bookworm-backports suite to apt's sources, then " +
   "`apt-get install -t bookworm-backports libvulkan1 mesa-vulkan-drivers`); on a GPU " +
-  "machine, install the vendor's Vulkan driver and the Vulkan loader (libvulkan1). " +
-  "Or run with `--backend auto` to fall back to the CPU backend (float64).";
+  "machine, install the vendor's Vulkan driver and the Vulkan loader (libvulkan1).";
 
 /**
  * Thrown when WebGPU is missing or no adapter can be found; the message says
@@ -42,7 +41,7 @@ export const HOW_TO_GET_AN_ADAPTER: string =
  * const e = new GpuUnavailableError("no adapter");
  * assert.ok(e instanceof Error);
  * assert.match(e.message, /mesa-vulkan-drivers/);
- * assert.match(e.message, /--backend auto/);
+ * assert.match(e.message, /backend "auto"/); // the option; the CLI names its flag
  * ```
  */
 export class GpuUnavailableError extends Error {
@@ -55,7 +54,10 @@ export class GpuUnavailableError extends Error {
    * @param reason What went wrong, as a sentence fragment.
    */
   constructor(reason: string) {
-    super(`WebGPU backend unavailable: ${reason}. ${HOW_TO_GET_AN_ADAPTER}`);
+    super(
+      `WebGPU backend unavailable: ${reason}. ${HOW_TO_GET_AN_ADAPTER} ` +
+        'Or choose backend "auto" to fall back to the CPU backend (float64).',
+    );
     this.name = "GpuUnavailableError";
     this.reason = reason;
   }
@@ -261,10 +263,15 @@ export interface BackendOptions extends GpuDeviceOptions {
    * `"webgpu"` always takes the adapter it finds.
    */
   allowSoftware?: boolean;
+  /**
+   * How the message names a backend choice: default `backend "auto"`, the
+   * option's; a program names what its user types (the CLI: `--backend auto`).
+   */
+  name?: (backend: "cpu" | "webgpu" | "auto") => string;
 }
 
 /**
- * Resolves a `--backend` choice: `"cpu"` never touches WebGPU; `"webgpu"`
+ * Resolves a backend choice: `"cpu"` never touches WebGPU; `"webgpu"`
  * requires an adapter (throws {@link GpuUnavailableError} otherwise), software
  * or not; `"auto"` uses WebGPU when a hardware adapter exists and falls back
  * to the CPU, saying so, when none does (or when the only adapter is a
@@ -297,7 +304,11 @@ export async function chooseBackend(
       `Invalid backend: got ${JSON.stringify(choice)}; expected "cpu", "webgpu" or "auto".`,
     );
   }
-  const { allowSoftware = false, ...deviceOptions } = options;
+  const {
+    allowSoftware = false,
+    name = (b: string) => `backend ${JSON.stringify(b)}`,
+    ...deviceOptions
+  } = options;
   let gpu: GpuDevice;
   try {
     gpu = await requestGpuDevice(deviceOptions);
@@ -307,7 +318,7 @@ export async function chooseBackend(
       backend: "cpu",
       gpu: null,
       message: `backend: CPU (float64): no usable WebGPU adapter (${e.reason}), ` +
-        "so --backend auto falls back to the CPU",
+        `so ${name("auto")} falls back to the CPU`,
     };
   }
   if (gpu.isFallback && choice === "auto" && !allowSoftware) {
@@ -316,8 +327,8 @@ export async function chooseBackend(
       backend: "cpu",
       gpu: null,
       message: `backend: CPU (float64): the WebGPU adapter found is a software one ` +
-        `(${gpu.description}), no faster than the CPU backend, so --backend auto falls back ` +
-        "to the CPU (--backend webgpu uses it anyway)",
+        `(${gpu.description}), no faster than the CPU backend, so ${name("auto")} falls back ` +
+        `to the CPU (${name("webgpu")} uses it anyway)`,
     };
   }
   const soft = gpu.isFallback ? ", a software adapter: correct but slow" : "";
