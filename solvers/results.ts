@@ -14,24 +14,21 @@
 export type Status = "success" | "max_steps_reached" | "dt_min_reached" | "non_finite";
 
 /**
- * Which trajectory of a batch failed: its index, or `"batch"` when the
- * whole batch shares the solve (the GPU's adaptive steps, one step size for
- * every trajectory).
+ * The numbers of each kind of failure. `trajectory` is the failed row's
+ * index, or `"batch"` where the batch is solved as one (the GPU's adaptive
+ * steps: one step size for every row).
  */
-export type Trajectory = number | "batch";
-
-/** The numbers of each kind of failure. */
 export interface FailureData {
   /** The controller took `maxSteps` steps (accepted and rejected) before `t1`. */
-  max_steps_reached: { trajectory: Trajectory; t: number; maxSteps: number };
+  max_steps_reached: { trajectory: number | "batch"; t: number; maxSteps: number };
   /** A rejected step was already at the controller's `dtmin`. */
-  dt_min_reached: { trajectory: Trajectory; t: number; dtmin: number };
+  dt_min_reached: { trajectory: number | "batch"; t: number; dtmin: number };
   /**
    * The solution became NaN or ±Infinity; `t` is where an adaptive solve
    * stopped, or, with fixed steps, the first grid point or saved output
    * where it was found not finite.
    */
-  non_finite: { trajectory: Trajectory; t: number; adaptive: boolean };
+  non_finite: { trajectory: number | "batch"; t: number; adaptive: boolean };
   /**
    * A reversible backward pass rebuilt a state `drift` (relative) away from
    * the true one, above `tolerance`; `trajectory` is null for a batch that
@@ -92,7 +89,7 @@ export type Failure = { [K in FailureKind]: { kind: K; data: FailureData[K] } }[
 export function trajectoryFailure(
   status: Status,
   t: number,
-  trajectory: Trajectory,
+  trajectory: number | "batch",
   controller: { readonly maxSteps: number; readonly dtmin: number } | null,
 ): Failure | null {
   switch (status) {
@@ -108,7 +105,7 @@ export function trajectoryFailure(
 }
 
 /** Where a trajectory failed, as the messages say it. */
-function _where(trajectory: Trajectory, t: number, adaptive: boolean): string {
+function _where(trajectory: number | "batch", t: number, adaptive: boolean): string {
   const which = trajectory === "batch" ? "the batch" : `trajectory ${trajectory}`;
   // fixed steps are checked at their grid points and saved outputs: t is the first not finite
   return adaptive
