@@ -75,19 +75,8 @@ export {
   type SchemeSpec,
 } from "./solvers/schemes/spec.ts";
 export type { Tableau } from "./solvers/tableau.ts";
-export {
-  bosh3,
-  dopri5,
-  euler,
-  heun,
-  kutta3,
-  midpoint,
-  ralston,
-  ralston3,
-  rk38,
-  rk4,
-  tsit5,
-} from "./solvers/tableaux.ts";
+// The methods most solves take by name; every shipped tableau is in `tableaux`.
+export { bosh3, dopri5, euler, rk4, tableaux, tsit5 } from "./solvers/tableaux.ts";
 
 // Differentiate: the gradient methods, what backward() returns, and the
 // error a reversible backward pass throws when it cannot rebuild the solve.
@@ -131,7 +120,17 @@ export type {
 export { mseLossVjp, type MseOptions } from "./training/loss.ts";
 export { AdamW, type AdamWOptions, type AdamWState } from "./training/adamw.ts";
 
-// Save & load: the model file's functions (training/model_file.ts) join this
-// group once that module no longer imports the atomic file writer: its
-// `node:path` import would otherwise reach every browser bundle of this
-// module. Until then a model is `TrainResult.state` with its `TrainConfig`.
+// Save & load: a model file as text (read and write it with your runtime's
+// file API: the library stays free of Deno's, for the browser), and the
+// training state it holds.
+export {
+  type DataInfo,
+  type ModelConfig,
+  type ModelFile,
+  ModelFileError,
+  type TrainingInfo,
+} from "./training/model_format.ts";
+export { parseModelFile } from "./training/model_parse.ts";
+export type { ExampleName } from "./training/experiments.ts";
+export { serializeModel } from "./training/model_serialize.ts";
+export { modelFromState, type ModelInfo, stateFromModel } from "./training/model_state.ts";

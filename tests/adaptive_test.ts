@@ -2,7 +2,6 @@ import assert from "node:assert/strict";
 import {
   bosh3,
   dopri5,
-  heun,
   leapfrog,
   linearField,
   Mlp,
@@ -15,6 +14,7 @@ import {
   tsit5,
   type VectorField,
 } from "../mod.ts";
+import { heun } from "../solvers/tableaux.ts";
 
 /** y' = −50 (y − cos t): stiff-ish, exact solution known. */
 const relaxation: VectorField = {

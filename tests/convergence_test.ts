@@ -17,9 +17,7 @@ import {
   euler,
   leapfrog,
   linearField,
-  midpoint,
   plain,
-  ralston3,
   reversible,
   reversibleHeun,
   rk4,
@@ -30,6 +28,7 @@ import {
 import { checkTableau } from "../solvers/tableau.ts";
 import { tableaux } from "../solvers/tableaux.ts";
 import { whiteDwarfField } from "../solvers/fields/white_dwarf.ts";
+import { midpoint, ralston3 } from "../solvers/tableaux.ts";
 
 const ORDER_TOLERANCE = 0.15;
 /** No window may reach errors this small: round-off would start to matter. */

@@ -12,7 +12,6 @@ import {
   type Gradient,
   type GradientSpec,
   leapfrog,
-  midpoint,
   Mlp,
   plain,
   reversible,
@@ -23,6 +22,7 @@ import {
   type VectorField,
 } from "../mod.ts";
 import { Rng } from "../solvers/fields/random.ts";
+import { midpoint } from "../solvers/tableaux.ts";
 
 const BATCH = 3;
 const STEPS = 16;

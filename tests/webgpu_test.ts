@@ -25,15 +25,14 @@ import {
   bosh3,
   euler,
   type GradientSpec,
-  midpoint,
   pid,
-  ralston3,
   reversible,
   rk4,
   type SaveAt,
   solve,
   type Tableau,
 } from "../mod.ts";
+import { midpoint, ralston3 } from "../solvers/tableaux.ts";
 
 const gpuTest = gpuTests("webgpu");
 

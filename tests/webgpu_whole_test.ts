@@ -22,7 +22,6 @@ import {
   bosh3,
   dopri5,
   type GradientSpec,
-  midpoint,
   pid,
   reversible,
   rk4,
@@ -30,6 +29,7 @@ import {
   solve,
   type Tableau,
 } from "../mod.ts";
+import { midpoint } from "../solvers/tableaux.ts";
 
 const gpuTest = gpuTests("webgpu whole");
 

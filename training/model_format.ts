@@ -96,15 +96,15 @@ export interface TrainingInfo {
   /** Gradient work and memory of the last run, or null. */
   gradient: GradientRecord | null;
   /** The backend of the last run (`"cpu"` for files that do not say). */
-  backend: BackendName;
+  backend: "cpu" | "webgpu";
 }
 
 /** A parsed model file. */
 export interface ModelFile {
-  /** Always {@link MODEL_FORMAT}. */
-  format: typeof MODEL_FORMAT;
-  /** Always {@link MODEL_VERSION}. */
-  version: typeof MODEL_VERSION;
+  /** Always `"revode-model"` ({@link MODEL_FORMAT}). */
+  format: "revode-model";
+  /** Always 1 ({@link MODEL_VERSION}). */
+  version: 1;
   /** ISO 8601 time of writing. */
   createdAt: string;
   /** Problem and training settings. */

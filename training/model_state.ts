@@ -6,13 +6,7 @@
  * @module
  */
 
-import {
-  type BackendName,
-  MODEL_FORMAT,
-  MODEL_VERSION,
-  type ModelConfig,
-  type ModelFile,
-} from "./model_format.ts";
+import { MODEL_FORMAT, MODEL_VERSION, type ModelConfig, type ModelFile } from "./model_format.ts";
 import type { GradientRecord, TrainState, TrainStatus } from "./state.ts";
 
 /** Extra information stored next to a {@link TrainState}. */
@@ -26,7 +20,7 @@ export interface ModelInfo {
   /** Gradient statistics, or null. */
   gradient: GradientRecord | null;
   /** The backend the run trained on (default `"cpu"`). */
-  backend?: BackendName;
+  backend?: "cpu" | "webgpu";
   /** Time of writing (default now). */
   createdAt?: Date;
 }
