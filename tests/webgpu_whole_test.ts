@@ -12,6 +12,7 @@ import assert from "node:assert/strict";
 import { assertSameAcrossPipelines, gpuTests, randoms, relative } from "./gpu_harness.ts";
 import type { GpuSolverOptions } from "../solvers/webgpu/options.ts";
 import { gpuGradient } from "../solvers/webgpu/one_shot.ts";
+import { GpuReversibleScheme } from "../solvers/webgpu/schemes/reversible.ts";
 import { GpuSolver } from "../solvers/webgpu/solve.ts";
 import { GpuTrainer } from "../training/webgpu/trainer.ts";
 import { Recorder } from "../solvers/webgpu/runtime/recorder.ts";
@@ -259,10 +260,11 @@ gpuTest(
     const whole = GpuSolver.create(device, { ...options, solveKernel: "whole" });
     const perStep = GpuSolver.create(device, { ...options, solveKernel: "steps" });
     try {
-      assert.equal(whole.problem.scheme.perStep, false);
-      assert.throws(() => whole.problem.scheme.forward, /without per-step kernels/);
-      assert.throws(() => whole.problem.scheme.backward, /without per-step kernels/);
-      const { forward, backward } = perStep.problem.scheme;
+      // the whole form's scheme is the state alone: it has no step to call, and no increments
+      assert.equal(whole.steppedProblem, null);
+      assert.ok(!(whole.problem.scheme instanceof GpuReversibleScheme));
+      assert.ok(!("forward" in whole.problem.scheme) && !("step" in whole.problem.scheme));
+      const { forward, backward } = perStep.steppedProblem!.scheme;
       const stageBytes = 4 * (forward.tape.length + backward.tape.length);
       // everything else the two hold is the same, but for the whole form's
       // per-row gradients (run.bytes) and its step table (a few kB)

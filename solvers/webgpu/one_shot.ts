@@ -152,7 +152,8 @@ export async function gpuReconstruction(
     solveKernel: "steps",
   });
   try {
-    const { ctx, problem } = solver;
+    const { ctx } = solver;
+    const problem = solver.steppedProblem!; // solveKernel "steps", asked for above
     const { scheme, calls } = problem;
     const rec = new Recorder(ctx);
     const scalars = ctx.buffer("scalars", 2);

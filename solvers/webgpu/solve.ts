@@ -23,8 +23,8 @@ import { GpuContext } from "./runtime/context.ts";
 import { GpuMlp } from "./fields/mlp.ts";
 import { GpuOutputs } from "./outputs.ts";
 
-import { GpuReversibleScheme } from "./schemes/reversible.ts";
-import type { GpuGradientRun, GpuProblem } from "./gradients/problem.ts";
+import { GpuReversibleScheme, GpuReversibleState } from "./schemes/reversible.ts";
+import type { GpuGradientRun, GpuProblem, GpuStateProblem } from "./gradients/problem.ts";
 import { reversibleGradient } from "./gradients/reversible.ts";
 import {
   chooseSolveKernel,
@@ -98,7 +98,9 @@ export class GpuSolver {
   /** The context holding every buffer. */
   readonly ctx: GpuContext;
   /** The solve's buffers and kernels. */
-  readonly problem: GpuProblem;
+  readonly problem: GpuStateProblem;
+  /** The same problem with the scheme's per-step kernels, or null where the whole-solve kernels run it. */
+  readonly steppedProblem: GpuProblem | null;
   /** The gradient method. */
   readonly run: GpuGradientRun;
   /** The network. */
@@ -165,16 +167,14 @@ export class GpuSolver {
       ),
       limit: ctx.device.limits.maxStorageBufferBindingSize,
     });
-    // the whole-solve kernels need neither the increments' stage buffers nor the per-step kernels
-    const scheme = new GpuReversibleScheme(
-      ctx,
-      gpuMlp,
-      tableau,
-      plan.coupling,
-      params,
-      partials,
-      { errorEstimate: ts !== null, perStep: this.solveKernel === "steps" },
-    );
+    // the whole-solve kernels keep the stage values in each invocation's own memory:
+    // their scheme is the state alone, without increments or per-step kernels
+    const stepped = this.solveKernel === "steps"
+      ? new GpuReversibleScheme(ctx, gpuMlp, tableau, plan.coupling, params, partials, {
+        errorEstimate: ts !== null,
+      })
+      : null;
+    const scheme = stepped ?? new GpuReversibleState(ctx, gpuMlp, tableau, plan.coupling);
     const outputs = new GpuOutputs(ctx, {
       batch,
       dim,
@@ -183,6 +183,8 @@ export class GpuSolver {
     });
     let parts: AdaptiveParts | null = null;
     if (ts !== null) {
+      // adaptive solves record one trial step at a time (chooseSolveKernel: "steps")
+      const steps = stepped!;
       const euler = checkTableau(tableaux.euler);
       const fieldA = new GpuIncrement(ctx, gpuMlp, euler, params, partials);
       const fieldB = new GpuIncrement(ctx, gpuMlp, euler, params, partials);
@@ -195,7 +197,7 @@ export class GpuSolver {
         ts,
         batch,
         dim,
-        scheme,
+        scheme: steps,
         fieldA,
         fieldB,
         y0: y0Slice,
@@ -225,7 +227,8 @@ export class GpuSolver {
     };
     ctx.write(params, options.params);
     this.setY0(options.y0);
-    this.run = gradientRun(this.problem, parts, this.solveKernel, this.times, spec);
+    this.steppedProblem = stepped === null ? null : { ...this.problem, scheme: stepped };
+    this.run = gradientRun(this.problem, this.steppedProblem, parts, this.times, spec);
   }
 
   /**
@@ -370,11 +373,15 @@ export class GpuSolver {
   }
 }
 
-/** The gradient method's run, in whole-solve or per-step kernels, or around the adaptive parts. */
+/**
+ * The gradient method's run: around the adaptive parts, or in per-step
+ * kernels (given the problem with the scheme's steps), or in whole-solve
+ * kernels.
+ */
 function gradientRun(
-  problem: GpuProblem,
+  problem: GpuStateProblem,
+  stepped: GpuProblem | null,
   parts: AdaptiveParts | null,
-  solveKernel: "whole" | "steps",
   times: Float64Array,
   spec: GradientSpec,
 ): GpuGradientRun {
@@ -382,23 +389,23 @@ function gradientRun(
   const every = typeof spec === "object" && "checkpointEvery" in spec
     ? spec.checkpointEvery ?? 0
     : 0;
-  const whole = solveKernel === "whole";
+  if (stepped === null) {
+    return method === "direct"
+      ? wholeDirectGradient(problem, times)
+      : method === "checkpointed"
+      ? wholeCheckpointedGradient(problem, times, checkpointsOf(spec))
+      : wholeReversibleGradient(problem, times, every);
+  }
   if (parts !== null) {
     return method === "direct"
-      ? adaptiveDirectGradient(problem, parts)
+      ? adaptiveDirectGradient(stepped, parts)
       : method === "checkpointed"
-      ? adaptiveCheckpointedGradient(problem, parts, checkpointsOf(spec))
-      : adaptiveReversibleGradient(problem, parts);
+      ? adaptiveCheckpointedGradient(stepped, parts, checkpointsOf(spec))
+      : adaptiveReversibleGradient(stepped, parts);
   }
-  if (method === "direct") {
-    return whole ? wholeDirectGradient(problem, times) : directGradient(problem);
-  }
-  if (method === "checkpointed") {
-    return whole
-      ? wholeCheckpointedGradient(problem, times, checkpointsOf(spec))
-      : checkpointedGradient(problem, checkpointsOf(spec));
-  }
-  return whole
-    ? wholeReversibleGradient(problem, times, every)
-    : reversibleGradient(problem, every);
+  return method === "direct"
+    ? directGradient(stepped)
+    : method === "checkpointed"
+    ? checkpointedGradient(stepped, checkpointsOf(spec))
+    : reversibleGradient(stepped, every);
 }

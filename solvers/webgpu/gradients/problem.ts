@@ -13,7 +13,7 @@ import type { GpuMlp } from "../fields/mlp.ts";
 import type { GpuOutputs } from "../outputs.ts";
 import type { Op, Recorder } from "../runtime/recorder.ts";
 import { reductionOps } from "../runtime/reduce.ts";
-import type { GpuReversibleScheme } from "../schemes/reversible.ts";
+import type { GpuReversibleScheme, GpuReversibleState } from "../schemes/reversible.ts";
 
 /**
  * A discretised solve on the GPU.
@@ -26,13 +26,16 @@ import type { GpuReversibleScheme } from "../schemes/reversible.ts";
  * assert.equal(typeof steps, "function");
  * ```
  */
-export interface GpuProblem {
+export interface GpuProblem<S extends GpuReversibleState = GpuReversibleScheme> {
   /** The context. */
   readonly ctx: GpuContext;
   /** The field's kernels. */
   readonly mlp: GpuMlp;
-  /** The scheme (its working state and cotangent). */
-  readonly scheme: GpuReversibleScheme;
+  /**
+   * The scheme: its working state and cotangent, and, for the per-step
+   * gradients (the default type), the kernels of one step.
+   */
+  readonly scheme: S;
   /** Times of every step and grid point. */
   readonly calls: SolveCalls;
   /** Saved outputs and their targets or cotangents. */
@@ -48,6 +51,24 @@ export interface GpuProblem {
   /** `∂L/∂y0` after a backward pass. */
   readonly y0Bar: Slice;
 }
+
+/**
+ * A problem whose scheme holds only the state and its cotangent: what the
+ * whole-solve kernels (whole*.ts) run on, and what the helpers that touch
+ * no step accept.
+ *
+ * @example Every per-step problem is also one
+ * ```ts
+ * import type { GpuProblem, GpuStateProblem } from "./problem.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const widen = (p: GpuProblem): GpuStateProblem => p; // a scheme with steps is a state
+ * const dim = (p: GpuStateProblem) => p.scheme.stateLengths[0];
+ * const stepped = { scheme: { stateLengths: [6, 6] } } as unknown as GpuProblem;
+ * assert.equal(dim(widen(stepped)), 6);
+ * ```
+ */
+export type GpuStateProblem = GpuProblem<GpuReversibleState>;
 
 /**
  * A GPU gradient method: records one solve forward, then backward.
@@ -95,7 +116,7 @@ export interface GpuGradientRun {
  * assert.equal(record.length, 3);
  * ```
  */
-export function record(problem: GpuProblem, rec: Recorder, n: number): void {
+export function record(problem: GpuStateProblem, rec: Recorder, n: number): void {
   if (problem.calls.slot(n) < 0) return;
   rec.run(problem.outputs.recordOps(problem.scheme.y), problem.calls.point(n));
 }
@@ -114,7 +135,11 @@ export function record(problem: GpuProblem, rec: Recorder, n: number): void {
  * assert.equal(addCotangent.length, 3);
  * ```
  */
-export function addCotangent(problem: GpuProblem, rec: Recorder, n: number): void {
+export function addCotangent(
+  problem: GpuStateProblem,
+  rec: Recorder,
+  n: number,
+): void {
   if (problem.calls.slot(n) < 0) return;
   rec.run(problem.outputs.addCotangentOps(problem.scheme.yBar), problem.calls.point(n));
 }
@@ -163,7 +188,7 @@ export function advance(
  * assert.equal(startBackward.length, 2);
  * ```
  */
-export function startBackward(problem: GpuProblem, rec: Recorder): void {
+export function startBackward(problem: GpuStateProblem, rec: Recorder): void {
   rec.clear(problem.scheme.bar);
   rec.clear(problem.partials);
   addCotangent(problem, rec, problem.calls.steps);
@@ -205,7 +230,11 @@ export function stepBackward(problem: GpuProblem, rec: Recorder, i: number): voi
  * assert.equal(finishAtStart.length, 3);
  * ```
  */
-export function finishAtStart(problem: GpuProblem, rec: Recorder, withY0: boolean): void {
+export function finishAtStart(
+  problem: GpuStateProblem,
+  rec: Recorder,
+  withY0: boolean,
+): void {
   addCotangent(problem, rec, 0);
   rec.run(problem.mlp.reduceOps(problem.partials, problem.paramsBar), null);
   if (withY0) rec.run(problem.scheme.initVjpOps(problem.y0Bar), null);
@@ -233,7 +262,7 @@ export function finishAtStart(problem: GpuProblem, rec: Recorder, withY0: boolea
  * ```
  */
 export function reconstructionOps(
-  problem: GpuProblem,
+  problem: GpuStateProblem,
   out: Slice,
   index: number,
 ): { scale: ReturnType<typeof reductionOps>; diff: ReturnType<typeof reductionOps> } {

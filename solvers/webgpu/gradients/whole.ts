@@ -25,7 +25,7 @@
 
 import type { Op } from "../runtime/recorder.ts";
 import { linearGroups, linearMain } from "../runtime/wgsl.ts";
-import type { GpuGradientRun, GpuProblem } from "./problem.ts";
+import type { GpuGradientRun, GpuStateProblem } from "./problem.ts";
 import { bindingsOf, snapshotBytes, wholeBase, wholeRun } from "./whole_base.ts";
 
 /**
@@ -190,7 +190,7 @@ export function restoredStates(steps: number, checkpointEvery: number): number {
  * ```
  */
 export function wholeReversibleGradient(
-  problem: GpuProblem,
+  problem: GpuStateProblem,
   times: ArrayLike<number>,
   checkpointEvery = 0,
 ): GpuGradientRun {

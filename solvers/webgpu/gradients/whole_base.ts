@@ -20,7 +20,7 @@ import type { BindingSpec, Slice } from "../runtime/context.ts";
 import { fieldCode, layerSizes } from "../fields/field_code.ts";
 import type { Op } from "../runtime/recorder.ts";
 import { f32, linearGroups, linearMain, u32 } from "../runtime/wgsl.ts";
-import type { GpuGradientRun, GpuProblem } from "./problem.ts";
+import type { GpuGradientRun, GpuStateProblem } from "./problem.ts";
 import { INCREMENT_CODE, STEP_CODE, STEP_VJP_CODE } from "./whole_step.ts";
 
 /**
@@ -131,7 +131,7 @@ export interface WholeBase {
  * ```
  */
 export function wholeBase(
-  problem: GpuProblem,
+  problem: GpuStateProblem,
   times: ArrayLike<number>,
   keep: WholeKeep = {},
 ): WholeBase {
@@ -184,7 +184,7 @@ interface StepTable {
  * of every grid point.
  */
 function stepTable(
-  problem: GpuProblem,
+  problem: GpuStateProblem,
   times: ArrayLike<number>,
   snaps: readonly number[],
 ): StepTable {
@@ -224,7 +224,7 @@ function stepTable(
  * WGSL every whole-solve kernel starts with: the network, the constants,
  * the step table's accessors, one increment and one step.
  */
-function headerCode(problem: GpuProblem, table: StepTable, keep: WholeKeep): string {
+function headerCode(problem: GpuStateProblem, table: StepTable, keep: WholeKeep): string {
   const { mlp, scheme } = problem;
   const batch = mlp.batch, dim = mlp.mlp.dim;
   const S = scheme.tableau.stages;
@@ -270,7 +270,7 @@ ${STEP_CODE}`;
  * the scheme's state.
  */
 function forwardKernel(
-  problem: GpuProblem,
+  problem: GpuStateProblem,
   header: string,
   keep: WholeKeep,
   stepSlice: Slice,
@@ -348,7 +348,7 @@ fn save(n: u32, b: u32, y: array<f32, DIM>, z: array<f32, DIM>) {
 }
 
 /** Σ over each chunk's rows of the per-row gradients, in row order. */
-function chunkKernel(problem: GpuProblem, g: Slice): Op[] {
+function chunkKernel(problem: GpuStateProblem, g: Slice): Op[] {
   const { ctx, mlp, partials } = problem;
   const P = mlp.paramCount, batch = mlp.batch;
   const R = mlp.chunks.rows;
@@ -374,7 +374,7 @@ function chunkKernel(problem: GpuProblem, g: Slice): Op[] {
 }
 
 /** {@link WholeBase.backwardHeader}: the shared header, the step's VJP and the output cotangents. */
-function backwardHeaderCode(problem: GpuProblem, header: string): string {
+function backwardHeaderCode(problem: GpuStateProblem, header: string): string {
   const { scheme, outputs } = problem;
   return `${header}
 ${STEP_VJP_CODE}
@@ -430,7 +430,7 @@ fn write_bar(b: u32, c: Cotangents) {
  * ```
  */
 export function wholeRun(
-  problem: GpuProblem,
+  problem: GpuStateProblem,
   base: WholeBase,
   name: string,
   bytes: number,

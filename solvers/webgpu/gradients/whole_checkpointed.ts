@@ -19,7 +19,7 @@
 import { binomialSchedule, SCHEDULE } from "../../gradients/checkpointed.ts";
 import { checkpointCount } from "./checkpointed.ts";
 import { linearGroups, linearMain, u32 } from "../runtime/wgsl.ts";
-import type { GpuGradientRun, GpuProblem } from "./problem.ts";
+import type { GpuGradientRun, GpuStateProblem } from "./problem.ts";
 import { bindingsOf, snapshotBytes, wholeBase, wholeRun } from "./whole_base.ts";
 
 /**
@@ -64,7 +64,7 @@ import { bindingsOf, snapshotBytes, wholeBase, wholeRun } from "./whole_base.ts"
  * ```
  */
 export function wholeCheckpointedGradient(
-  problem: GpuProblem,
+  problem: GpuStateProblem,
   times: ArrayLike<number>,
   checkpoints?: number,
 ): GpuGradientRun {

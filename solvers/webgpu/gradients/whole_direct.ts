@@ -11,7 +11,7 @@
  */
 
 import { linearGroups, linearMain } from "../runtime/wgsl.ts";
-import type { GpuGradientRun, GpuProblem } from "./problem.ts";
+import type { GpuGradientRun, GpuStateProblem } from "./problem.ts";
 import { bindingsOf, wholeBase, wholeRun } from "./whole_base.ts";
 
 /**
@@ -73,7 +73,10 @@ export function wholeTapeBytes(steps: number, rows: number, stages: number, dim:
  * }
  * ```
  */
-export function wholeDirectGradient(problem: GpuProblem, times: ArrayLike<number>): GpuGradientRun {
+export function wholeDirectGradient(
+  problem: GpuStateProblem,
+  times: ArrayLike<number>,
+): GpuGradientRun {
   const { ctx, mlp, scheme, outputs } = problem;
   const steps = times.length - 1;
   const batch = mlp.batch, dim = mlp.mlp.dim;
