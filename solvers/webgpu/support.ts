@@ -13,43 +13,19 @@
  */
 
 import type { SchemeSpec } from "../schemes/spec.ts";
-import type { GradientSpec } from "../gradients/spec.ts";
-import type { PidController } from "../controller.ts";
-import type { SaveAt } from "../outputs.ts";
+import type { GpuSolveOptions } from "./options.ts";
 
 /** The gradient methods the GPU has. */
 const GPU_METHODS = ["reversible", "direct", "checkpointed"];
 
-/**
- * The options of a solve that decide whether it runs on the GPU: those of
- * `solve()`, by the same names.
- *
- * @example
- * ```ts
- * import type { GpuSupportQuery } from "./support.ts";
- * import { reversible } from "../schemes/spec.ts";
- * import { rk4 } from "../tableaux.ts";
- * import assert from "node:assert/strict";
- *
- * const query: GpuSupportQuery = { scheme: reversible(rk4), saveAt: { steps: true } };
- * assert.equal(query.gradient ?? "reversible", "reversible");
- * ```
- */
-export interface GpuSupportQuery {
-  /** The scheme. */
-  readonly scheme: SchemeSpec;
-  /** The gradient method (default `"reversible"`). */
-  readonly gradient?: GradientSpec;
-  /** A step-size controller, for adaptive steps. */
-  readonly controller?: PidController;
-  /** What is saved (`solve()`'s default is `{ t1: true }`). */
-  readonly saveAt?: SaveAt;
-}
+/** The options of a solve that decide whether it runs on the GPU. */
+type Query = Pick<GpuSolveOptions, "scheme" | "gradient" | "controller" | "saveAt">;
 
 /**
  * Whether a solve can run on the WebGPU backend.
  *
- * @param query The solve's scheme, gradient method, controller and saved outputs.
+ * @param query `solve()`'s options that decide it, by the same names: the scheme, the gradient
+ *   method (default `"reversible"`), a controller, what is saved (`solve()`'s default `{ t1: true }`).
  * @returns Null when it can; else a sentence saying why not and what to use instead.
  *
  * @example
@@ -76,7 +52,9 @@ export interface GpuSupportQuery {
  * assert.match(gpuSupport({ scheme: reversible(rk4) })!, /saveAt: \{ steps: true \}/);
  * ```
  */
-export function gpuSupport(query: GpuSupportQuery): string | null {
+export function gpuSupport(
+  query: Pick<GpuSolveOptions, "scheme" | "gradient" | "controller" | "saveAt">,
+): string | null {
   return schemeSupport(query.scheme) ?? gradientSupport(query) ?? saveAtSupport(query);
 }
 
@@ -96,7 +74,7 @@ function schemeSupport(scheme: SchemeSpec): string | null {
   }
 }
 
-function gradientSupport({ gradient, controller }: GpuSupportQuery): string | null {
+function gradientSupport({ gradient, controller }: Query): string | null {
   const spec = gradient ?? "reversible";
   const method = typeof spec === "string" ? spec : spec?.method;
   if (!GPU_METHODS.includes(method)) {
@@ -115,7 +93,7 @@ function gradientSupport({ gradient, controller }: GpuSupportQuery): string | nu
   return null;
 }
 
-function saveAtSupport({ saveAt, controller }: GpuSupportQuery): string | null {
+function saveAtSupport({ saveAt, controller }: Query): string | null {
   const s = saveAt ?? { t1: true };
   if (s === null || typeof s !== "object") return null; // the solver's argument check names it
   const adaptive = controller !== undefined;

@@ -154,7 +154,7 @@ export {
   type GpuTrajectory,
 } from "../../solvers/webgpu/one_shot.ts";
 export type { GpuLike, GpuSolveOptions, SolveKernel } from "../../solvers/webgpu/options.ts";
-export { gpuSupport, type GpuSupportQuery } from "../../solvers/webgpu/support.ts";
+export { gpuSupport } from "../../solvers/webgpu/support.ts";
 export { gpuMse } from "./loss.ts";
 // What a solve reports.
 export type { CommandCounts } from "../../solvers/webgpu/runtime/recorder.ts";
