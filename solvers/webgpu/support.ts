@@ -13,13 +13,15 @@
  */
 
 import type { SchemeSpec } from "../schemes/spec.ts";
-import type { GpuSolveOptions } from "./options.ts";
+import type { GradientSpec } from "../gradients/spec.ts";
+import type { PidController } from "../controller.ts";
+import type { SaveAt } from "../outputs.ts";
 
 /** The gradient methods the GPU has. */
 const GPU_METHODS = ["reversible", "direct", "checkpointed"];
 
-/** The options of a solve that decide whether it runs on the GPU. */
-type Query = Pick<GpuSolveOptions, "scheme" | "gradient" | "controller" | "saveAt">;
+/** The options of a solve that decide whether it runs on the GPU: `solve()`'s, by the same names. */
+type Query = Parameters<typeof gpuSupport>[0];
 
 /**
  * Whether a solve can run on the WebGPU backend.
@@ -52,9 +54,12 @@ type Query = Pick<GpuSolveOptions, "scheme" | "gradient" | "controller" | "saveA
  * assert.match(gpuSupport({ scheme: reversible(rk4) })!, /saveAt: \{ steps: true \}/);
  * ```
  */
-export function gpuSupport(
-  query: Pick<GpuSolveOptions, "scheme" | "gradient" | "controller" | "saveAt">,
-): string | null {
+export function gpuSupport(query: {
+  readonly scheme: SchemeSpec;
+  readonly gradient?: GradientSpec;
+  readonly controller?: PidController;
+  readonly saveAt?: SaveAt;
+}): string | null {
   return schemeSupport(query.scheme) ?? gradientSupport(query) ?? saveAtSupport(query);
 }
 
