@@ -121,9 +121,28 @@ export interface GpuSolveOptions {
  * @example
  * ```ts
  * import type { SolveKernel } from "./options.ts";
+ * import { GpuSolver } from "./solve.ts";
+ * import { findGpuAdapter } from "./runtime/device.ts";
+ * import { Mlp } from "../fields/mlp.ts";
+ * import { reversible, rk4 } from "../../mod.ts";
  * import assert from "node:assert/strict";
- * const kinds: SolveKernel[] = ["auto", "whole", "steps"];
- * assert.equal(kinds.length, 3);
+ *
+ * const adapter = await findGpuAdapter();
+ * if (adapter !== null) {
+ *   const device = await adapter.requestDevice();
+ *   const mlp = new Mlp({ dim: 2, widths: [8] });
+ *   const chosen = (solveKernel: SolveKernel) => {
+ *     const solver = GpuSolver.create(device, {
+ *       field: mlp, params: mlp.init(0), y0: Float64Array.of(1, 0), scheme: reversible(rk4),
+ *       t1: 1, steps: 10, saveAt: { t0: true, steps: true }, solveKernel,
+ *     });
+ *     solver.destroy();
+ *     return solver.solveKernel;
+ *   };
+ *   assert.equal(chosen("steps"), "steps");
+ *   assert.equal(chosen("auto"), "whole"); // a small fused network with fixed steps
+ *   device.destroy();
+ * }
  * ```
  */
 export type SolveKernel = "auto" | "whole" | "steps";
