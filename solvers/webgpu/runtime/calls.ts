@@ -118,11 +118,27 @@ export class CallTable {
  *
  * @example
  * ```ts
- * import type { SolveCalls } from "./calls.ts";
+ * import { solveCalls, type SolveCalls } from "./calls.ts";
+ * import { GpuContext } from "./context.ts";
+ * import { findGpuAdapter } from "./device.ts";
+ * import { checkTableau } from "../../tableau.ts";
+ * import { rk4 } from "../../tableaux.ts";
  * import assert from "node:assert/strict";
  *
- * const saved = (calls: SolveCalls) => calls.slot(calls.steps) >= 0;
- * assert.equal(typeof saved, "function"); // see solveCalls for a table
+ * const adapter = await findGpuAdapter();
+ * if (adapter !== null) {
+ *   const ctx = new GpuContext(await adapter.requestDevice());
+ *   // 2 steps, y(t0) not saved: grid points 1 and 2 in slots 0 and 1
+ *   const calls: SolveCalls = solveCalls(ctx, [0, 0.5, 1], checkTableau(rk4), (n) => n - 1);
+ *   const record = (ref: { offset: number }) => ref.offset / calls.table.stride;
+ *   assert.equal(calls.steps, 2);
+ *   assert.deepEqual([0, 1].map((n) => record(calls.forward(n))), [0, 2]);
+ *   assert.deepEqual([0, 1].map((n) => record(calls.backward(n))), [1, 3]);
+ *   assert.deepEqual([0, 1, 2].map((n) => record(calls.point(n))), [4, 5, 6]);
+ *   assert.deepEqual([0, 1, 2].map(calls.slot), [-1, 0, 1]);
+ *   assert.throws(() => calls.point(3), /Invalid call record index: 7/);
+ *   ctx.destroy();
+ * }
  * ```
  */
 export interface SolveCalls {
