@@ -31,11 +31,24 @@ export interface DispatchGate {
  *
  * @example
  * ```ts
- * import type { CommandCounts } from "./recorder.ts";
+ * import { type CommandCounts, Recorder } from "./recorder.ts";
+ * import { GpuContext } from "./context.ts";
+ * import { findGpuAdapter } from "./device.ts";
  * import assert from "node:assert/strict";
  *
- * const counts: CommandCounts = { dispatches: 815, copies: 0, clears: 2, submits: 1 };
- * assert.equal(counts.submits, 1);
+ * const adapter = await findGpuAdapter();
+ * if (adapter !== null) {
+ *   const ctx = new GpuContext(await adapter.requestDevice());
+ *   const a = ctx.upload("a", Float64Array.of(1, 2)), b = ctx.buffer("b", 2);
+ *   const rec = new Recorder(ctx);
+ *   rec.copy(a, b);
+ *   rec.clear(a);
+ *   rec.clear(b);
+ *   rec.submit();
+ *   const counts: CommandCounts = rec.counts;
+ *   assert.deepEqual(counts, { dispatches: 0, copies: 1, clears: 2, submits: 1 });
+ *   ctx.destroy();
+ * }
  * ```
  */
 export interface CommandCounts {
