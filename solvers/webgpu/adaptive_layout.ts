@@ -81,10 +81,33 @@ export const CONTROL_LENGTH = 17;
  * @example
  * ```ts
  * import type { GpuAdaptiveSetup } from "./adaptive_layout.ts";
+ * import { GpuSolver } from "./solve.ts";
+ * import { findGpuAdapter } from "./runtime/device.ts";
+ * import { Mlp } from "../fields/mlp.ts";
+ * import { pid } from "../controller.ts";
+ * import { bosh3 } from "../tableaux.ts";
+ * import { reversible } from "../schemes/spec.ts";
  * import assert from "node:assert/strict";
  *
- * const span = (s: GpuAdaptiveSetup) => s.t1 - s.t0;
- * assert.equal(typeof span, "function"); // see GpuSolver with `adaptive`
+ * const adapter = await findGpuAdapter();
+ * if (adapter !== null) {
+ *   const device = await adapter.requestDevice();
+ *   // GpuSolver sets the controller up from solve()'s options.
+ *   const solver = GpuSolver.create(device, {
+ *     field: new Mlp({ dim: 2, widths: [4] }), params: new Mlp({ dim: 2, widths: [4] }).init(0),
+ *     y0: Float64Array.of(1, 0, 0, 1, 0.5, 0.5), scheme: reversible(bosh3), t0: 0.5, t1: 2,
+ *     controller: pid({ rtol: 1e-4, atol: 1e-4, maxSteps: 64 }), saveAt: { ts: [1, 2] },
+ *   });
+ *   const setup: GpuAdaptiveSetup = solver.adaptive!.setup;
+ *   assert.equal(setup.t1 - setup.t0, 1.5);
+ *   assert.deepEqual([...setup.ts], [1, 2]);
+ *   assert.equal(setup.batch, 3);
+ *   assert.equal(setup.dim, 2);
+ *   assert.equal(setup.controller.maxSteps, 64);
+ *   assert.equal(setup.dt0, undefined); // the starting-step heuristic
+ *   solver.destroy();
+ *   device.destroy();
+ * }
  * ```
  */
 export interface GpuAdaptiveSetup {
