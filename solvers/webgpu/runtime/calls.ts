@@ -19,12 +19,35 @@ import type { CheckedTableau } from "../../tableau.ts";
  *
  * @example
  * ```ts
- * import type { CallRecord } from "./calls.ts";
+ * import { CallTable, type CallRecord } from "./calls.ts";
+ * import { GpuContext } from "./context.ts";
+ * import { Recorder } from "./recorder.ts";
+ * import { findGpuAdapter } from "./device.ts";
  * import assert from "node:assert/strict";
  *
- * const t = 0.5, h = 0.1;
- * const record: CallRecord = { t, h, stageTimes: [0, 0.5, 1].map((c) => t + c * h) };
- * assert.equal(record.slot ?? -1, -1);
+ * const adapter = await findGpuAdapter();
+ * if (adapter !== null) {
+ *   const ctx = new GpuContext(await adapter.requestDevice());
+ *   const t = 0.5, h = 0.25;
+ *   const record: CallRecord = { t, h, stageTimes: [0, 0.5, 1].map((c) => t + c * h) };
+ *   // A kernel reads the record as `call`: t, h, the slot (−1 by default), the stage times.
+ *   const k = ctx.kernel({
+ *     name: "read_call",
+ *     call: true,
+ *     bindings: [{ name: "out", access: "read_write" }],
+ *     code: `@compute @workgroup_size(1) fn main() {
+ *       out[0] = call.t; out[1] = call.h; out[2] = select(0.0, 1.0, call.slot == 0xffffffffu);
+ *       out[3] = call.st[0][1];
+ *     }`,
+ *   });
+ *   const out = ctx.buffer("out", 4);
+ *   const table = new CallTable(ctx, [{ t: 0 }, record]);
+ *   const rec = new Recorder(ctx);
+ *   rec.dispatch(k, ctx.bind(k, [out]), table.ref(1), [1, 1, 1]);
+ *   rec.submit();
+ *   assert.deepEqual([...(await ctx.read(out))], [0.5, 0.25, 1, 0.625]);
+ *   ctx.destroy();
+ * }
  * ```
  */
 export interface CallRecord {

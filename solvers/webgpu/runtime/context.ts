@@ -37,11 +37,30 @@ export interface Slice {
  *
  * @example
  * ```ts
- * import type { BindingSpec } from "./context.ts";
+ * import { type BindingSpec, GpuContext } from "./context.ts";
+ * import { Recorder } from "./recorder.ts";
+ * import { findGpuAdapter } from "./device.ts";
  * import assert from "node:assert/strict";
  *
- * const spec: BindingSpec = { name: "x", access: "read" };
- * assert.equal(spec.type ?? "array<f32>", "array<f32>");
+ * const adapter = await findGpuAdapter();
+ * if (adapter !== null) {
+ *   const ctx = new GpuContext(await adapter.requestDevice());
+ *   // x is f32 (the default type); n is read as raw u32 words
+ *   const x: BindingSpec = { name: "x", access: "read_write" };
+ *   const n: BindingSpec = { name: "n", access: "read", type: "array<u32>" };
+ *   const k = ctx.kernel({
+ *     name: "count",
+ *     bindings: [x, n],
+ *     code: "@compute @workgroup_size(1) fn main() { x[0] = f32(n[0]); }",
+ *   });
+ *   const xs = ctx.buffer("x", 1), ns = ctx.buffer("n", 1);
+ *   ctx.device.queue.writeBuffer(ns.buffer, ns.offset, Uint32Array.of(7));
+ *   const rec = new Recorder(ctx);
+ *   rec.dispatch(k, ctx.bind(k, [xs, ns]), null, [1, 1, 1]);
+ *   rec.submit();
+ *   assert.deepEqual([...(await ctx.read(xs))], [7]);
+ *   ctx.destroy();
+ * }
  * ```
  */
 export interface BindingSpec {
