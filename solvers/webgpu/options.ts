@@ -183,9 +183,29 @@ export interface GpuSolverOptions extends GpuSolveOptions {
  * @example
  * ```ts
  * import type { GpuLike } from "./options.ts";
+ * import { gpuSolve } from "./one_shot.ts";
+ * import { GpuContext } from "./runtime/context.ts";
+ * import { findGpuAdapter } from "./runtime/device.ts";
+ * import { reversible, rk4 } from "../../mod.ts";
  * import assert from "node:assert/strict";
- * const none: GpuLike | null = null;
- * assert.equal(none, null);
+ *
+ * const adapter = await findGpuAdapter();
+ * if (adapter !== null) {
+ *   const device = await adapter.requestDevice();
+ *   const solveOn = (gpu: GpuLike) =>
+ *     gpuSolve(gpu, {
+ *       field: { dim: 1, widths: [], activation: "tanh", finalActivation: "identity", timeDependent: false },
+ *       params: Float64Array.of(-1, 0), scheme: reversible(rk4), t1: 1, steps: 4,
+ *       y0: Float64Array.of(1), saveAt: { steps: true },
+ *     });
+ *   // A device, or a context whose buffers the caller keeps: the same solve.
+ *   const ctx = new GpuContext(device);
+ *   const onDevice = await solveOn(device), onContext = await solveOn(ctx);
+ *   assert.deepEqual(onContext.ys, onDevice.ys);
+ *   assert.ok(Math.abs(onDevice.ys[3] - Math.exp(-1)) < 1e-4);
+ *   ctx.destroy();
+ *   device.destroy();
+ * }
  * ```
  */
 export type GpuLike = GPUDevice | GpuDevice | GpuContext;
