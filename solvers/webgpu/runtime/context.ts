@@ -37,30 +37,11 @@ export interface Slice {
  *
  * @example
  * ```ts
- * import { type BindingSpec, GpuContext } from "./context.ts";
- * import { Recorder } from "./recorder.ts";
- * import { findGpuAdapter } from "./device.ts";
+ * import type { BindingSpec } from "./context.ts";
  * import assert from "node:assert/strict";
  *
- * const adapter = await findGpuAdapter();
- * if (adapter !== null) {
- *   const ctx = new GpuContext(await adapter.requestDevice());
- *   // x is f32 (the default type); n is read as raw u32 words
- *   const x: BindingSpec = { name: "x", access: "read_write" };
- *   const n: BindingSpec = { name: "n", access: "read", type: "array<u32>" };
- *   const k = ctx.kernel({
- *     name: "count",
- *     bindings: [x, n],
- *     code: "@compute @workgroup_size(1) fn main() { x[0] = f32(n[0]); }",
- *   });
- *   const xs = ctx.buffer("x", 1), ns = ctx.buffer("n", 1);
- *   ctx.device.queue.writeBuffer(ns.buffer, ns.offset, Uint32Array.of(7));
- *   const rec = new Recorder(ctx);
- *   rec.dispatch(k, ctx.bind(k, [xs, ns]), null, [1, 1, 1]);
- *   rec.submit();
- *   assert.deepEqual([...(await ctx.read(xs))], [7]);
- *   ctx.destroy();
- * }
+ * const spec: BindingSpec = { name: "x", access: "read" };
+ * assert.equal(spec.type ?? "array<f32>", "array<f32>");
  * ```
  */
 export interface BindingSpec {
@@ -123,30 +104,18 @@ export interface KernelSpec {
  *
  * @example
  * ```ts
- * import type { Kernel } from "./context.ts";
- * import { GpuContext } from "./context.ts";
- * import { Recorder } from "./recorder.ts";
+ * import { GpuContext, type Kernel } from "./context.ts";
  * import { findGpuAdapter } from "./device.ts";
  * import assert from "node:assert/strict";
  *
  * const adapter = await findGpuAdapter();
  * if (adapter !== null) {
  *   const ctx = new GpuContext(await adapter.requestDevice());
- *   const spec = {
- *     name: "zero",
- *     bindings: [{ name: "x", access: "read_write" as const }],
- *     code: "@compute @workgroup_size(1) fn main() { x[0] = 0.0; }",
- *   };
+ *   const code = "@compute @workgroup_size(1) fn main() { x[0] = 0.0; }";
+ *   const spec = { name: "zero", bindings: [{ name: "x", access: "read_write" as const }], code };
  *   const k: Kernel = ctx.kernel(spec);
- *   assert.equal(k.name, "zero");
- *   assert.deepEqual(k.bindings.map((b) => b.name), ["x"]);
- *   assert.equal(k.call, false); // no per-call record
+ *   assert.deepEqual([k.name, k.call, k.bindings.map((b) => b.name)], ["zero", false, ["x"]]);
  *   assert.equal(ctx.kernel(spec), k); // compiled once, then cached
- *   const x = ctx.upload("x", Float64Array.of(5));
- *   const rec = new Recorder(ctx);
- *   rec.dispatch(k, ctx.bind(k, [x]), null, [1, 1, 1]);
- *   rec.submit();
- *   assert.deepEqual([...(await ctx.read(x))], [0]);
  *   ctx.destroy();
  * }
  * ```
