@@ -53,7 +53,7 @@ export const GPU_SOLVE_KEYS: readonly string[] = [
  *
  * @example
  * ```ts
- * import type { GpuSolveOptions } from "./options.ts";
+ * import { type GpuSolveOptions, planOf } from "./options.ts";
  * import { reversible } from "../schemes/spec.ts";
  * import { rk4 } from "../tableaux.ts";
  * import assert from "node:assert/strict";
@@ -67,7 +67,12 @@ export const GPU_SOLVE_KEYS: readonly string[] = [
  *   y0: Float64Array.of(1),
  *   saveAt: { t0: true, steps: true },
  * };
- * assert.equal(options.gradient ?? "reversible", "reversible");
+ * // The plan GpuSolver allocates for: the reversible gradient by default, on rk4's 10 steps
+ * const plan = planOf(options);
+ * assert.equal(plan.method, "reversible");
+ * assert.equal(plan.tableau.stages, 4);
+ * assert.equal(plan.times.length, 11);
+ * assert.equal(plan.batch, 1);
  * ```
  */
 export interface GpuSolveOptions {
@@ -154,6 +159,9 @@ export type SolveKernel = "auto" | "whole" | "steps";
  * @example
  * ```ts
  * import type { GpuSolverOptions } from "./options.ts";
+ * import { GpuSolver } from "./solve.ts";
+ * import { findGpuAdapter } from "./runtime/device.ts";
+ * import { Recorder } from "./runtime/recorder.ts";
  * import { reversible } from "../schemes/spec.ts";
  * import { rk4 } from "../tableaux.ts";
  * import assert from "node:assert/strict";
@@ -168,7 +176,21 @@ export type SolveKernel = "auto" | "whole" | "steps";
  *   saveAt: { steps: true },
  *   gradient: "direct",
  * };
- * assert.equal(options.loss ?? null, null); // the data are cotangents
+ * const adapter = await findGpuAdapter();
+ * if (adapter !== null) {
+ *   const device = await adapter.requestDevice();
+ *   const solver = GpuSolver.create(device, options);
+ *   assert.equal(solver.run.name, "direct");
+ *   // no loss: the data are cotangents, here ∂L/∂y(1) = 1
+ *   solver.setData(Float64Array.from({ length: 10 }, (_, n) => (n === 9 ? 1 : 0)));
+ *   const rec = new Recorder(solver.ctx);
+ *   solver.run.forward(rec);
+ *   solver.run.backward(rec);
+ *   rec.submit();
+ *   assert.ok(Math.abs((await solver.readParamsBar())[0] - Math.exp(-1)) < 1e-4); // ∂y(1)/∂w
+ *   solver.destroy();
+ *   device.destroy();
+ * }
  * ```
  */
 export interface GpuSolverOptions extends GpuSolveOptions {
