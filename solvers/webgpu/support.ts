@@ -26,13 +26,14 @@ const GPU_METHODS = ["reversible", "direct", "checkpointed"];
  *
  * @example
  * ```ts
- * import type { GpuSupportQuery } from "./support.ts";
+ * import { gpuSupport, type GpuSupportQuery } from "./support.ts";
  * import { reversible } from "../schemes/spec.ts";
  * import { rk4 } from "../tableaux.ts";
  * import assert from "node:assert/strict";
  *
  * const query: GpuSupportQuery = { scheme: reversible(rk4), saveAt: { steps: true } };
- * assert.equal(query.gradient ?? "reversible", "reversible");
+ * assert.equal(gpuSupport(query), null); // runs on the GPU (reversible gradient by default)
+ * assert.match(gpuSupport({ ...query, saveAt: { t1: true } })!, /saveAt/);
  * ```
  */
 export interface GpuSupportQuery {
