@@ -72,11 +72,17 @@ export const GPU_WIDTHS: readonly number[] = [10, 64, 128, 256];
  *
  * @example
  * ```ts
- * import type { GpuBenchOptions } from "./gpu.ts";
+ * import { type GpuBenchOptions, runGpuBenchmark } from "./gpu.ts";
+ * import { findGpuAdapter } from "../solvers/webgpu/runtime/device.ts";
  * import assert from "node:assert/strict";
  *
- * const quick: GpuBenchOptions = { batches: [1, 64], widths: [10], steps: 8, reps: 1 };
- * assert.equal(quick.depth ?? 2, 2);
+ * const adapter = await findGpuAdapter();
+ * if (adapter !== null) {
+ *   const quick: GpuBenchOptions = { batches: [1, 4], widths: [10], steps: 4, reps: 1 };
+ *   const r = await runGpuBenchmark(quick);
+ *   assert.equal(r.settings.depth, 2); // the default
+ *   assert.deepEqual(r.rows.map((row) => [row.width, row.batch]), [[10, 1], [10, 4]]);
+ * }
  * ```
  */
 export interface GpuBenchOptions {

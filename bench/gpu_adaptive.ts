@@ -31,10 +31,18 @@ import { TrialBudget } from "../training/webgpu/trial_budget.ts";
  *
  * @example
  * ```ts
- * import type { GpuAdaptiveBenchOptions } from "./gpu_adaptive.ts";
+ * import { type GpuAdaptiveBenchOptions, runGpuAdaptiveBenchmark } from "./gpu_adaptive.ts";
+ * import { findGpuAdapter } from "../solvers/webgpu/runtime/device.ts";
  * import assert from "node:assert/strict";
- * const quick: GpuAdaptiveBenchOptions = { batches: [1], tolerance: 1e-4, maxSteps: 60 };
- * assert.equal(quick.reps ?? 2, 2);
+ *
+ * const adapter = await findGpuAdapter();
+ * if (adapter !== null) {
+ *   const quick: GpuAdaptiveBenchOptions = { batches: [1], tolerance: 1e-4, maxSteps: 40, reps: 1 };
+ *   const r = await runGpuAdaptiveBenchmark(quick);
+ *   assert.equal(r.tolerance, 1e-4);
+ *   assert.equal(r.maxSteps, 40);
+ *   assert.deepEqual(r.rows.map((row) => row.batch), [1]);
+ * }
  * ```
  */
 export interface GpuAdaptiveBenchOptions {
@@ -55,10 +63,18 @@ export interface GpuAdaptiveBenchOptions {
  *
  * @example
  * ```ts
- * import type { GpuAdaptiveBenchRow } from "./gpu_adaptive.ts";
+ * import { formatGpuAdaptiveReport, type GpuAdaptiveBenchRow } from "./gpu_adaptive.ts";
  * import assert from "node:assert/strict";
- * const ok = (r: GpuAdaptiveBenchRow) => r.readbacks === 0;
- * assert.equal(typeof ok, "function");
+ *
+ * // A row of the report: the speed-up is CPU time over GPU time.
+ * const row: GpuAdaptiveBenchRow = {
+ *   batch: 256, gpuMs: 20, gpuMsAllTrials: 90, trials: 70, cpuMs: 50, gpuSteps: 40, cpuSteps: 38.5,
+ *   dispatches: 3700, dispatchesAllTrials: 52000, readbacks: 0, loss: 0.1,
+ * };
+ * const text = formatGpuAdaptiveReport({
+ *   adapter: "gpu", software: false, tolerance: 1e-6, maxSteps: 1000, rows: [row],
+ * });
+ * assert.match(text, /256 +20\.0 ms +50\.0 ms +2\.50× +40 +38\.5 +70 +3700 +90\.0 ms +52000 +0/);
  * ```
  */
 export interface GpuAdaptiveBenchRow {
@@ -91,10 +107,17 @@ export interface GpuAdaptiveBenchRow {
  *
  * @example
  * ```ts
- * import type { GpuAdaptiveBenchResult } from "./gpu_adaptive.ts";
+ * import { formatGpuAdaptiveReport, type GpuAdaptiveBenchResult } from "./gpu_adaptive.ts";
  * import assert from "node:assert/strict";
- * const rows = (r: GpuAdaptiveBenchResult) => r.rows.length;
- * assert.equal(typeof rows, "function");
+ *
+ * // The settings head the report; a hardware adapter gets no caveat.
+ * const result: GpuAdaptiveBenchResult = {
+ *   adapter: "NVIDIA H100", software: false, tolerance: 1e-6, maxSteps: 1000, rows: [],
+ * };
+ * const text = formatGpuAdaptiveReport(result);
+ * assert.match(text, /on NVIDIA H100/);
+ * assert.match(text, /rtol = atol = 0\.000001, at most 1000 trial steps/);
+ * assert.doesNotMatch(text, /SOFTWARE ADAPTER/);
  * ```
  */
 export interface GpuAdaptiveBenchResult {

@@ -71,11 +71,24 @@ export function gpuTargetCheck(
  *
  * @example
  * ```ts
- * import type { GpuBenchRow } from "./gpu_result.ts";
+ * import { type GpuBenchRow, gpuTargetCheck } from "./gpu_result.ts";
  * import assert from "node:assert/strict";
  *
- * const measured = (rows: GpuBenchRow[]) => rows.filter((r) => r.skipped === null);
- * assert.deepEqual(measured([]), []);
+ * // The target's row (batch 4096, width 128) on a hardware adapter decides the check.
+ * const row: GpuBenchRow = {
+ *   width: 128, batch: 4096, params: 18_180, gpuMs: 10, cpuMs: 300, cpuMeasuredBatch: 4096,
+ *   speedup: 30, dispatches: 15, solveKernel: "steps", perStepMs: null, perStepDispatches: null,
+ *   readbacks: 0, submits: 1, kernels: [], kernelMs: 9, loss: 0.1, skipped: null,
+ * };
+ * const settings = {
+ *   batches: [4096], widths: [128], depth: 2, steps: 20, reps: 1, limitMs: 0, tableau: "rk4",
+ * };
+ * const check = (r: GpuBenchRow) =>
+ *   gpuTargetCheck({ adapter: "gpu", software: false, totalMs: 1, settings, rows: [r] }).status;
+ * assert.equal(check(row), "PASS");
+ * assert.equal(check({ ...row, speedup: 5 }), "FAIL");
+ * assert.equal(check({ ...row, readbacks: 1 }), "FAIL"); // a read-back inside a step fails it
+ * assert.equal(check({ ...row, speedup: null, skipped: "over the limit" }), "NOT EVALUATED");
  * ```
  */
 export interface GpuBenchRow {
@@ -123,11 +136,19 @@ export interface GpuBenchRow {
  *
  * @example
  * ```ts
+ * import { formatGpuReport } from "./gpu_report.ts";
  * import type { GpuBenchResult } from "./gpu_result.ts";
  * import assert from "node:assert/strict";
  *
- * const caveat = (r: GpuBenchResult) => r.software ? "proves only that the path runs" : "";
- * assert.equal(typeof caveat, "function"); // see runGpuBenchmark
+ * // A software adapter's result is reported with a caveat, and its target is not evaluated.
+ * const result: GpuBenchResult = {
+ *   adapter: "llvmpipe", software: true, totalMs: 1, rows: [],
+ *   settings: { batches: [], widths: [], depth: 2, steps: 4, reps: 1, limitMs: 1, tableau: "rk4" },
+ * };
+ * const text = formatGpuReport(result);
+ * assert.match(text, /SOFTWARE ADAPTER/);
+ * assert.match(text, /reversible rk4 .*4 steps/);
+ * assert.match(text, /NOT EVALUATED/);
  * ```
  */
 export interface GpuBenchResult {

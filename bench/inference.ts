@@ -59,11 +59,15 @@ export const INFERENCE_BATCHES: readonly number[] = Object.freeze(
  *
  * @example
  * ```ts
- * import type { InferenceBenchOptions } from "./inference.ts";
+ * import { type InferenceBenchOptions, runInferenceBench } from "./inference.ts";
  * import assert from "node:assert/strict";
  *
- * const quick: InferenceBenchOptions = { steps: 20, maxBatch: 256, seconds: 0.05 };
- * assert.equal(quick.maxBatch, 256);
+ * // revode's column alone (no ONNX provider), batches up to 4.
+ * const quick: InferenceBenchOptions = { steps: 5, maxBatch: 4, seconds: 0.01, providers: [] };
+ * const r = await runInferenceBench(quick);
+ * assert.deepEqual(r.batches, [1, 4]);
+ * assert.deepEqual(r.columns.map((c) => c.name), ["revode"]);
+ * assert.ok(r.columns[0].cells.every((c) => c.trajectoriesPerSecond! > 0));
  * ```
  */
 export interface InferenceBenchOptions {
@@ -88,11 +92,17 @@ export interface InferenceBenchOptions {
  *
  * @example
  * ```ts
- * import type { InferenceCell } from "./inference.ts";
+ * import { formatInferenceReport, type InferenceCell } from "./inference.ts";
  * import assert from "node:assert/strict";
  *
- * const cell: InferenceCell = { trajectoriesPerSecond: 1000, seconds: 0.004, note: null };
- * assert.equal(cell.trajectoriesPerSecond! * cell.seconds!, 4);
+ * // A cell with no rate shows the first word of its note, and the note as a footnote.
+ * const cell: InferenceCell = { trajectoriesPerSecond: null, seconds: null, note: "failed: OOM" };
+ * const text = formatInferenceReport({
+ *   steps: 10, batches: [1], threads: 1, webgpu: "not measured", softwareAdapter: false,
+ *   columns: [{ name: "revode", setupSeconds: null, cells: [cell] }],
+ * });
+ * assert.match(text, /^\s*1\s+failed$/m);
+ * assert.match(text, /revode: failed: OOM/);
  * ```
  */
 export interface InferenceCell {
@@ -109,11 +119,18 @@ export interface InferenceCell {
  *
  * @example
  * ```ts
- * import type { InferenceColumn } from "./inference.ts";
+ * import { formatInferenceReport, type InferenceColumn } from "./inference.ts";
  * import assert from "node:assert/strict";
  *
- * const column: InferenceColumn = { name: "cpu loop", setupSeconds: 0.02, cells: [] };
- * assert.equal(column.name, "cpu loop");
+ * // The name heads the column; a session's setup time is reported below the table.
+ * const cell = { trajectoriesPerSecond: 100, seconds: 0.01, note: null };
+ * const column: InferenceColumn = { name: "cpu loop", setupSeconds: 0.02, cells: [cell] };
+ * const text = formatInferenceReport({
+ *   steps: 10, batches: [1], threads: 1, webgpu: "not measured", softwareAdapter: false,
+ *   columns: [{ name: "revode", setupSeconds: null, cells: [cell] }, column],
+ * });
+ * assert.match(text, /batch\s+revode\s+cpu loop/);
+ * assert.match(text, /Session creation: cpu loop 0\.02 s\./);
  * ```
  */
 export interface InferenceColumn {
@@ -130,11 +147,19 @@ export interface InferenceColumn {
  *
  * @example
  * ```ts
- * import type { InferenceBenchResult } from "./inference.ts";
+ * import { formatInferenceReport, type InferenceBenchResult } from "./inference.ts";
  * import assert from "node:assert/strict";
  *
- * const r: Pick<InferenceBenchResult, "steps" | "batches"> = { steps: 100, batches: [1, 4] };
- * assert.equal(r.batches.length, 2);
+ * // One row per batch; a software adapter is flagged.
+ * const cell = { trajectoriesPerSecond: 100, seconds: 0.01, note: null };
+ * const r: InferenceBenchResult = {
+ *   steps: 100, batches: [1, 4], threads: 1, webgpu: "llvmpipe", softwareAdapter: true,
+ *   columns: [{ name: "revode", setupSeconds: null, cells: [cell, cell] }],
+ * };
+ * const text = formatInferenceReport(r);
+ * assert.match(text, /100 steps/);
+ * assert.match(text, /^\s*4\s+100\.0$/m);
+ * assert.match(text, /software one/);
  * ```
  */
 export interface InferenceBenchResult {

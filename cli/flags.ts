@@ -31,11 +31,13 @@ export class UsageError extends Error {}
  *
  * @example
  * ```ts
- * import type { FlagTable } from "./flags.ts";
+ * import { type FlagTable, flagHelp, parseFlags } from "./flags.ts";
  * import assert from "node:assert/strict";
  *
+ * // A placeholder ("N") makes a value flag; none, a boolean one.
  * const flags: FlagTable = [["seed", "N", "the seed"], ["help", "", "print this help"]];
- * assert.deepEqual(flags.filter(([, value]) => value === "").map(([name]) => name), ["help"]);
+ * assert.deepEqual({ ...parseFlags(["--seed", "3", "--help"], flags) }, { seed: "3", help: true });
+ * assert.deepEqual(flagHelp(flags, 12, 40), ["  --seed N  the seed", "  --help    print this help"]);
  * ```
  */
 export type FlagTable = ReadonlyArray<readonly [name: string, value: string, description: string]>;

@@ -26,7 +26,10 @@ export interface CliIo {
  * import { consoleIo } from "./io.ts";
  * import assert from "node:assert/strict";
  *
- * assert.equal(typeof consoleIo().isTerminal, "boolean");
+ * const io = consoleIo();
+ * assert.equal(io.isTerminal, Deno.stdout.isTerminal());
+ * io.write(""); // writes nothing, and does not throw
+ * io.error("");
  * ```
  */
 export function consoleIo(): CliIo {

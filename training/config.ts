@@ -23,12 +23,15 @@ import { invalidArgument, requireInteger } from "../solvers/checks.ts";
  * @example
  * ```ts
  * import type { SeriesData } from "./config.ts";
+ * import { checkData } from "./data.ts";
  * import assert from "node:assert/strict";
  *
  * const data: SeriesData = {
  *   ts: Float64Array.of(0, 1), ys: Float64Array.of(1, 0.5), dim: 1, source: "by hand",
  * };
- * assert.equal(data.ys.length, data.ts.length * data.dim);
+ * assert.deepEqual(checkData(data, 1), [data]); // ys is [ts.length, dim]
+ * assert.throws(() => checkData({ ...data, ys: Float64Array.of(1) }, 1));
+ * assert.throws(() => checkData(data, 2), /dim/); // the model's dimension
  * ```
  */
 export interface SeriesData {

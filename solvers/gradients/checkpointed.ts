@@ -98,10 +98,28 @@ const { load: LOAD, store: STORE, advance: ADVANCE, reverse: REVERSE } = SCHEDUL
  *
  * @example
  * ```ts
- * import { SCHEDULE, type ScheduleInstruction } from "./checkpointed.ts";
+ * import { binomialSchedule, SCHEDULE, type ScheduleInstruction } from "./checkpointed.ts";
  * import assert from "node:assert/strict";
- * const advanceTwo: ScheduleInstruction = [SCHEDULE.advance, 3, 5];
- * assert.equal(advanceTwo[2] - advanceTwo[1], 2);
+ *
+ * // Replaying a schedule on step indices: every step is reversed once, from the last,
+ * // each from its own state.
+ * const { positions, program } = binomialSchedule(5, 2);
+ * const slots = positions.slice(); // checkpoint k holds the state at positions[k]
+ * let state = 5;
+ * const reversed: number[] = [];
+ * for (const [op, a, b] of program as ScheduleInstruction[]) {
+ *   if (op === SCHEDULE.load) state = slots[a];
+ *   else if (op === SCHEDULE.store) slots[a] = state;
+ *   else if (op === SCHEDULE.advance) {
+ *     assert.equal(state, a);
+ *     state = b;
+ *   } else {
+ *     assert.equal(state, a);
+ *     reversed.push(a);
+ *     state = a + 1;
+ *   }
+ * }
+ * assert.deepEqual(reversed, [4, 3, 2, 1, 0]);
  * ```
  */
 export type ScheduleInstruction = [op: number, a: number, b: number];

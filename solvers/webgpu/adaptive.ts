@@ -373,13 +373,36 @@ fn main() {
  * @example
  * ```ts
  * import type { GpuAdaptiveRun } from "./adaptive.ts";
+ * import { GpuSolver } from "./solve.ts";
+ * import { findGpuAdapter } from "./runtime/device.ts";
+ * import { Recorder } from "./runtime/recorder.ts";
+ * import { Mlp } from "../fields/mlp.ts";
+ * import { pid } from "../controller.ts";
+ * import { bosh3 } from "../tableaux.ts";
+ * import { reversible } from "../schemes/spec.ts";
  * import assert from "node:assert/strict";
  *
- * const run: GpuAdaptiveRun = {
- *   status: "success", accepted: 2, rejected: 0, tEnd: 1, times: Float64Array.of(0, 0.5, 1),
- *   mostTrials: 2,
- * };
- * assert.equal(run.times.length, run.accepted + 1);
+ * const adapter = await findGpuAdapter();
+ * if (adapter !== null) {
+ *   const device = await adapter.requestDevice();
+ *   const solver = GpuSolver.create(device, {
+ *     field: new Mlp({ dim: 1, widths: [] }), params: Float64Array.of(-1, 0), y0: Float64Array.of(1),
+ *     scheme: reversible(bosh3), t1: 1, controller: pid({ rtol: 1e-4, atol: 1e-4, maxSteps: 64 }),
+ *     saveAt: { ts: [1] },
+ *   });
+ *   const rec = new Recorder(solver.ctx);
+ *   solver.run.forward(rec);
+ *   rec.submit();
+ *   const run: GpuAdaptiveRun = (await solver.readAdaptive())!;
+ *   assert.equal(run.status, "success");
+ *   assert.equal(run.tEnd, 1);
+ *   assert.equal(run.times.length, run.accepted + 1); // t_0 … t_N
+ *   assert.equal(run.times[0], 0);
+ *   assert.ok(run.times.every((t, n) => n === 0 || t > run.times[n - 1]));
+ *   assert.ok(run.mostTrials >= run.accepted + run.rejected);
+ *   solver.destroy();
+ *   device.destroy();
+ * }
  * ```
  */
 export interface GpuAdaptiveRun {

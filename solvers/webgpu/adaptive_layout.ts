@@ -81,10 +81,33 @@ export const CONTROL_LENGTH = 17;
  * @example
  * ```ts
  * import type { GpuAdaptiveSetup } from "./adaptive_layout.ts";
+ * import { GpuSolver } from "./solve.ts";
+ * import { findGpuAdapter } from "./runtime/device.ts";
+ * import { Mlp } from "../fields/mlp.ts";
+ * import { pid } from "../controller.ts";
+ * import { bosh3 } from "../tableaux.ts";
+ * import { reversible } from "../schemes/spec.ts";
  * import assert from "node:assert/strict";
  *
- * const span = (s: GpuAdaptiveSetup) => s.t1 - s.t0;
- * assert.equal(typeof span, "function"); // see GpuSolver with `adaptive`
+ * const adapter = await findGpuAdapter();
+ * if (adapter !== null) {
+ *   const device = await adapter.requestDevice();
+ *   // GpuSolver sets the controller up from solve()'s options.
+ *   const solver = GpuSolver.create(device, {
+ *     field: new Mlp({ dim: 2, widths: [4] }), params: new Mlp({ dim: 2, widths: [4] }).init(0),
+ *     y0: Float64Array.of(1, 0, 0, 1, 0.5, 0.5), scheme: reversible(bosh3), t0: 0.5, t1: 2,
+ *     controller: pid({ rtol: 1e-4, atol: 1e-4, maxSteps: 64 }), saveAt: { ts: [1, 2] },
+ *   });
+ *   const setup: GpuAdaptiveSetup = solver.adaptive!.setup;
+ *   assert.equal(setup.t1 - setup.t0, 1.5);
+ *   assert.deepEqual([...setup.ts], [1, 2]);
+ *   assert.equal(setup.batch, 3);
+ *   assert.equal(setup.dim, 2);
+ *   assert.equal(setup.controller.maxSteps, 64);
+ *   assert.equal(setup.dt0, undefined); // the starting-step heuristic
+ *   solver.destroy();
+ *   device.destroy();
+ * }
  * ```
  */
 export interface GpuAdaptiveSetup {
@@ -120,11 +143,44 @@ export interface GpuAdaptiveSetup {
  *
  * @example
  * ```ts
- * import type { AdaptiveKernelParts } from "./adaptive_layout.ts";
+ * import { type AdaptiveKernelParts, CONTROL } from "./adaptive_layout.ts";
+ * import { adaptiveKernels } from "./adaptive_kernels.ts";
+ * import { GpuSolver } from "./solve.ts";
+ * import { findGpuAdapter } from "./runtime/device.ts";
+ * import { Recorder } from "./runtime/recorder.ts";
+ * import { Mlp } from "../fields/mlp.ts";
+ * import { pid } from "../controller.ts";
+ * import { bosh3 } from "../tableaux.ts";
+ * import { reversible } from "../schemes/spec.ts";
  * import assert from "node:assert/strict";
  *
- * const words = (k: AdaptiveKernelParts) => 4 * k.stride;
- * assert.equal(typeof words, "function"); // see GpuAdaptive
+ * const adapter = await findGpuAdapter();
+ * if (adapter !== null) {
+ *   const device = await adapter.requestDevice();
+ *   const solver = GpuSolver.create(device, {
+ *     field: new Mlp({ dim: 1, widths: [] }), params: Float64Array.of(-1, 0), y0: Float64Array.of(1),
+ *     scheme: reversible(bosh3), t0: 0.5, t1: 2, controller: pid({ rtol: 1e-4, atol: 1e-4, maxSteps: 64 }),
+ *     saveAt: { ts: [2] },
+ *   });
+ *   const ctx = solver.ctx, a = solver.adaptive!;
+ *   // The parts as GpuAdaptive assembles them, with fresh scratch buffers
+ *   const stride = a.calls.table.stride / 4;
+ *   const parts: AdaptiveKernelParts = {
+ *     ctx, setup: a.setup, control: a.control, times: a.times, ts: a.ts,
+ *     rows: ctx.buffer("rows", a.setup.batch), records: ctx.buffer("records", 4 * stride), stride,
+ *     backup: a.backup, yA: a.yA, stepGate: a.stepGate, outputGate: a.outputGate,
+ *   };
+ *   const rec = new Recorder(ctx);
+ *   // The kernels bind these buffers: the start kernel writes the controller's state and t_0.
+ *   rec.run(adaptiveKernels(parts).start, null);
+ *   rec.submit();
+ *   const control = await ctx.read(parts.control);
+ *   assert.equal(control[CONTROL.t], 0.5);
+ *   assert.equal((await ctx.read(parts.times))[0], 0.5);
+ *   assert.deepEqual([...await ctx.read(parts.ts)], [2]);
+ *   solver.destroy();
+ *   device.destroy();
+ * }
  * ```
  */
 export interface AdaptiveKernelParts {
@@ -159,11 +215,49 @@ export interface AdaptiveKernelParts {
  *
  * @example
  * ```ts
- * import type { AdaptiveOps } from "./adaptive_layout.ts";
+ * import { type AdaptiveKernelParts, type AdaptiveOps, CONTROL } from "./adaptive_layout.ts";
+ * import { adaptiveKernels } from "./adaptive_kernels.ts";
+ * import { GpuSolver } from "./solve.ts";
+ * import { findGpuAdapter } from "./runtime/device.ts";
+ * import { Recorder } from "./runtime/recorder.ts";
+ * import { Mlp } from "../fields/mlp.ts";
+ * import { pid } from "../controller.ts";
+ * import { bosh3 } from "../tableaux.ts";
+ * import { reversible } from "../schemes/spec.ts";
  * import assert from "node:assert/strict";
  *
- * const trial = (ops: AdaptiveOps) => [ops.prepare, ops.save, ops.error, ops.decide, ops.commit];
- * assert.equal(typeof trial, "function"); // see GpuAdaptive.recordTrial
+ * const adapter = await findGpuAdapter();
+ * if (adapter !== null) {
+ *   const device = await adapter.requestDevice();
+ *   const solver = GpuSolver.create(device, {
+ *     field: new Mlp({ dim: 1, widths: [] }), params: Float64Array.of(-1, 0), y0: Float64Array.of(1),
+ *     scheme: reversible(bosh3), t0: 0.5, t1: 2, controller: pid({ rtol: 1e-4, atol: 1e-4, maxSteps: 64 }),
+ *     saveAt: { ts: [2] },
+ *   });
+ *   const ctx = solver.ctx, a = solver.adaptive!;
+ *   // The parts as GpuAdaptive assembles them, with fresh scratch buffers
+ *   const stride = a.calls.table.stride / 4;
+ *   const parts: AdaptiveKernelParts = {
+ *     ctx, setup: a.setup, control: a.control, times: a.times, ts: a.ts,
+ *     rows: ctx.buffer("rows", a.setup.batch), records: ctx.buffer("records", 4 * stride), stride,
+ *     backup: a.backup, yA: a.yA, stepGate: a.stepGate, outputGate: a.outputGate,
+ *   };
+ *   const rec = new Recorder(ctx);
+ *   const ops: AdaptiveOps = adaptiveKernels(parts);
+ *   solver.run.forward(rec); // a whole solve: steps accepted, t = t1
+ *   rec.submit();
+ *   const solved = await ctx.read(a.control);
+ *   assert.ok(solved[CONTROL.accepted] > 0);
+ *   assert.equal(solved[CONTROL.t], 2);
+ *   rec.run(ops.start, null); // resets the controller's state for the next solve
+ *   rec.submit();
+ *   const reset = await ctx.read(a.control);
+ *   assert.equal(reset[CONTROL.t], 0.5);
+ *   assert.equal(reset[CONTROL.accepted], 0);
+ *   assert.equal(reset[CONTROL.rejected], 0);
+ *   solver.destroy();
+ *   device.destroy();
+ * }
  * ```
  */
 export interface AdaptiveOps {

@@ -18,11 +18,25 @@ import { GpuSolver } from "./solve.ts";
  *
  * @example
  * ```ts
- * import type { GpuTrajectory } from "./one_shot.ts";
+ * import { gpuSolve, type GpuTrajectory } from "./one_shot.ts";
+ * import { findGpuAdapter } from "./runtime/device.ts";
+ * import { reversible, rk4 } from "../../mod.ts";
  * import assert from "node:assert/strict";
  *
- * const last = (r: GpuTrajectory, dim: number) => r.ys.subarray(r.ys.length - dim);
- * assert.equal(typeof last, "function"); // see gpuSolve
+ * const adapter = await findGpuAdapter();
+ * if (adapter !== null) {
+ *   const device = await adapter.requestDevice();
+ *   // y' = −y to t = 1 in 4 steps, every step's end saved
+ *   const r: GpuTrajectory = await gpuSolve(device, {
+ *     field: { dim: 1, widths: [], activation: "tanh", finalActivation: "identity", timeDependent: false },
+ *     params: Float64Array.of(-1, 0), scheme: reversible(rk4), t1: 1, steps: 4,
+ *     y0: Float64Array.of(1), saveAt: { steps: true },
+ *   });
+ *   assert.deepEqual([...r.ts], [0.25, 0.5, 0.75, 1]);
+ *   r.ys.forEach((y, k) => assert.ok(Math.abs(y - Math.exp(-r.ts[k])) < 1e-4));
+ *   assert.equal(r.counts.submits, 1);
+ *   device.destroy();
+ * }
  * ```
  */
 export interface GpuTrajectory {
@@ -81,11 +95,28 @@ export async function gpuSolve(gpu: GpuLike, options: GpuSolveOptions): Promise<
  *
  * @example
  * ```ts
- * import type { GpuReconstruction } from "./one_shot.ts";
+ * import { gpuReconstruction, type GpuReconstruction } from "./one_shot.ts";
+ * import { findGpuAdapter } from "./runtime/device.ts";
+ * import { reversible, rk4 } from "../../mod.ts";
  * import assert from "node:assert/strict";
  *
- * const acceptable = (r: GpuReconstruction) => r.error < 1e-4;
- * assert.equal(typeof acceptable, "function"); // see gpuReconstruction
+ * const adapter = await findGpuAdapter();
+ * if (adapter !== null) {
+ *   const device = await adapter.requestDevice();
+ *   // y' = −y for two trajectories, y0 = 1 and 2
+ *   const r: GpuReconstruction = await gpuReconstruction(device, {
+ *     field: { dim: 1, widths: [], activation: "tanh", finalActivation: "identity", timeDependent: false },
+ *     params: Float64Array.of(-1, 0), scheme: reversible(rk4), t1: 1, steps: 20,
+ *     y0: Float64Array.of(1, 2), saveAt: { t0: true, steps: true },
+ *   });
+ *   [1, 2].forEach((y0, b) => {
+ *     assert.ok(Math.abs(r.yN[b] - y0 * Math.exp(-1)) < 1e-4); // the forward solve's end
+ *     assert.ok(Math.abs(r.y0[b] - y0) < 1e-4); // rebuilt by the inverse sweep
+ *   });
+ *   assert.ok(r.error < 1e-5);
+ *   assert.ok(r.counts.dispatches > 0);
+ *   device.destroy();
+ * }
  * ```
  */
 export interface GpuReconstruction {
@@ -185,7 +216,8 @@ export async function gpuReconstruction(
  *
  * @example
  * ```ts
- * import type { GpuGradientOptions } from "./one_shot.ts";
+ * import { type GpuGradientOptions, gpuGradient } from "./one_shot.ts";
+ * import { findGpuAdapter } from "./runtime/device.ts";
  * import { gpuMse } from "../../training/webgpu/loss.ts";
  * import { reversible } from "../schemes/spec.ts";
  * import { rk4 } from "../tableaux.ts";
@@ -202,7 +234,17 @@ export async function gpuReconstruction(
  *   loss: gpuMse, // training's MSE against the targets
  *   targets: new Float64Array(5),
  * };
- * assert.equal(options.loss?.name, "mse");
+ * const adapter = await findGpuAdapter();
+ * if (adapter !== null) {
+ *   const device = await adapter.requestDevice();
+ *   const g = await gpuGradient(device, options);
+ *   // y(t_n) = e^(−n/4) against targets 0: L = (1/5) Σ e^(−n/2), ∂L/∂y0 = 2L
+ *   let mse = 0;
+ *   for (let n = 0; n <= 4; n++) mse += Math.exp(-n / 2) / 5;
+ *   assert.ok(Math.abs(g.loss - mse) < 1e-4); // RK4 with h = 0.25, in f32
+ *   assert.ok(Math.abs(g.y0[0] - 2 * mse) < 1e-4);
+ *   device.destroy();
+ * }
  * ```
  */
 export interface GpuGradientOptions extends GpuSolveOptions {
@@ -221,11 +263,30 @@ export interface GpuGradientOptions extends GpuSolveOptions {
  *
  * @example
  * ```ts
- * import type { GpuGradientResult } from "./one_shot.ts";
+ * import { gpuGradient, type GpuGradientResult } from "./one_shot.ts";
+ * import { findGpuAdapter } from "./runtime/device.ts";
+ * import { reversible, rk4 } from "../../mod.ts";
  * import assert from "node:assert/strict";
  *
- * const norm = (g: GpuGradientResult) => Math.hypot(...g.params);
- * assert.equal(typeof norm, "function"); // see gpuGradient
+ * const adapter = await findGpuAdapter();
+ * if (adapter !== null) {
+ *   const device = await adapter.requestDevice();
+ *   // L = y(1) for y' = w y + b, θ = [w, b] = [−1, 0], y0 = 1, given as cotangents
+ *   const g: GpuGradientResult = await gpuGradient(device, {
+ *     field: { dim: 1, widths: [], activation: "tanh", finalActivation: "identity", timeDependent: false },
+ *     params: Float64Array.of(-1, 0), scheme: reversible(rk4), t1: 1, steps: 20,
+ *     y0: Float64Array.of(1), saveAt: { steps: true },
+ *     cotangents: Float64Array.from({ length: 20 }, (_, n) => (n === 19 ? 1 : 0)),
+ *   });
+ *   assert.ok(Math.abs(g.ys[19] - Math.exp(-1)) < 1e-4);
+ *   assert.ok(Number.isNaN(g.loss)); // no loss with given cotangents
+ *   // y(1) = y0 e^w + b (e^w − 1) / w
+ *   assert.ok(Math.abs(g.params[0] - Math.exp(-1)) < 1e-4);
+ *   assert.ok(Math.abs(g.params[1] - (1 - Math.exp(-1))) < 1e-4);
+ *   assert.ok(Math.abs(g.y0[0] - Math.exp(-1)) < 1e-4);
+ *   assert.ok(g.bytes > 0 && g.forward.dispatches > 0 && g.backward.dispatches > 0);
+ *   device.destroy();
+ * }
  * ```
  */
 export interface GpuGradientResult {

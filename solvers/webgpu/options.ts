@@ -53,7 +53,7 @@ export const GPU_SOLVE_KEYS: readonly string[] = [
  *
  * @example
  * ```ts
- * import type { GpuSolveOptions } from "./options.ts";
+ * import { type GpuSolveOptions, planOf } from "./options.ts";
  * import { reversible } from "../schemes/spec.ts";
  * import { rk4 } from "../tableaux.ts";
  * import assert from "node:assert/strict";
@@ -67,7 +67,12 @@ export const GPU_SOLVE_KEYS: readonly string[] = [
  *   y0: Float64Array.of(1),
  *   saveAt: { t0: true, steps: true },
  * };
- * assert.equal(options.gradient ?? "reversible", "reversible");
+ * // The plan GpuSolver allocates for: the reversible gradient by default, on rk4's 10 steps
+ * const plan = planOf(options);
+ * assert.equal(plan.method, "reversible");
+ * assert.equal(plan.tableau.stages, 4);
+ * assert.equal(plan.times.length, 11);
+ * assert.equal(plan.batch, 1);
  * ```
  */
 export interface GpuSolveOptions {
@@ -121,9 +126,28 @@ export interface GpuSolveOptions {
  * @example
  * ```ts
  * import type { SolveKernel } from "./options.ts";
+ * import { GpuSolver } from "./solve.ts";
+ * import { findGpuAdapter } from "./runtime/device.ts";
+ * import { Mlp } from "../fields/mlp.ts";
+ * import { reversible, rk4 } from "../../mod.ts";
  * import assert from "node:assert/strict";
- * const kinds: SolveKernel[] = ["auto", "whole", "steps"];
- * assert.equal(kinds.length, 3);
+ *
+ * const adapter = await findGpuAdapter();
+ * if (adapter !== null) {
+ *   const device = await adapter.requestDevice();
+ *   const mlp = new Mlp({ dim: 2, widths: [8] });
+ *   const chosen = (solveKernel: SolveKernel) => {
+ *     const solver = GpuSolver.create(device, {
+ *       field: mlp, params: mlp.init(0), y0: Float64Array.of(1, 0), scheme: reversible(rk4),
+ *       t1: 1, steps: 10, saveAt: { t0: true, steps: true }, solveKernel,
+ *     });
+ *     solver.destroy();
+ *     return solver.solveKernel;
+ *   };
+ *   assert.equal(chosen("steps"), "steps");
+ *   assert.equal(chosen("auto"), "whole"); // a small fused network with fixed steps
+ *   device.destroy();
+ * }
  * ```
  */
 export type SolveKernel = "auto" | "whole" | "steps";
@@ -135,6 +159,9 @@ export type SolveKernel = "auto" | "whole" | "steps";
  * @example
  * ```ts
  * import type { GpuSolverOptions } from "./options.ts";
+ * import { GpuSolver } from "./solve.ts";
+ * import { findGpuAdapter } from "./runtime/device.ts";
+ * import { Recorder } from "./runtime/recorder.ts";
  * import { reversible } from "../schemes/spec.ts";
  * import { rk4 } from "../tableaux.ts";
  * import assert from "node:assert/strict";
@@ -149,7 +176,21 @@ export type SolveKernel = "auto" | "whole" | "steps";
  *   saveAt: { steps: true },
  *   gradient: "direct",
  * };
- * assert.equal(options.loss ?? null, null); // the data are cotangents
+ * const adapter = await findGpuAdapter();
+ * if (adapter !== null) {
+ *   const device = await adapter.requestDevice();
+ *   const solver = GpuSolver.create(device, options);
+ *   assert.equal(solver.run.name, "direct");
+ *   // no loss: the data are cotangents, here ∂L/∂y(1) = 1
+ *   solver.setData(Float64Array.from({ length: 10 }, (_, n) => (n === 9 ? 1 : 0)));
+ *   const rec = new Recorder(solver.ctx);
+ *   solver.run.forward(rec);
+ *   solver.run.backward(rec);
+ *   rec.submit();
+ *   assert.ok(Math.abs((await solver.readParamsBar())[0] - Math.exp(-1)) < 1e-4); // ∂y(1)/∂w
+ *   solver.destroy();
+ *   device.destroy();
+ * }
  * ```
  */
 export interface GpuSolverOptions extends GpuSolveOptions {
@@ -164,9 +205,29 @@ export interface GpuSolverOptions extends GpuSolveOptions {
  * @example
  * ```ts
  * import type { GpuLike } from "./options.ts";
+ * import { gpuSolve } from "./one_shot.ts";
+ * import { GpuContext } from "./runtime/context.ts";
+ * import { findGpuAdapter } from "./runtime/device.ts";
+ * import { reversible, rk4 } from "../../mod.ts";
  * import assert from "node:assert/strict";
- * const none: GpuLike | null = null;
- * assert.equal(none, null);
+ *
+ * const adapter = await findGpuAdapter();
+ * if (adapter !== null) {
+ *   const device = await adapter.requestDevice();
+ *   const solveOn = (gpu: GpuLike) =>
+ *     gpuSolve(gpu, {
+ *       field: { dim: 1, widths: [], activation: "tanh", finalActivation: "identity", timeDependent: false },
+ *       params: Float64Array.of(-1, 0), scheme: reversible(rk4), t1: 1, steps: 4,
+ *       y0: Float64Array.of(1), saveAt: { steps: true },
+ *     });
+ *   // A device, or a context whose buffers the caller keeps: the same solve.
+ *   const ctx = new GpuContext(device);
+ *   const onDevice = await solveOn(device), onContext = await solveOn(ctx);
+ *   assert.deepEqual(onContext.ys, onDevice.ys);
+ *   assert.ok(Math.abs(onDevice.ys[3] - Math.exp(-1)) < 1e-4);
+ *   ctx.destroy();
+ *   device.destroy();
+ * }
  * ```
  */
 export type GpuLike = GPUDevice | GpuDevice | GpuContext;

@@ -86,12 +86,22 @@ export interface GpuLoss {
  *
  * @example
  * ```ts
- * import type { GpuOutputsOptions } from "./outputs.ts";
+ * import { GpuOutputs, type GpuOutputsOptions } from "./outputs.ts";
+ * import { GpuContext } from "./runtime/context.ts";
+ * import { findGpuAdapter } from "./runtime/device.ts";
  * import assert from "node:assert/strict";
  *
- * const steps = 100;
- * const options: GpuOutputsOptions = { batch: 8, dim: 2, saved: steps + 1, loss: null };
- * assert.equal(options.saved * options.batch * options.dim, 1616);
+ * const adapter = await findGpuAdapter();
+ * if (adapter !== null) {
+ *   const ctx = new GpuContext(await adapter.requestDevice());
+ *   const steps = 100;
+ *   const options: GpuOutputsOptions = { batch: 8, dim: 2, saved: steps + 1, loss: null };
+ *   const outputs = new GpuOutputs(ctx, options);
+ *   // [saved, batch, dim] outputs and, with no loss, their cotangents
+ *   assert.equal(outputs.ys.length, 101 * 8 * 2);
+ *   assert.equal(outputs.data.length, 101 * 8 * 2);
+ *   ctx.destroy();
+ * }
  * ```
  */
 export interface GpuOutputsOptions {

@@ -28,11 +28,34 @@ import { f32, linearGroups, linearMain, u32 } from "../../solvers/webgpu/runtime
  *
  * @example
  * ```ts
- * import type { GpuAdamWOptions } from "./adamw.ts";
+ * import { GpuAdamW, type GpuAdamWOptions } from "./adamw.ts";
+ * import { GpuContext } from "../../solvers/webgpu/runtime/context.ts";
+ * import { Recorder } from "../../solvers/webgpu/runtime/recorder.ts";
+ * import { findGpuAdapter } from "../../solvers/webgpu/runtime/device.ts";
+ * import { AdamW } from "../adamw.ts";
  * import assert from "node:assert/strict";
  *
- * const options: GpuAdamWOptions = { lr: 1e-2, weightDecay: 1e-5, clip: 1 };
- * assert.equal(options.beta1 ?? 0.9, 0.9);
+ * const adapter = await findGpuAdapter();
+ * if (adapter !== null) {
+ *   const ctx = new GpuContext(await adapter.requestDevice());
+ *   const theta = Float64Array.of(1, -1), g = Float64Array.of(0.5, -2);
+ *   const params = ctx.upload("theta", theta);
+ *   const grads = ctx.upload("g", g);
+ *   // status = [1 (update), ‖g‖²]: with clip 1, the step takes g / ‖g‖
+ *   const normSq = 0.5 ** 2 + 2 ** 2;
+ *   const status = ctx.upload("status", Float64Array.of(1, normSq));
+ *   const options: GpuAdamWOptions = { lr: 0.1, weightDecay: 0.01, clip: 1 };
+ *   const opt = new GpuAdamW(ctx, 2, options, params, grads, { status, okIndex: 0, normIndex: 1 });
+ *   opt.prepare();
+ *   const rec = new Recorder(ctx);
+ *   rec.run(opt.ops, null);
+ *   rec.submit();
+ *   const cpu = new AdamW(2, { lr: 0.1, weightDecay: 0.01 });
+ *   cpu.step(theta, g.map((x) => x / Math.sqrt(normSq)));
+ *   const gpu = await ctx.read(params);
+ *   for (let i = 0; i < 2; i++) assert.ok(Math.abs(gpu[i] - theta[i]) < 1e-6);
+ *   ctx.destroy();
+ * }
  * ```
  */
 export interface GpuAdamWOptions extends AdamWOptions {
@@ -45,11 +68,37 @@ export interface GpuAdamWOptions extends AdamWOptions {
  *
  * @example
  * ```ts
- * import type { AdamWGate } from "./adamw.ts";
+ * import { type AdamWGate, GpuAdamW } from "./adamw.ts";
+ * import { GpuContext } from "../../solvers/webgpu/runtime/context.ts";
+ * import { Recorder } from "../../solvers/webgpu/runtime/recorder.ts";
+ * import { findGpuAdapter } from "../../solvers/webgpu/runtime/device.ts";
+ * import { AdamW } from "../adamw.ts";
  * import assert from "node:assert/strict";
  *
- * const gate = (status: AdamWGate["status"]): AdamWGate => ({ status, okIndex: 2, normIndex: 1 });
- * assert.equal(typeof gate, "function");
+ * const adapter = await findGpuAdapter();
+ * if (adapter !== null) {
+ *   const ctx = new GpuContext(await adapter.requestDevice());
+ *   const theta = Float64Array.of(1, -1), g = Float64Array.of(0.5, -2);
+ *   const params = ctx.upload("theta", theta);
+ *   const grads = ctx.upload("g", g);
+ *   // The gate at index 2 reads 0: the update is skipped.
+ *   const status = ctx.upload("status", Float64Array.of(0, 4.25, 0));
+ *   const gate: AdamWGate = { status, okIndex: 2, normIndex: 1 };
+ *   const opt = new GpuAdamW(ctx, 2, { lr: 0.1, weightDecay: 0.01 }, params, grads, gate);
+ *   opt.prepare();
+ *   const rec = new Recorder(ctx);
+ *   rec.run(opt.ops, null);
+ *   rec.submit();
+ *   assert.deepEqual([...await ctx.read(params)], [...theta]);
+ *   // Open (1), the same dispatches update θ as the CPU's AdamW.
+ *   ctx.write(status, Float64Array.of(0, 4.25, 1));
+ *   rec.run(opt.ops, null);
+ *   rec.submit();
+ *   new AdamW(2, { lr: 0.1, weightDecay: 0.01 }).step(theta, g);
+ *   const gpu = await ctx.read(params);
+ *   for (let i = 0; i < 2; i++) assert.ok(Math.abs(gpu[i] - theta[i]) < 1e-6);
+ *   ctx.destroy();
+ * }
  * ```
  */
 export interface AdamWGate {

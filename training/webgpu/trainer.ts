@@ -93,25 +93,23 @@ const F32_MAX = 3.4028234663852886e38;
  *
  * @example
  * ```ts
- * import type { GpuTrainerOptions } from "./trainer.ts";
- * import { rk4 } from "../../solvers/tableaux.ts";
- * import { reversible } from "../../solvers/schemes/spec.ts";
+ * import { GpuTrainer, type GpuTrainerOptions } from "./trainer.ts";
+ * import { findGpuAdapter } from "../../solvers/webgpu/runtime/device.ts";
+ * import { reversible, rk4 } from "../../mod.ts";
  * import assert from "node:assert/strict";
  *
- * const steps = 4;
  * const options: GpuTrainerOptions = {
  *   field: { dim: 1, widths: [4], activation: "tanh", finalActivation: "identity", timeDependent: false },
- *   params: new Float64Array(13),
- *   scheme: reversible(rk4),
- *   t1: 1,
- *   steps,
- *   y0: Float64Array.of(1),
- *   saveAt: { t0: true, steps: true },
- *   targets: new Float64Array(steps + 1),
- *   lr: 1e-2,
- *   weightDecay: 1e-5,
+ *   params: new Float64Array(13), scheme: reversible(rk4), t1: 1, steps: 4, y0: Float64Array.of(1),
+ *   saveAt: { t0: true, steps: true }, targets: new Float64Array(5), lr: 1e-2, weightDecay: 1e-5,
  * };
- * assert.equal(options.gradient ?? "reversible", "reversible");
+ * const adapter = await findGpuAdapter();
+ * if (adapter !== null) {
+ *   const trainer = GpuTrainer.create(await adapter.requestDevice(), options);
+ *   trainer.step(); // zero θ: y stays 1 against targets 0
+ *   assert.ok(Math.abs((await trainer.readLoss()) - 1) < 1e-6);
+ *   trainer.destroy();
+ * }
  * ```
  */
 export interface GpuTrainerOptions extends GpuSolveOptions {
@@ -146,11 +144,23 @@ export interface GpuTrainerOptions extends GpuSolveOptions {
  *
  * @example
  * ```ts
- * import type { GpuTrainStatus } from "./trainer.ts";
+ * import { GpuTrainer, type GpuTrainStatus } from "./trainer.ts";
+ * import { findGpuAdapter } from "../../solvers/webgpu/runtime/device.ts";
+ * import { reversible, rk4 } from "../../mod.ts";
  * import assert from "node:assert/strict";
  *
- * const summary = (s: GpuTrainStatus) => s.diverged ? `diverged at ${s.divergedIteration}` : `loss ${s.loss}`;
- * assert.equal(typeof summary, "function"); // see GpuTrainer.readStatus
+ * const adapter = await findGpuAdapter();
+ * if (adapter !== null) {
+ *   const trainer = GpuTrainer.create(await adapter.requestDevice(), {
+ *     field: { dim: 1, widths: [], activation: "tanh", finalActivation: "identity", timeDependent: false },
+ *     params: Float64Array.of(-0.5, 0), scheme: reversible(rk4), t1: 1, steps: 4,
+ *     y0: Float64Array.of(1), saveAt: { steps: true }, targets: new Float64Array(4),
+ *   });
+ *   trainer.step();
+ *   const s: GpuTrainStatus = await trainer.readStatus();
+ *   assert.deepEqual([s.iteration, s.loss, s.diverged, s.gradNorm > 0], [1, await trainer.readLoss(), false, true]);
+ *   trainer.destroy();
+ * }
  * ```
  */
 export interface GpuTrainStatus {
@@ -209,22 +219,17 @@ export interface StepCounts extends CommandCounts {
  *
  * const adapter = await findGpuAdapter();
  * if (adapter !== null) {
- *   const device = await adapter.requestDevice();
- *   const mlp = new Mlp({ dim: 1, widths: [4] });
- *   const steps = 8;
+ *   const mlp = new Mlp({ dim: 1, widths: [4] }), steps = 8;
  *   const targets = new Float64Array(steps + 1).map((_, n) => Math.exp(-n / steps));
- *   const trainer = GpuTrainer.create(device, {
+ *   const trainer = GpuTrainer.create(await adapter.requestDevice(), {
  *     field: mlp, params: mlp.init(0), scheme: reversible(rk4), t1: 1, steps,
  *     saveAt: { t0: true, steps: true }, y0: Float64Array.of(1), targets, lr: 0.01,
  *   });
  *   trainer.step();
  *   const first = await trainer.readLoss();
- *   trainer.step();
- *   trainer.step();
- *   assert.ok((await trainer.readLoss()) < first);
- *   assert.equal(trainer.lastStep.readbacks, 0);
+ *   for (const _ of [1, 2]) trainer.step();
+ *   assert.ok((await trainer.readLoss()) < first && trainer.lastStep.readbacks === 0);
  *   trainer.destroy();
- *   device.destroy();
  * }
  * ```
  */

@@ -48,11 +48,23 @@ import { linearGroups, linearMain, u32 } from "../runtime/wgsl.ts";
  *
  * @example
  * ```ts
- * import type { Tiling } from "./mlp.ts";
+ * import { GpuMlp, type Tiling } from "./mlp.ts";
+ * import { GpuContext } from "../runtime/context.ts";
+ * import { findGpuAdapter } from "../runtime/device.ts";
+ * import { Mlp } from "../../fields/mlp.ts";
  * import assert from "node:assert/strict";
  *
- * const tiling: Tiling = "never";
- * assert.equal(tiling, "never");
+ * const adapter = await findGpuAdapter();
+ * if (adapter !== null) {
+ *   const ctx = new GpuContext(await adapter.requestDevice());
+ *   const mlp = new Mlp({ dim: 2, widths: [64] });
+ *   const tiled = (tiling: Tiling) => new GpuMlp(ctx, mlp, 64, { tiling }).plan.tiled(64, 64);
+ *   assert.equal(tiled("always"), true);
+ *   assert.equal(tiled("never"), false);
+ *   assert.equal(tiled("auto"), !ctx.isFallback); // never on a software adapter
+ *   assert.throws(() => tiled("sometimes" as Tiling), /Invalid tiling/);
+ *   ctx.destroy();
+ * }
  * ```
  */
 export type Tiling = "auto" | "always" | "never";
@@ -65,11 +77,23 @@ export type Tiling = "auto" | "always" | "never";
  *
  * @example
  * ```ts
- * import type { MlpKernels } from "./mlp.ts";
+ * import { FUSED_MAX_WIDTH, GpuMlp, type MlpKernels } from "./mlp.ts";
+ * import { GpuContext } from "../runtime/context.ts";
+ * import { findGpuAdapter } from "../runtime/device.ts";
+ * import { Mlp } from "../../fields/mlp.ts";
  * import assert from "node:assert/strict";
  *
- * const kernels: MlpKernels = "layered";
- * assert.notEqual(kernels, "fused");
+ * const adapter = await findGpuAdapter();
+ * if (adapter !== null) {
+ *   const ctx = new GpuContext(await adapter.requestDevice());
+ *   const fused = (width: number, kernels: MlpKernels) =>
+ *     new GpuMlp(ctx, new Mlp({ dim: 2, widths: [width] }), 4, { kernels }).fused;
+ *   assert.equal(fused(FUSED_MAX_WIDTH, "auto"), true);
+ *   assert.equal(fused(FUSED_MAX_WIDTH + 1, "auto"), false);
+ *   assert.equal(fused(8, "layered"), false);
+ *   assert.equal(fused(64, "fused"), true);
+ *   ctx.destroy();
+ * }
  * ```
  */
 export type MlpKernels = "auto" | "fused" | "layered";
@@ -91,11 +115,22 @@ export const FUSED_MAX_WIDTH = 32;
  *
  * @example
  * ```ts
- * import type { GpuMlpOptions } from "./mlp.ts";
+ * import { GpuMlp, type GpuMlpOptions } from "./mlp.ts";
+ * import { GpuContext } from "../runtime/context.ts";
+ * import { findGpuAdapter } from "../runtime/device.ts";
+ * import { Mlp } from "../../fields/mlp.ts";
  * import assert from "node:assert/strict";
  *
- * const options: GpuMlpOptions = { kernels: "layered", tiling: "always" };
- * assert.equal(options.kernels, "layered");
+ * const adapter = await findGpuAdapter();
+ * if (adapter !== null) {
+ *   const ctx = new GpuContext(await adapter.requestDevice());
+ *   const options: GpuMlpOptions = { kernels: "layered", tiling: "always" };
+ *   const gpu = new GpuMlp(ctx, new Mlp({ dim: 2, widths: [8] }), 4, options);
+ *   assert.equal(gpu.fused, false); // one kernel per layer, though 8 wide
+ *   assert.equal(gpu.plan.tiled(4, 8), true);
+ *   assert.throws(() => new GpuMlp(ctx, gpu.mlp, 4, { kernels: "one" as "fused" }), /Invalid kernels/);
+ *   ctx.destroy();
+ * }
  * ```
  */
 export interface GpuMlpOptions {

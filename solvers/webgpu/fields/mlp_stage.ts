@@ -17,10 +17,24 @@ import type { Chunking, LayerProduct } from "./matmul.ts";
  * @example
  * ```ts
  * import type { StageBuffers } from "./mlp_stage.ts";
+ * import { GpuMlp } from "./mlp.ts";
+ * import { GpuContext } from "../runtime/context.ts";
+ * import { findGpuAdapter } from "../runtime/device.ts";
+ * import { Mlp } from "../../fields/mlp.ts";
  * import assert from "node:assert/strict";
  *
- * const layers = (st: StageBuffers) => st.hidden.length + 1;
- * assert.equal(typeof layers, "function"); // see GpuMlp.stageBuffers
+ * const adapter = await findGpuAdapter();
+ * if (adapter !== null) {
+ *   const ctx = new GpuContext(await adapter.requestDevice());
+ *   // 2 → 8 tanh → 5 tanh → 2, for 3 rows
+ *   const gpu = new GpuMlp(ctx, new Mlp({ dim: 2, widths: [8, 5] }), 3, { kernels: "layered" });
+ *   const st: StageBuffers = gpu.stageBuffers(ctx.arena("stage", gpu.stageLengths()), ctx.buffer("f", 6));
+ *   assert.equal(st.y.length, 3 * 2);
+ *   assert.deepEqual(st.hidden.map((h) => h.length), [3 * 8, 3 * 5]);
+ *   assert.equal(st.out.length, 3 * 2);
+ *   assert.equal(st.pre.length, 3); // one per layer (null where the derivative needs none)
+ *   ctx.destroy();
+ * }
  * ```
  */
 export interface StageBuffers {
@@ -74,10 +88,26 @@ export interface FusedIo {
  * @example
  * ```ts
  * import type { MlpPlan } from "./mlp_stage.ts";
+ * import { GpuMlp } from "./mlp.ts";
+ * import { GpuContext } from "../runtime/context.ts";
+ * import { findGpuAdapter } from "../runtime/device.ts";
+ * import { Mlp } from "../../fields/mlp.ts";
  * import assert from "node:assert/strict";
  *
- * const widest = (p: MlpPlan) => Math.max(...p.layers.map((l) => l.outputs));
- * assert.equal(typeof widest, "function"); // see GpuMlp
+ * const adapter = await findGpuAdapter();
+ * if (adapter !== null) {
+ *   const ctx = new GpuContext(await adapter.requestDevice());
+ *   // 2 → 8 tanh → 5 tanh → 2, for 3 rows
+ *   const gpu = new GpuMlp(ctx, new Mlp({ dim: 2, widths: [8, 5] }), 3, { kernels: "layered" });
+ *   const plan: MlpPlan = gpu.plan;
+ *   assert.equal(plan.batch, 3);
+ *   assert.deepEqual(plan.layers.map((l) => [l.rows, l.inputs, l.outputs]), [[3, 2, 8], [3, 8, 5], [3, 5, 2]]);
+ *   assert.deepEqual(plan.deltas.map((d) => d.length), [3 * 8, 3 * 5, 3 * 2]);
+ *   // "auto" tiling: products at least 16 × 16, on a hardware adapter only
+ *   assert.equal(plan.tiled(3, 8), false);
+ *   assert.equal(plan.tiled(64, 64), !ctx.isFallback);
+ *   ctx.destroy();
+ * }
  * ```
  */
 export interface MlpPlan {

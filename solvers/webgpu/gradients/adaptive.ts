@@ -28,11 +28,47 @@ import { Recorder } from "../runtime/recorder.ts";
  *
  * @example
  * ```ts
- * import type { AdaptiveParts } from "./adaptive.ts";
+ * import { adaptiveReversibleGradient, type AdaptiveParts } from "./adaptive.ts";
+ * import { GpuInterpolation } from "../interpolation.ts";
+ * import { GpuSolver } from "../solve.ts";
+ * import { findGpuAdapter } from "../runtime/device.ts";
+ * import { Recorder } from "../runtime/recorder.ts";
+ * import { Mlp } from "../../fields/mlp.ts";
+ * import { pid } from "../../controller.ts";
+ * import { bosh3 } from "../../tableaux.ts";
+ * import { reversible } from "../../schemes/spec.ts";
  * import assert from "node:assert/strict";
  *
- * const steps = (p: AdaptiveParts) => p.adaptive.setup.controller.maxSteps;
- * assert.equal(typeof steps, "function"); // see GpuSolver with `adaptive`
+ * const adapter = await findGpuAdapter();
+ * if (adapter !== null) {
+ *   const device = await adapter.requestDevice();
+ *   // y' = -y (f(y) = w y + b, θ = [w, b] = [-1, 0]) from y0 = 1; outputs at 0.3 and 1
+ *   const solver = GpuSolver.create(device, {
+ *     field: new Mlp({ dim: 1, widths: [] }), params: Float64Array.of(-1, 0), y0: Float64Array.of(1),
+ *     scheme: reversible(bosh3), t1: 1, controller: pid({ rtol: 1e-5, atol: 1e-5, maxSteps: 64 }),
+ *     saveAt: { t0: true, ts: [0.3, 1] },
+ *   });
+ *   const p = solver.steppedProblem!, a = solver.adaptive!;
+ *   // The parts as GpuSolver assembles them; the outputs after y(t0) start at slot 1
+ *   const parts: AdaptiveParts = {
+ *     adaptive: a, fieldA: a.setup.fieldA, fieldB: a.setup.fieldB, saveT0: solver.saveT0,
+ *     interpolation: new GpuInterpolation(solver.ctx, a, p.outputs, 1),
+ *   };
+ *   const run = adaptiveReversibleGradient(p, parts);
+ *   solver.setData(Float64Array.of(0, 0, 1)); // L = y(1)
+ *   const rec = new Recorder(solver.ctx);
+ *   run.forward(rec);
+ *   run.backward(rec, true);
+ *   rec.submit();
+ *   const ys = await solver.readYs();
+ *   [0, 0.3, 1].forEach((t, k) => assert.ok(Math.abs(ys[k] - Math.exp(-t)) < 1e-4));
+ *   // y(1) = y0 e^w + b (e^w − 1) / w
+ *   const [dw, db] = await solver.readParamsBar();
+ *   assert.ok(Math.abs(dw - Math.exp(-1)) < 1e-3);
+ *   assert.ok(Math.abs(db - (1 - Math.exp(-1))) < 1e-3);
+ *   solver.destroy();
+ *   device.destroy();
+ * }
  * ```
  */
 export interface AdaptiveParts {

@@ -30,8 +30,39 @@ import {
  * @example
  * ```ts
  * import { directGradient } from "./direct.ts";
+ * import { GpuSolver } from "../solve.ts";
+ * import { findGpuAdapter } from "../runtime/device.ts";
+ * import { Recorder } from "../runtime/recorder.ts";
+ * import { reversible, rk4 } from "../../../mod.ts";
  * import assert from "node:assert/strict";
- * assert.equal(directGradient.length, 1); // see solve.ts's gpuGradient for a run
+ *
+ * const adapter = await findGpuAdapter();
+ * if (adapter !== null) {
+ *   const device = await adapter.requestDevice();
+ *   // y' = -y (f(y) = w y + b, θ = [w, b] = [-1, 0]) from y0 = 1 to t = 1 in 10 steps
+ *   const solver = GpuSolver.create(device, {
+ *     field: { dim: 1, widths: [], activation: "tanh", finalActivation: "identity", timeDependent: false },
+ *     params: Float64Array.of(-1, 0), y0: Float64Array.of(1), scheme: reversible(rk4),
+ *     t1: 1, steps: 10, saveAt: { t0: true, steps: true }, solveKernel: "steps",
+ *   });
+ *   const rec = new Recorder(solver.ctx);
+ *   // L = y(1): a cotangent of 1 on the final output
+ *   solver.setData(Float64Array.from({ length: 11 }, (_, n) => (n === 10 ? 1 : 0)));
+ *   const run = directGradient(solver.steppedProblem!);
+ *   assert.equal(run.name, "direct");
+ *   assert.ok(run.bytes > 0); // the tape of every step's stage values
+ *   run.forward(rec);
+ *   run.backward(rec, true);
+ *   rec.submit();
+ *   // y(1) = y0 e^w + b (e^w − 1) / w
+ *   const [dw, db] = await solver.readParamsBar();
+ *   assert.ok(Math.abs(dw - Math.exp(-1)) < 1e-4);
+ *   assert.ok(Math.abs(db - (1 - Math.exp(-1))) < 1e-4);
+ *   const [dy0] = await solver.ctx.read(solver.steppedProblem!.y0Bar);
+ *   assert.ok(Math.abs(dy0 - Math.exp(-1)) < 1e-4);
+ *   solver.destroy();
+ *   device.destroy();
+ * }
  * ```
  */
 export function directGradient(problem: GpuProblem): GpuGradientRun {

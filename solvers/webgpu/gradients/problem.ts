@@ -21,9 +21,35 @@ import type { GpuReversibleScheme, GpuReversibleState } from "../schemes/reversi
  * @example
  * ```ts
  * import type { GpuProblem } from "./problem.ts";
+ * import { GpuSolver } from "../solve.ts";
+ * import { findGpuAdapter } from "../runtime/device.ts";
+ * import { Recorder } from "../runtime/recorder.ts";
+ * import { reversible, rk4 } from "../../../mod.ts";
  * import assert from "node:assert/strict";
- * const steps = (p: GpuProblem): number => p.calls.steps;
- * assert.equal(typeof steps, "function");
+ *
+ * const adapter = await findGpuAdapter();
+ * if (adapter !== null) {
+ *   const device = await adapter.requestDevice();
+ *   // y' = -y (f(y) = w y + b, θ = [w, b] = [-1, 0]) from y0 = 1 to t = 1 in 10 steps
+ *   const solver = GpuSolver.create(device, {
+ *     field: { dim: 1, widths: [], activation: "tanh", finalActivation: "identity", timeDependent: false },
+ *     params: Float64Array.of(-1, 0), y0: Float64Array.of(1), scheme: reversible(rk4),
+ *     t1: 1, steps: 10, saveAt: { t0: true, steps: true }, solveKernel: "steps",
+ *   });
+ *   const p = solver.steppedProblem!, ctx = solver.ctx;
+ *   const rec = new Recorder(ctx);
+ *   // GpuSolver builds the problem: its buffers hold θ and y0, its call table the steps.
+ *   const problem: GpuProblem = p;
+ *   assert.equal(problem.calls.steps, 10);
+ *   assert.deepEqual([...await ctx.read(problem.params)], [-1, 0]);
+ *   assert.deepEqual([...await ctx.read(problem.y0)], [1]);
+ *   rec.run(problem.scheme.initOps(problem.y0), null);
+ *   for (let i = 0; i < 10; i++) problem.scheme.step(rec, problem.calls, i);
+ *   rec.submit();
+ *   assert.ok(Math.abs((await ctx.read(problem.scheme.y))[0] - Math.exp(-1)) < 1e-5);
+ *   solver.destroy();
+ *   device.destroy();
+ * }
  * ```
  */
 export interface GpuProblem<S extends GpuReversibleState = GpuReversibleScheme> {
@@ -76,9 +102,39 @@ export type GpuStateProblem = GpuProblem<GpuReversibleState>;
  * @example
  * ```ts
  * import type { GpuGradientRun } from "./problem.ts";
+ * import { GpuSolver } from "../solve.ts";
+ * import { findGpuAdapter } from "../runtime/device.ts";
+ * import { Recorder } from "../runtime/recorder.ts";
+ * import { reversible, rk4 } from "../../../mod.ts";
  * import assert from "node:assert/strict";
- * const none: GpuGradientRun = { name: "none", bytes: 0, forward() {}, backward() {} };
- * assert.equal(none.bytes, 0);
+ *
+ * const adapter = await findGpuAdapter();
+ * if (adapter !== null) {
+ *   const device = await adapter.requestDevice();
+ *   // y' = -y (f(y) = w y + b, θ = [w, b] = [-1, 0]) from y0 = 1 to t = 1 in 10 steps
+ *   const solver = GpuSolver.create(device, {
+ *     field: { dim: 1, widths: [], activation: "tanh", finalActivation: "identity", timeDependent: false },
+ *     params: Float64Array.of(-1, 0), y0: Float64Array.of(1), scheme: reversible(rk4),
+ *     t1: 1, steps: 10, saveAt: { t0: true, steps: true }, solveKernel: "steps",
+ *   });
+ *   const p = solver.problem, ctx = solver.ctx;
+ *   const rec = new Recorder(ctx);
+ *   // The solver's method (reversible by default): L = y(1), so ∂L/∂y(1) = 1.
+ *   const run: GpuGradientRun = solver.run;
+ *   assert.equal(run.name, "reversible");
+ *   assert.equal(run.bytes, 0); // no stored states beyond the problem's
+ *   solver.setData(Float64Array.from({ length: 11 }, (_, n) => (n === 10 ? 1 : 0)));
+ *   run.forward(rec);
+ *   run.backward(rec, true);
+ *   rec.submit();
+ *   // y(1) = y0 e^w + b (e^w − 1) / w
+ *   const [dw, db] = await solver.readParamsBar();
+ *   assert.ok(Math.abs(dw - Math.exp(-1)) < 1e-4);
+ *   assert.ok(Math.abs(db - (1 - Math.exp(-1))) < 1e-4);
+ *   assert.ok(Math.abs((await ctx.read(p.y0Bar))[0] - Math.exp(-1)) < 1e-4);
+ *   solver.destroy();
+ *   device.destroy();
+ * }
  * ```
  */
 export interface GpuGradientRun {
@@ -112,8 +168,32 @@ export interface GpuGradientRun {
  * @example
  * ```ts
  * import { record } from "./problem.ts";
+ * import { GpuSolver } from "../solve.ts";
+ * import { findGpuAdapter } from "../runtime/device.ts";
+ * import { Recorder } from "../runtime/recorder.ts";
+ * import { reversible, rk4 } from "../../../mod.ts";
  * import assert from "node:assert/strict";
- * assert.equal(record.length, 3);
+ *
+ * const adapter = await findGpuAdapter();
+ * if (adapter !== null) {
+ *   const device = await adapter.requestDevice();
+ *   // y' = -y (f(y) = w y + b, θ = [w, b] = [-1, 0]) from y0 = 1 to t = 1 in 10 steps
+ *   const solver = GpuSolver.create(device, {
+ *     field: { dim: 1, widths: [], activation: "tanh", finalActivation: "identity", timeDependent: false },
+ *     params: Float64Array.of(-1, 0), y0: Float64Array.of(1), scheme: reversible(rk4),
+ *     t1: 1, steps: 10, saveAt: { t0: true, steps: true }, solveKernel: "steps",
+ *   });
+ *   const p = solver.problem, ctx = solver.ctx;
+ *   const rec = new Recorder(ctx);
+ *   rec.run(p.scheme.initOps(p.y0), null);
+ *   record(p, rec, 0); // y(t0) is saved in slot 0
+ *   rec.submit();
+ *   const ys = await solver.readYs();
+ *   assert.equal(ys[0], 1);
+ *   assert.ok(ys.subarray(1).every((y) => y === 0)); // the later slots are not written yet
+ *   solver.destroy();
+ *   device.destroy();
+ * }
  * ```
  */
 export function record(problem: GpuStateProblem, rec: Recorder, n: number): void {
@@ -131,8 +211,35 @@ export function record(problem: GpuStateProblem, rec: Recorder, n: number): void
  * @example
  * ```ts
  * import { addCotangent } from "./problem.ts";
+ * import { GpuSolver } from "../solve.ts";
+ * import { findGpuAdapter } from "../runtime/device.ts";
+ * import { Recorder } from "../runtime/recorder.ts";
+ * import { reversible, rk4 } from "../../../mod.ts";
  * import assert from "node:assert/strict";
- * assert.equal(addCotangent.length, 3);
+ *
+ * const adapter = await findGpuAdapter();
+ * if (adapter !== null) {
+ *   const device = await adapter.requestDevice();
+ *   // y' = -y (f(y) = w y + b, θ = [w, b] = [-1, 0]) from y0 = 1 to t = 1 in 10 steps
+ *   const solver = GpuSolver.create(device, {
+ *     field: { dim: 1, widths: [], activation: "tanh", finalActivation: "identity", timeDependent: false },
+ *     params: Float64Array.of(-1, 0), y0: Float64Array.of(1), scheme: reversible(rk4),
+ *     t1: 1, steps: 10, saveAt: { t0: true, steps: true }, solveKernel: "steps",
+ *   });
+ *   const p = solver.problem, ctx = solver.ctx;
+ *   const rec = new Recorder(ctx);
+ *   // Cotangents (no loss): 3 on the output at t_4, 0 elsewhere.
+ *   solver.setData(Float64Array.from({ length: 11 }, (_, n) => (n === 4 ? 3 : 0)));
+ *   rec.clear(p.scheme.bar);
+ *   addCotangent(p, rec, 4);
+ *   addCotangent(p, rec, 4); // it adds: ȳ = 3 + 3
+ *   addCotangent(p, rec, 5); // a zero cotangent
+ *   rec.submit();
+ *   assert.deepEqual([...await ctx.read(p.scheme.yBar)], [6]);
+ *   assert.deepEqual([...await ctx.read(p.scheme.zBar)], [0]);
+ *   solver.destroy();
+ *   device.destroy();
+ * }
  * ```
  */
 export function addCotangent(
@@ -157,8 +264,35 @@ export function addCotangent(
  * @example
  * ```ts
  * import { advance } from "./problem.ts";
+ * import { GpuSolver } from "../solve.ts";
+ * import { findGpuAdapter } from "../runtime/device.ts";
+ * import { Recorder } from "../runtime/recorder.ts";
+ * import { reversible, rk4 } from "../../../mod.ts";
  * import assert from "node:assert/strict";
- * assert.equal(advance.length, 5);
+ *
+ * const adapter = await findGpuAdapter();
+ * if (adapter !== null) {
+ *   const device = await adapter.requestDevice();
+ *   // y' = -y (f(y) = w y + b, θ = [w, b] = [-1, 0]) from y0 = 1 to t = 1 in 10 steps
+ *   const solver = GpuSolver.create(device, {
+ *     field: { dim: 1, widths: [], activation: "tanh", finalActivation: "identity", timeDependent: false },
+ *     params: Float64Array.of(-1, 0), y0: Float64Array.of(1), scheme: reversible(rk4),
+ *     t1: 1, steps: 10, saveAt: { t0: true, steps: true }, solveKernel: "steps",
+ *   });
+ *   const p = solver.steppedProblem!, ctx = solver.ctx;
+ *   const rec = new Recorder(ctx);
+ *   rec.run(p.scheme.initOps(p.y0), null);
+ *   advance(p, rec, 0, 5, false); // steps 0 … 4, nothing saved
+ *   advance(p, rec, 5, 10, true); // steps 5 … 9, saving y(t_6) … y(t_10)
+ *   rec.submit();
+ *   const ys = await solver.readYs();
+ *   for (let n = 0; n <= 10; n++) {
+ *     if (n <= 5) assert.equal(ys[n], 0);
+ *     else assert.ok(Math.abs(ys[n] - Math.exp(-n / 10)) < 1e-5);
+ *   }
+ *   solver.destroy();
+ *   device.destroy();
+ * }
  * ```
  */
 export function advance(
@@ -184,8 +318,32 @@ export function advance(
  * @example
  * ```ts
  * import { startBackward } from "./problem.ts";
+ * import { GpuSolver } from "../solve.ts";
+ * import { findGpuAdapter } from "../runtime/device.ts";
+ * import { Recorder } from "../runtime/recorder.ts";
+ * import { reversible, rk4 } from "../../../mod.ts";
  * import assert from "node:assert/strict";
- * assert.equal(startBackward.length, 2);
+ *
+ * const adapter = await findGpuAdapter();
+ * if (adapter !== null) {
+ *   const device = await adapter.requestDevice();
+ *   // y' = -y (f(y) = w y + b, θ = [w, b] = [-1, 0]) from y0 = 1 to t = 1 in 10 steps
+ *   const solver = GpuSolver.create(device, {
+ *     field: { dim: 1, widths: [], activation: "tanh", finalActivation: "identity", timeDependent: false },
+ *     params: Float64Array.of(-1, 0), y0: Float64Array.of(1), scheme: reversible(rk4),
+ *     t1: 1, steps: 10, saveAt: { t0: true, steps: true }, solveKernel: "steps",
+ *   });
+ *   const p = solver.problem, ctx = solver.ctx;
+ *   const rec = new Recorder(ctx);
+ *   // Cotangents (no loss): 2 on the final output y(1).
+ *   solver.setData(Float64Array.from({ length: 11 }, (_, n) => (n === 10 ? 2 : 0)));
+ *   startBackward(p, rec);
+ *   rec.submit();
+ *   assert.deepEqual([...await ctx.read(p.scheme.yBar)], [2]);
+ *   assert.deepEqual([...await ctx.read(p.scheme.zBar)], [0]);
+ *   solver.destroy();
+ *   device.destroy();
+ * }
  * ```
  */
 export function startBackward(problem: GpuStateProblem, rec: Recorder): void {
@@ -204,9 +362,40 @@ export function startBackward(problem: GpuStateProblem, rec: Recorder): void {
  *
  * @example
  * ```ts
- * import { stepBackward } from "./problem.ts";
+ * import { finishAtStart, startBackward, stepBackward } from "./problem.ts";
+ * import { GpuSolver } from "../solve.ts";
+ * import { findGpuAdapter } from "../runtime/device.ts";
+ * import { Recorder } from "../runtime/recorder.ts";
+ * import { reversible, rk4 } from "../../../mod.ts";
  * import assert from "node:assert/strict";
- * assert.equal(stepBackward.length, 3);
+ *
+ * const adapter = await findGpuAdapter();
+ * if (adapter !== null) {
+ *   const device = await adapter.requestDevice();
+ *   // y' = -y (f(y) = w y + b, θ = [w, b] = [-1, 0]) from y0 = 1 to t = 1 in 10 steps
+ *   const solver = GpuSolver.create(device, {
+ *     field: { dim: 1, widths: [], activation: "tanh", finalActivation: "identity", timeDependent: false },
+ *     params: Float64Array.of(-1, 0), y0: Float64Array.of(1), scheme: reversible(rk4),
+ *     t1: 1, steps: 10, saveAt: { t0: true, steps: true }, solveKernel: "steps",
+ *   });
+ *   const p = solver.steppedProblem!, ctx = solver.ctx;
+ *   const rec = new Recorder(ctx);
+ *   // L = Σ_n y(t_n): a cotangent of 1 on every output, so ∂L/∂y0 = Σ_n e^(−t_n).
+ *   solver.setData(new Float64Array(11).fill(1));
+ *   solver.run.forward(rec);
+ *   startBackward(p, rec);
+ *   for (let i = 9; i >= 0; i--) {
+ *     p.scheme.inverse(rec, p.calls, i); // rebuilds y_i and step i's stage values
+ *     stepBackward(p, rec, i);
+ *   }
+ *   finishAtStart(p, rec, true);
+ *   rec.submit();
+ *   let dy0 = 0;
+ *   for (let n = 0; n <= 10; n++) dy0 += Math.exp(-n / 10);
+ *   assert.ok(Math.abs((await ctx.read(p.y0Bar))[0] - dy0) < 1e-4);
+ *   solver.destroy();
+ *   device.destroy();
+ * }
  * ```
  */
 export function stepBackward(problem: GpuProblem, rec: Recorder, i: number): void {
@@ -225,9 +414,41 @@ export function stepBackward(problem: GpuProblem, rec: Recorder, i: number): voi
  *
  * @example
  * ```ts
- * import { finishAtStart } from "./problem.ts";
+ * import { finishAtStart, startBackward, stepBackward } from "./problem.ts";
+ * import { GpuSolver } from "../solve.ts";
+ * import { findGpuAdapter } from "../runtime/device.ts";
+ * import { Recorder } from "../runtime/recorder.ts";
+ * import { reversible, rk4 } from "../../../mod.ts";
  * import assert from "node:assert/strict";
- * assert.equal(finishAtStart.length, 3);
+ *
+ * const adapter = await findGpuAdapter();
+ * if (adapter !== null) {
+ *   const device = await adapter.requestDevice();
+ *   // y' = -y (f(y) = w y + b, θ = [w, b] = [-1, 0]) from y0 = 1 to t = 1 in 10 steps
+ *   const solver = GpuSolver.create(device, {
+ *     field: { dim: 1, widths: [], activation: "tanh", finalActivation: "identity", timeDependent: false },
+ *     params: Float64Array.of(-1, 0), y0: Float64Array.of(1), scheme: reversible(rk4),
+ *     t1: 1, steps: 10, saveAt: { t0: true, steps: true }, solveKernel: "steps",
+ *   });
+ *   const p = solver.steppedProblem!, ctx = solver.ctx;
+ *   const rec = new Recorder(ctx);
+ *   // L = y(1); a reversible backward pass by hand.
+ *   solver.setData(Float64Array.from({ length: 11 }, (_, n) => (n === 10 ? 1 : 0)));
+ *   solver.run.forward(rec);
+ *   startBackward(p, rec);
+ *   for (let i = 9; i >= 0; i--) {
+ *     p.scheme.inverse(rec, p.calls, i);
+ *     stepBackward(p, rec, i);
+ *   }
+ *   finishAtStart(p, rec, false); // ∂L/∂θ only
+ *   rec.submit();
+ *   const [dw, db] = await solver.readParamsBar(); // y(1) = y0 e^w + b (e^w − 1) / w
+ *   assert.ok(Math.abs(dw - Math.exp(-1)) < 1e-4);
+ *   assert.ok(Math.abs(db - (1 - Math.exp(-1))) < 1e-4);
+ *   assert.deepEqual([...await ctx.read(p.y0Bar)], [0]); // not written
+ *   solver.destroy();
+ *   device.destroy();
+ * }
  * ```
  */
 export function finishAtStart(
@@ -257,8 +478,36 @@ export function finishAtStart(
  * @example
  * ```ts
  * import { reconstructionOps } from "./problem.ts";
+ * import { GpuSolver } from "../solve.ts";
+ * import { findGpuAdapter } from "../runtime/device.ts";
+ * import { Recorder } from "../runtime/recorder.ts";
+ * import { reversible, rk4 } from "../../../mod.ts";
  * import assert from "node:assert/strict";
- * assert.equal(reconstructionOps.length, 3);
+ *
+ * const adapter = await findGpuAdapter();
+ * if (adapter !== null) {
+ *   const device = await adapter.requestDevice();
+ *   // y' = -y (f(y) = w y + b, θ = [w, b] = [-1, 0]) from y0 = 1 to t = 1 in 10 steps
+ *   const solver = GpuSolver.create(device, {
+ *     field: { dim: 1, widths: [], activation: "tanh", finalActivation: "identity", timeDependent: false },
+ *     params: Float64Array.of(-1, 0), y0: Float64Array.of(1), scheme: reversible(rk4),
+ *     t1: 1, steps: 10, saveAt: { t0: true, steps: true }, solveKernel: "steps",
+ *   });
+ *   const p = solver.steppedProblem!, ctx = solver.ctx;
+ *   const rec = new Recorder(ctx);
+ *   const out = ctx.buffer("out", 2);
+ *   const measure = reconstructionOps(p, out, 0);
+ *   solver.run.forward(rec);
+ *   rec.run(measure.scale, null); // out[1] = max(|y(1)|, |y0|) = 1
+ *   for (let i = 9; i >= 0; i--) p.scheme.inverse(rec, p.calls, i);
+ *   rec.run(measure.diff, null); // out[0] = |rebuilt y0 − y0|
+ *   rec.submit();
+ *   const [diff, scale] = await ctx.read(out);
+ *   assert.equal(scale, 1);
+ *   assert.ok(diff / scale < 1e-5);
+ *   solver.destroy();
+ *   device.destroy();
+ * }
  * ```
  */
 export function reconstructionOps(

@@ -52,12 +52,16 @@ export function wholeSolveBytes(rows: number, paramCount: number): number {
  *
  * @example
  * ```ts
- * import type { WholeSolveFacts } from "./whole.ts";
+ * import { chooseSolveKernel, type WholeSolveFacts } from "./whole.ts";
  * import assert from "node:assert/strict";
  * const facts: WholeSolveFacts = {
  *   adaptive: false, method: "reversible", fused: true, bytes: 1024, limit: 1 << 27,
  * };
- * assert.ok(facts.bytes <= facts.limit);
+ * assert.equal(chooseSolveKernel("auto", facts), "whole");
+ * assert.equal(chooseSolveKernel("auto", { ...facts, fused: false }), "steps");
+ * assert.equal(chooseSolveKernel("auto", { ...facts, bytes: 2 << 27 }), "steps"); // over the binding size
+ * assert.equal(chooseSolveKernel("auto", { ...facts, adaptive: true }), "steps");
+ * assert.throws(() => chooseSolveKernel("whole", { ...facts, adaptive: true }), /adaptive steps/);
  * ```
  */
 export interface WholeSolveFacts {

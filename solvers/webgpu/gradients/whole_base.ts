@@ -29,10 +29,36 @@ import { INCREMENT_CODE, STEP_CODE, STEP_VJP_CODE } from "./whole_step.ts";
  *
  * @example
  * ```ts
- * import type { WholeSnapshots } from "./whole_base.ts";
+ * import { snapshotBytes, wholeBase, type WholeSnapshots } from "./whole_base.ts";
+ * import { GpuSolver } from "../solve.ts";
+ * import { findGpuAdapter } from "../runtime/device.ts";
+ * import { Recorder } from "../runtime/recorder.ts";
+ * import { reversible, rk4 } from "../../../mod.ts";
  * import assert from "node:assert/strict";
- * const none = (steps: number): number[] => new Array(steps + 1).fill(-1);
- * assert.deepEqual(none(2), [-1, -1, -1]);
+ *
+ * const adapter = await findGpuAdapter();
+ * if (adapter !== null) {
+ *   const device = await adapter.requestDevice();
+ *   // y' = -y (f(y) = w y + b, θ = [w, b] = [-1, 0]) from y0 = 1 to t = 1 in 4 steps
+ *   const solver = GpuSolver.create(device, {
+ *     field: { dim: 1, widths: [], activation: "tanh", finalActivation: "identity", timeDependent: false },
+ *     params: Float64Array.of(-1, 0), y0: Float64Array.of(1), scheme: reversible(rk4),
+ *     t1: 1, steps: 4, saveAt: { t0: true, steps: true }, solveKernel: "whole",
+ *   });
+ *   const p = solver.problem, ctx = solver.ctx, rec = new Recorder(ctx);
+ *   // The states at t_3 (slot 0) and t_1 (slot 1), one row of (y, z) each
+ *   const snapshots: WholeSnapshots = {
+ *     slots: ctx.buffer("snapshots", snapshotBytes(2, 1, 1) / 4),
+ *     at: [-1, 1, -1, 0, -1],
+ *   };
+ *   rec.run(wholeBase(p, solver.times, { snapshots }).forward, null);
+ *   rec.submit();
+ *   const [y3, z3, y1, z1] = await ctx.read(snapshots.slots);
+ *   for (const y of [y3, z3]) assert.ok(Math.abs(y - Math.exp(-0.75)) < 1e-3);
+ *   for (const y of [y1, z1]) assert.ok(Math.abs(y - Math.exp(-0.25)) < 1e-3);
+ *   solver.destroy();
+ *   device.destroy();
+ * }
  * ```
  */
 export interface WholeSnapshots {
@@ -66,10 +92,33 @@ export function snapshotBytes(count: number, rows: number, dim: number): number 
  *
  * @example
  * ```ts
- * import type { WholeKeep } from "./whole_base.ts";
+ * import { wholeBase, type WholeKeep } from "./whole_base.ts";
+ * import { GpuSolver } from "../solve.ts";
+ * import { findGpuAdapter } from "../runtime/device.ts";
+ * import { Recorder } from "../runtime/recorder.ts";
+ * import { reversible, rk4 } from "../../../mod.ts";
  * import assert from "node:assert/strict";
- * const nothing: WholeKeep = {};
- * assert.equal(nothing.tape, undefined);
+ *
+ * const adapter = await findGpuAdapter();
+ * if (adapter !== null) {
+ *   const device = await adapter.requestDevice();
+ *   // y' = -y (f(y) = w y + b, θ = [w, b] = [-1, 0]) from y0 = 1 to t = 1 in 4 steps
+ *   const solver = GpuSolver.create(device, {
+ *     field: { dim: 1, widths: [], activation: "tanh", finalActivation: "identity", timeDependent: false },
+ *     params: Float64Array.of(-1, 0), y0: Float64Array.of(1), scheme: reversible(rk4),
+ *     t1: 1, steps: 4, saveAt: { t0: true, steps: true }, solveKernel: "whole",
+ *   });
+ *   const p = solver.problem, ctx = solver.ctx, rec = new Recorder(ctx);
+ *   // Keep the initial state (y, z) = (y0, y0) besides the outputs.
+ *   const keep: WholeKeep = { snapshots: { slots: ctx.buffer("start", 2), at: [0, -1, -1, -1, -1] } };
+ *   rec.run(wholeBase(p, solver.times, keep).forward, null);
+ *   rec.submit();
+ *   assert.deepEqual([...await ctx.read(keep.snapshots!.slots)], [1, 1]);
+ *   const ys = await solver.readYs();
+ *   ys.forEach((y, n) => assert.ok(Math.abs(y - Math.exp(-n / 4)) < 1e-4));
+ *   solver.destroy();
+ *   device.destroy();
+ * }
  * ```
  */
 export interface WholeKeep {
@@ -88,10 +137,34 @@ export interface WholeKeep {
  *
  * @example
  * ```ts
- * import type { WholeBase } from "./whole_base.ts";
+ * import { wholeBase, type WholeBase } from "./whole_base.ts";
+ * import { GpuSolver } from "../solve.ts";
+ * import { findGpuAdapter } from "../runtime/device.ts";
+ * import { Recorder } from "../runtime/recorder.ts";
+ * import { reversible, rk4 } from "../../../mod.ts";
  * import assert from "node:assert/strict";
- * const dispatches = (b: WholeBase) => b.forward.length + b.finish.length;
- * assert.equal(typeof dispatches, "function"); // see wholeReversibleGradient
+ *
+ * const adapter = await findGpuAdapter();
+ * if (adapter !== null) {
+ *   const device = await adapter.requestDevice();
+ *   // y' = -y (f(y) = w y + b, θ = [w, b] = [-1, 0]) from y0 = 1 to t = 1 in 4 steps
+ *   const solver = GpuSolver.create(device, {
+ *     field: { dim: 1, widths: [], activation: "tanh", finalActivation: "identity", timeDependent: false },
+ *     params: Float64Array.of(-1, 0), y0: Float64Array.of(1), scheme: reversible(rk4),
+ *     t1: 1, steps: 4, saveAt: { t0: true, steps: true }, solveKernel: "whole",
+ *   });
+ *   const p = solver.problem, ctx = solver.ctx, rec = new Recorder(ctx);
+ *   const base: WholeBase = wholeBase(p, solver.times);
+ *   assert.equal(base.forward.length, 1); // the whole forward solve in one dispatch
+ *   assert.equal(base.g.length, solver.mlp.paramCount * solver.batch); // [P, rows]
+ *   assert.ok(base.backwardHeader.includes("fn step_vjp"));
+ *   rec.run(base.forward, null);
+ *   rec.submit();
+ *   const ys = await solver.readYs();
+ *   ys.forEach((y, n) => assert.ok(Math.abs(y - Math.exp(-n / 4)) < 1e-4));
+ *   solver.destroy();
+ *   device.destroy();
+ * }
  * ```
  */
 export interface WholeBase {
@@ -126,8 +199,37 @@ export interface WholeBase {
  * @example
  * ```ts
  * import { wholeBase } from "./whole_base.ts";
+ * import { GpuSolver } from "../solve.ts";
+ * import { findGpuAdapter } from "../runtime/device.ts";
+ * import { Recorder } from "../runtime/recorder.ts";
+ * import { reversible, rk4 } from "../../../mod.ts";
  * import assert from "node:assert/strict";
- * assert.equal(wholeBase.length, 2); // (and what to keep) see wholeReversibleGradient for a run
+ *
+ * const adapter = await findGpuAdapter();
+ * if (adapter !== null) {
+ *   const device = await adapter.requestDevice();
+ *   // y' = -y (f(y) = w y + b, θ = [w, b] = [-1, 0]) from y0 = 1 to t = 1 in 4 steps
+ *   const solver = GpuSolver.create(device, {
+ *     field: { dim: 1, widths: [], activation: "tanh", finalActivation: "identity", timeDependent: false },
+ *     params: Float64Array.of(-1, 0), y0: Float64Array.of(1), scheme: reversible(rk4),
+ *     t1: 1, steps: 4, saveAt: { t0: true, steps: true }, solveKernel: "whole",
+ *   });
+ *   const p = solver.problem, ctx = solver.ctx, rec = new Recorder(ctx);
+ *   rec.run(wholeBase(p, solver.times).forward, null);
+ *   rec.submit();
+ *   const ys = await solver.readYs();
+ *   ys.forEach((y, n) => assert.ok(Math.abs(y - Math.exp(-n / 4)) < 1e-4));
+ *   // The per-step form's layered network has no whole-solve kernels.
+ *   const layered = GpuSolver.create(device, {
+ *     field: { dim: 1, widths: [], activation: "tanh", finalActivation: "identity", timeDependent: false },
+ *     params: Float64Array.of(-1, 0), y0: Float64Array.of(1), scheme: reversible(rk4),
+ *     t1: 1, steps: 4, saveAt: { t0: true, steps: true }, solveKernel: "steps", kernels: "layered",
+ *   });
+ *   assert.throws(() => wholeBase(layered.problem, layered.times), RangeError);
+ *   layered.destroy();
+ *   solver.destroy();
+ *   device.destroy();
+ * }
  * ```
  */
 export function wholeBase(
@@ -424,9 +526,37 @@ fn write_bar(b: u32, c: Cotangents) {
  *
  * @example
  * ```ts
- * import { wholeRun } from "./whole_base.ts";
+ * import { wholeBase, wholeRun } from "./whole_base.ts";
+ * import { GpuSolver } from "../solve.ts";
+ * import { findGpuAdapter } from "../runtime/device.ts";
+ * import { Recorder } from "../runtime/recorder.ts";
+ * import { reversible, rk4 } from "../../../mod.ts";
  * import assert from "node:assert/strict";
- * assert.equal(wholeRun.length, 5); // see wholeReversibleGradient
+ *
+ * const adapter = await findGpuAdapter();
+ * if (adapter !== null) {
+ *   const device = await adapter.requestDevice();
+ *   // y' = -y (f(y) = w y + b, θ = [w, b] = [-1, 0]) from y0 = 1 to t = 1 in 4 steps
+ *   const solver = GpuSolver.create(device, {
+ *     field: { dim: 1, widths: [], activation: "tanh", finalActivation: "identity", timeDependent: false },
+ *     params: Float64Array.of(-1, 0), y0: Float64Array.of(1), scheme: reversible(rk4),
+ *     t1: 1, steps: 4, saveAt: { t0: true, steps: true }, solveKernel: "whole",
+ *   });
+ *   const p = solver.problem, ctx = solver.ctx, rec = new Recorder(ctx);
+ *   // A method with no backward kernel: the forward solve, and a zero gradient.
+ *   const run = wholeRun(p, wholeBase(p, solver.times), "forward only", 0, []);
+ *   assert.equal(run.name, "forward only");
+ *   assert.equal(run.bytes, 0);
+ *   ctx.write(p.paramsBar, Float64Array.of(5, 5));
+ *   run.forward(rec);
+ *   run.backward(rec);
+ *   rec.submit();
+ *   const ys = await solver.readYs();
+ *   ys.forEach((y, n) => assert.ok(Math.abs(y - Math.exp(-n / 4)) < 1e-4));
+ *   assert.deepEqual([...await solver.readParamsBar()], [0, 0]); // g cleared, then reduced
+ *   solver.destroy();
+ *   device.destroy();
+ * }
  * ```
  */
 export function wholeRun(

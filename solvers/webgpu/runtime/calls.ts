@@ -19,12 +19,35 @@ import type { CheckedTableau } from "../../tableau.ts";
  *
  * @example
  * ```ts
- * import type { CallRecord } from "./calls.ts";
+ * import { CallTable, type CallRecord } from "./calls.ts";
+ * import { GpuContext } from "./context.ts";
+ * import { Recorder } from "./recorder.ts";
+ * import { findGpuAdapter } from "./device.ts";
  * import assert from "node:assert/strict";
  *
- * const t = 0.5, h = 0.1;
- * const record: CallRecord = { t, h, stageTimes: [0, 0.5, 1].map((c) => t + c * h) };
- * assert.equal(record.slot ?? -1, -1);
+ * const adapter = await findGpuAdapter();
+ * if (adapter !== null) {
+ *   const ctx = new GpuContext(await adapter.requestDevice());
+ *   const t = 0.5, h = 0.25;
+ *   const record: CallRecord = { t, h, stageTimes: [0, 0.5, 1].map((c) => t + c * h) };
+ *   // A kernel reads the record as `call`: t, h, the slot (−1 by default), the stage times.
+ *   const k = ctx.kernel({
+ *     name: "read_call",
+ *     call: true,
+ *     bindings: [{ name: "out", access: "read_write" }],
+ *     code: `@compute @workgroup_size(1) fn main() {
+ *       out[0] = call.t; out[1] = call.h; out[2] = select(0.0, 1.0, call.slot == 0xffffffffu);
+ *       out[3] = call.st[0][1];
+ *     }`,
+ *   });
+ *   const out = ctx.buffer("out", 4);
+ *   const table = new CallTable(ctx, [{ t: 0 }, record]);
+ *   const rec = new Recorder(ctx);
+ *   rec.dispatch(k, ctx.bind(k, [out]), table.ref(1), [1, 1, 1]);
+ *   rec.submit();
+ *   assert.deepEqual([...(await ctx.read(out))], [0.5, 0.25, 1, 0.625]);
+ *   ctx.destroy();
+ * }
  * ```
  */
 export interface CallRecord {
@@ -118,11 +141,27 @@ export class CallTable {
  *
  * @example
  * ```ts
- * import type { SolveCalls } from "./calls.ts";
+ * import { solveCalls, type SolveCalls } from "./calls.ts";
+ * import { GpuContext } from "./context.ts";
+ * import { findGpuAdapter } from "./device.ts";
+ * import { checkTableau } from "../../tableau.ts";
+ * import { rk4 } from "../../tableaux.ts";
  * import assert from "node:assert/strict";
  *
- * const saved = (calls: SolveCalls) => calls.slot(calls.steps) >= 0;
- * assert.equal(typeof saved, "function"); // see solveCalls for a table
+ * const adapter = await findGpuAdapter();
+ * if (adapter !== null) {
+ *   const ctx = new GpuContext(await adapter.requestDevice());
+ *   // 2 steps, y(t0) not saved: grid points 1 and 2 in slots 0 and 1
+ *   const calls: SolveCalls = solveCalls(ctx, [0, 0.5, 1], checkTableau(rk4), (n) => n - 1);
+ *   const record = (ref: { offset: number }) => ref.offset / calls.table.stride;
+ *   assert.equal(calls.steps, 2);
+ *   assert.deepEqual([0, 1].map((n) => record(calls.forward(n))), [0, 2]);
+ *   assert.deepEqual([0, 1].map((n) => record(calls.backward(n))), [1, 3]);
+ *   assert.deepEqual([0, 1, 2].map((n) => record(calls.point(n))), [4, 5, 6]);
+ *   assert.deepEqual([0, 1, 2].map(calls.slot), [-1, 0, 1]);
+ *   assert.throws(() => calls.point(3), /Invalid call record index: 7/);
+ *   ctx.destroy();
+ * }
  * ```
  */
 export interface SolveCalls {

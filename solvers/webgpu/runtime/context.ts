@@ -62,14 +62,28 @@ export interface BindingSpec {
  * @example
  * ```ts
  * import type { KernelSpec } from "./context.ts";
+ * import { GpuContext } from "./context.ts";
+ * import { Recorder } from "./recorder.ts";
+ * import { findGpuAdapter } from "./device.ts";
  * import assert from "node:assert/strict";
  *
- * const spec: KernelSpec = {
- *   name: "zero",
- *   bindings: [{ name: "x", access: "read_write" }],
- *   code: "@compute @workgroup_size(1) fn main() { x[0] = 0.0; }",
- * };
- * assert.equal(spec.call ?? false, false);
+ * const adapter = await findGpuAdapter();
+ * if (adapter !== null) {
+ *   const ctx = new GpuContext(await adapter.requestDevice());
+ *   // y = 2 x over 4 values: the bindings are declared for the code, in order
+ *   const spec: KernelSpec = {
+ *     name: "double",
+ *     bindings: [{ name: "x", access: "read" }, { name: "y", access: "read_write" }],
+ *     code: "@compute @workgroup_size(4) fn main(@builtin(local_invocation_index) i: u32) { y[i] = 2.0 * x[i]; }",
+ *   };
+ *   const k = ctx.kernel(spec);
+ *   const x = ctx.upload("x", Float64Array.of(1, 2, 3, 4)), y = ctx.buffer("y", 4);
+ *   const rec = new Recorder(ctx);
+ *   rec.dispatch(k, ctx.bind(k, [x, y]), null, [1, 1, 1]);
+ *   rec.submit();
+ *   assert.deepEqual([...(await ctx.read(y))], [2, 4, 6, 8]);
+ *   ctx.destroy();
+ * }
  * ```
  */
 export interface KernelSpec {
@@ -90,11 +104,20 @@ export interface KernelSpec {
  *
  * @example
  * ```ts
- * import type { Kernel } from "./context.ts";
+ * import { GpuContext, type Kernel } from "./context.ts";
+ * import { findGpuAdapter } from "./device.ts";
  * import assert from "node:assert/strict";
  *
- * const reads = (k: Kernel) => k.bindings.map((b) => b.name);
- * assert.equal(typeof reads, "function"); // see GpuContext.kernel for a compiled one
+ * const adapter = await findGpuAdapter();
+ * if (adapter !== null) {
+ *   const ctx = new GpuContext(await adapter.requestDevice());
+ *   const code = "@compute @workgroup_size(1) fn main() { x[0] = 0.0; }";
+ *   const spec = { name: "zero", bindings: [{ name: "x", access: "read_write" as const }], code };
+ *   const k: Kernel = ctx.kernel(spec);
+ *   assert.deepEqual([k.name, k.call, k.bindings.map((b) => b.name)], ["zero", false, ["x"]]);
+ *   assert.equal(ctx.kernel(spec), k); // compiled once, then cached
+ *   ctx.destroy();
+ * }
  * ```
  */
 export interface Kernel {

@@ -31,11 +31,24 @@ export interface DispatchGate {
  *
  * @example
  * ```ts
- * import type { CommandCounts } from "./recorder.ts";
+ * import { type CommandCounts, Recorder } from "./recorder.ts";
+ * import { GpuContext } from "./context.ts";
+ * import { findGpuAdapter } from "./device.ts";
  * import assert from "node:assert/strict";
  *
- * const counts: CommandCounts = { dispatches: 815, copies: 0, clears: 2, submits: 1 };
- * assert.equal(counts.submits, 1);
+ * const adapter = await findGpuAdapter();
+ * if (adapter !== null) {
+ *   const ctx = new GpuContext(await adapter.requestDevice());
+ *   const a = ctx.upload("a", Float64Array.of(1, 2)), b = ctx.buffer("b", 2);
+ *   const rec = new Recorder(ctx);
+ *   rec.copy(a, b);
+ *   rec.clear(a);
+ *   rec.clear(b);
+ *   rec.submit();
+ *   const counts: CommandCounts = rec.counts;
+ *   assert.deepEqual(counts, { dispatches: 0, copies: 1, clears: 2, submits: 1 });
+ *   ctx.destroy();
+ * }
  * ```
  */
 export interface CommandCounts {
@@ -54,11 +67,32 @@ export interface CommandCounts {
  *
  * @example
  * ```ts
- * import type { KernelTiming } from "./recorder.ts";
+ * import { type KernelTiming, Recorder } from "./recorder.ts";
+ * import { GpuContext } from "./context.ts";
+ * import { findGpuAdapter } from "./device.ts";
  * import assert from "node:assert/strict";
  *
- * const t: KernelTiming = { name: "mlp.fused.forward", count: 160, ns: 3.2e6 };
- * assert.equal(t.ns / t.count, 20000);
+ * const adapter = await findGpuAdapter();
+ * if (adapter !== null && adapter.features.has("timestamp-query")) {
+ *   const device = await adapter.requestDevice({ requiredFeatures: ["timestamp-query"] });
+ *   const ctx = new GpuContext(device);
+ *   const x = ctx.buffer("x", 4);
+ *   const k = ctx.kernel({
+ *     name: "inc",
+ *     bindings: [{ name: "x", access: "read_write" }],
+ *     code: "@compute @workgroup_size(4) fn main(@builtin(local_invocation_index) i: u32) { x[i] += 1.0; }",
+ *   });
+ *   const rec = new Recorder(ctx, { profile: true });
+ *   rec.dispatch(k, ctx.bind(k, [x]), null, [1, 1, 1]);
+ *   rec.dispatch(k, ctx.bind(k, [x]), null, [1, 1, 1]);
+ *   rec.submit();
+ *   // per kernel: its dispatches and their summed time
+ *   const timings: KernelTiming[] = await rec.timings();
+ *   assert.deepEqual(timings.map((t) => [t.name, t.count]), [["inc", 2]]);
+ *   assert.ok(timings[0].ns >= 0);
+ *   ctx.destroy();
+ *   device.destroy();
+ * }
  * ```
  */
 export interface KernelTiming {

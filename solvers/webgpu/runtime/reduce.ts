@@ -27,11 +27,34 @@ const MAX_PARTIALS = 1024;
  *
  * @example
  * ```ts
- * import type { ReductionSpec } from "./reduce.ts";
+ * import { reductionOps, type ReductionSpec } from "./reduce.ts";
+ * import { GpuContext } from "./context.ts";
+ * import { Recorder } from "./recorder.ts";
+ * import { findGpuAdapter } from "./device.ts";
  * import assert from "node:assert/strict";
  *
- * const count = (spec: ReductionSpec) => spec.n;
- * assert.equal(typeof count, "function"); // see reductionOps
+ * const adapter = await findGpuAdapter();
+ * if (adapter !== null) {
+ *   const ctx = new GpuContext(await adapter.requestDevice());
+ *   // max |x_e| over 3 values, halved, into out[1]
+ *   const x = ctx.upload("x", Float64Array.of(1, -4, 2));
+ *   const out = ctx.buffer("out", 2);
+ *   const spec: ReductionSpec = {
+ *     name: "maxabs",
+ *     n: 3,
+ *     inputs: [{ binding: { name: "x", access: "read" }, slice: x }],
+ *     term: "fn term(e: u32) -> f32 { return abs(x[e]); }",
+ *     combine: "max",
+ *     out,
+ *     index: 1,
+ *     scale: "0.5",
+ *   };
+ *   const rec = new Recorder(ctx);
+ *   rec.run(reductionOps(ctx, spec), null);
+ *   rec.submit();
+ *   assert.deepEqual([...(await ctx.read(out))], [0, 2]);
+ *   ctx.destroy();
+ * }
  * ```
  */
 export interface ReductionSpec {
