@@ -2,8 +2,9 @@
  * A multilayer perceptron as a {@link VectorField}: `f(t, y; θ)` is a stack of
  * affine layers with an elementwise activation between them, batched over
  * trajectories. The layer maths, each forward pass beside its hand-written
- * vector–Jacobian product, is mlp_layers.ts; where the parameters and
- * activations lie, mlp_layout.ts.
+ * vector–Jacobian product, is mlp_kernels.ts (blocks of rows, what runs) and
+ * mlp_layers.ts (one row, the reference it equals bit for bit); where the
+ * parameters and activations lie, mlp_layout.ts.
  *
  * @example The 3 → 10 tanh → 2 field of the white-dwarf experiment
  * ```ts
@@ -32,7 +33,14 @@ import {
   mlpLayout,
   resolveMlpOptions,
 } from "./mlp_layout.ts";
-import { backwardRow, forwardRow } from "./mlp_layers.ts";
+import { backwardRows, BackwardScratch, forwardRows, type RowStore } from "./mlp_kernels.ts";
+
+/**
+ * Rows per block of the batched kernels: enough to share every weight load
+ * among several rows and amortise the transposed copy of `W`, few enough
+ * that a block's activations stay in cache.
+ */
+const _BLOCK = 64;
 
 /**
  * Options of {@link Mlp}.
@@ -105,8 +113,8 @@ export interface MlpConfig {
  * {@link Mlp.paramViews}). The object holds no parameters itself; pass them to
  * every call.
  *
- * Rows of the batch are processed one at a time through workspace buffers
- * sized at construction, so neither {@link Mlp.evaluate} nor {@link Mlp.vjp}
+ * Rows of the batch are processed in blocks through workspace buffers sized
+ * at construction, so neither {@link Mlp.evaluate} nor {@link Mlp.vjp}
  * allocates, whatever the batch, and each row's result is independent of the
  * others bit for bit. `out` may be `y`, and `yBar` may be `y` or `cotangent`.
  * One instance is not re-entrant (its workspace is shared between calls).
@@ -156,11 +164,15 @@ export class Mlp implements VectorField {
 
   /** Where the layers, activations and pre-activations lie. */
   readonly #net: MlpLayout;
-  /** One row's layer inputs and outputs, then its pre-activations. */
-  readonly #acts: Float64Array;
-  readonly #pre: Float64Array;
-  /** Two buffers of the widest layer for the backward sweep. */
-  readonly #work: readonly [Float64Array, Float64Array];
+  /** Entries of one row's layer inputs and outputs, and of its pre-activations. */
+  readonly #actsLength: number;
+  readonly #preLength: number;
+  /** A block's values in the workspace, row after row. */
+  readonly #block: RowStore;
+  /** A block's values in a tape (offsets set per block). */
+  readonly #taped: RowStore;
+  /** The backward sweep's scratch for one block. */
+  readonly #scratch: BackwardScratch;
 
   /**
    * Builds the architecture (no parameters; see {@link Mlp.init}).
@@ -195,9 +207,27 @@ export class Mlp implements VectorField {
     this.inputDim = net.inputDim;
     this.paramCount = net.paramCount;
     this.layerShapes = net.layerShapes;
-    this.#acts = new Float64Array(net.actsLength);
-    this.#pre = new Float64Array(net.preLength);
-    this.#work = [new Float64Array(net.maxWidth), new Float64Array(net.maxWidth)];
+    this.#actsLength = net.actsLength;
+    this.#preLength = net.preLength;
+    this.#block = {
+      acts: new Float64Array(_BLOCK * net.actsLength),
+      a: 0,
+      actsStride: net.actsLength,
+      pre: new Float64Array(_BLOCK * net.preLength),
+      p: 0,
+      preStride: net.preLength,
+    };
+    const rowLength = net.actsLength + net.preLength;
+    const empty = new Float64Array(0);
+    this.#taped = {
+      acts: empty,
+      a: 0,
+      actsStride: rowLength,
+      pre: empty,
+      p: 0,
+      preStride: rowLength,
+    };
+    this.#scratch = new BackwardScratch(net, _BLOCK);
   }
 
   /**
@@ -343,8 +373,8 @@ export class Mlp implements VectorField {
     out: Float64Array,
   ): void {
     this.#checkCall(y, batch, params, "out", out);
-    for (let b = 0; b < batch; b++) {
-      forwardRow(this.#net, t, y, b, params, this.#acts, 0, this.#pre, 0, out);
+    for (let b = 0; b < batch; b += _BLOCK) {
+      forwardRows(this.#net, t, y, b, Math.min(_BLOCK, batch - b), params, this.#block, out);
     }
   }
 
@@ -390,10 +420,11 @@ export class Mlp implements VectorField {
     this.#checkCall(y, batch, params, "cotangent", cotangent);
     this.#checkRows("yBar", yBar, batch);
     if (paramsBar !== null) this.#checkParams("paramsBar", paramsBar);
-    const acts = this.#acts, pre = this.#pre;
-    for (let b = 0; b < batch; b++) {
-      forwardRow(this.#net, t, y, b, params, acts, 0, pre, 0, null);
-      backwardRow(this.#net, b, params, acts, 0, pre, 0, cotangent, yBar, paramsBar, this.#work);
+    const net = this.#net, block = this.#block, scratch = this.#scratch;
+    for (let b = 0; b < batch; b += _BLOCK) {
+      const n = Math.min(_BLOCK, batch - b);
+      forwardRows(net, t, y, b, n, params, block, null);
+      backwardRows(net, b, n, params, block, cotangent, yBar, paramsBar, scratch);
     }
   }
 
@@ -414,7 +445,7 @@ export class Mlp implements VectorField {
    * ```
    */
   tapeLength(batch: number): number {
-    return batch * (this.#acts.length + this.#pre.length);
+    return batch * (this.#actsLength + this.#preLength);
   }
 
   /**
@@ -455,10 +486,9 @@ export class Mlp implements VectorField {
   ): void {
     this.#checkCall(y, batch, params, "out", out);
     this.#checkTape(tape, batch);
-    const rowLength = this.#acts.length + this.#pre.length;
-    for (let b = 0; b < batch; b++) {
-      const at = b * rowLength;
-      forwardRow(this.#net, t, y, b, params, tape, at, tape, at + this.#acts.length, out);
+    for (let b = 0; b < batch; b += _BLOCK) {
+      const store = this.#tapeBlock(tape, b);
+      forwardRows(this.#net, t, y, b, Math.min(_BLOCK, batch - b), params, store, out);
     }
   }
 
@@ -503,23 +533,22 @@ export class Mlp implements VectorField {
     this.#checkRows("yBar", yBar, batch);
     this.#checkTape(tape, batch);
     if (paramsBar !== null) this.#checkParams("paramsBar", paramsBar);
-    const rowLength = this.#acts.length + this.#pre.length;
-    for (let b = 0; b < batch; b++) {
-      const at = b * rowLength;
-      backwardRow(
-        this.#net,
-        b,
-        params,
-        tape,
-        at,
-        tape,
-        at + this.#acts.length,
-        cotangent,
-        yBar,
-        paramsBar,
-        this.#work,
-      );
+    for (let b = 0; b < batch; b += _BLOCK) {
+      const n = Math.min(_BLOCK, batch - b);
+      const store = this.#tapeBlock(tape, b);
+      backwardRows(this.#net, b, n, params, store, cotangent, yBar, paramsBar, this.#scratch);
     }
+  }
+
+  /** The tape's rows from `b` on, each row its activations then its pre-activations. */
+  #tapeBlock(tape: Float64Array, b: number): RowStore {
+    const store = this.#taped;
+    const at = b * store.actsStride;
+    store.acts = tape;
+    store.pre = tape;
+    store.a = at;
+    store.p = at + this.#actsLength;
+    return store;
   }
 
   #checkTape(tape: Float64Array, batch: number): void {
