@@ -3,7 +3,8 @@
  * affine layers with an elementwise activation between them, batched over
  * trajectories. The layer maths, each forward pass beside its hand-written
  * vector–Jacobian product, is mlp_kernels.ts (blocks of rows, what runs) and
- * mlp_layers.ts (one row, the reference it equals bit for bit); where the
+ * mlp_layers.ts (one row, the reference it equals bit for bit, but for a
+ * faster `tanh` within 2 ulp, tanh.ts); where the
  * parameters and activations lie, mlp_layout.ts.
  *
  * @example The 3 → 10 tanh → 2 field of the white-dwarf experiment
