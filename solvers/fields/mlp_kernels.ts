@@ -150,7 +150,8 @@ export function forwardRows(
 
 /**
  * `z = W x + b` for `n` rows, summed as the one-row reference sums: `b_j`
- * first, then `W_jk x_k` for k ascending. Four rows share each weight load.
+ * first, then `W_jk x_k` for k ascending. Four rows by two outputs at a
+ * time: eight sums in registers, six loads for sixteen flops.
  */
 function _affine(
   params: Float64Array,
@@ -166,20 +167,48 @@ function _affine(
   n: number,
 ): void {
   const bias = w + nOut * nIn;
+  const pairs = nOut & ~1;
   let r = 0;
   for (; r + 4 <= n; r += 4) {
     const x0 = inAt + r * as, x1 = x0 + as, x2 = x1 + as, x3 = x2 + as;
     const z0 = preAt + r * ps, z1 = z0 + ps, z2 = z1 + ps, z3 = z2 + ps;
-    for (let j = 0; j < nOut; j++) {
+    let j = 0;
+    for (; j < pairs; j += 2) {
+      const bj = params[bias + j], bk = params[bias + j + 1];
+      let s0 = bj, s1 = bj, s2 = bj, s3 = bj;
+      let t0 = bk, t1 = bk, t2 = bk, t3 = bk;
+      const wj = w + j * nIn, wk = wj + nIn;
+      for (let k = 0; k < nIn; k++) {
+        const u = params[wj + k], v = params[wk + k];
+        const a0 = acts[x0 + k], a1 = acts[x1 + k], a2 = acts[x2 + k], a3 = acts[x3 + k];
+        s0 += u * a0;
+        s1 += u * a1;
+        s2 += u * a2;
+        s3 += u * a3;
+        t0 += v * a0;
+        t1 += v * a1;
+        t2 += v * a2;
+        t3 += v * a3;
+      }
+      pre[z0 + j] = s0;
+      pre[z1 + j] = s1;
+      pre[z2 + j] = s2;
+      pre[z3 + j] = s3;
+      pre[z0 + j + 1] = t0;
+      pre[z1 + j + 1] = t1;
+      pre[z2 + j + 1] = t2;
+      pre[z3 + j + 1] = t3;
+    }
+    if (j < nOut) {
       const bj = params[bias + j];
       let s0 = bj, s1 = bj, s2 = bj, s3 = bj;
       const wj = w + j * nIn;
       for (let k = 0; k < nIn; k++) {
-        const wk = params[wj + k];
-        s0 += wk * acts[x0 + k];
-        s1 += wk * acts[x1 + k];
-        s2 += wk * acts[x2 + k];
-        s3 += wk * acts[x3 + k];
+        const u = params[wj + k];
+        s0 += u * acts[x0 + k];
+        s1 += u * acts[x1 + k];
+        s2 += u * acts[x2 + k];
+        s3 += u * acts[x3 + k];
       }
       pre[z0 + j] = s0;
       pre[z1 + j] = s1;
@@ -456,7 +485,7 @@ export function backwardRows(
 /**
  * `b̄ += δ`, `W̄ += δ xᵀ` over `n` rows, each entry receiving the rows'
  * terms in ascending order as the one-row reference adds them: four rows
- * per load and store of an entry.
+ * per load and store of an entry, two outputs per load of the inputs.
  */
 function _weightGradient(
   paramsBar: Float64Array,
@@ -472,17 +501,40 @@ function _weightGradient(
 ): void {
   const bias = w + nOut * nIn;
   for (let j = 0; j < nOut; j++) {
-    const wj = w + j * nIn;
     let bj = paramsBar[bias + j];
-    let r = 0;
-    for (; r + 4 <= n; r += 4) {
-      const d0 = grad[r * gs + j], d1 = grad[(r + 1) * gs + j];
-      const d2 = grad[(r + 2) * gs + j], d3 = grad[(r + 3) * gs + j];
-      bj += d0;
-      bj += d1;
-      bj += d2;
-      bj += d3;
-      const x0 = inAt + r * as, x1 = x0 + as, x2 = x1 + as, x3 = x2 + as;
+    for (let r = 0; r < n; r++) bj += grad[r * gs + j];
+    paramsBar[bias + j] = bj;
+  }
+  const pairs = nOut & ~1;
+  let r = 0;
+  for (; r + 4 <= n; r += 4) {
+    const x0 = inAt + r * as, x1 = x0 + as, x2 = x1 + as, x3 = x2 + as;
+    const g0 = r * gs, g1 = g0 + gs, g2 = g1 + gs, g3 = g2 + gs;
+    let j = 0;
+    for (; j < pairs; j += 2) {
+      const d0 = grad[g0 + j], d1 = grad[g1 + j], d2 = grad[g2 + j], d3 = grad[g3 + j];
+      const e0 = grad[g0 + j + 1], e1 = grad[g1 + j + 1];
+      const e2 = grad[g2 + j + 1], e3 = grad[g3 + j + 1];
+      const wj = w + j * nIn, wk = wj + nIn;
+      for (let k = 0; k < nIn; k++) {
+        const a0 = acts[x0 + k], a1 = acts[x1 + k], a2 = acts[x2 + k], a3 = acts[x3 + k];
+        let s = paramsBar[wj + k];
+        s += d0 * a0;
+        s += d1 * a1;
+        s += d2 * a2;
+        s += d3 * a3;
+        paramsBar[wj + k] = s;
+        let t = paramsBar[wk + k];
+        t += e0 * a0;
+        t += e1 * a1;
+        t += e2 * a2;
+        t += e3 * a3;
+        paramsBar[wk + k] = t;
+      }
+    }
+    if (j < nOut) {
+      const d0 = grad[g0 + j], d1 = grad[g1 + j], d2 = grad[g2 + j], d3 = grad[g3 + j];
+      const wj = w + j * nIn;
       for (let k = 0; k < nIn; k++) {
         let s = paramsBar[wj + k];
         s += d0 * acts[x0 + k];
@@ -492,20 +544,22 @@ function _weightGradient(
         paramsBar[wj + k] = s;
       }
     }
-    for (; r < n; r++) {
-      const d = grad[r * gs + j];
-      bj += d;
-      const x0 = inAt + r * as;
+  }
+  for (; r < n; r++) {
+    const x0 = inAt + r * as, g0 = r * gs;
+    for (let j = 0; j < nOut; j++) {
+      const d = grad[g0 + j];
+      const wj = w + j * nIn;
       for (let k = 0; k < nIn; k++) paramsBar[wj + k] += d * acts[x0 + k];
     }
-    paramsBar[bias + j] = bj;
   }
 }
 
 /**
  * `gradIn = Wᵀ δ` over `n` rows, each entry summed as the reference sums it
  * (`0`, then `W_jk δ_j` for j ascending). From four rows on, `W` is first
- * copied transposed so that each sum runs over contiguous memory.
+ * copied transposed so that each sum runs over contiguous memory, four rows
+ * by two inputs at a time.
  */
 function _transposedProduct(
   params: Float64Array,
@@ -533,10 +587,36 @@ function _transposedProduct(
     const wj = w + j * nIn;
     for (let k = 0; k < nIn; k++) wt[k * nOut + j] = params[wj + k];
   }
+  const pairs = nIn & ~1;
   let r = 0;
   for (; r + 4 <= n; r += 4) {
     const g0 = r * gs, g1 = g0 + gs, g2 = g1 + gs, g3 = g2 + gs;
-    for (let k = 0; k < nIn; k++) {
+    let k = 0;
+    for (; k < pairs; k += 2) {
+      const tk = k * nOut, tl = tk + nOut;
+      let s0 = 0, s1 = 0, s2 = 0, s3 = 0, u0 = 0, u1 = 0, u2 = 0, u3 = 0;
+      for (let j = 0; j < nOut; j++) {
+        const a = wt[tk + j], b = wt[tl + j];
+        const d0 = grad[g0 + j], d1 = grad[g1 + j], d2 = grad[g2 + j], d3 = grad[g3 + j];
+        s0 += a * d0;
+        s1 += a * d1;
+        s2 += a * d2;
+        s3 += a * d3;
+        u0 += b * d0;
+        u1 += b * d1;
+        u2 += b * d2;
+        u3 += b * d3;
+      }
+      gradIn[g0 + k] = s0;
+      gradIn[g1 + k] = s1;
+      gradIn[g2 + k] = s2;
+      gradIn[g3 + k] = s3;
+      gradIn[g0 + k + 1] = u0;
+      gradIn[g1 + k + 1] = u1;
+      gradIn[g2 + k + 1] = u2;
+      gradIn[g3 + k + 1] = u3;
+    }
+    if (k < nIn) {
       const tk = k * nOut;
       let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
       for (let j = 0; j < nOut; j++) {
