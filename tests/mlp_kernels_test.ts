@@ -150,3 +150,36 @@ Deno.test("batched vjp matches central finite differences across blocks", () => 
     for (let i = 0; i < f.paramCount; i += 7) check(params, i, pBar[i], "params");
   }
 });
+
+Deno.test("the JavaScript and the WebAssembly SIMD kernels agree bit for bit", async () => {
+  const { BackwardScratch, backwardRows, forwardRows } = await import(
+    "../solvers/fields/mlp_kernels.ts"
+  );
+  const { WasmAffine } = await import("../solvers/fields/wasm_affine.ts");
+  const rng = new Rng(11);
+  for (const activation of activationNames) {
+    const options = { dim: 3, widths: [17, 9], activation, timeDependent: true };
+    const net = mlpLayout(resolveMlpOptions(options, ""));
+    const simd = WasmAffine.create(net.paramCount, net.maxWidth, 64);
+    assert.ok(simd !== null, "WebAssembly SIMD is available in Deno");
+    const n = 29;
+    const params = randomArray(rng, net.paramCount);
+    const y = randomArray(rng, 3 * n), v = randomArray(rng, 3 * n);
+    const results = [null, simd].map((kernel) => {
+      const store = {
+        acts: new Float64Array(n * net.actsLength),
+        a: 0,
+        actsStride: net.actsLength,
+        pre: new Float64Array(n * net.preLength),
+        p: 0,
+        preStride: net.preLength,
+      };
+      const out = new Float64Array(3 * n), yBar = new Float64Array(3 * n);
+      const pBar = new Float64Array(net.paramCount);
+      forwardRows(net, 0.7, y, 0, n, params, store, out, kernel);
+      backwardRows(net, 0, n, params, store, v, yBar, pBar, new BackwardScratch(net, n), kernel);
+      return [out, yBar, pBar, store.acts, store.pre];
+    });
+    assert.deepEqual(results[1], results[0], activation);
+  }
+});

@@ -34,14 +34,7 @@ import {
   mlpLayout,
   resolveMlpOptions,
 } from "./mlp_layout.ts";
-import { backwardRows, BackwardScratch, forwardRows, type RowStore } from "./mlp_kernels.ts";
-
-/**
- * Rows per block of the batched kernels: enough to share every weight load
- * among several rows and amortise the transposed copy of `W`, few enough
- * that a block's activations stay in cache.
- */
-const _BLOCK = 64;
+import { MlpKernels } from "./mlp_kernels.ts";
 
 /**
  * Options of {@link Mlp}.
@@ -165,15 +158,8 @@ export class Mlp implements VectorField {
 
   /** Where the layers, activations and pre-activations lie. */
   readonly #net: MlpLayout;
-  /** Entries of one row's layer inputs and outputs, and of its pre-activations. */
-  readonly #actsLength: number;
-  readonly #preLength: number;
-  /** A block's values in the workspace, row after row. */
-  readonly #block: RowStore;
-  /** A block's values in a tape (offsets set per block). */
-  readonly #taped: RowStore;
-  /** The backward sweep's scratch for one block. */
-  readonly #scratch: BackwardScratch;
+  /** The batched kernels and their workspace. */
+  readonly #kernels: MlpKernels;
 
   /**
    * Builds the architecture (no parameters; see {@link Mlp.init}).
@@ -208,27 +194,7 @@ export class Mlp implements VectorField {
     this.inputDim = net.inputDim;
     this.paramCount = net.paramCount;
     this.layerShapes = net.layerShapes;
-    this.#actsLength = net.actsLength;
-    this.#preLength = net.preLength;
-    this.#block = {
-      acts: new Float64Array(_BLOCK * net.actsLength),
-      a: 0,
-      actsStride: net.actsLength,
-      pre: new Float64Array(_BLOCK * net.preLength),
-      p: 0,
-      preStride: net.preLength,
-    };
-    const rowLength = net.actsLength + net.preLength;
-    const empty = new Float64Array(0);
-    this.#taped = {
-      acts: empty,
-      a: 0,
-      actsStride: rowLength,
-      pre: empty,
-      p: 0,
-      preStride: rowLength,
-    };
-    this.#scratch = new BackwardScratch(net, _BLOCK);
+    this.#kernels = new MlpKernels(net);
   }
 
   /**
@@ -374,9 +340,7 @@ export class Mlp implements VectorField {
     out: Float64Array,
   ): void {
     this.#checkCall(y, batch, params, "out", out);
-    for (let b = 0; b < batch; b += _BLOCK) {
-      forwardRows(this.#net, t, y, b, Math.min(_BLOCK, batch - b), params, this.#block, out);
-    }
+    this.#kernels.evaluate(t, y, batch, params, out);
   }
 
   /**
@@ -421,12 +385,7 @@ export class Mlp implements VectorField {
     this.#checkCall(y, batch, params, "cotangent", cotangent);
     this.#checkRows("yBar", yBar, batch);
     if (paramsBar !== null) this.#checkParams("paramsBar", paramsBar);
-    const net = this.#net, block = this.#block, scratch = this.#scratch;
-    for (let b = 0; b < batch; b += _BLOCK) {
-      const n = Math.min(_BLOCK, batch - b);
-      forwardRows(net, t, y, b, n, params, block, null);
-      backwardRows(net, b, n, params, block, cotangent, yBar, paramsBar, scratch);
-    }
+    this.#kernels.vjp(t, y, batch, params, cotangent, yBar, paramsBar);
   }
 
   /**
@@ -446,7 +405,7 @@ export class Mlp implements VectorField {
    * ```
    */
   tapeLength(batch: number): number {
-    return batch * (this.#actsLength + this.#preLength);
+    return batch * (this.#net.actsLength + this.#net.preLength);
   }
 
   /**
@@ -487,10 +446,7 @@ export class Mlp implements VectorField {
   ): void {
     this.#checkCall(y, batch, params, "out", out);
     this.#checkTape(tape, batch);
-    for (let b = 0; b < batch; b += _BLOCK) {
-      const store = this.#tapeBlock(tape, b);
-      forwardRows(this.#net, t, y, b, Math.min(_BLOCK, batch - b), params, store, out);
-    }
+    this.#kernels.evaluateTaped(t, y, batch, params, out, tape);
   }
 
   /**
@@ -534,22 +490,7 @@ export class Mlp implements VectorField {
     this.#checkRows("yBar", yBar, batch);
     this.#checkTape(tape, batch);
     if (paramsBar !== null) this.#checkParams("paramsBar", paramsBar);
-    for (let b = 0; b < batch; b += _BLOCK) {
-      const n = Math.min(_BLOCK, batch - b);
-      const store = this.#tapeBlock(tape, b);
-      backwardRows(this.#net, b, n, params, store, cotangent, yBar, paramsBar, this.#scratch);
-    }
-  }
-
-  /** The tape's rows from `b` on, each row its activations then its pre-activations. */
-  #tapeBlock(tape: Float64Array, b: number): RowStore {
-    const store = this.#taped;
-    const at = b * store.actsStride;
-    store.acts = tape;
-    store.pre = tape;
-    store.a = at;
-    store.p = at + this.#actsLength;
-    return store;
+    this.#kernels.vjpTaped(batch, params, tape, cotangent, yBar, paramsBar);
   }
 
   #checkTape(tape: Float64Array, batch: number): void {

@@ -6,14 +6,13 @@
  * bit-identical to it, but for `tanh`, which is tanh.ts's (within 2 ulp, as
  * `Math.tanh` is, and faster); only the loop nest changes:
  *
- * - layer by layer over the block, so each weight row is loaded once for
- *   four batch rows (four independent sums in registers);
- * - the activation in a pass of its own, one loop per activation, so V8
- *   inlines it instead of calling through a shared closure;
- * - the weight gradient accumulated four rows at a time, each entry read
- *   and written once per four rows, rows still added in ascending order;
- * - `Wᵀ δ` over a transposed copy of `W` (made once per block), so its dot
- *   products run over contiguous memory in the same order as the reference.
+ * - layer by layer over the block, so each weight load serves four batch
+ *   rows, with the products of mlp_products.ts;
+ * - the activation in a pass of its own, one loop per activation
+ *   (activation_loops.ts), so V8 inlines it instead of calling through a
+ *   shared closure;
+ * - from 8 rows on, `W x + b` and `Wᵀ δ` in WebAssembly SIMD, two rows per
+ *   `f64x2` (mlp_kernels_simd.ts, wasm_affine.ts), where WebAssembly exists.
  *
  * A row's values lie at a stride: in a workspace one row follows the
  * other; in a tape each row's activations and pre-activations sit together
@@ -22,41 +21,11 @@
  * @module
  */
 
-import type { ActivationName } from "./activations.ts";
-import type { MlpLayout } from "./mlp_layout.ts";
-import { tanh } from "./tanh.ts";
-
-/**
- * Where a block of rows keeps its values: row `r`'s layer inputs and outputs
- * at `acts[a + r·actsStride + actOffsets[l]]`, its pre-activations at
- * `pre[p + r·preStride + preOffsets[l]]`.
- *
- * @example One row after the other in two workspaces
- * ```ts
- * import type { RowStore } from "./mlp_kernels.ts";
- * import assert from "node:assert/strict";
- *
- * const store: RowStore = {
- *   acts: new Float64Array(8), a: 0, actsStride: 4,
- *   pre: new Float64Array(6), p: 0, preStride: 3,
- * };
- * assert.equal(store.acts.length, 2 * store.actsStride);
- * ```
- */
-export interface RowStore {
-  /** The layer inputs and outputs. */
-  acts: Float64Array;
-  /** Offset of row 0's in `acts`. */
-  a: number;
-  /** Entries from one row's to the next in `acts`. */
-  actsStride: number;
-  /** The pre-activations. */
-  pre: Float64Array;
-  /** Offset of row 0's in `pre`. */
-  p: number;
-  /** Entries from one row's to the next in `pre`. */
-  preStride: number;
-}
+import { activate, scaleByDerivative } from "./activation_loops.ts";
+import type { MlpLayout, RowStore } from "./mlp_layout.ts";
+import { affine, transposedProduct, weightGradient } from "./mlp_products.ts";
+import { backwardRowsSimd, forwardRowsSimd } from "./mlp_kernels_simd.ts";
+import { WasmAffine } from "./wasm_affine.ts";
 
 /**
  * The forward pass of rows `b0 … b0 + n − 1`: `z_l = W_l x_l + b_l`,
@@ -74,6 +43,7 @@ export interface RowStore {
  * @param params The flat parameters.
  * @param store Where the rows' values go.
  * @param out Where `f` goes, `[batch, dim]`, or null.
+ * @param simd The network's WebAssembly SIMD kernel (used from 8 rows on), or null.
  *
  * @example Equal to the one-row pass
  * ```ts
@@ -105,6 +75,31 @@ export function forwardRows(
   params: Float64Array,
   store: RowStore,
   out: Float64Array | null,
+  simd: WasmAffine | null = null,
+): void {
+  if (simd !== null && n >= 8) {
+    forwardRowsSimd(net, t, y, b0, n, params, store, simd);
+  } else _forwardJs(net, t, y, b0, n, params, store);
+  if (out === null) return;
+  const { acts, a, actsStride: as } = store;
+  const dim = net.dim;
+  const outAt = a + net.actOffsets[net.layerCount];
+  for (let r = 0; r < n; r++) {
+    const row = (b0 + r) * dim;
+    const q = outAt + r * as;
+    for (let j = 0; j < dim; j++) out[row + j] = acts[q + j];
+  }
+}
+
+/** {@link forwardRows} in plain JavaScript. */
+function _forwardJs(
+  net: MlpLayout,
+  t: number,
+  y: Float64Array,
+  b0: number,
+  n: number,
+  params: Float64Array,
+  store: RowStore,
 ): void {
   const { acts, a, actsStride: as, pre, p, preStride: ps } = store;
   const dim = net.dim;
@@ -123,7 +118,7 @@ export function forwardRows(
     const nIn = sizes[l];
     const nOut = sizes[l + 1];
     const preAt = p + net.preOffsets[l];
-    _affine(
+    affine(
       params,
       net.weightOffsets[l],
       nIn,
@@ -137,195 +132,7 @@ export function forwardRows(
       n,
     );
     const name = l < layerCount - 1 ? net.hidden.name : net.final.name;
-    _activate(name, pre, preAt, ps, acts, a + actOffsets[l + 1], as, nOut, n);
-  }
-  if (out === null) return;
-  const outAt = a + actOffsets[layerCount];
-  for (let r = 0; r < n; r++) {
-    const row = (b0 + r) * dim;
-    const q = outAt + r * as;
-    for (let j = 0; j < dim; j++) out[row + j] = acts[q + j];
-  }
-}
-
-/**
- * `z = W x + b` for `n` rows, summed as the one-row reference sums: `b_j`
- * first, then `W_jk x_k` for k ascending. Four rows by two outputs at a
- * time: eight sums in registers, six loads for sixteen flops.
- */
-function _affine(
-  params: Float64Array,
-  w: number,
-  nIn: number,
-  nOut: number,
-  acts: Float64Array,
-  inAt: number,
-  as: number,
-  pre: Float64Array,
-  preAt: number,
-  ps: number,
-  n: number,
-): void {
-  const bias = w + nOut * nIn;
-  const pairs = nOut & ~1;
-  let r = 0;
-  for (; r + 4 <= n; r += 4) {
-    const x0 = inAt + r * as, x1 = x0 + as, x2 = x1 + as, x3 = x2 + as;
-    const z0 = preAt + r * ps, z1 = z0 + ps, z2 = z1 + ps, z3 = z2 + ps;
-    let j = 0;
-    for (; j < pairs; j += 2) {
-      const bj = params[bias + j], bk = params[bias + j + 1];
-      let s0 = bj, s1 = bj, s2 = bj, s3 = bj;
-      let t0 = bk, t1 = bk, t2 = bk, t3 = bk;
-      const wj = w + j * nIn, wk = wj + nIn;
-      for (let k = 0; k < nIn; k++) {
-        const u = params[wj + k], v = params[wk + k];
-        const a0 = acts[x0 + k], a1 = acts[x1 + k], a2 = acts[x2 + k], a3 = acts[x3 + k];
-        s0 += u * a0;
-        s1 += u * a1;
-        s2 += u * a2;
-        s3 += u * a3;
-        t0 += v * a0;
-        t1 += v * a1;
-        t2 += v * a2;
-        t3 += v * a3;
-      }
-      pre[z0 + j] = s0;
-      pre[z1 + j] = s1;
-      pre[z2 + j] = s2;
-      pre[z3 + j] = s3;
-      pre[z0 + j + 1] = t0;
-      pre[z1 + j + 1] = t1;
-      pre[z2 + j + 1] = t2;
-      pre[z3 + j + 1] = t3;
-    }
-    if (j < nOut) {
-      const bj = params[bias + j];
-      let s0 = bj, s1 = bj, s2 = bj, s3 = bj;
-      const wj = w + j * nIn;
-      for (let k = 0; k < nIn; k++) {
-        const u = params[wj + k];
-        s0 += u * acts[x0 + k];
-        s1 += u * acts[x1 + k];
-        s2 += u * acts[x2 + k];
-        s3 += u * acts[x3 + k];
-      }
-      pre[z0 + j] = s0;
-      pre[z1 + j] = s1;
-      pre[z2 + j] = s2;
-      pre[z3 + j] = s3;
-    }
-  }
-  for (; r < n; r++) {
-    const x0 = inAt + r * as;
-    const z0 = preAt + r * ps;
-    for (let j = 0; j < nOut; j++) {
-      let s = params[bias + j];
-      const wj = w + j * nIn;
-      for (let k = 0; k < nIn; k++) s += params[wj + k] * acts[x0 + k];
-      pre[z0 + j] = s;
-    }
-  }
-}
-
-/** The softplus of activations.ts, written out so that the loop inlines it. */
-function _softplus(x: number): number {
-  return Math.log1p(Math.exp(-Math.abs(x))) + Math.max(x, 0);
-}
-
-/** The sigmoid of activations.ts, written out so that the loops inline it. */
-function _sigmoid(x: number): number {
-  if (x >= 0) return 1 / (1 + Math.exp(-x));
-  const e = Math.exp(x);
-  return e / (1 + e);
-}
-
-/**
- * `x = σ(z)` for `n` rows of `width` entries: one loop per activation, each
- * the formula of activations.ts, so no call goes through a shared closure.
- */
-function _activate(
-  name: ActivationName,
-  pre: Float64Array,
-  preAt: number,
-  ps: number,
-  acts: Float64Array,
-  outAt: number,
-  as: number,
-  width: number,
-  n: number,
-): void {
-  for (let r = 0; r < n; r++) {
-    const z = preAt + r * ps, x = outAt + r * as;
-    switch (name) {
-      case "tanh":
-        for (let j = 0; j < width; j++) acts[x + j] = tanh(pre[z + j]);
-        break;
-      case "identity":
-        for (let j = 0; j < width; j++) acts[x + j] = pre[z + j];
-        break;
-      case "relu":
-        for (let j = 0; j < width; j++) {
-          const v = pre[z + j];
-          acts[x + j] = v > 0 ? v : 0;
-        }
-        break;
-      case "softplus":
-        for (let j = 0; j < width; j++) acts[x + j] = _softplus(pre[z + j]);
-        break;
-      case "silu":
-        for (let j = 0; j < width; j++) {
-          const v = pre[z + j];
-          acts[x + j] = v * _sigmoid(v);
-        }
-        break;
-    }
-  }
-}
-
-/**
- * `g ← g ⊙ σ'(z)` for `n` rows of `width` entries (`x = σ(z)` as kept by the
- * forward pass), one loop per activation: the derivatives of activations.ts.
- */
-function _scaleByDerivative(
-  name: ActivationName,
-  g: Float64Array,
-  gAt: number,
-  gs: number,
-  pre: Float64Array,
-  preAt: number,
-  ps: number,
-  acts: Float64Array,
-  xAt: number,
-  as: number,
-  width: number,
-  n: number,
-): void {
-  for (let r = 0; r < n; r++) {
-    const d = gAt + r * gs, z = preAt + r * ps, x = xAt + r * as;
-    switch (name) {
-      case "tanh":
-        for (let j = 0; j < width; j++) {
-          const v = acts[x + j];
-          g[d + j] = g[d + j] * (1 - v * v);
-        }
-        break;
-      case "identity":
-        break;
-      case "relu":
-        for (let j = 0; j < width; j++) g[d + j] = g[d + j] * (pre[z + j] > 0 ? 1 : 0);
-        break;
-      case "softplus":
-        for (let j = 0; j < width; j++) g[d + j] = g[d + j] * _sigmoid(pre[z + j]);
-        break;
-      case "silu":
-        for (let j = 0; j < width; j++) {
-          const v = pre[z + j];
-          const s = _sigmoid(v);
-          g[d + j] = g[d + j] * (s * (1 + v * (1 - s)));
-        }
-        break;
-    }
+    activate(name, pre, preAt, ps, acts, a + actOffsets[l + 1], as, nOut, n);
   }
 }
 
@@ -387,6 +194,7 @@ export class BackwardScratch {
  * @param yBar Rows overwritten with `J_yᵀ v`.
  * @param paramsBar Accumulates `J_θᵀ v`, or null.
  * @param scratch Scratch sized for at least `n` rows.
+ * @param simd The network's WebAssembly SIMD kernels (used from 8 rows on), or null.
  *
  * @example Equal to the one-row VJP
  * ```ts
@@ -430,7 +238,12 @@ export function backwardRows(
   yBar: Float64Array,
   paramsBar: Float64Array | null,
   scratch: BackwardScratch,
+  simd: WasmAffine | null = null,
 ): void {
+  if (simd !== null && n >= 8) {
+    backwardRowsSimd(net, b0, n, params, store, cotangent, yBar, paramsBar, simd);
+    return;
+  }
   const { acts, a, actsStride: as, pre, p, preStride: ps } = store;
   const dim = net.dim;
   const last = net.layerCount - 1;
@@ -443,11 +256,11 @@ export function backwardRows(
     const row = (b0 + r) * dim;
     for (let j = 0; j < dim; j++) grad[r * gs + j] = cotangent[row + j];
   }
-  _scaleByDerivative(
+  scaleByDerivative(
     net.final.name,
     grad,
-    0,
     gs,
+    1,
     pre,
     p + net.preOffsets[last],
     ps,
@@ -462,12 +275,14 @@ export function backwardRows(
     const nOut = sizes[l + 1];
     const w = net.weightOffsets[l];
     const inAt = a + actOffsets[l];
-    if (paramsBar !== null) _weightGradient(paramsBar, w, nIn, nOut, grad, gs, acts, inAt, as, n);
-    _transposedProduct(params, w, nIn, nOut, grad, gs, gradIn, n, scratch.transposed);
+    if (paramsBar !== null) {
+      weightGradient(paramsBar, w, nIn, nOut, grad, gs, 1, acts, inAt, as, n);
+    }
+    transposedProduct(params, w, nIn, nOut, grad, gs, gradIn, n, scratch.transposed);
     if (l > 0) {
       // δ_{l−1} = (W_lᵀ δ_l) ⊙ σ'(z_{l−1}); layer l's input is σ(z_{l−1}).
       const preAt = p + net.preOffsets[l - 1];
-      _scaleByDerivative(net.hidden.name, gradIn, 0, gs, pre, preAt, ps, acts, inAt, as, nIn, n);
+      scaleByDerivative(net.hidden.name, gradIn, gs, 1, pre, preAt, ps, acts, inAt, as, nIn, n);
       const swap = grad;
       grad = gradIn;
       gradIn = swap;
@@ -483,162 +298,176 @@ export function backwardRows(
 }
 
 /**
- * `b̄ += δ`, `W̄ += δ xᵀ` over `n` rows, each entry receiving the rows'
- * terms in ascending order as the one-row reference adds them: four rows
- * per load and store of an entry, two outputs per load of the inputs.
+ * Rows per block: enough to share every weight load among several rows and
+ * amortise the copies into the SIMD kernel's memory, few enough that a
+ * block's activations stay in cache.
  */
-function _weightGradient(
-  paramsBar: Float64Array,
-  w: number,
-  nIn: number,
-  nOut: number,
-  grad: Float64Array,
-  gs: number,
-  acts: Float64Array,
-  inAt: number,
-  as: number,
-  n: number,
-): void {
-  const bias = w + nOut * nIn;
-  for (let j = 0; j < nOut; j++) {
-    let bj = paramsBar[bias + j];
-    for (let r = 0; r < n; r++) bj += grad[r * gs + j];
-    paramsBar[bias + j] = bj;
-  }
-  const pairs = nOut & ~1;
-  let r = 0;
-  for (; r + 4 <= n; r += 4) {
-    const x0 = inAt + r * as, x1 = x0 + as, x2 = x1 + as, x3 = x2 + as;
-    const g0 = r * gs, g1 = g0 + gs, g2 = g1 + gs, g3 = g2 + gs;
-    let j = 0;
-    for (; j < pairs; j += 2) {
-      const d0 = grad[g0 + j], d1 = grad[g1 + j], d2 = grad[g2 + j], d3 = grad[g3 + j];
-      const e0 = grad[g0 + j + 1], e1 = grad[g1 + j + 1];
-      const e2 = grad[g2 + j + 1], e3 = grad[g3 + j + 1];
-      const wj = w + j * nIn, wk = wj + nIn;
-      for (let k = 0; k < nIn; k++) {
-        const a0 = acts[x0 + k], a1 = acts[x1 + k], a2 = acts[x2 + k], a3 = acts[x3 + k];
-        let s = paramsBar[wj + k];
-        s += d0 * a0;
-        s += d1 * a1;
-        s += d2 * a2;
-        s += d3 * a3;
-        paramsBar[wj + k] = s;
-        let t = paramsBar[wk + k];
-        t += e0 * a0;
-        t += e1 * a1;
-        t += e2 * a2;
-        t += e3 * a3;
-        paramsBar[wk + k] = t;
-      }
-    }
-    if (j < nOut) {
-      const d0 = grad[g0 + j], d1 = grad[g1 + j], d2 = grad[g2 + j], d3 = grad[g3 + j];
-      const wj = w + j * nIn;
-      for (let k = 0; k < nIn; k++) {
-        let s = paramsBar[wj + k];
-        s += d0 * acts[x0 + k];
-        s += d1 * acts[x1 + k];
-        s += d2 * acts[x2 + k];
-        s += d3 * acts[x3 + k];
-        paramsBar[wj + k] = s;
-      }
-    }
-  }
-  for (; r < n; r++) {
-    const x0 = inAt + r * as, g0 = r * gs;
-    for (let j = 0; j < nOut; j++) {
-      const d = grad[g0 + j];
-      const wj = w + j * nIn;
-      for (let k = 0; k < nIn; k++) paramsBar[wj + k] += d * acts[x0 + k];
-    }
-  }
-}
+const _BLOCK = 64;
 
 /**
- * `gradIn = Wᵀ δ` over `n` rows, each entry summed as the reference sums it
- * (`0`, then `W_jk δ_j` for j ascending). From four rows on, `W` is first
- * copied transposed so that each sum runs over contiguous memory, four rows
- * by two inputs at a time.
+ * One network's kernels with their workspace, sized once: what `Mlp` runs,
+ * batch by blocks of 64 rows, in WebAssembly SIMD from 8 rows on where it
+ * exists. Nothing is allocated per call. Not re-entrant.
+ *
+ * @example
+ * ```ts
+ * import { MlpKernels } from "./mlp_kernels.ts";
+ * import { mlpLayout, resolveMlpOptions } from "./mlp_layout.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const kernels = new MlpKernels(mlpLayout(resolveMlpOptions({ dim: 1, widths: [] }, "")));
+ * const out = new Float64Array(2);
+ * kernels.evaluate(0, Float64Array.of(1, 3), 2, Float64Array.of(2, 0.5), out);
+ * assert.deepEqual(out, Float64Array.of(2.5, 6.5));
+ * ```
  */
-function _transposedProduct(
-  params: Float64Array,
-  w: number,
-  nIn: number,
-  nOut: number,
-  grad: Float64Array,
-  gs: number,
-  gradIn: Float64Array,
-  n: number,
-  wt: Float64Array,
-): void {
-  if (n < 4) {
-    for (let r = 0; r < n; r++) {
-      const g = r * gs;
-      for (let k = 0; k < nIn; k++) {
-        let s = 0;
-        for (let j = 0; j < nOut; j++) s += params[w + j * nIn + k] * grad[g + j];
-        gradIn[g + k] = s;
-      }
-    }
-    return;
+export class MlpKernels {
+  readonly #net: MlpLayout;
+  /** A block's values in the workspace, row after row. */
+  readonly #block: RowStore;
+  /** A block's values in a tape (offsets and arrays set per block). */
+  readonly #taped: RowStore;
+  readonly #scratch: BackwardScratch;
+  /** The SIMD kernels, or null where WebAssembly SIMD is missing. */
+  readonly #simd: WasmAffine | null;
+
+  /**
+   * Sizes the workspace.
+   *
+   * @param net The network's layout.
+   */
+  constructor(net: MlpLayout) {
+    this.#net = net;
+    this.#block = {
+      acts: new Float64Array(_BLOCK * net.actsLength),
+      a: 0,
+      actsStride: net.actsLength,
+      pre: new Float64Array(_BLOCK * net.preLength),
+      p: 0,
+      preStride: net.preLength,
+    };
+    const rowLength = net.actsLength + net.preLength;
+    const empty = new Float64Array(0);
+    this.#taped = {
+      acts: empty,
+      a: 0,
+      actsStride: rowLength,
+      pre: empty,
+      p: 0,
+      preStride: rowLength,
+    };
+    this.#scratch = new BackwardScratch(net, _BLOCK);
+    this.#simd = WasmAffine.create(net.paramCount, net.maxWidth, _BLOCK);
   }
-  for (let j = 0; j < nOut; j++) {
-    const wj = w + j * nIn;
-    for (let k = 0; k < nIn; k++) wt[k * nOut + j] = params[wj + k];
-  }
-  const pairs = nIn & ~1;
-  let r = 0;
-  for (; r + 4 <= n; r += 4) {
-    const g0 = r * gs, g1 = g0 + gs, g2 = g1 + gs, g3 = g2 + gs;
-    let k = 0;
-    for (; k < pairs; k += 2) {
-      const tk = k * nOut, tl = tk + nOut;
-      let s0 = 0, s1 = 0, s2 = 0, s3 = 0, u0 = 0, u1 = 0, u2 = 0, u3 = 0;
-      for (let j = 0; j < nOut; j++) {
-        const a = wt[tk + j], b = wt[tl + j];
-        const d0 = grad[g0 + j], d1 = grad[g1 + j], d2 = grad[g2 + j], d3 = grad[g3 + j];
-        s0 += a * d0;
-        s1 += a * d1;
-        s2 += a * d2;
-        s3 += a * d3;
-        u0 += b * d0;
-        u1 += b * d1;
-        u2 += b * d2;
-        u3 += b * d3;
-      }
-      gradIn[g0 + k] = s0;
-      gradIn[g1 + k] = s1;
-      gradIn[g2 + k] = s2;
-      gradIn[g3 + k] = s3;
-      gradIn[g0 + k + 1] = u0;
-      gradIn[g1 + k + 1] = u1;
-      gradIn[g2 + k + 1] = u2;
-      gradIn[g3 + k + 1] = u3;
-    }
-    if (k < nIn) {
-      const tk = k * nOut;
-      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-      for (let j = 0; j < nOut; j++) {
-        const wk = wt[tk + j];
-        s0 += wk * grad[g0 + j];
-        s1 += wk * grad[g1 + j];
-        s2 += wk * grad[g2 + j];
-        s3 += wk * grad[g3 + j];
-      }
-      gradIn[g0 + k] = s0;
-      gradIn[g1 + k] = s1;
-      gradIn[g2 + k] = s2;
-      gradIn[g3 + k] = s3;
+
+  /**
+   * `f(t, y_b)` for every row into `out`, as `Mlp.evaluate` (arguments checked by it).
+   *
+   * @param t The time.
+   * @param y The states.
+   * @param batch The rows.
+   * @param params The flat parameters.
+   * @param out Where `f` goes.
+   */
+  evaluate(
+    t: number,
+    y: Float64Array,
+    batch: number,
+    params: Float64Array,
+    out: Float64Array,
+  ): void {
+    for (let b = 0; b < batch; b += _BLOCK) {
+      const n = Math.min(_BLOCK, batch - b);
+      forwardRows(this.#net, t, y, b, n, params, this.#block, out, this.#simd);
     }
   }
-  for (; r < n; r++) {
-    const g = r * gs;
-    for (let k = 0; k < nIn; k++) {
-      const tk = k * nOut;
-      let s = 0;
-      for (let j = 0; j < nOut; j++) s += wt[tk + j] * grad[g + j];
-      gradIn[g + k] = s;
+
+  /**
+   * The VJP, forward pass recomputed block by block, as `Mlp.vjp`.
+   *
+   * @param t The time.
+   * @param y The states.
+   * @param batch The rows.
+   * @param params The flat parameters.
+   * @param cotangent The cotangent of `f`.
+   * @param yBar Overwritten with `J_yᵀ v`.
+   * @param paramsBar Accumulates `J_θᵀ v`, or null.
+   */
+  vjp(
+    t: number,
+    y: Float64Array,
+    batch: number,
+    params: Float64Array,
+    cotangent: Float64Array,
+    yBar: Float64Array,
+    paramsBar: Float64Array | null,
+  ): void {
+    const net = this.#net, block = this.#block, scratch = this.#scratch, simd = this.#simd;
+    for (let b = 0; b < batch; b += _BLOCK) {
+      const n = Math.min(_BLOCK, batch - b);
+      forwardRows(net, t, y, b, n, params, block, null, simd);
+      backwardRows(net, b, n, params, block, cotangent, yBar, paramsBar, scratch, simd);
     }
+  }
+
+  /**
+   * `evaluate`, keeping each row's activations then pre-activations in `tape`.
+   *
+   * @param t The time.
+   * @param y The states.
+   * @param batch The rows.
+   * @param params The flat parameters.
+   * @param out Where `f` goes.
+   * @param tape `batch × (actsLength + preLength)` entries.
+   */
+  evaluateTaped(
+    t: number,
+    y: Float64Array,
+    batch: number,
+    params: Float64Array,
+    out: Float64Array,
+    tape: Float64Array,
+  ): void {
+    for (let b = 0; b < batch; b += _BLOCK) {
+      const n = Math.min(_BLOCK, batch - b);
+      forwardRows(this.#net, t, y, b, n, params, this.#tapeBlock(tape, b), out, this.#simd);
+    }
+  }
+
+  /**
+   * The VJP from a tape that {@link MlpKernels.evaluateTaped} filled.
+   *
+   * @param batch The rows.
+   * @param params The flat parameters.
+   * @param tape The tape.
+   * @param cotangent The cotangent of `f`.
+   * @param yBar Overwritten with `J_yᵀ v`.
+   * @param paramsBar Accumulates `J_θᵀ v`, or null.
+   */
+  vjpTaped(
+    batch: number,
+    params: Float64Array,
+    tape: Float64Array,
+    cotangent: Float64Array,
+    yBar: Float64Array,
+    paramsBar: Float64Array | null,
+  ): void {
+    const net = this.#net, scratch = this.#scratch, simd = this.#simd;
+    for (let b = 0; b < batch; b += _BLOCK) {
+      const n = Math.min(_BLOCK, batch - b);
+      const store = this.#tapeBlock(tape, b);
+      backwardRows(net, b, n, params, store, cotangent, yBar, paramsBar, scratch, simd);
+    }
+  }
+
+  /** The tape's rows from `b` on, each row its activations then its pre-activations. */
+  #tapeBlock(tape: Float64Array, b: number): RowStore {
+    const store = this.#taped;
+    const at = b * store.actsStride;
+    store.acts = tape;
+    store.pre = tape;
+    store.a = at;
+    store.p = at + this.#net.actsLength;
+    return store;
   }
 }
