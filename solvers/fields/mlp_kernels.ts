@@ -11,6 +11,7 @@
  * - the activation in a pass of its own, one loop per activation
  *   (activation_loops.ts), so V8 inlines it instead of calling through a
  *   shared closure;
+ * - below 4 rows, row by row in one function (mlp_row.ts);
  * - from 8 rows on, `W x + b` and `Wᵀ δ` in WebAssembly SIMD, two rows per
  *   `f64x2` (mlp_kernels_simd.ts, wasm_affine.ts), where WebAssembly exists.
  *
@@ -25,6 +26,7 @@ import { activate, scaleByDerivative } from "./activation_loops.ts";
 import type { MlpLayout, RowStore } from "./mlp_layout.ts";
 import { affine, transposedProduct, weightGradient } from "./mlp_products.ts";
 import { backwardRowsSimd, forwardRowsSimd } from "./mlp_kernels_simd.ts";
+import { backwardOne, forwardOne } from "./mlp_row.ts";
 import { WasmAffine } from "./wasm_affine.ts";
 
 /**
@@ -79,6 +81,11 @@ export function forwardRows(
 ): void {
   if (simd !== null && n >= 8) {
     forwardRowsSimd(net, t, y, b0, n, params, store, simd);
+  } else if (n < 4) {
+    const { acts, a, actsStride: as, pre, p, preStride: ps } = store;
+    for (let r = 0; r < n; r++) {
+      forwardOne(net, t, y, b0 + r, params, acts, a + r * as, pre, p + r * ps);
+    }
   } else _forwardJs(net, t, y, b0, n, params, store);
   if (out === null) return;
   const { acts, a, actsStride: as } = store;
@@ -245,6 +252,14 @@ export function backwardRows(
     return;
   }
   const { acts, a, actsStride: as, pre, p, preStride: ps } = store;
+  if (n < 4) {
+    const [g, gIn] = scratch.grads;
+    for (let r = 0; r < n; r++) {
+      const at = a + r * as, pt = p + r * ps;
+      backwardOne(net, b0 + r, params, acts, at, pre, pt, cotangent, yBar, paramsBar, g, gIn);
+    }
+    return;
+  }
   const dim = net.dim;
   const last = net.layerCount - 1;
   const sizes = net.sizes;
