@@ -200,7 +200,7 @@ export async function runKernelsBenchmark(options: KernelsOptions = {}): Promise
   log("kernels: vector field against ONNX Runtime");
   const fields: FieldTiming[] = [];
   const wd = new Mlp({ dim: 2, widths: [10], timeDependent: true });
-  fields.push(await timeFieldAgainstOnnx("[t, y] (3) → 10 tanh → 2", wd, wd.init(0), 4096, 3));
+  fields.push(await timeFieldAgainstOnnx("[t, y] (3) → 10 tanh → 2", wd, wd.init(0), 4096, 5));
   const wide = new Mlp({ dim: 4, widths: [64, 64] });
   fields.push(await timeFieldAgainstOnnx("4 → 64 tanh → 64 tanh → 4", wide, wide.init(0), 4096, 3));
 
