@@ -65,7 +65,37 @@ export function forwardRowsSimd(
     const name = l < layerCount - 1 ? net.hidden.name : net.final.name;
     const outAt = a + net.actOffsets[l + 1];
     const preAt = p + net.preOffsets[l];
-    activateColumns(name, simd.z, rows, pre, preAt, ps, acts, outAt, as, nOut, n, x);
+    if (name === "tanh") _tanhColumns(simd, rows, pre, preAt, ps, acts, outAt, as, nOut, n);
+    else activateColumns(name, simd.z, rows, pre, preAt, ps, acts, outAt, as, nOut, n, x);
+  }
+}
+
+/**
+ * `activateColumns` for tanh with the tanh itself in the SIMD kernel (the
+ * same function, bit for bit, two lanes at a time): z into the rows of
+ * `pre`, tanh z into `x` (the next layer's input), then into the rows of `acts`.
+ */
+function _tanhColumns(
+  simd: WasmAffine,
+  rows: number,
+  pre: Float64Array,
+  preAt: number,
+  ps: number,
+  acts: Float64Array,
+  outAt: number,
+  as: number,
+  width: number,
+  n: number,
+): void {
+  const z = simd.z, x = simd.x;
+  for (let j = 0; j < width; j++) {
+    const c = j * rows, zj = preAt + j;
+    for (let r = 0; r < n; r++) pre[zj + r * ps] = z[c + r];
+  }
+  simd.tanhZToX(width * rows);
+  for (let j = 0; j < width; j++) {
+    const c = j * rows, xj = outAt + j;
+    for (let r = 0; r < n; r++) acts[xj + r * as] = x[c + r];
   }
 }
 

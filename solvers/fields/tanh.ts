@@ -34,7 +34,7 @@ const _TINY = 2 ** -28;
 const _HUGE = 22;
 
 /** `2^{j/64}` rounded to a double, j = 0 … 63 (mpmath, 200 bits). */
-const _T = Float64Array.of(
+const _T: Float64Array = Float64Array.of(
   1.0,
   1.0108892860517005,
   1.0218971486541166,
@@ -102,7 +102,7 @@ const _T = Float64Array.of(
 );
 
 /** `2^{j/64} − _T[j]`, the rounding error of the table above. */
-const _TAU = Float64Array.of(
+const _TAU: Float64Array = Float64Array.of(
   0.0,
   -1.5234778603368577e-17,
   5.109225028973444e-17,
@@ -200,7 +200,8 @@ export function tanh(x: number): number {
   if (!(a < _HUGE)) return a >= _HUGE ? (x > 0 ? 1 : -1) : x;
   if (a < _TINY) return x;
   const u = 2 * a;
-  const n = Math.round(u * _INV_L);
+  // ⌊v + ½⌋ rather than Math.round: the same rounding as the SIMD kernel's f64x2.floor.
+  const n = Math.floor(u * _INV_L + 0.5);
   const r = (u - n * _L1) - n * _L2;
   const j = n & 63;
   const scale = _POW2[n >> 6];
@@ -221,3 +222,34 @@ export function tanh(x: number): number {
   const z = z0 - z0 * e * (0.5 * (1 - z0));
   return x < 0 ? -z : z;
 }
+
+/**
+ * The constants of {@link tanh}, for the WebAssembly SIMD kernel that
+ * computes it two lanes at a time (wasm_affine.ts) with the same operations.
+ *
+ * @example
+ * ```ts
+ * import { TANH_CONSTANTS } from "./tanh.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(TANH_CONSTANTS.table.length, 64);
+ * assert.equal(TANH_CONSTANTS.table[32], Math.SQRT2);
+ * ```
+ */
+export const TANH_CONSTANTS: {
+  readonly table: Float64Array;
+  readonly tableTail: Float64Array;
+  readonly l1: number;
+  readonly l2: number;
+  readonly invL: number;
+  readonly tiny: number;
+  readonly huge: number;
+} = Object.freeze({
+  table: _T,
+  tableTail: _TAU,
+  l1: _L1,
+  l2: _L2,
+  invL: _INV_L,
+  tiny: _TINY,
+  huge: _HUGE,
+});

@@ -13,6 +13,8 @@
  * @module
  */
 
+import { TANH_CONSTANTS } from "./tanh.ts";
+
 /** Unsigned LEB128. */
 function _u(n: number): number[] {
   const out: number[] = [];
@@ -42,6 +44,33 @@ const LOOP = 0x03, VOID = 0x40, BR_IF = 0x0d, END = 0x0b;
 const SIMD = 0xfd;
 const V128_LOAD = [SIMD, 0x00], SPLAT64 = [SIMD, 0x0a], V128_STORE = [SIMD, 0x0b];
 const F64X2_ADD = [SIMD, ..._u(240)], F64X2_MUL = [SIMD, ..._u(242)];
+const F64X2_SUB = [SIMD, ..._u(241)], F64X2_DIV = [SIMD, ..._u(243)];
+const F64X2_ABS = [SIMD, ..._u(236)], F64X2_FLOOR = [SIMD, ..._u(117)];
+const F64X2_GE = [SIMD, ..._u(76)], F64X2_REPLACE = [SIMD, ..._u(34)];
+const V128_NOT = [SIMD, ..._u(77)], V128_AND = [SIMD, ..._u(78)], V128_OR = [SIMD, ..._u(80)];
+const BITSELECT = [SIMD, ..._u(82)], I32X4_EXTRACT = [SIMD, ..._u(27)];
+const TRUNC_SAT_ZERO = [SIMD, ..._u(252)], I32X4_SHR_S = [SIMD, ..._u(172)];
+const I64X2_EXTEND_LOW = [SIMD, ..._u(199)], I64X2_SHL = [SIMD, ..._u(203)];
+const I64X2_ADD = [SIMD, ..._u(206)];
+const F64_LOAD = 0x2b, I32_AND = 0x71;
+
+/** `v128.const` of two equal float64 lanes. */
+function _f64x2(v: number): number[] {
+  const bytes = new Uint8Array(16);
+  const view = new DataView(bytes.buffer);
+  view.setFloat64(0, v, true);
+  view.setFloat64(8, v, true);
+  return [SIMD, ..._u(12), ...bytes];
+}
+
+/** `v128.const` of two equal int64 lanes. */
+function _i64x2(v: number): number[] {
+  const bytes = new Uint8Array(16);
+  const view = new DataView(bytes.buffer);
+  view.setBigInt64(0, BigInt(v), true);
+  view.setBigInt64(8, BigInt(v), true);
+  return [SIMD, ..._u(12), ...bytes];
+}
 
 /** `memarg`: alignment 2^3 (a hint), byte offset. */
 function _mem(offset: number): number[] {
@@ -102,16 +131,132 @@ function _moduleBytes(): number[] {
   ];
   const locals = [2, 5, 0x7f, 5, 0x7b]; // two groups: 5 × i32, 5 × v128
   const code = [...locals, ...body];
+  const tanh = _tanhBody();
   const I32 = 0x7f;
   // deno-fmt-ignore
   return [
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ..._section(1, [1, 0x60, 10, ...new Array(10).fill(I32), 0]),
+    ..._section(1, [2, 0x60, 10, ...new Array(10).fill(I32), 0, 0x60, 4, I32, I32, I32, I32, 0]),
     ..._section(2, [1, ..._name("env"), ..._name("mem"), 0x02, 0x00, 1]),
-    ..._section(3, [1, 0]),
-    ..._section(7, [1, ..._name("product"), 0x00, 0]),
-    ..._section(10, [1, ..._u(code.length), ...code]),
+    ..._section(3, [2, 0, 1]),
+    ..._section(7, [2, ..._name("product"), 0x00, 0, ..._name("tanh"), 0x00, 1]),
+    ..._section(10, [2, ..._u(code.length), ...code, ..._u(tanh.length), ...tanh]),
   ];
+}
+
+/**
+ * The body of `tanh(src, dst, count, table)`: tanh.ts's `tanh` on `count`
+ * doubles (even) from `src` into `dst`, two lanes at a time, with the same
+ * operations in the same order (so the same results bit for bit): the table
+ * lookups are two scalar loads per vector, and `2^k` is built from its bits.
+ */
+function _tanhBody(): number[] {
+  const C = TANH_CONSTANTS;
+  const [src, dst, count, table, end, j0, j1] = [0, 1, 2, 3, 4, 5, 6];
+  const [x, a, u, n, r, r2, q, head, tau, scale, t, d, dt, e, z0, z, ni] = [
+    7,
+    8,
+    9,
+    10,
+    11,
+    12,
+    13,
+    14,
+    15,
+    16,
+    17,
+    18,
+    19,
+    20,
+    21,
+    22,
+    23,
+  ];
+  const sign = [
+    SIMD,
+    ..._u(12),
+    ...new Uint8Array(16).fill(0).map((_, i) => i % 8 === 7 ? 0x80 : 0),
+  ];
+  const lookup = (into: number, offset: number) => [
+    GET,
+    table,
+    GET,
+    j0,
+    CONST,
+    3,
+    SHL,
+    ADD,
+    ...SPLAT64,
+    ..._mem(offset),
+    GET,
+    table,
+    GET,
+    j1,
+    CONST,
+    3,
+    SHL,
+    ADD,
+    F64_LOAD,
+    ..._mem(offset),
+    ...F64X2_REPLACE,
+    1,
+    SET,
+    into,
+  ];
+  // deno-fmt-ignore
+  const body: number[] = [
+    GET, src, GET, count, CONST, 3, SHL, ADD, SET, end,
+    LOOP, VOID,
+    GET, src, ...V128_LOAD, ..._mem(0), SET, x,
+    GET, x, ...F64X2_ABS, SET, a,
+    GET, a, GET, a, ...F64X2_ADD, SET, u,
+    // n = ⌊u·64/ln2 + ½⌋; r = (u − n·L1) − n·L2
+    GET, u, ..._f64x2(C.invL), ...F64X2_MUL, ..._f64x2(0.5), ...F64X2_ADD, ...F64X2_FLOOR, SET, n,
+    GET, u, GET, n, ..._f64x2(C.l1), ...F64X2_MUL, ...F64X2_SUB,
+    GET, n, ..._f64x2(C.l2), ...F64X2_MUL, ...F64X2_SUB, SET, r,
+    // j = n & 63 per lane; 2^k from the bits (k + 1023) << 52
+    GET, n, ...TRUNC_SAT_ZERO, SET, ni,
+    GET, ni, ...I32X4_EXTRACT, 0, CONST, 63, I32_AND, SET, j0,
+    GET, ni, ...I32X4_EXTRACT, 1, CONST, 63, I32_AND, SET, j1,
+    GET, ni, CONST, 6, ...I32X4_SHR_S, ...I64X2_EXTEND_LOW, ..._i64x2(1023), ...I64X2_ADD,
+    CONST, 52, ...I64X2_SHL, SET, scale,
+    ...lookup(head, 0),
+    ...lookup(tau, 512),
+    // q = r + r²((c2 + r c3) + r²((c4 + r c5) + r² c6))
+    GET, r, GET, r, ...F64X2_MUL, SET, r2,
+    GET, r,
+    GET, r2,
+    ..._f64x2(0.5), GET, r, ..._f64x2(1 / 6), ...F64X2_MUL, ...F64X2_ADD,
+    GET, r2,
+    ..._f64x2(1 / 24), GET, r, ..._f64x2(1 / 120), ...F64X2_MUL, ...F64X2_ADD,
+    GET, r2, ..._f64x2(1 / 720), ...F64X2_MUL, ...F64X2_ADD,
+    ...F64X2_MUL, ...F64X2_ADD,
+    ...F64X2_MUL, ...F64X2_ADD, SET, q,
+    // t = (scale·head − 1) + scale·(tau + head·q)
+    GET, scale, GET, head, ...F64X2_MUL, ..._f64x2(1), ...F64X2_SUB,
+    GET, scale, GET, tau, GET, head, GET, q, ...F64X2_MUL, ...F64X2_ADD, ...F64X2_MUL,
+    ...F64X2_ADD, SET, t,
+    // d = t + 2 and its rounding error e (two-sum); z = z0 − z0·e·(½(1 − z0))
+    GET, t, ..._f64x2(2), ...F64X2_ADD, SET, d,
+    GET, d, GET, t, ...F64X2_SUB, SET, dt,
+    GET, t, GET, d, GET, dt, ...F64X2_SUB, ...F64X2_SUB,
+    ..._f64x2(2), GET, dt, ...F64X2_SUB, ...F64X2_ADD, SET, e,
+    GET, t, GET, d, ...F64X2_DIV, SET, z0,
+    GET, z0, GET, z0, GET, e, ...F64X2_MUL,
+    ..._f64x2(0.5), ..._f64x2(1), GET, z0, ...F64X2_SUB, ...F64X2_MUL,
+    ...F64X2_MUL, ...F64X2_SUB,
+    // the sign of x; ±1 from huge on; x itself when tiny or NaN
+    GET, x, ...sign, ...V128_AND, ...V128_OR, SET, z,
+    ..._f64x2(1), GET, x, ...sign, ...V128_AND, ...V128_OR, GET, z,
+    GET, a, ..._f64x2(C.huge), ...F64X2_GE, ...BITSELECT, SET, z,
+    GET, x, GET, z, GET, a, ..._f64x2(C.tiny), ...F64X2_GE, ...V128_NOT, ...BITSELECT, SET, z,
+    GET, dst, GET, z, ...V128_STORE, ..._mem(0),
+    GET, dst, CONST, 16, ADD, SET, dst,
+    GET, src, CONST, 16, ADD, TEE, src, GET, end, LT_U, BR_IF, 0,
+    END,
+    END,
+  ];
+  return [2, 3, 0x7f, 17, 0x7b, ...body];
 }
 
 let _module: WebAssembly.Module | null | undefined;
@@ -145,6 +290,10 @@ function _compiled(): WebAssembly.Module | null {
  * assert.deepEqual([k.z[0], k.z[1]], [0.5 + 1 + 4, 0.5 + 3 + 8]);
  * k.transposed(0, 2, 1, 8, true); // into x: W_0k z
  * assert.deepEqual([k.x[0], k.x[1], k.x[8], k.x[9]], [5.5, 11.5, 11, 23]);
+ * k.z.set([0.5, -2, NaN, Infinity]);
+ * k.tanhZToX(4);
+ * assert.ok(Math.abs(k.x[0] - Math.tanh(0.5)) < 1e-16 && Math.abs(k.x[1] - Math.tanh(-2)) < 1e-15);
+ * assert.ok(Number.isNaN(k.x[2]) && k.x[3] === 1);
  * ```
  */
 export class WasmAffine {
@@ -155,21 +304,28 @@ export class WasmAffine {
   /** The other. */
   readonly z: Float64Array;
   readonly #run: (...args: number[]) => void;
+  readonly #tanh: (src: number, dst: number, count: number, table: number) => void;
   readonly #zero: number;
+  readonly #table: number;
   readonly #xAt: number;
   readonly #zAt: number;
 
   private constructor(
-    run: (...args: number[]) => void,
+    exports: WebAssembly.Exports,
     buffer: ArrayBuffer,
     paramCount: number,
     size: number,
   ) {
-    this.#run = run;
+    this.#run = exports.product as (...args: number[]) => void;
+    this.#tanh = exports.tanh as (src: number, dst: number, count: number, table: number) => void;
     const padded = paramCount + (paramCount & 1);
     this.params = new Float64Array(buffer, 0, paramCount);
     this.#zero = 8 * padded;
-    this.#xAt = this.#zero + 16;
+    // tanh's table (64 doubles) and its tail (64 more, 512 bytes on)
+    this.#table = this.#zero + 16;
+    new Float64Array(buffer, this.#table, 64).set(TANH_CONSTANTS.table);
+    new Float64Array(buffer, this.#table + 512, 64).set(TANH_CONSTANTS.tableTail);
+    this.#xAt = this.#table + 1024;
     this.#zAt = this.#xAt + 8 * size;
     this.x = new Float64Array(buffer, this.#xAt, size);
     this.z = new Float64Array(buffer, this.#zAt, size);
@@ -187,11 +343,10 @@ export class WasmAffine {
     const module = _compiled();
     if (module === null) return null;
     const size = maxWidth * rows;
-    const bytes = 8 * (paramCount + 3 + 2 * size);
+    const bytes = 8 * (paramCount + 3 + 128 + 2 * size);
     const mem = new WebAssembly.Memory({ initial: Math.ceil(bytes / 65536) });
     const instance = new WebAssembly.Instance(module, { env: { mem } });
-    const run = instance.exports.product as (...args: number[]) => void;
-    return new WasmAffine(run, mem.buffer as ArrayBuffer, paramCount, size);
+    return new WasmAffine(instance.exports, mem.buffer as ArrayBuffer, paramCount, size);
   }
 
   /**
@@ -222,5 +377,15 @@ export class WasmAffine {
   transposed(w: number, nIn: number, nOut: number, rows: number, fromZ: boolean): void {
     const [from, to] = fromZ ? [this.#zAt, this.#xAt] : [this.#xAt, this.#zAt];
     this.#run(8 * w, 8, 8 * nIn, this.#zero, 0, nOut, nIn, from, to, rows);
+  }
+
+  /**
+   * `x[i] = tanh(z[i])` for the first `count` entries (even), tanh.ts's
+   * `tanh` two lanes at a time, bit for bit.
+   *
+   * @param count Entries.
+   */
+  tanhZToX(count: number): void {
+    this.#tanh(this.#zAt, this.#xAt, count, this.#table);
   }
 }
