@@ -9,7 +9,6 @@
 
 import { activateColumns, scaleByDerivative } from "./activation_loops.ts";
 import type { MlpLayout, RowStore } from "./mlp_layout.ts";
-import { weightGradient } from "./mlp_products.ts";
 import type { WasmAffine } from "./wasm_affine.ts";
 
 /**
@@ -147,7 +146,7 @@ export function backwardRowsSimd(
     const w = net.weightOffsets[l];
     const inAt = a + net.actOffsets[l];
     if (paramsBar !== null) {
-      weightGradient(paramsBar, w, nIn, nOut, grad, 1, rows, acts, inAt, as, n);
+      _weightGradient(simd, paramsBar, w, nIn, nOut, inZ, rows, acts, inAt, as, n);
     }
     simd.transposed(w, nIn, nOut, rows, inZ);
     inZ = !inZ;
@@ -162,5 +161,48 @@ export function backwardRowsSimd(
         for (let k = skip; k < nIn; k++) yBar[row + k] = grad[k * rows + r];
       }
     }
+  }
+}
+
+/**
+ * `b̄ += δ`, `W̄ += δ xᵀ` with the products in the SIMD kernel (two inputs
+ * per lane pair, rows added in ascending order: bit for bit
+ * mlp_products.ts's `weightGradient`); the layer's `W̄` and inputs are
+ * copied into the kernel's memory and `W̄` back.
+ */
+function _weightGradient(
+  simd: WasmAffine,
+  paramsBar: Float64Array,
+  w: number,
+  nIn: number,
+  nOut: number,
+  inZ: boolean,
+  rows: number,
+  acts: Float64Array,
+  inAt: number,
+  as: number,
+  n: number,
+): void {
+  const grad = inZ ? simd.z : simd.x;
+  const bias = w + nOut * nIn;
+  for (let j = 0; j < nOut; j++) {
+    let bj = paramsBar[bias + j];
+    for (let r = 0; r < n; r++) bj += grad[j * rows + r];
+    paramsBar[bias + j] = bj;
+  }
+  const st = simd.stride, xs = simd.rowsBuffer, bar = simd.barBuffer;
+  for (let r = 0; r < n; r++) {
+    const from = inAt + r * as, to = r * st;
+    for (let k = 0; k < nIn; k++) xs[to + k] = acts[from + k];
+    xs[to + nIn] = 0; // the pad lane of an odd width
+  }
+  for (let j = 0; j < nOut; j++) {
+    const from = w + j * nIn, to = j * st;
+    for (let k = 0; k < nIn; k++) bar[to + k] = paramsBar[from + k];
+  }
+  simd.outer(nIn, nOut, n, rows, inZ);
+  for (let j = 0; j < nOut; j++) {
+    const to = w + j * nIn, from = j * st;
+    for (let k = 0; k < nIn; k++) paramsBar[to + k] = bar[from + k];
   }
 }

@@ -52,7 +52,7 @@ const BITSELECT = [SIMD, ..._u(82)], I32X4_EXTRACT = [SIMD, ..._u(27)];
 const TRUNC_SAT_ZERO = [SIMD, ..._u(252)], I32X4_SHR_S = [SIMD, ..._u(172)];
 const I64X2_EXTEND_LOW = [SIMD, ..._u(199)], I64X2_SHL = [SIMD, ..._u(203)];
 const I64X2_ADD = [SIMD, ..._u(206)];
-const F64_LOAD = 0x2b, I32_AND = 0x71;
+const F64_LOAD = 0x2b, I32_AND = 0x71, BLOCK = 0x02, BR = 0x0c, GE_U = 0x4f;
 
 /** `v128.const` of two equal float64 lanes. */
 function _f64x2(v: number): number[] {
@@ -132,15 +132,19 @@ function _moduleBytes(): number[] {
   const locals = [2, 5, 0x7f, 5, 0x7b]; // two groups: 5 × i32, 5 × v128
   const code = [...locals, ...body];
   const tanh = _tanhBody();
+  const outer = _outerBody();
   const I32 = 0x7f;
   // deno-fmt-ignore
   return [
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ..._section(1, [2, 0x60, 10, ...new Array(10).fill(I32), 0, 0x60, 4, I32, I32, I32, I32, 0]),
+    ..._section(1, [3, 0x60, 10, ...new Array(10).fill(I32), 0, 0x60, 4, I32, I32, I32, I32, 0,
+      0x60, 8, ...new Array(8).fill(I32), 0]),
     ..._section(2, [1, ..._name("env"), ..._name("mem"), 0x02, 0x00, 1]),
-    ..._section(3, [2, 0, 1]),
-    ..._section(7, [2, ..._name("product"), 0x00, 0, ..._name("tanh"), 0x00, 1]),
-    ..._section(10, [2, ..._u(code.length), ...code, ..._u(tanh.length), ...tanh]),
+    ..._section(3, [3, 0, 1, 2]),
+    ..._section(7, [3, ..._name("product"), 0x00, 0, ..._name("tanh"), 0x00, 1,
+      ..._name("outer"), 0x00, 2]),
+    ..._section(10, [3, ..._u(code.length), ...code, ..._u(tanh.length), ...tanh,
+      ..._u(outer.length), ...outer]),
   ];
 }
 
@@ -259,6 +263,158 @@ function _tanhBody(): number[] {
   return [2, 3, 0x7f, 17, 0x7b, ...body];
 }
 
+/**
+ * The body of `outer(bar, stride, pairs, d, dStride, x, n, nOut)`:
+ * `W̄ += δ xᵀ` over `n` rows, two entries of a row of `W̄` per `f64x2`
+ * (lanes are inputs k, k + 1), each entry receiving the rows' terms in
+ * ascending order, four rows per load and store (then one by one), as
+ * mlp_products.ts's `weightGradient` adds them. `W̄` and `x` are row-major
+ * with `stride` (even) doubles a row; δ is `[j][row]`, `dStride` bytes a j.
+ */
+function _outerBody(): number[] {
+  const [bar, stride, pairs, d, dStride, x, n, nOut] = [0, 1, 2, 3, 4, 5, 6, 7];
+  const [j, r, kk, dp, xp, pp, xs, n4] = [8, 9, 10, 11, 12, 13, 14, 15];
+  const [d0, d1, d2, d3, acc] = [16, 17, 18, 19, 20];
+  const term = (dv: number, rowsAhead: number) => [
+    GET,
+    acc,
+    GET,
+    dv,
+    GET,
+    xp,
+    ...(rowsAhead === 0 ? [] : [GET, xs, CONST, rowsAhead, MUL, ADD]),
+    ...V128_LOAD,
+    ..._mem(0),
+    ...F64X2_MUL,
+    ...F64X2_ADD,
+    SET,
+    acc,
+  ];
+  // One pass over the pairs of row j of W̄ from pp, rows from xp, `terms` rows.
+  const pass = (terms: number[]) => [
+    CONST,
+    0,
+    SET,
+    kk,
+    LOOP,
+    VOID,
+    GET,
+    pp,
+    ...V128_LOAD,
+    ..._mem(0),
+    SET,
+    acc,
+    ...terms,
+    GET,
+    pp,
+    GET,
+    acc,
+    ...V128_STORE,
+    ..._mem(0),
+    GET,
+    pp,
+    CONST,
+    16,
+    ADD,
+    SET,
+    pp,
+    GET,
+    xp,
+    CONST,
+    16,
+    ADD,
+    SET,
+    xp,
+    GET,
+    kk,
+    CONST,
+    1,
+    ADD,
+    TEE,
+    kk,
+    GET,
+    pairs,
+    LT_U,
+    BR_IF,
+    0,
+    END,
+  ];
+  const start = [
+    // dp = d + j dStride + 8 r; pp = bar + j xs; xp = x + r xs
+    GET,
+    d,
+    GET,
+    j,
+    GET,
+    dStride,
+    MUL,
+    ADD,
+    GET,
+    r,
+    CONST,
+    3,
+    SHL,
+    ADD,
+    SET,
+    dp,
+    GET,
+    bar,
+    GET,
+    j,
+    GET,
+    xs,
+    MUL,
+    ADD,
+    SET,
+    pp,
+    GET,
+    x,
+    GET,
+    r,
+    GET,
+    xs,
+    MUL,
+    ADD,
+    SET,
+    xp,
+  ];
+  // deno-fmt-ignore
+  const body: number[] = [
+    GET, stride, CONST, 3, SHL, SET, xs,
+    GET, n, CONST, 0x7c, I32_AND, SET, n4, // n & −4
+    CONST, 0, SET, j,
+    LOOP, VOID,
+    CONST, 0, SET, r,
+    BLOCK, VOID,
+    LOOP, VOID,
+    GET, r, GET, n4, GE_U, BR_IF, 1,
+    ...start,
+    GET, dp, ...SPLAT64, ..._mem(0), SET, d0,
+    GET, dp, ...SPLAT64, ..._mem(8), SET, d1,
+    GET, dp, ...SPLAT64, ..._mem(16), SET, d2,
+    GET, dp, ...SPLAT64, ..._mem(24), SET, d3,
+    ...pass([...term(d0, 0), ...term(d1, 1), ...term(d2, 2), ...term(d3, 3)]),
+    GET, r, CONST, 4, ADD, SET, r,
+    BR, 0,
+    END,
+    END,
+    BLOCK, VOID,
+    LOOP, VOID,
+    GET, r, GET, n, GE_U, BR_IF, 1,
+    ...start,
+    GET, dp, ...SPLAT64, ..._mem(0), SET, d0,
+    ...pass(term(d0, 0)),
+    GET, r, CONST, 1, ADD, SET, r,
+    BR, 0,
+    END,
+    END,
+    GET, j, CONST, 1, ADD, TEE, j, GET, nOut, LT_U, BR_IF, 0,
+    END,
+    END,
+  ];
+  return [2, 8, 0x7f, 5, 0x7b, ...body];
+}
+
 let _module: WebAssembly.Module | null | undefined;
 
 /** The compiled module, or null where WebAssembly SIMD is missing. */
@@ -305,6 +461,15 @@ export class WasmAffine {
   readonly z: Float64Array;
   readonly #run: (...args: number[]) => void;
   readonly #tanh: (src: number, dst: number, count: number, table: number) => void;
+  readonly #outer: (...args: number[]) => void;
+  /** Rows of a layer's input, row-major, `stride` (even) doubles a row. */
+  readonly rowsBuffer: Float64Array;
+  /** One layer's `W̄`, row-major, the same stride. */
+  readonly barBuffer: Float64Array;
+  /** Doubles per row of {@link WasmAffine.rowsBuffer} and {@link WasmAffine.barBuffer}. */
+  readonly stride: number;
+  readonly #rowsAt: number;
+  readonly #barAt: number;
   readonly #zero: number;
   readonly #table: number;
   readonly #xAt: number;
@@ -314,10 +479,13 @@ export class WasmAffine {
     exports: WebAssembly.Exports,
     buffer: ArrayBuffer,
     paramCount: number,
-    size: number,
+    maxWidth: number,
+    rows: number,
   ) {
+    const size = maxWidth * rows;
     this.#run = exports.product as (...args: number[]) => void;
     this.#tanh = exports.tanh as (src: number, dst: number, count: number, table: number) => void;
+    this.#outer = exports.outer as (...args: number[]) => void;
     const padded = paramCount + (paramCount & 1);
     this.params = new Float64Array(buffer, 0, paramCount);
     this.#zero = 8 * padded;
@@ -329,6 +497,11 @@ export class WasmAffine {
     this.#zAt = this.#xAt + 8 * size;
     this.x = new Float64Array(buffer, this.#xAt, size);
     this.z = new Float64Array(buffer, this.#zAt, size);
+    this.stride = maxWidth + (maxWidth & 1);
+    this.#rowsAt = this.#zAt + 8 * size;
+    this.#barAt = this.#rowsAt + 8 * rows * this.stride;
+    this.rowsBuffer = new Float64Array(buffer, this.#rowsAt, rows * this.stride);
+    this.barBuffer = new Float64Array(buffer, this.#barAt, maxWidth * this.stride);
   }
 
   /**
@@ -342,11 +515,11 @@ export class WasmAffine {
   static create(paramCount: number, maxWidth: number, rows: number): WasmAffine | null {
     const module = _compiled();
     if (module === null) return null;
-    const size = maxWidth * rows;
-    const bytes = 8 * (paramCount + 3 + 128 + 2 * size);
+    const stride = maxWidth + 1;
+    const bytes = 8 * (paramCount + 3 + 128 + 2 * maxWidth * rows + (rows + maxWidth) * stride);
     const mem = new WebAssembly.Memory({ initial: Math.ceil(bytes / 65536) });
     const instance = new WebAssembly.Instance(module, { env: { mem } });
-    return new WasmAffine(instance.exports, mem.buffer as ArrayBuffer, paramCount, size);
+    return new WasmAffine(instance.exports, mem.buffer as ArrayBuffer, paramCount, maxWidth, rows);
   }
 
   /**
@@ -387,5 +560,23 @@ export class WasmAffine {
    */
   tanhZToX(count: number): void {
     this.#tanh(this.#zAt, this.#xAt, count, this.#table);
+  }
+
+  /**
+   * `W̄ += δ xᵀ` over `n` rows of a layer with `nOut` outputs: `W̄` in
+   * {@link WasmAffine.barBuffer}, `x` in {@link WasmAffine.rowsBuffer}
+   * (both `stride` a row, inputs padded to an even count), δ in `z` (or `x`
+   * when not `fromZ`), `[j][row]` with `rows` a j.
+   *
+   * @param nIn Inputs (padded to even inside).
+   * @param nOut Outputs.
+   * @param n Rows summed.
+   * @param rows The row stride of δ.
+   * @param fromZ δ is in `z`, else in `x`.
+   */
+  outer(nIn: number, nOut: number, n: number, rows: number, fromZ: boolean): void {
+    const pairs = (nIn + 1) >> 1;
+    const d = fromZ ? this.#zAt : this.#xAt;
+    this.#outer(this.#barAt, this.stride, pairs, d, 8 * rows, this.#rowsAt, n, nOut);
   }
 }
