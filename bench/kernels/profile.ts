@@ -20,6 +20,8 @@ export interface FieldProfile {
   vjpRows: number;
   /** Rows through a VJP from a tape. */
   tapedVjpRows: number;
+  /** Calls timed (each costs the timer's own time once, inside the interval). */
+  calls: number;
 }
 
 /**
@@ -35,7 +37,9 @@ export interface FieldProfile {
  * import { Mlp } from "../../solvers/fields/mlp.ts";
  * import assert from "node:assert/strict";
  *
- * const profile = { forwardMs: 0, vjpMs: 0, forwardRows: 0, vjpRows: 0, tapedVjpRows: 0 };
+ * const profile = {
+ *   forwardMs: 0, vjpMs: 0, forwardRows: 0, vjpRows: 0, tapedVjpRows: 0, calls: 0,
+ * };
  * const f = timedField(new Mlp({ dim: 1, widths: [2] }), profile);
  * f.evaluate(0, Float64Array.of(1, 2), 2, new Float64Array(7), new Float64Array(2));
  * assert.equal(profile.forwardRows, 2);
@@ -54,6 +58,7 @@ export function timedField(field: any, profile: FieldProfile): any {
       field.evaluate(...args);
       profile.forwardMs += now() - start;
       profile.forwardRows += args[2];
+      profile.calls++;
     },
     // deno-lint-ignore no-explicit-any
     vjp(...args: any[]) {
@@ -61,6 +66,7 @@ export function timedField(field: any, profile: FieldProfile): any {
       field.vjp(...args);
       profile.vjpMs += now() - start;
       profile.vjpRows += args[2];
+      profile.calls++;
     },
   };
   if (typeof field.tapeLength === "function") {
@@ -71,6 +77,7 @@ export function timedField(field: any, profile: FieldProfile): any {
       field.evaluateTaped(...args);
       profile.forwardMs += now() - start;
       profile.forwardRows += args[2];
+      profile.calls++;
     };
     // deno-lint-ignore no-explicit-any
     timed.vjpTaped = (...args: any[]) => {
@@ -78,6 +85,7 @@ export function timedField(field: any, profile: FieldProfile): any {
       field.vjpTaped(...args);
       profile.vjpMs += now() - start;
       profile.tapedVjpRows += args[2];
+      profile.calls++;
     };
   }
   return timed;
@@ -98,11 +106,34 @@ export function timedField(field: any, profile: FieldProfile): any {
  * import { profileFlops } from "./profile.ts";
  * import assert from "node:assert/strict";
  *
- * const p = { forwardMs: 0, vjpMs: 0, forwardRows: 1, vjpRows: 1, tapedVjpRows: 0 };
+ * const p = { forwardMs: 0, vjpMs: 0, forwardRows: 1, vjpRows: 1, tapedVjpRows: 0, calls: 2 };
  * assert.equal(profileFlops(p, 10), 2 * 10 + 6 * 10);
  * ```
  */
 export function profileFlops(profile: FieldProfile, multiplyAdds: number): number {
   return multiplyAdds *
     (2 * profile.forwardRows + 6 * profile.vjpRows + 4 * profile.tapedVjpRows);
+}
+
+/**
+ * The cost of one `performance.now()` in ms, averaged over many calls: what
+ * each timed call adds to the field's time.
+ *
+ * @returns The cost.
+ *
+ * @example
+ * ```ts
+ * import { timerCostMs } from "./profile.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.ok(timerCostMs() >= 0);
+ * ```
+ */
+export function timerCostMs(): number {
+  const count = 100_000;
+  let sink = 0;
+  const start = performance.now();
+  for (let i = 0; i < count; i++) sink += performance.now();
+  const ms = (performance.now() - start) / count;
+  return sink === 0 ? 0 : ms;
 }

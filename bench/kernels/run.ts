@@ -27,7 +27,7 @@ import {
   whiteDwarfProblem,
   wideProblem,
 } from "./problems.ts";
-import { type FieldProfile, profileFlops, timedField } from "./profile.ts";
+import { type FieldProfile, profileFlops, timedField, timerCostMs } from "./profile.ts";
 import { runTorch, type TorchResult } from "./torch.ts";
 
 /**
@@ -55,8 +55,12 @@ export interface KernelsOptions {
 export interface ProfileRow {
   /** Which problem. */
   label: string;
-  /** ms of the whole gradient (timer overhead included). */
+  /** ms of the whole gradient with the field timed. */
   totalMs: number;
+  /** ms of the same gradient untimed. */
+  untimedMs: number;
+  /** The timers' own cost inside the field's time, ms (calls × one timer read). */
+  timerMs: number;
   /** What the field did, and its time. */
   field: FieldProfile;
   /** Flops of the MLP per gradient (multiply–adds × 2; activations not counted). */
@@ -102,12 +106,18 @@ function _profile(label: string, p: GradientProblem): ProfileRow {
     forwardRows: 0,
     vjpRows: 0,
     tapedVjpRows: 0,
+    calls: 0,
   };
   const g = prepareGradient(today as unknown as RevodeApi, p, (f) => timedField(f, field));
+  const plain = prepareGradient(today as unknown as RevodeApi, p);
   g.run();
+  plain.run();
   for (const key of Object.keys(field) as (keyof FieldProfile)[]) field[key] = 0;
   const totalMs = _timeOnce(g.run);
-  return { label, totalMs, field, flops: profileFlops(field, multiplyAdds(p)) };
+  const untimedMs = Math.min(_timeOnce(plain.run), _timeOnce(plain.run));
+  const timerMs = field.calls * timerCostMs();
+  const flops = profileFlops(field, multiplyAdds(p));
+  return { label, totalMs, untimedMs, timerMs, field, flops };
 }
 
 /** Today's and the baseline's white-dwarf gradients, alternately; best of each. */
