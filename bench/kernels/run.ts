@@ -27,7 +27,14 @@ import {
   whiteDwarfProblem,
   wideProblem,
 } from "./problems.ts";
-import { type FieldProfile, profileFlops, timedField, timerCostMs } from "./profile.ts";
+import {
+  type CallRecord,
+  type FieldProfile,
+  profileFlops,
+  replayMs,
+  timedField,
+  timerCostMs,
+} from "./profile.ts";
 import { runTorch, type TorchResult } from "./torch.ts";
 
 /**
@@ -61,6 +68,8 @@ export interface ProfileRow {
   untimedMs: number;
   /** The timers' own cost inside the field's time, ms (calls × one timer read). */
   timerMs: number;
+  /** The field's calls replayed back to back without timers, ms. */
+  replayMs: number;
   /** What the field did, and its time. */
   field: FieldProfile;
   /** Flops of the MLP per gradient (multiply–adds × 2; activations not counted). */
@@ -108,16 +117,24 @@ function _profile(label: string, p: GradientProblem): ProfileRow {
     tapedVjpRows: 0,
     calls: 0,
   };
-  const g = prepareGradient(today as unknown as RevodeApi, p, (f) => timedField(f, field));
+  const record: CallRecord = new Map();
+  const g = prepareGradient(
+    today as unknown as RevodeApi,
+    p,
+    (f) => timedField(f, field, record),
+  );
   const plain = prepareGradient(today as unknown as RevodeApi, p);
   g.run();
   plain.run();
   for (const key of Object.keys(field) as (keyof FieldProfile)[]) field[key] = 0;
+  record.clear();
   const totalMs = _timeOnce(g.run);
+  replayMs(g.field, record);
+  const replayed = Math.min(replayMs(g.field, record), replayMs(g.field, record));
   const untimedMs = Math.min(_timeOnce(plain.run), _timeOnce(plain.run));
   const timerMs = field.calls * timerCostMs();
   const flops = profileFlops(field, multiplyAdds(p));
-  return { label, totalMs, untimedMs, timerMs, field, flops };
+  return { label, totalMs, untimedMs, timerMs, replayMs: replayed, field, flops };
 }
 
 /** Today's and the baseline's white-dwarf gradients, alternately; best of each. */
