@@ -2,7 +2,8 @@
  * The benchmark's entry point (`deno task bench`): parses the flags, runs the
  * sections asked for, and prints their reports, or one JSON object.
  *
- *     deno task bench [--section all|fixed|adaptive|inference|gpu] [--json] [--quick]
+ *     deno task bench [--section all|fixed|adaptive|inference|gpu|kernels] [--json] [--quick]
+ *       [--baseline DIR]
  *
  * The sections:
  *
@@ -14,7 +15,10 @@
  * - `inference` (issue 6, `bench/inference.ts`): ONNX Runtime against
  *   revode's solver;
  * - `gpu` (issue 5, `bench/gpu.ts`, `bench/gpu_adaptive.ts`): one WebGPU
- *   training step against the CPU backend.
+ *   training step against the CPU backend;
+ * - `kernels` (issue 20, `bench/kernels/`): the MLP field against PyTorch,
+ *   ONNX Runtime and a baseline checkout (`--baseline`), with the issue's
+ *   targets as PASS / FAIL lines and the profile (MLP vs solver share).
  *
  * With `--allow-sys` the report also records the CPU model and load average.
  *
@@ -31,7 +35,7 @@ import { runAdaptiveBenchmark } from "./adaptive/run.ts";
 import { loadavg, machineInfo, machineLines } from "./machine.ts";
 
 /** The sections `--section` selects. */
-export type Section = "all" | "fixed" | "adaptive" | "inference" | "gpu";
+export type Section = "all" | "fixed" | "adaptive" | "inference" | "gpu" | "kernels";
 
 /** What `--json` prints: the sections that ran. */
 export interface FullResult {
@@ -43,9 +47,18 @@ export interface FullResult {
   inference?: unknown;
   /** The WebGPU training-step section (bench/gpu.ts). */
   gpu?: unknown;
+  /** The MLP kernels section (bench/kernels/). */
+  kernels?: unknown;
 }
 
-const _SECTIONS: readonly Section[] = ["all", "fixed", "adaptive", "inference", "gpu"];
+const _SECTIONS: readonly Section[] = [
+  "all",
+  "fixed",
+  "adaptive",
+  "inference",
+  "gpu",
+  "kernels",
+];
 
 /** The flags, in help order: name, value placeholder, description. */
 const _FLAGS: FlagTable = [
@@ -56,7 +69,8 @@ const _FLAGS: FlagTable = [
     "adaptive = chaotic MLP field with adaptive Bosh3 steps (issue 3), inference = ONNX " +
     "Runtime (CPU, WebGPU) against revode's solver (issue 6), " +
     "gpu = one WebGPU training step against the CPU backend, fixed and adaptive steps (issue 5; " +
-    "skipped with its reason when no adapter exists)",
+    "skipped with its reason when no adapter exists), kernels = the MLP field against " +
+    "PyTorch, ONNX Runtime and --baseline, with the targets of issue 20 and the profile",
   ],
   [
     "json",
@@ -72,18 +86,25 @@ const _FLAGS: FlagTable = [
     "inference 20 steps, batches up to 256, 0.05 s per cell; gpu batches 1 and 256, width 10, " +
     "5 steps, 1 repetition, and adaptive batches 1 and 16, tolerance 1e-4, at most 60 steps",
   ],
+  [
+    "baseline",
+    "DIR",
+    "kernels section: a checkout of the baseline commit (e.g. git worktree add /tmp/base " +
+    "f8cc1ef, with node_modules linked); its mod.ts is timed beside today's on the white dwarf",
+  ],
   ["help", "", "print this help"],
 ];
 
 const USAGE = [
-  "usage: deno task bench [--section all|fixed|adaptive|inference|gpu] [--json] [--quick]",
+  "usage: deno task bench [--section all|fixed|adaptive|inference|gpu|kernels] [--json] " +
+  "[--quick] [--baseline DIR]",
   "",
   "Flags:",
   ...flagHelp(_FLAGS, 18, 100),
   "",
   "Deno permissions (not bench flags; deno task bench gives them all): --allow-sys also",
   "records the CPU model and load average; the inference section needs --allow-ffi and",
-  "--allow-write.",
+  "--allow-write; the kernels section runs Python (PyTorch) with --allow-run.",
 ].join("\n");
 
 /** The flags a run was given. */
@@ -92,6 +113,7 @@ interface Values {
   quick: boolean;
   help: boolean;
   section: Section;
+  baseline: string | null;
 }
 
 /** Parses the flags; a bad one is an `error:` line and exit 2, with nothing run. */
@@ -110,6 +132,7 @@ function parseArgs(args: string[]): Values {
       quick: flags.quick === true,
       help: flags.help === true,
       section: section as Section,
+      baseline: (flags.baseline as string | undefined) ?? null,
     };
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
@@ -168,6 +191,19 @@ async function runGpu(values: Values, out: FullResult): Promise<string[]> {
   }
 }
 
+/** The kernels section (issue 20). */
+async function runKernels(values: Values, log: Log, out: FullResult): Promise<string> {
+  const { runKernelsBenchmark } = await import("./kernels/run.ts");
+  const { formatKernelsReport } = await import("./kernels/report.ts");
+  const result = await runKernelsBenchmark({
+    quick: values.quick,
+    baseline: values.baseline,
+    log,
+  });
+  out.kernels = result;
+  return formatKernelsReport(result);
+}
+
 if (import.meta.main) {
   const values = parseArgs(Deno.args);
   if (values.help) {
@@ -183,6 +219,7 @@ if (import.meta.main) {
   if (runs("adaptive")) texts.push(runAdaptive(values, log, out));
   if (runs("inference")) texts.push(await runInference(values, log, out));
   if (runs("gpu")) texts.push(...await runGpu(values, out));
+  if (runs("kernels")) texts.push(await runKernels(values, log, out));
   console.log(
     values.json ? JSON.stringify(out, null, 2) : texts.join(`\n\n${"=".repeat(100)}\n\n`),
   );

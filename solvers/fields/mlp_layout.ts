@@ -277,3 +277,35 @@ export function initParams(layout: MlpLayout, seed: number): Float64Array {
   }
   return params;
 }
+
+/**
+ * Where a block of rows keeps its values: row `r`'s layer inputs and outputs
+ * at `acts[a + r·actsStride + actOffsets[l]]`, its pre-activations at
+ * `pre[p + r·preStride + preOffsets[l]]`.
+ *
+ * @example One row after the other in two workspaces
+ * ```ts
+ * import type { RowStore } from "./mlp_layout.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const store: RowStore = {
+ *   acts: new Float64Array(8), a: 0, actsStride: 4,
+ *   pre: new Float64Array(6), p: 0, preStride: 3,
+ * };
+ * assert.equal(store.acts.length, 2 * store.actsStride);
+ * ```
+ */
+export interface RowStore {
+  /** The layer inputs and outputs. */
+  acts: Float64Array;
+  /** Offset of row 0's in `acts`. */
+  a: number;
+  /** Entries from one row's to the next in `acts`. */
+  actsStride: number;
+  /** The pre-activations. */
+  pre: Float64Array;
+  /** Offset of row 0's in `pre`. */
+  p: number;
+  /** Entries from one row's to the next in `pre`. */
+  preStride: number;
+}

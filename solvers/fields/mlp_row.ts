@@ -1,0 +1,217 @@
+/**
+ * The kernels for blocks of fewer than four rows (the white dwarf's batch
+ * of one): the one-row reference of mlp_layers.ts, forward pass and right
+ * beside it its VJP, in one function each with the activation chosen once
+ * per layer instead of called through a closure per element, so that the
+ * per-call cost of the blocked kernels (a call per product and per
+ * activation pass) does not dominate a small network. Bit-identical to the
+ * reference but for `tanh`, which is tanh.ts's.
+ *
+ * @module
+ */
+
+import type { ActivationName } from "./activations.ts";
+import type { MlpLayout } from "./mlp_layout.ts";
+import { tanh } from "./tanh.ts";
+
+/** The sigmoid of activations.ts. */
+function _sigmoid(x: number): number {
+  if (x >= 0) return 1 / (1 + Math.exp(-x));
+  const e = Math.exp(x);
+  return e / (1 + e);
+}
+
+/** σ(z) of activations.ts, for `width` entries from `z` into `x`. */
+function _activateRow(
+  name: ActivationName,
+  pre: Float64Array,
+  z: number,
+  acts: Float64Array,
+  x: number,
+  width: number,
+): void {
+  switch (name) {
+    case "tanh":
+      for (let j = 0; j < width; j++) acts[x + j] = tanh(pre[z + j]);
+      return;
+    case "identity":
+      for (let j = 0; j < width; j++) acts[x + j] = pre[z + j];
+      return;
+    case "relu":
+      for (let j = 0; j < width; j++) acts[x + j] = pre[z + j] > 0 ? pre[z + j] : 0;
+      return;
+    case "softplus":
+      for (let j = 0; j < width; j++) {
+        const v = pre[z + j];
+        acts[x + j] = Math.log1p(Math.exp(-Math.abs(v))) + Math.max(v, 0);
+      }
+      return;
+    case "silu":
+      for (let j = 0; j < width; j++) acts[x + j] = pre[z + j] * _sigmoid(pre[z + j]);
+      return;
+  }
+}
+
+/** `g ← g ⊙ σ'(z)` of activations.ts for `width` entries (`x = σ(z)`). */
+function _scaleRow(
+  name: ActivationName,
+  g: Float64Array,
+  pre: Float64Array,
+  z: number,
+  acts: Float64Array,
+  x: number,
+  width: number,
+): void {
+  switch (name) {
+    case "tanh":
+      for (let j = 0; j < width; j++) g[j] = g[j] * (1 - acts[x + j] * acts[x + j]);
+      return;
+    case "identity":
+      return;
+    case "relu":
+      for (let j = 0; j < width; j++) g[j] = g[j] * (pre[z + j] > 0 ? 1 : 0);
+      return;
+    case "softplus":
+      for (let j = 0; j < width; j++) g[j] = g[j] * _sigmoid(pre[z + j]);
+      return;
+    case "silu":
+      for (let j = 0; j < width; j++) {
+        const s = _sigmoid(pre[z + j]);
+        g[j] = g[j] * (s * (1 + pre[z + j] * (1 - s)));
+      }
+      return;
+  }
+}
+
+/**
+ * The forward pass of row `b`, as `forwardRow` of mlp_layers.ts: layer
+ * inputs and outputs into `acts` from `a`, pre-activations into `pre` from `p`.
+ *
+ * @param net The network's layout.
+ * @param t The time.
+ * @param y The states.
+ * @param b The row.
+ * @param params The flat parameters.
+ * @param acts Where the layer inputs and outputs go.
+ * @param a Their offset.
+ * @param pre Where the pre-activations go.
+ * @param p Their offset.
+ *
+ * @example f(y) = 2y + 0.5
+ * ```ts
+ * import { forwardOne } from "./mlp_row.ts";
+ * import { mlpLayout, resolveMlpOptions } from "./mlp_layout.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const net = mlpLayout(resolveMlpOptions({ dim: 1, widths: [] }, ""));
+ * const acts = new Float64Array(2), pre = new Float64Array(1);
+ * forwardOne(net, 0, Float64Array.of(3), 0, Float64Array.of(2, 0.5), acts, 0, pre, 0);
+ * assert.deepEqual(acts, Float64Array.of(3, 6.5));
+ * ```
+ */
+export function forwardOne(
+  net: MlpLayout,
+  t: number,
+  y: Float64Array,
+  b: number,
+  params: Float64Array,
+  acts: Float64Array,
+  a: number,
+  pre: Float64Array,
+  p: number,
+): void {
+  const dim = net.dim, last = net.layerCount - 1, sizes = net.sizes;
+  let q = a;
+  if (net.timeDependent) acts[q++] = t;
+  for (let k = 0; k < dim; k++) acts[q++] = y[b * dim + k];
+  for (let l = 0; l <= last; l++) {
+    const nIn = sizes[l], nOut = sizes[l + 1], w = net.weightOffsets[l];
+    const bias = w + nOut * nIn, x = a + net.actOffsets[l], z = p + net.preOffsets[l];
+    for (let j = 0; j < nOut; j++) {
+      let s = params[bias + j];
+      const wj = w + j * nIn;
+      for (let k = 0; k < nIn; k++) s += params[wj + k] * acts[x + k];
+      pre[z + j] = s;
+    }
+    const name = l < last ? net.hidden.name : net.final.name;
+    _activateRow(name, pre, z, acts, a + net.actOffsets[l + 1], nOut);
+  }
+}
+
+/**
+ * The VJP of {@link forwardOne} for row `b`, as `backwardRow` of
+ * mlp_layers.ts: `δ_L = v ⊙ σ_L'(z_L)`; `b̄_l += δ_l`, `W̄_l += δ_l x_lᵀ`;
+ * `δ_{l−1} = (W_lᵀ δ_l) ⊙ σ'(z_{l−1})`; `ȳ = W_0ᵀ δ_0` without the t entry.
+ *
+ * @param net The network's layout.
+ * @param b The row.
+ * @param params The flat parameters.
+ * @param acts The layer inputs and outputs kept by the forward pass.
+ * @param a Their offset.
+ * @param pre The pre-activations it kept.
+ * @param p Their offset.
+ * @param cotangent The cotangent `v` of `f`.
+ * @param yBar Row `b` is overwritten with `J_yᵀ v`.
+ * @param paramsBar Accumulates `J_θᵀ v`, or null.
+ * @param grad Scratch of `net.maxWidth` entries.
+ * @param gradIn Another.
+ *
+ * @example ∂⟨v, f⟩ of f(y) = 2y + 0.5 at y = 3
+ * ```ts
+ * import { backwardOne, forwardOne } from "./mlp_row.ts";
+ * import { mlpLayout, resolveMlpOptions } from "./mlp_layout.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const net = mlpLayout(resolveMlpOptions({ dim: 1, widths: [] }, ""));
+ * const acts = new Float64Array(2), pre = new Float64Array(1), params = Float64Array.of(2, 0.5);
+ * forwardOne(net, 0, Float64Array.of(3), 0, params, acts, 0, pre, 0);
+ * const yBar = new Float64Array(1), pBar = new Float64Array(2);
+ * const g = () => new Float64Array(1);
+ * backwardOne(net, 0, params, acts, 0, pre, 0, Float64Array.of(1), yBar, pBar, g(), g());
+ * assert.deepEqual([yBar, pBar], [Float64Array.of(2), Float64Array.of(3, 1)]);
+ * ```
+ */
+export function backwardOne(
+  net: MlpLayout,
+  b: number,
+  params: Float64Array,
+  acts: Float64Array,
+  a: number,
+  pre: Float64Array,
+  p: number,
+  cotangent: Float64Array,
+  yBar: Float64Array,
+  paramsBar: Float64Array | null,
+  grad: Float64Array,
+  gradIn: Float64Array,
+): void {
+  const dim = net.dim, last = net.layerCount - 1, sizes = net.sizes;
+  const row = b * dim, skip = net.timeDependent ? 1 : 0;
+  for (let j = 0; j < dim; j++) grad[j] = cotangent[row + j];
+  const outAt = a + net.actOffsets[last + 1];
+  _scaleRow(net.final.name, grad, pre, p + net.preOffsets[last], acts, outAt, dim);
+  for (let l = last; l >= 0; l--) {
+    const nIn = sizes[l], nOut = sizes[l + 1], w = net.weightOffsets[l];
+    const x = a + net.actOffsets[l];
+    if (paramsBar !== null) {
+      const bias = w + nOut * nIn;
+      for (let j = 0; j < nOut; j++) {
+        const d = grad[j];
+        paramsBar[bias + j] += d;
+        const wj = w + j * nIn;
+        for (let k = 0; k < nIn; k++) paramsBar[wj + k] += d * acts[x + k];
+      }
+    }
+    for (let k = l > 0 ? 0 : skip; k < nIn; k++) {
+      let s = 0;
+      for (let j = 0; j < nOut; j++) s += params[w + j * nIn + k] * grad[j];
+      if (l > 0) gradIn[k] = s;
+      else yBar[row + k - skip] = s;
+    }
+    if (l === 0) return;
+    _scaleRow(net.hidden.name, gradIn, pre, p + net.preOffsets[l - 1], acts, x, nIn);
+    const swap = grad;
+    grad = gradIn;
+    gradIn = swap;
+  }
+}
