@@ -20,6 +20,7 @@ import { encodeModel } from "./onnx_model.ts";
 import { type ElementType, GraphBuilder } from "./onnx_graph.ts";
 import { type ExportDtype, exportMetadata, REVODE_VERSION } from "./metadata.ts";
 import { checkSource, type ExportSource } from "./source.ts";
+import { fieldDocs } from "./io_docs.ts";
 
 /** The initializers of one layer. */
 interface _LayerWeights {
@@ -180,15 +181,24 @@ export function exportVectorField(
   const checked = checkSource(source, false, dtype);
   const { mlp, params } = checked;
   const g = new GraphBuilder("revode_vector_field");
-  const y = g.input("y", dtype, ["batch", mlp.dim]);
-  const t = mlp.timeDependent ? g.input("t", dtype, ["batch", 1]) : null;
+  const io = fieldDocs(checked, dtype);
+  const yIn = g.input("y", dtype, ["batch", mlp.dim], io.y);
+  const scale = checked.state.scale;
+  const y = scale === 1 ? yIn : g.node("Div", [yIn, g.constant(scale, dtype)]);
+  let t: string | null = null;
+  if (mlp.timeDependent) {
+    const tIn = g.input("t", dtype, ["t_rows", 1], io.t);
+    // [1, 1] or [batch, 1] → [batch, 1], explicitly: Gemm's own broadcasting of its bias is
+    // where ONNX Runtime failed with an internal buffer message
+    const rows = g.node("Shape", [yIn], { start: 0, end: 1 });
+    const shape = g.node("Concat", [rows, g.vector([1], "int64")], { axis: 0 });
+    t = g.node("Expand", [tIn, shape]);
+  }
   const field = new FieldGraph(g, mlp, params, dtype);
-  const dydt = g.scoped("f", () => field.evaluate(g, y, t));
-  g.output(dydt, "dydt", dtype, ["batch", mlp.dim]);
-  const io = `inputs: y [batch, ${mlp.dim}] ${dtype}` +
-    (mlp.timeDependent ? `, t [batch, 1] ${dtype} (one time per row)` : "") +
-    `; output: dydt [batch, ${mlp.dim}] = f(t, y)`;
-  const doc = `revode MLP vector field ${_describeMlp(mlp)}. ${io}.`;
+  let dydt = g.scoped("f", () => field.evaluate(g, y, t));
+  if (scale !== 1) dydt = g.node("Mul", [dydt, g.constant(scale, dtype)]);
+  g.output(dydt, "dydt", dtype, ["batch", mlp.dim], io.dydt);
+  const doc = `revode MLP vector field ${_describeMlp(mlp)}. ${io.summary}.`;
   return encodeModel(g.build(doc), {
     producerVersion: REVODE_VERSION,
     docString: doc,
@@ -198,8 +208,9 @@ export function exportVectorField(
       mlp.toJSON(),
       null,
       checked.training,
-      io,
+      io.summary,
       checked.y0,
+      { state: checked.state, data: checked.data, adaptiveGap: checked.adaptiveGap },
     ),
   });
 }

@@ -268,7 +268,7 @@ Deno.test("refusals name the argument, the value and what is allowed", () => {
       exportIntegrator({ field, params, scheme: plain(tableaux.rk4), dt: 0.1, steps: 2 }, {
         variant: "scan" as never,
       }),
-    /Invalid variant: got "scan"; expected "loop" or "unrolled"/,
+    /Invalid variant: got "scan"; expected "loop", "chunked", "unrolled"/,
   );
 });
 
@@ -353,7 +353,7 @@ Deno.test("CLI: exports a model.json in each form, verifies it, refuses bad flag
     const bad: [string[], RegExp][] = [
       [
         ["--model", model, "--form", "scan"],
-        /--form: "scan". Allowed: vector-field, loop, unrolled/,
+        /--form: "scan". Allowed: vector-field, loop, chunked, unrolled/,
       ],
       [["--model", model, "--dtype", "float16"], /--dtype: "float16". Allowed: float32, float64/],
       [["--model", model, "--params", "last"], /--params: "last". Allowed: best, current/],
