@@ -278,7 +278,8 @@ export interface MetadataExtras {
  * @param solver The solver, for integrators.
  * @param training A training summary, when known.
  * @param io A description of the inputs and outputs.
- * @param y0 The initial state the model was trained from, when known.
+ * @param y0 The initial state the model was trained from, when known (network units;
+ *   recorded in user units, times `extras.state.scale`).
  * @param extras State names and units, scaling, data, adaptive gap.
  * @returns The key–value strings.
  *
@@ -331,12 +332,13 @@ export function exportMetadata(
     meta["revode.t0"] = String(solver.t0);
     meta["revode.steps"] = String(solver.steps);
   }
-  if (y0 !== null) meta["revode.y0"] = JSON.stringify(Array.from(y0));
   if (training !== null) {
     meta["revode.training"] = JSON.stringify(training);
     if (training.bestLoss !== undefined) meta["revode.loss"] = _LOSS_TEXT;
   }
   const state = extras.state ?? { names: null, units: null, scale: 1 };
+  // in the graph's units, the user's: what y0 expects
+  if (y0 !== null) meta["revode.y0"] = JSON.stringify(Array.from(y0, (v) => v * state.scale));
   meta["revode.scale"] = String(state.scale);
   meta["revode.state"] = JSON.stringify({
     ...state,
