@@ -2,8 +2,10 @@
 // the Loop node's body is cut out as a model of its own and run iteration by iteration in
 // JavaScript as the spec's table says for inputs (trip_count, cond) — "for (int i=0; i <
 // trip_count && cond; ++i)", loop-carried values passed from one iteration's outputs to the
-// next one's inputs. No scan outputs are involved, so the trajectory this gives is the one every
-// runtime that follows the spec must give; ONNX Runtime's own Loop must agree with it exactly.
+// next one's inputs, scan outputs concatenated along axis 0 as the spec's words say. The rest
+// of the graph (the Reshape to [-1, batch, dim] after the Loop) is then applied by hand too:
+// the trajectory this gives is the one every runtime that follows the spec must give, and
+// ONNX Runtime (which stacks scan outputs instead) must agree with it exactly.
 //
 // Needs: --allow-read --allow-ffi --allow-env --allow-sys --allow-write (onnxruntime-node).
 
@@ -45,7 +47,12 @@ async function loopByHand(
   bytes: Uint8Array,
   feeds: Record<string, Feed>,
   float: "float32" | "float64",
-): Promise<{ byHand: Fetched[]; runtime: Fetched[]; model: Record<string, Fetched> }> {
+): Promise<{
+  byHand: Fetched[];
+  scan: Fetched;
+  runtime: Fetched[];
+  model: Record<string, Fetched>;
+}> {
   const elem = float === "float32" ? 1 : 11;
   const model = decodeModel(bytes);
   const graph = model.graph!;
@@ -97,6 +104,7 @@ async function loopByHand(
   });
   const session = await createSession(bodyModel, "cpu");
   let carried = carriedNames.map((x) => out[x]);
+  const blocks: Fetched[] = [];
   try {
     for (let i = 0; i < trips; i++) {
       const f: Record<string, Feed> = { [nIn.name!]: { type: "int64", data: [i], dims: [] } };
@@ -106,12 +114,25 @@ async function loopByHand(
       for (const x of fetched) f[x] = { type: float, data: out[x].data, dims: out[x].dims };
       const step = await session.run(f);
       assert.equal(step[body.output![0].name!].data[0], 1, "the body returns cond unchanged");
-      carried = body.output!.slice(1).map((o) => step[o.name!]);
+      const outs = body.output!.slice(1).map((o) => step[o.name!]);
+      carried = outs.slice(0, carriedNames.length);
+      blocks.push(outs[carriedNames.length]);
     }
   } finally {
     await session.release();
   }
-  return { byHand: carried, runtime: loop.output!.map((x) => out[x]), model: out };
+  // "implicitly concatenate": Concat along axis 0 of the per-iteration blocks
+  const data = new Float64Array(blocks.reduce((a, b) => a + b.data.length, 0));
+  blocks.reduce((at, b) => (data.set(b.data, at), at + b.data.length), 0);
+  const dims = blocks.length === 0
+    ? [0]
+    : [blocks.reduce((a, b) => a + b.dims[0], 0), ...blocks[0].dims.slice(1)];
+  return {
+    byHand: carried,
+    scan: { data, dims },
+    runtime: loop.output!.map((x) => out[x]),
+    model: out,
+  };
 }
 
 function _field(timeDependent: boolean) {
@@ -148,17 +169,25 @@ Deno.test("loop and chunked forms: ONNX Runtime's Loop equals the spec's Loop, r
         "float64",
       );
       const what = `${variant} ${scheme.kind} chunk ${chunk}`;
+      // the final states: loop-carried, the same in every reading
       for (let k = 0; k < run.byHand.length; k++) {
         assert.deepEqual(run.runtime[k].dims, run.byHand[k].dims, what);
         assert.deepEqual(run.runtime[k].data, run.byHand[k].data, what);
       }
-      // the trajectory is the last carried value: [iterations · chunk + 1, batch, dim]
-      const rows = variant === "loop" ? steps + 1 : Math.floor(steps / chunk!) * chunk! + 1;
-      assert.deepEqual(run.byHand.at(-1)!.dims, [rows, 3, 2], what);
+      // the scan output: the spec concatenates [K, batch, dim] blocks to [iterations · K, …];
+      // ONNX Runtime stacks them to [iterations, K, …]; the numbers are the same, in order
+      const k = variant === "loop" ? 1 : chunk!;
+      const iterations = Math.floor(steps / k);
+      assert.deepEqual(run.scan.dims, [iterations * k, 3, 2], what);
+      const ort = run.runtime.at(-1)!;
+      assert.deepEqual(ort.dims, [iterations, k, 3, 2], `${what}: ONNX Runtime stacks`);
+      assert.deepEqual(ort.data, run.scan.data, what);
+      // the model's output: y0, then the scan output reshaped to [-1, batch, dim]
       const ys = run.model.ys;
       assert.deepEqual(ys.dims, [steps + 1, 3, 2], what);
       assert.deepEqual(run.model.ts.dims, [steps + 1], what);
-      assert.deepEqual(ys.data.subarray(0, rows * 6), run.byHand.at(-1)!.data, what);
+      assert.deepEqual(Array.from(ys.data.subarray(0, 6)), Array.from(y0), what);
+      assert.deepEqual(ys.data.subarray(6, 6 + run.scan.data.length), run.scan.data, what);
       // and the values are revode's float64 solve, to round-off
       const grid = Array.from({ length: steps + 1 }, (_, n) => 0.25 + n * 0.05);
       const ref = solve({ field, y0, params, scheme, grid, saveAt: { t0: true, steps: true } }).ys;
