@@ -204,7 +204,7 @@ Deno.test("bench: bad flags get an error: line naming the flag, exit 2, nothing 
   const cases: [string[], RegExp][] = [
     [
       ["--section", "cpu"],
-      /^error: invalid value for --section: "cpu"\. Allowed: all, fixed, adaptive, inference, gpu\.\n/,
+      /^error: invalid value for --section: "cpu"\. Allowed: all, fixed, adaptive, inference, onnx, gpu\.\n/,
     ],
     [["--sections", "fixed"], /^error: unknown flag --sections\. Allowed flags: --section, --json/],
     [["--section"], /^error: --section needs a value/],
