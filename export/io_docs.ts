@@ -130,7 +130,7 @@ export function fieldDocs(
   const docs = {
     y: `states [batch, ${dim}] ${dtype} ${state}` + _scaleText(s.state),
     t: `times [batch, 1] ${dtype}, one per row of y, or [1, 1]: one time for every row ` +
-      "(broadcast explicitly with Expand); other shapes are refused",
+      "(broadcast by an Add after the first layer's Gemm); other shapes are refused",
     dydt: `f(t, y) [batch, ${dim}] ${dtype}: the time derivative of y, in the units of y per ` +
       "unit time",
   };

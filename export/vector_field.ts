@@ -106,9 +106,13 @@ export class FieldGraph {
    * @param g The graph (or subgraph) to add them to.
    * @param y The state `[batch, dim]`.
    * @param t The time, scalar or `[batch, 1]`; ignored (may be null) for an autonomous field.
+   * @param perRow True when `t` is `[rows, 1]` with `rows` 1 or `batch`: the time term is
+   *   then added after the `Gemm` with `Add`'s (bidirectional) broadcasting instead of being
+   *   the `Gemm`'s bias, whose broadcast from `[1, hidden]` ONNX Runtime failed on with an
+   *   internal buffer message; rows other than 1 or `batch` are refused by that `Add`.
    * @returns The name of `f(t, y)`, `[batch, dim]`.
    */
-  evaluate(g: GraphBuilder, y: string, t: string | null): string {
+  evaluate(g: GraphBuilder, y: string, t: string | null, perRow = false): string {
     const shapes = this.mlp.layerShapes;
     let x = y;
     for (let l = 0; l < shapes.length; l++) {
@@ -119,7 +123,9 @@ export class FieldGraph {
           if (t === null) throw new Error("A time-dependent field needs a time input.");
           bias = g.node("Add", [g.node("Mul", [t, layer.timeWeight]), layer.bias]);
         }
-        const z = g.node("Gemm", [x, layer.weight, bias], { transB: 1 });
+        const z = layer.timeWeight !== null && perRow
+          ? g.node("Add", [g.node("Gemm", [x, layer.weight], { transB: 1 }), bias])
+          : g.node("Gemm", [x, layer.weight, bias], { transB: 1 });
         return emitActivation(g, shapes[l].activation, z, this.type);
       });
     }
@@ -187,15 +193,10 @@ export function exportVectorField(
   const y = scale === 1 ? yIn : g.node("Div", [yIn, g.constant(scale, dtype)]);
   let t: string | null = null;
   if (mlp.timeDependent) {
-    const tIn = g.input("t", dtype, ["t_rows", 1], io.t);
-    // [1, 1] or [batch, 1] → [batch, 1], explicitly: Gemm's own broadcasting of its bias is
-    // where ONNX Runtime failed with an internal buffer message
-    const rows = g.node("Shape", [yIn], { start: 0, end: 1 });
-    const shape = g.node("Concat", [rows, g.vector([1], "int64")], { axis: 0 });
-    t = g.node("Expand", [tIn, shape]);
+    t = g.input("t", dtype, ["t_rows", 1], io.t);
   }
   const field = new FieldGraph(g, mlp, params, dtype);
-  let dydt = g.scoped("f", () => field.evaluate(g, y, t));
+  let dydt = g.scoped("f", () => field.evaluate(g, y, t, true));
   if (scale !== 1) dydt = g.node("Mul", [dydt, g.constant(scale, dtype)]);
   g.output(dydt, "dydt", dtype, ["batch", mlp.dim], io.dydt);
   const doc = `revode MLP vector field ${_describeMlp(mlp)}. ${io.summary}.`;

@@ -489,7 +489,9 @@ async function _check(
         provider === "cpu" ? "the CPU" : "WebGPU"
       }` +
         (provider === "webgpu" && onProvider < placement.nodes
-          ? ` (the rest on the CPU${form !== "unrolled" ? ": Loop has no WebGPU kernel" : ""})`
+          ? ` (the rest on the CPU${
+            form === "loop" || form === "chunked" ? ": Loop has no WebGPU kernel" : ""
+          })`
           : "");
     let status: ProviderCheck["status"] = worstRatio <= 1 ? "passed" : "failed";
     if (status === "failed" && notes.length === 0) {
