@@ -2,7 +2,7 @@
  * The benchmark's entry point (`deno task bench`): parses the flags, runs the
  * sections asked for, and prints their reports, or one JSON object.
  *
- *     deno task bench [--section all|fixed|adaptive|inference|gpu|kernels] [--json] [--quick]
+ *     deno task bench [--section all|fixed|adaptive|inference|onnx|gpu|kernels] [--json] [--quick]
  *       [--baseline DIR]
  *
  * The sections:
@@ -14,6 +14,8 @@
  *   adaptive Bosh3 steps over growing time spans;
  * - `inference` (issue 6, `bench/inference.ts`): ONNX Runtime against
  *   revode's solver;
+ * - `onnx` (issue 17, `bench/onnx_forms.ts`): session creation and
+ *   inference of the loop, chunked and unrolled ONNX forms;
  * - `gpu` (issue 5, `bench/gpu.ts`, `bench/gpu_adaptive.ts`): one WebGPU
  *   training step against the CPU backend;
  * - `kernels` (issue 20, `bench/kernels/`): the MLP field against PyTorch,
@@ -35,7 +37,7 @@ import { runAdaptiveBenchmark } from "./adaptive/run.ts";
 import { loadavg, machineInfo, machineLines } from "./machine.ts";
 
 /** The sections `--section` selects. */
-export type Section = "all" | "fixed" | "adaptive" | "inference" | "gpu" | "kernels";
+export type Section = "all" | "fixed" | "adaptive" | "inference" | "onnx" | "gpu" | "kernels";
 
 /** What `--json` prints: the sections that ran. */
 export interface FullResult {
@@ -45,6 +47,8 @@ export interface FullResult {
   adaptive?: AdaptiveResult;
   /** The ONNX inference section (bench/inference.ts). */
   inference?: unknown;
+  /** The ONNX forms section (bench/onnx_forms.ts). */
+  onnx?: unknown;
   /** The WebGPU training-step section (bench/gpu.ts). */
   gpu?: unknown;
   /** The MLP kernels section (bench/kernels/). */
@@ -56,6 +60,7 @@ const _SECTIONS: readonly Section[] = [
   "fixed",
   "adaptive",
   "inference",
+  "onnx",
   "gpu",
   "kernels",
 ];
@@ -67,7 +72,8 @@ const _FLAGS: FlagTable = [
     "NAME",
     "which section to run (default all): fixed = white-dwarf fixed steps (issue 2), " +
     "adaptive = chaotic MLP field with adaptive Bosh3 steps (issue 3), inference = ONNX " +
-    "Runtime (CPU, WebGPU) against revode's solver (issue 6), " +
+    "Runtime (CPU, WebGPU) against revode's solver (issue 6), onnx = session creation and " +
+    "inference of the loop, chunked and unrolled forms (issue 17), " +
     "gpu = one WebGPU training step against the CPU backend, fixed and adaptive steps (issue 5; " +
     "skipped with its reason when no adapter exists), kernels = the MLP field against " +
     "PyTorch, ONNX Runtime and --baseline, with the targets of issue 20 and the profile",
@@ -96,7 +102,7 @@ const _FLAGS: FlagTable = [
 ];
 
 const USAGE = [
-  "usage: deno task bench [--section all|fixed|adaptive|inference|gpu|kernels] [--json] " +
+  "usage: deno task bench [--section all|fixed|adaptive|inference|onnx|gpu|kernels] [--json] " +
   "[--quick] [--baseline DIR]",
   "",
   "Flags:",
@@ -168,6 +174,16 @@ async function runInference(values: Values, log: Log, out: FullResult): Promise<
   return formatInferenceReport(result);
 }
 
+async function runOnnxForms(values: Values, log: Log, out: FullResult): Promise<string> {
+  const { runOnnxFormsBench, formatOnnxFormsReport } = await import("./onnx_forms.ts");
+  const result = await runOnnxFormsBench({
+    onProgress: log,
+    ...(values.quick ? { steps: 100, unrolledSteps: 50, chunk: 25, runs: 2 } : {}),
+  });
+  out.onnx = result;
+  return formatOnnxFormsReport(result);
+}
+
 /** The WebGPU section, fixed then adaptive steps; without an adapter, skipped with its reason. */
 async function runGpu(values: Values, out: FullResult): Promise<string[]> {
   const { runGpuBenchmark } = await import("./gpu.ts");
@@ -218,6 +234,7 @@ if (import.meta.main) {
   if (runs("fixed")) texts.push(runFixed(values, log, out));
   if (runs("adaptive")) texts.push(runAdaptive(values, log, out));
   if (runs("inference")) texts.push(await runInference(values, log, out));
+  if (runs("onnx")) texts.push(await runOnnxForms(values, log, out));
   if (runs("gpu")) texts.push(...await runGpu(values, out));
   if (runs("kernels")) texts.push(await runKernels(values, log, out));
   console.log(

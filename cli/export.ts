@@ -64,8 +64,9 @@ const _FLAGS: FlagTable = [
   [
     "form",
     "NAME",
-    "vector-field (f alone), loop (the whole solve as an ONNX Loop; default) or unrolled " +
-    "(every step spelled out, for GPU runtimes)",
+    "vector-field (f alone), loop (the whole solve as an ONNX Loop; default), chunked " +
+    "(a Loop of --chunk unrolled steps per iteration, for GPU runtimes; its session is " +
+    "created in seconds) or unrolled (every step spelled out; minutes to load at 1000 steps)",
   ],
   [
     "out",
@@ -73,6 +74,7 @@ const _FLAGS: FlagTable = [
     "output file (default model.onnx next to the model file; model.<form>.onnx " +
     "for the other forms)",
   ],
+  ["chunk", "N", "steps per Loop iteration of the chunked form (default 50)"],
   ["dtype", "NAME", "float32 (default; runs on every provider) or float64 (CPU runtimes)"],
   ["params", "NAME", "best (lowest-loss parameters; default) or current (the latest)"],
   ["verify", "", "run the file with onnxruntime-node and compare with revode's solver"],
@@ -87,6 +89,7 @@ const _FLAGS: FlagTable = [
 interface _Flags {
   model?: string;
   form?: string;
+  chunk?: string;
   out?: string;
   dtype?: string;
   params?: string;
@@ -113,15 +116,17 @@ export function exportHelpText(): string {
   return [
     `deno task export (revode ${REVODE_VERSION}): a trained model as an ONNX file.`,
     "",
-    "  deno task export --model runs/<run>/model.json [--form loop|unrolled|vector-field]",
+    "  deno task export --model runs/<run>/model.json [--form loop|chunked|unrolled|vector-field]",
     "                   [--verify] [--out FILE]",
     "",
     ...flagHelp(_FLAGS, width + 4, _HELP_WIDTH),
     "",
-    "Integrator inputs: y0 [batch, dim]; t0, dt (scalars); steps (int64 scalar, loop only);",
-    "the trained values are in the metadata (revode.t0, revode.dt, revode.steps, revode.y0).",
+    "Integrator inputs: y0 [batch, dim] in the user's units (the data's scaling is in the graph);",
+    "t0, dt (scalars, [] or [1]); steps (int64 scalar, loop only; negative acts as 0); the",
+    "trained values are in the metadata (revode.t0, revode.dt, revode.steps, revode.y0).",
     "Outputs: ys [steps + 1, batch, dim], ts [steps + 1].",
-    "Vector field: input y [batch, dim] (and t [batch, 1] when time-dependent); output dydt.",
+    "Vector field: input y [batch, dim] (and t [batch, 1] or [1, 1] when time-dependent);",
+    "output dydt. Names, units, scaling, data window and range: revode.state, revode.data.",
     "",
   ].join("\n");
 }
@@ -179,7 +184,7 @@ async function _outProblem(model: string, out: string, form: ExportForm): Promis
  * let err = "";
  * const io = { write: () => {}, error: (t: string) => err += t, isTerminal: false };
  * assert.equal(await main(["--model", "m.json", "--form", "scan"], io), 2);
- * assert.match(err, /--form: "scan". Allowed: vector-field, loop, unrolled/);
+ * assert.match(err, /--form: "scan". Allowed: vector-field, loop, chunked, unrolled/);
  * assert.equal(await main(["--colour"], io), 2);
  * assert.match(err, /unknown flag --colour. Allowed flags: --model/);
  * ```
@@ -187,6 +192,7 @@ async function _outProblem(model: string, out: string, form: ExportForm): Promis
 export async function main(args: string[], io: CliIo = consoleIo()): Promise<number> {
   let model: string;
   let form: ExportForm;
+  let chunk: number | undefined;
   let dtype: ExportDtype;
   let params: ParamsChoice;
   let providers: Provider[];
@@ -204,6 +210,13 @@ export async function main(args: string[], io: CliIo = consoleIo()): Promise<num
     model = flags.model;
     form = _oneOf("form", flags.form ?? "loop", EXPORT_FORMS);
     dtype = _oneOf("dtype", flags.dtype ?? "float32", EXPORT_DTYPES);
+    if (flags.chunk !== undefined) {
+      if (form !== "chunked") throw new UsageError("--chunk only applies with --form chunked.");
+      chunk = Number(flags.chunk);
+      if (!/^\d+$/.test(flags.chunk) || !(chunk >= 1)) {
+        throw new UsageError(`--chunk: ${JSON.stringify(flags.chunk)}. Allowed: an integer >= 1.`);
+      }
+    }
     params = _oneOf("params", flags.params ?? "best", _PARAMS);
     providers = (flags.providers ?? "cpu,webgpu").split(",").map((p) =>
       _oneOf("providers", p.trim(), PROVIDERS)
@@ -229,7 +242,7 @@ export async function main(args: string[], io: CliIo = consoleIo()): Promise<num
   }
   let written: ExportedFile;
   try {
-    written = await exportModelFile(model, out, form, { dtype, params });
+    written = await exportModelFile(model, out, form, { dtype, params, chunk });
   } catch (error) {
     return _report(io, error);
   }

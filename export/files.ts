@@ -41,6 +41,7 @@ export function defaultOnnxPath(modelJsonPath: string, form: ExportForm): string
  * @param source The model.
  * @param form The form.
  * @param dtype The element type.
+ * @param chunk Steps per Loop iteration of the `chunked` form.
  * @returns The `.onnx` file's bytes.
  *
  * @example
@@ -58,13 +59,15 @@ export function exportOnnx(
   source: ExportSource,
   form: ExportForm,
   dtype: ExportDtype = "float32",
+  chunk?: number,
 ): Uint8Array {
   switch (form) {
     case "vector-field":
       return exportVectorField(source, { dtype });
     case "loop":
+    case "chunked":
     case "unrolled":
-      return exportIntegrator(source, { variant: form, dtype });
+      return exportIntegrator(source, { variant: form, dtype, chunk });
     default:
       throw new RangeError(
         `Invalid form: got ${JSON.stringify(form)}; expected one of ${EXPORT_FORMS.join(", ")}.`,
@@ -89,6 +92,8 @@ export interface ExportFileOptions {
   dtype?: ExportDtype;
   /** Which parameters; default `best`. */
   params?: ParamsChoice;
+  /** Steps per Loop iteration of the `chunked` form. */
+  chunk?: number;
 }
 
 /**
@@ -145,7 +150,7 @@ export async function exportModelFile(
   options: ExportFileOptions = {},
 ): Promise<ExportedFile> {
   const source = await sourceFromModelFile(modelJsonPath, options.params ?? "best");
-  const onnx = exportOnnx(source, form, options.dtype ?? "float32");
+  const onnx = exportOnnx(source, form, options.dtype ?? "float32", options.chunk);
   if (await sameFile(modelJsonPath, outPath)) {
     throw new RangeError(
       `Invalid output file: ${JSON.stringify(outPath)} is the model file itself; ` +

@@ -1,27 +1,36 @@
 /**
- * The `integrator` forms: the whole fixed-step solve from `y0` to the
+ * The integrator forms: the whole fixed-step solve from `y0` to the
  * trajectory, in one ONNX model, for any tableau and scheme.
  *
- * Inputs (scalars have shape `[]`):
+ * Inputs (each has a `doc_string` with its meaning and units):
  *
- * - `y0` `[batch, dim]`: initial states.
+ * - `y0` `[batch, dim]`: initial states, in the user's units (the data's
+ *   scaling, `revode.scale`, is applied inside the graph).
  * - `t0` `[]`: the start time, `t_n = t0 + n · dt`.
  * - `dt` `[]`: the step size; a negative step integrates backwards in time.
- * - `steps` `[]` int64 (Loop only): the number of steps.
+ * - `steps` `[]` int64 (loop form only): the number of steps; a negative
+ *   count acts as 0 (`ys = [y0]`, `ts = [t0]`).
  *
- * The trained values of `t0`, `dt` and `steps` (and the trained initial
- * state) are in the metadata: `revode.t0`, `revode.dt`, `revode.steps`,
- * `revode.y0`. They are not graph defaults (initializers named like
- * inputs): ONNX Runtime warns about those and leaves them out of a
- * session's `inputNames`.
+ * A scalar may be given with shape `[]` or `[1]`: the graph reshapes it to
+ * `[]` first, so both mean the same; any other shape is refused by that
+ * `Reshape`. The trained values of `t0`, `dt` and `steps` (and the trained
+ * initial state) are in the metadata: `revode.t0`, `revode.dt`,
+ * `revode.steps`, `revode.y0`. They are not graph defaults (initializers
+ * named like inputs): ONNX Runtime warns about those and leaves them out of
+ * a session's `inputNames`.
  *
- * Outputs: `ys` `[steps + 1, batch, dim]` (row 0 is `y0`) and `ts`
- * `[steps + 1]`.
+ * Outputs: `ys` `[steps + 1, batch, dim]` (row 0 is `y0`), in the user's
+ * units, and `ts` `[steps + 1]`.
  *
- * Two variants: `loop` — one ONNX `Loop` whose body is one step (compact;
- * any step count at run time); `unrolled` — every step spelled out, the
- * count fixed at export (ONNX Runtime's WebGPU provider has no `Loop`
- * kernel: a `Loop` runs on the CPU, calling the GPU for its body).
+ * Three variants: `loop` — one ONNX `Loop` whose body is one step (compact;
+ * any step count at run time; see loop_form.ts for why its meaning is the
+ * same in every runtime); `chunked` — a `Loop` whose body is `chunk`
+ * unrolled steps, the count fixed at export: a few thousand nodes at any
+ * step count, so runtimes create a session in seconds, and few loop
+ * iterations (ONNX Runtime's WebGPU provider has no `Loop` kernel: a
+ * `Loop` runs on the CPU, calling the GPU for its body); `unrolled` —
+ * every step spelled out, the count fixed at export (no control flow at
+ * all, but a session takes minutes at 1 000 steps).
  *
  * @module
  */
@@ -37,10 +46,12 @@ import {
 } from "./metadata.ts";
 import { type CheckedSource, checkSource, type ExportScheme, type ExportSource } from "./source.ts";
 import { _describeMlp, FieldGraph } from "./vector_field.ts";
-import { emitStep, initialState, StepSize } from "./scheme_step.ts";
+import { emitStep, initialState, type StepContext, StepSize } from "./scheme_step.ts";
+import { emitLoopTrajectory } from "./loop_form.ts";
+import { integratorDocs } from "./io_docs.ts";
 
 /**
- * The two integrator variants.
+ * The three integrator variants.
  *
  * @example
  * ```ts
@@ -61,7 +72,39 @@ import { emitStep, initialState, StepSize } from "./scheme_step.ts";
  * assert.equal(modelMetadata(bytes)["revode.form"], "unrolled");
  * ```
  */
-export type IntegratorVariant = "loop" | "unrolled";
+export type IntegratorVariant = "loop" | "chunked" | "unrolled";
+
+/**
+ * The integrator variants, in help order.
+ *
+ * @example
+ * ```ts
+ * import { INTEGRATOR_VARIANTS } from "./integrator.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(INTEGRATOR_VARIANTS, ["loop", "chunked", "unrolled"]);
+ * ```
+ */
+export const INTEGRATOR_VARIANTS: readonly IntegratorVariant[] = Object.freeze([
+  "loop",
+  "chunked",
+  "unrolled",
+]);
+
+/**
+ * Steps per `Loop` iteration of the `chunked` form by default: about 3 500
+ * nodes in the body for the white dwarf's reversible RK4, whose session
+ * ONNX Runtime creates in about a second.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_CHUNK } from "./integrator.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(DEFAULT_CHUNK, 50);
+ * ```
+ */
+export const DEFAULT_CHUNK = 50;
 
 /**
  * Options of {@link exportIntegrator}.
@@ -85,8 +128,10 @@ export type IntegratorVariant = "loop" | "unrolled";
  * ```
  */
 export interface IntegratorExportOptions {
-  /** `loop` (default) or `unrolled`. */
+  /** `loop` (default), `chunked` or `unrolled`. */
   variant?: IntegratorVariant;
+  /** Steps per Loop iteration of the `chunked` form (default {@link DEFAULT_CHUNK}). */
+  chunk?: number;
   /** Element type; default `float32`. */
   dtype?: ExportDtype;
 }
@@ -188,119 +233,163 @@ export function exportIntegrator(
   options: IntegratorExportOptions = {},
 ): Uint8Array {
   const variant = options.variant ?? "loop";
-  if (variant !== "loop" && variant !== "unrolled") {
-    invalidArgument("variant", variant, '"loop" or "unrolled"');
+  if (!INTEGRATOR_VARIANTS.includes(variant)) {
+    invalidArgument("variant", variant, INTEGRATOR_VARIANTS.map((v) => `"${v}"`).join(", "));
   }
   const dtype = options.dtype ?? "float32";
   if (dtype !== "float32" && dtype !== "float64") {
     invalidArgument("dtype", dtype, '"float32" or "float64"');
   }
+  const chunkOption = options.chunk ?? DEFAULT_CHUNK;
+  if (!Number.isInteger(chunkOption) || chunkOption < 1) {
+    invalidArgument("chunk", chunkOption, "an integer >= 1 (steps per Loop iteration)");
+  }
   const s = checkSource(source, true, dtype);
   const scheme = s.scheme as ExportScheme;
   const { mlp } = s;
   const dim = mlp.dim;
+  const state = s.state;
   const g = new GraphBuilder(`revode_integrator_${variant}`);
-  const y0 = g.input("y0", dtype, ["batch", dim]);
-  const t0 = g.input("t0", dtype, []);
-  const dt = g.input("dt", dtype, []);
+  const io = integratorDocs(s, variant, dtype);
+  const y0In = g.input("y0", dtype, ["batch", dim], io.y0);
+  const t0 = g.node("Reshape", [g.input("t0", dtype, [], io.t0), g.vector([], "int64")]);
+  const dt = g.node("Reshape", [g.input("dt", dtype, [], io.dt), g.vector([], "int64")]);
+  // the network works in the data's units (user units ÷ scale): divide as the data readers do
+  const y0 = state.scale === 1 ? y0In : g.node("Div", [y0In, g.constant(state.scale, dtype)]);
   const field = new FieldGraph(g, mlp, s.params, dtype);
   const step = new StepSize(g, dt, dtype);
-  const init = g.scoped("init", () => initialState(scheme, { g, field, step }, y0, () => t0));
-  const axis0 = g.vector([0], "int64");
+  const ctx = { g, field, step };
+  const init = g.scoped("init", () => initialState(scheme, ctx, y0, () => t0));
   let ys: string;
   let ts: string;
   if (variant === "loop") {
-    const steps = g.input("steps", "int64", []);
-    const body = g.subgraph("revode_step");
-    const n = body.input("n", "int64", []);
-    const cond = body.input("cond", "bool", []);
-    const stateIn = init.map((_, i) => body.input(`state${i}`, dtype, ["batch", dim]));
-    const timeAt = (k: string) =>
-      body.node("Add", [t0, body.node("Mul", [body.node("Cast", [k], { to: _code(dtype) }), dt])]);
-    let tn: string | null = null;
-    let tn1: string | null = null;
-    const stateOut = body.scoped("step", () =>
-      emitStep(
-        scheme,
-        { g: body, field, step },
-        stateIn,
-        () => (tn ??= timeAt(n)),
-        () => (tn1 ??= timeAt(body.node("Add", [n, body.constant(1, "int64")]))),
-      ));
-    body.output(cond, "cond_out", "bool", []);
-    stateOut.forEach((v, i) => body.output(v, `state${i}_out`, dtype, ["batch", dim]));
-    body.output(stateOut[0], "y_out", dtype, ["batch", dim]);
-    const outs = g.nodeOutputs("Loop", [steps, "", ...init], init.length + 1, {
-      body: { graph: body.build("one step t_n → t_{n+1}; scan output: y_{n+1}") },
-    });
-    ys = g.node("Concat", [g.node("Unsqueeze", [y0, axis0]), outs[init.length]], { axis: 0 });
-    const index = g.node("Range", [
-      g.constant(0, "int64"),
-      g.node("Add", [steps, g.constant(1, "int64")]),
-      g.constant(1, "int64"),
+    const steps = g.node("Reshape", [
+      g.input("steps", "int64", [], io.steps),
+      g.vector([], "int64"),
     ]);
+    // a negative count acts as 0, for ys and ts alike: [y0] and [t0]
+    const iterations = g.node("Max", [steps, g.constant(0, "int64")]);
+    const one = g.constant(1, "int64");
+    const plan = { scheme, ctx, init, y0, t0, dt, iterations, chunk: 1, floatCode: _code(dtype) };
+    ys = emitLoopTrajectory(plan).trajectory;
+    const index = g.node("Range", [g.constant(0, "int64"), g.node("Add", [iterations, one]), one]);
     ts = g.node("Add", [t0, g.node("Mul", [g.node("Cast", [index], { to: _code(dtype) }), dt])]);
   } else {
-    const times = new Map<number, string>([[0, t0]]);
-    const timeAt = (k: number) => {
-      let t = times.get(k);
-      if (t === undefined) {
-        t = g.scoped(`t${k}`, () => g.node("Add", [t0, g.node("Mul", [dt, g.constant(k, dtype)])]));
-        times.set(k, t);
-      }
-      return t;
-    };
-    const slices = [g.node("Unsqueeze", [y0, axis0])];
-    let state = init;
-    for (let k = 0; k < s.steps; k++) {
-      const before = g.nodeCount;
-      state = g.scoped(
-        `step${k}`,
-        () => emitStep(scheme, { g, field, step }, state, () => timeAt(k), () => timeAt(k + 1)),
-      );
-      slices.push(g.node("Unsqueeze", [state[0], axis0]));
-      if (k === 0) {
-        const estimate = (g.nodeCount - before) * s.steps;
-        if (estimate > MAX_UNROLLED_NODES) {
-          invalidArgument(
-            "steps",
-            s.steps,
-            `at most ${Math.floor(MAX_UNROLLED_NODES / (g.nodeCount - before))} for the ` +
-              `unrolled form of this model (≈${estimate} nodes, limit ${MAX_UNROLLED_NODES}); ` +
-              "use the loop form, which takes any step count",
-          );
-        }
-      }
+    let state0 = init;
+    let done = 0;
+    const parts: string[] = [];
+    if (variant === "chunked") {
+      const chunk = Math.min(chunkOption, s.steps);
+      const iterations = Math.floor(s.steps / chunk);
+      const plan = {
+        scheme,
+        ctx,
+        init,
+        y0,
+        t0,
+        dt,
+        iterations: g.constant(iterations, "int64"),
+        chunk,
+        floatCode: _code(dtype),
+      };
+      const loop = emitLoopTrajectory(plan);
+      parts.push(loop.trajectory);
+      state0 = loop.final;
+      done = iterations * chunk;
+    } else {
+      parts.push(g.node("Unsqueeze", [y0, g.vector([0], "int64")]));
     }
-    ys = g.node("Concat", slices, { axis: 0 });
+    parts.push(..._unrolledSteps(scheme, ctx, state0, t0, dt, done, s.steps));
+    ys = parts.length === 1 ? parts[0] : g.node("Concat", parts, { axis: 0 });
     const index = g.vector(Array.from({ length: s.steps + 1 }, (_, k) => k), dtype);
     ts = g.node("Add", [t0, g.node("Mul", [index, dt])]);
   }
+  if (state.scale !== 1) ys = g.node("Mul", [ys, g.constant(state.scale, dtype)]);
   const points = variant === "loop" ? "points" : s.steps + 1;
-  g.output(ys, "ys", dtype, [points, "batch", dim]);
-  g.output(ts, "ts", dtype, [points]);
-
-  const solver = solverMetadata(s);
-  // a model trained with adaptive steps has no trained dt: the defaults are a fixed grid
-  const adaptive = s.training?.adaptive;
-  const trained = adaptive ? "default" : "trained";
-  const io = `inputs: y0 [batch, ${dim}] ${dtype}; t0 [] ${dtype} (trained: ${s.t0}); ` +
-    `dt [] ${dtype} (${trained}: ${s.dt})` +
-    (variant === "loop"
-      ? `; steps [] int64 (${trained}: ${s.steps})`
-      : ` (steps fixed at ${s.steps})`) +
-    (adaptive
-      ? `; trained with adaptive steps (rtol ${adaptive.rtol}, atol ${adaptive.atol}): this ` +
-        "integrator takes fixed steps instead"
-      : "") +
-    `; outputs: ys [steps + 1, batch, ${dim}] (ys[0] = y0), ts [steps + 1] (t0 + n dt)`;
+  g.output(ys, "ys", dtype, [points, "batch", dim], io.ys);
+  g.output(ts, "ts", dtype, [points], io.ts);
   const doc = `revode ${_schemeText(scheme)} solve of the MLP vector field ` +
-    `${_describeMlp(mlp)}, ${variant === "loop" ? "as an ONNX Loop" : "unrolled"}. ${io}.`;
+    `${_describeMlp(mlp)}, ${_formText(variant, chunkOption)}. ${io.summary}.`;
   return encodeModel(g.build(doc), {
     producerVersion: REVODE_VERSION,
     docString: doc,
-    metadata: exportMetadata(variant, dtype, mlp.toJSON(), solver, s.training, io, s.y0),
+    metadata: exportMetadata(
+      variant,
+      dtype,
+      mlp.toJSON(),
+      solverMetadata(s),
+      s.training,
+      io.summary,
+      s.y0,
+      {
+        state,
+        data: s.data,
+        adaptiveGap: s.adaptiveGap,
+      },
+    ),
   });
+}
+
+/**
+ * Steps `from` … `to` − 1 spelled out, each row unsqueezed to `[1, batch, dim]`.
+ * Refuses more nodes than {@link MAX_UNROLLED_NODES}.
+ */
+function _unrolledSteps(
+  scheme: ExportScheme,
+  ctx: StepContext,
+  state0: readonly string[],
+  t0: string,
+  dt: string,
+  from: number,
+  to: number,
+): string[] {
+  const g = ctx.g;
+  const times = new Map<number, string>([[0, t0]]);
+  const timeAt = (k: number) => {
+    let t = times.get(k);
+    if (t === undefined) {
+      t = g.scoped(
+        `t${k}`,
+        () => g.node("Add", [t0, g.node("Mul", [dt, g.constant(k, ctx.field.type)])]),
+      );
+      times.set(k, t);
+    }
+    return t;
+  };
+  const axis0 = g.vector([0], "int64");
+  const slices: string[] = [];
+  let state = state0;
+  for (let k = from; k < to; k++) {
+    const before = g.nodeCount;
+    state = g.scoped(
+      `step${k}`,
+      () => emitStep(scheme, ctx, state, () => timeAt(k), () => timeAt(k + 1)),
+    );
+    slices.push(g.node("Unsqueeze", [state[0], axis0]));
+    const estimate = (g.nodeCount - before) * (to - from);
+    if (k === from && estimate > MAX_UNROLLED_NODES) {
+      invalidArgument(
+        "steps",
+        to - from,
+        `at most ${Math.floor(MAX_UNROLLED_NODES / (g.nodeCount - before))} for the ` +
+          `unrolled form of this model (≈${estimate} nodes, limit ${MAX_UNROLLED_NODES}); ` +
+          "use the loop form or the chunked form, which take any step count",
+      );
+    }
+  }
+  return slices;
+}
+
+function _formText(variant: IntegratorVariant, chunk: number): string {
+  switch (variant) {
+    case "loop":
+      return "as an ONNX Loop of one step per iteration, the trajectory carried as loop state";
+    case "chunked":
+      return `as an ONNX Loop of ${chunk} unrolled steps per iteration, the trajectory ` +
+        "carried as loop state";
+    case "unrolled":
+      return "unrolled";
+  }
 }
 
 function _code(dtype: ExportDtype): number {

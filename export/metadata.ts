@@ -41,7 +41,7 @@ export const REVODE_VERSION: string = denoConfig.version;
  * assert.equal(meta["revode.steps"], undefined); // a field alone has no solver
  * ```
  */
-export type ExportForm = "vector-field" | "loop" | "unrolled";
+export type ExportForm = "vector-field" | "loop" | "chunked" | "unrolled";
 
 /**
  * The forms, in help order.
@@ -51,12 +51,13 @@ export type ExportForm = "vector-field" | "loop" | "unrolled";
  * import { EXPORT_FORMS } from "./metadata.ts";
  * import assert from "node:assert/strict";
  *
- * assert.deepEqual(EXPORT_FORMS, ["vector-field", "loop", "unrolled"]);
+ * assert.deepEqual(EXPORT_FORMS, ["vector-field", "loop", "chunked", "unrolled"]);
  * ```
  */
 export const EXPORT_FORMS: readonly ExportForm[] = Object.freeze([
   "vector-field",
   "loop",
+  "chunked",
   "unrolled",
 ]);
 
@@ -126,7 +127,7 @@ export interface TrainingSummary {
   seconds?: number;
   /** Gradient method used in training. */
   gradient?: string;
-  /** Where the data came from. */
+  /** The data file's base name (never its path), or a description of generated data. */
   data?: string;
   /**
    * Training with adaptive steps: the tolerances. The exported integrator
@@ -172,6 +173,102 @@ export interface SolverMetadata {
 }
 
 /**
+ * The state's names and units, and the data's scaling. The graph's inputs
+ * and outputs are in the user's units; the network works in the data's
+ * units, `user ÷ scale` (the oscillator's data are pixels ÷ 100, the
+ * pendulum's radians ÷ 10), and the graph converts.
+ *
+ * @example
+ * ```ts
+ * import type { StateInfo } from "./metadata.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const state: StateInfo = { names: ["θ1", "θ2", "ω1", "ω2"], units: ["rad", "rad", "rad/s", "rad/s"], scale: 10 };
+ * assert.equal(state.scale, 10);
+ * ```
+ */
+export interface StateInfo {
+  /** Names of the state components, or null when unknown. */
+  names: readonly string[] | null;
+  /** Units of the state components (user units), or null when unknown. */
+  units: readonly string[] | null;
+  /** The data's divisor: network units = user units ÷ scale (1: no scaling). */
+  scale: number;
+}
+
+/**
+ * What the model was trained on, without a path: the file's base name and
+ * SHA-256, the time window, and the range of the data in the user's units.
+ *
+ * @example
+ * ```ts
+ * import type { DataSummary } from "./metadata.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const data: DataSummary = {
+ *   file: "real_double_pend_h_1.txt", sha256: "ab12…", description: "measured",
+ *   window: [0, 2], points: 500, range: { min: [-1, -2, -3, -4], max: [1, 2, 3, 4] },
+ * };
+ * assert.deepEqual(data.window, [0, 2]);
+ * ```
+ */
+export interface DataSummary {
+  /** The data file's base name, or null for generated data. */
+  file: string | null;
+  /** The file's SHA-256 (hex), or null when it was not readable at export. */
+  sha256: string | null;
+  /** How the data came about (measured, simulated, generated from the equation). */
+  description: string;
+  /** The time window `[t0, t1]` of the data. */
+  window: readonly [number, number];
+  /** Number of data points. */
+  points: number;
+  /** Per-component minimum and maximum in the user's units, or null when unknown. */
+  range: { min: readonly number[]; max: readonly number[] } | null;
+}
+
+/**
+ * For a model trained with adaptive steps: how far the exported fixed-step
+ * solve is from the training solve (the PID-controlled one), measured at
+ * export from the trained initial state on the exported grid.
+ *
+ * @example
+ * ```ts
+ * import type { AdaptiveGap } from "./metadata.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const gap: AdaptiveGap = { maxAbs: 3e-7, relative: 2e-6, points: 500, adaptiveSteps: 212 };
+ * assert.ok(gap.relative < 1e-5);
+ * ```
+ */
+export interface AdaptiveGap {
+  /** The largest absolute difference over every saved point and component (user units). */
+  maxAbs: number;
+  /** `maxAbs` ÷ the largest absolute value of the training solve. */
+  relative: number;
+  /** Points compared (the exported grid, `t0` excluded). */
+  points: number;
+  /** Steps the adaptive solve took. */
+  adaptiveSteps: number;
+}
+
+/** What `revode.training.bestLoss` measures (the `revode.loss` key). */
+const _LOSS_TEXT = "revode.training.bestLoss: the lowest training loss, the mean squared error " +
+  "over every component of every data point after the first (t > t0) between the solve " +
+  "from the data's initial state and the data, in the network's units (user units ÷ " +
+  "revode.scale, so squared units ÷ scale²); bestIteration is the iteration it was reached at";
+
+/** Optional parts of the metadata. */
+export interface MetadataExtras {
+  /** Names, units, scaling. */
+  state?: StateInfo;
+  /** The training data. */
+  data?: DataSummary | null;
+  /** The adaptive-versus-fixed gap, for adaptive-trained models. */
+  adaptiveGap?: AdaptiveGap | null;
+}
+
+/**
  * The `metadata_props` of an exported model. Keys are prefixed `revode.`;
  * numbers are written so that they read back exactly; objects are JSON.
  *
@@ -181,7 +278,9 @@ export interface SolverMetadata {
  * @param solver The solver, for integrators.
  * @param training A training summary, when known.
  * @param io A description of the inputs and outputs.
- * @param y0 The initial state the model was trained from, when known.
+ * @param y0 The initial state the model was trained from, when known (network units;
+ *   recorded in user units, times `extras.state.scale`).
+ * @param extras State names and units, scaling, data, adaptive gap.
  * @returns The key–value strings.
  *
  * @example
@@ -200,6 +299,8 @@ export interface SolverMetadata {
  * assert.equal(meta["revode.coupling"], "0.999");
  * assert.equal(meta["revode.dt"], "0.005");
  * assert.equal(JSON.parse(meta["revode.training"]).iterations, 1000);
+ * assert.equal(meta["revode.scale"], "1"); // no scaling unless given
+ * assert.match(meta["revode.loss"], /mean squared error/);
  * ```
  */
 export function exportMetadata(
@@ -210,6 +311,7 @@ export function exportMetadata(
   training: TrainingSummary | null,
   io: string,
   y0: ArrayLike<number> | null = null,
+  extras: MetadataExtras = {},
 ): Record<string, string> {
   const meta: Record<string, string> = {
     "revode.version": REVODE_VERSION,
@@ -230,7 +332,25 @@ export function exportMetadata(
     meta["revode.t0"] = String(solver.t0);
     meta["revode.steps"] = String(solver.steps);
   }
-  if (y0 !== null) meta["revode.y0"] = JSON.stringify(Array.from(y0));
-  if (training !== null) meta["revode.training"] = JSON.stringify(training);
+  if (training !== null) {
+    meta["revode.training"] = JSON.stringify(training);
+    if (training.bestLoss !== undefined) meta["revode.loss"] = _LOSS_TEXT;
+  }
+  const state = extras.state ?? { names: null, units: null, scale: 1 };
+  // in the graph's units, the user's: what y0 expects
+  if (y0 !== null) meta["revode.y0"] = JSON.stringify(Array.from(y0, (v) => v * state.scale));
+  meta["revode.scale"] = String(state.scale);
+  meta["revode.state"] = JSON.stringify({
+    ...state,
+    note: state.scale === 1
+      ? "inputs and outputs are in the data's units"
+      : `inputs and outputs are in the user's units; the graph divides inputs by ` +
+        `${state.scale} for the network and multiplies its outputs back`,
+  });
+  if (extras.data) {
+    meta["revode.data"] = JSON.stringify(extras.data);
+    meta["revode.window"] = JSON.stringify(extras.data.window);
+  }
+  if (extras.adaptiveGap) meta["revode.adaptive_gap"] = JSON.stringify(extras.adaptiveGap);
   return meta;
 }

@@ -5,16 +5,27 @@
  * Python or C++, on CPU or GPU — with no revode code. Three forms:
  *
  * - `vector-field`: `f(t, y; θ)` alone. Input `y` `[batch, dim]` (and `t`
- *   `[batch, 1]`, one time per row, for a time-dependent field); output
- *   `dydt` `[batch, dim]`.
- * - `loop`: the whole fixed-step solve as one ONNX `Loop`. Inputs `y0`
- *   `[batch, dim]` and scalars `t0`, `dt` and `steps` (int64), whose trained
- *   values are in the metadata (`revode.t0`, `revode.dt`, `revode.steps`,
- *   and the trained initial state `revode.y0`); outputs `ys`
- *   `[steps + 1, batch, dim]` and `ts` `[steps + 1]`.
- * - `unrolled`: the same solve with every step spelled out and the step
- *   count fixed (for GPU runtimes: ONNX Runtime's WebGPU provider has no
- *   `Loop` kernel).
+ *   `[batch, 1]`, one time per row, or `[1, 1]`, one time for all rows, for
+ *   a time-dependent field); output `dydt` `[batch, dim]`.
+ * - `loop`: the whole fixed-step solve as one ONNX `Loop` whose trajectory
+ *   is loop-carried state (no scan outputs, whose shape runtimes read
+ *   differently) and whose `cond` is explicit. Inputs `y0` `[batch, dim]`
+ *   and scalars (`[]` or `[1]`) `t0`, `dt` and `steps` (int64; negative acts
+ *   as 0), whose trained values are in the metadata (`revode.t0`,
+ *   `revode.dt`, `revode.steps`, and the trained initial state
+ *   `revode.y0`); outputs `ys` `[steps + 1, batch, dim]` and `ts`
+ *   `[steps + 1]`.
+ * - `chunked`: the same solve as a `Loop` of `chunk` unrolled steps per
+ *   iteration, the step count fixed: few nodes and few iterations, for GPU
+ *   runtimes (ONNX Runtime's WebGPU provider has no `Loop` kernel).
+ * - `unrolled`: every step spelled out and the step count fixed (no control
+ *   flow at all; slow to load beyond a few hundred steps).
+ *
+ * Inputs and outputs are in the user's units: the data's scaling
+ * (`revode.scale`, e.g. the oscillator's ÷ 100) is inside the graph. Every
+ * graph input and output has a `doc_string`; `revode.state` names the
+ * components and units, `revode.data` the data file's base name, SHA-256,
+ * window and range (never a path).
  *
  * Any tableau, the plain and the reversible scheme (numerics.md §2: state
  * `(y, z)`, `z_0 = y_0`, coupling λ), reversible Heun and leapfrog. Files
@@ -49,12 +60,16 @@
  */
 
 export {
+  type AdaptiveGap,
+  type DataSummary,
   EXPORT_DTYPES,
   EXPORT_FORMS,
   type ExportDtype,
   type ExportForm,
+  type MetadataExtras,
   REVODE_VERSION,
   type SolverMetadata,
+  type StateInfo,
   type TrainingSummary,
 } from "./metadata.ts";
 export {
@@ -67,7 +82,9 @@ export {
 export { IR_VERSION, modelMetadata, OPSET } from "./onnx_model.ts";
 export { exportVectorField, type VectorFieldExportOptions } from "./vector_field.ts";
 export {
+  DEFAULT_CHUNK,
   exportIntegrator,
+  INTEGRATOR_VARIANTS,
   type IntegratorExportOptions,
   type IntegratorVariant,
   MAX_UNROLLED_NODES,

@@ -281,6 +281,7 @@ export class GraphBuilder {
    * @param name Its name (must be unused).
    * @param type Its element type.
    * @param shape Its shape.
+   * @param doc Its `doc_string`: meaning, units, accepted shapes.
    * @returns The name.
    *
    * @example
@@ -289,13 +290,14 @@ export class GraphBuilder {
    * import assert from "node:assert/strict";
    *
    * const g = new GraphBuilder("g");
-   * assert.equal(g.input("y0", "float32", ["batch", 2]), "y0");
+   * assert.equal(g.input("y0", "float32", ["batch", 2], "initial states"), "y0");
+   * assert.equal(g.build().input![0].docString, "initial states");
    * assert.throws(() => g.input("y0", "float32", [1]), /used twice/);
    * ```
    */
-  input(name: string, type: ElementType, shape: readonly Dim[]): string {
+  input(name: string, type: ElementType, shape: readonly Dim[], doc = ""): string {
     this.#root.scope.claim(name);
-    this.#inputs.push(valueInfo(name, type, shape));
+    this.#inputs.push({ ...valueInfo(name, type, shape), ...(doc ? { docString: doc } : {}) });
     return name;
   }
 
@@ -307,6 +309,7 @@ export class GraphBuilder {
    * @param name The output's name (must be unused).
    * @param type Its element type.
    * @param shape Its shape.
+   * @param doc Its `doc_string`.
    * @returns The output's name.
    *
    * @example
@@ -320,7 +323,13 @@ export class GraphBuilder {
    * assert.equal(g.build().output![0].name, "y");
    * ```
    */
-  output(value: string, name: string, type: ElementType, shape: readonly Dim[]): string {
+  output(
+    value: string,
+    name: string,
+    type: ElementType,
+    shape: readonly Dim[],
+    doc = "",
+  ): string {
     this.#root.scope.claim(name);
     this.#nodes.push({
       opType: "Identity",
@@ -328,7 +337,7 @@ export class GraphBuilder {
       output: [name],
       name: this.#root.scope.fresh(`${this.#prefix}${name}/Identity`),
     });
-    this.#outputs.push(valueInfo(name, type, shape));
+    this.#outputs.push({ ...valueInfo(name, type, shape), ...(doc ? { docString: doc } : {}) });
     return name;
   }
 

@@ -266,7 +266,8 @@ export async function createSession(
       const out: Record<string, Fetched> = {};
       for (const [name, t] of Object.entries(results)) {
         out[name] = {
-          data: Float64Array.from(t.data as Float32Array),
+          // int64 outputs arrive as BigInt64Array, bool as Uint8Array
+          data: Float64Array.from(t.data as ArrayLike<number | bigint>, Number),
           dims: t.dims.slice(),
         };
         t.dispose();

@@ -16,7 +16,14 @@ import { type CheckedTableau, checkTableau } from "../solvers/tableau.ts";
 import { invalidArgument } from "../solvers/checks.ts";
 import { readModelFile } from "../training/model_file.ts";
 import { schemeOf } from "../training/config.ts";
-import type { ExportDtype, TrainingSummary } from "./metadata.ts";
+import type {
+  AdaptiveGap,
+  DataSummary,
+  ExportDtype,
+  StateInfo,
+  TrainingSummary,
+} from "./metadata.ts";
+import { adaptiveGapOf, dataSummaryOf, stateInfoOf } from "./provenance.ts";
 
 /**
  * A model to export, in memory.
@@ -58,6 +65,16 @@ export interface ExportSource {
   y0?: ArrayLike<number>;
   /** How the parameters were trained, for the metadata. */
   training?: TrainingSummary;
+  /**
+   * State names, units and the data's scaling (default: no names, scale 1).
+   * With a scale, the graph's inputs and outputs are in user units and the
+   * network sees `user ÷ scale`.
+   */
+  state?: StateInfo;
+  /** The training data, for the metadata. */
+  data?: DataSummary;
+  /** For adaptive-trained models, the measured fixed-step gap, for the metadata. */
+  adaptiveGap?: AdaptiveGap;
 }
 
 /**
@@ -111,6 +128,12 @@ export interface CheckedSource {
   y0: Float64Array | null;
   /** The training summary, when given. */
   training: TrainingSummary | null;
+  /** Names, units and scaling (scale 1 when not given). */
+  state: StateInfo;
+  /** The training data, when given. */
+  data: DataSummary | null;
+  /** The adaptive gap, when given. */
+  adaptiveGap: AdaptiveGap | null;
 }
 
 /**
@@ -231,8 +254,15 @@ export function checkSource(
     }
   }
   const training = source.training ?? null;
+  const state = _stateOf(source.state, mlp.dim);
+  const extra = {
+    training,
+    state,
+    data: source.data ?? null,
+    adaptiveGap: source.adaptiveGap ?? null,
+  };
   if (!integrator) {
-    return { mlp, params, scheme: null, t0, dt: NaN, steps: 0, y0, training };
+    return { mlp, params, scheme: null, t0, dt: NaN, steps: 0, y0, ...extra };
   }
   const scheme = _schemeOf(source.scheme);
   const dt = source.dt;
@@ -246,7 +276,24 @@ export function checkSource(
   if (typeof steps !== "number" || !Number.isInteger(steps) || steps < 1) {
     invalidArgument("steps", steps, "an integer >= 1");
   }
-  return { mlp, params, scheme, t0, dt, steps, y0, training };
+  return { mlp, params, scheme, t0, dt, steps, y0, ...extra };
+}
+
+function _stateOf(state: StateInfo | undefined, dim: number): StateInfo {
+  if (state === undefined) return { names: null, units: null, scale: 1 };
+  if (state === null || typeof state !== "object") {
+    invalidArgument("state", state, "an object { names, units, scale }");
+  }
+  const { names, units, scale } = state;
+  if (typeof scale !== "number" || !Number.isFinite(scale) || !(scale > 0)) {
+    invalidArgument("state.scale", scale, "a finite number > 0 (the data's divisor)");
+  }
+  for (const [key, list] of [["names", names], ["units", units]] as const) {
+    if (list !== null && (!Array.isArray(list) || list.length !== dim)) {
+      invalidArgument(`state.${key}`, list, `null or ${dim} strings (the field's dim)`);
+    }
+  }
+  return { names, units, scale };
 }
 
 function _mlpOf(field: VectorField | MlpConfig): Mlp {
@@ -338,9 +385,13 @@ export async function sourceFromModelFile(
   const model = await readModelFile(path);
   const c = model.config;
   const scheme = schemeOf({ ...c, gradient: "direct" });
+  const state = stateInfoOf(c.example, c.mlp.dim);
+  const data = await dataSummaryOf(c, state.scale);
+  const chosen = params === "best" ? model.best.params : model.params;
+  const adaptiveGap = c.adaptive ? adaptiveGapOf(c, chosen, state.scale) : undefined;
   return {
     field: c.mlp,
-    params: params === "best" ? model.best.params : model.params,
+    params: chosen,
     scheme,
     t0: c.t0,
     dt: (c.t1 - c.t0) / c.steps,
@@ -355,9 +406,12 @@ export async function sourceFromModelFile(
       params,
       seconds: model.training.seconds,
       gradient: c.gradient,
-      data: c.data.source,
+      data: data.file ?? data.description,
       ...(c.adaptive ? { adaptive: { ...c.adaptive } } : {}),
       createdAt: model.createdAt,
     },
+    state,
+    data,
+    ...(adaptiveGap ? { adaptiveGap } : {}),
   };
 }

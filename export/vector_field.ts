@@ -20,6 +20,7 @@ import { encodeModel } from "./onnx_model.ts";
 import { type ElementType, GraphBuilder } from "./onnx_graph.ts";
 import { type ExportDtype, exportMetadata, REVODE_VERSION } from "./metadata.ts";
 import { checkSource, type ExportSource } from "./source.ts";
+import { fieldDocs } from "./io_docs.ts";
 
 /** The initializers of one layer. */
 interface _LayerWeights {
@@ -105,9 +106,13 @@ export class FieldGraph {
    * @param g The graph (or subgraph) to add them to.
    * @param y The state `[batch, dim]`.
    * @param t The time, scalar or `[batch, 1]`; ignored (may be null) for an autonomous field.
+   * @param perRow True when `t` is `[rows, 1]` with `rows` 1 or `batch`: the time term is
+   *   then added after the `Gemm` with `Add`'s (bidirectional) broadcasting instead of being
+   *   the `Gemm`'s bias, whose broadcast from `[1, hidden]` ONNX Runtime failed on with an
+   *   internal buffer message; rows other than 1 or `batch` are refused by that `Add`.
    * @returns The name of `f(t, y)`, `[batch, dim]`.
    */
-  evaluate(g: GraphBuilder, y: string, t: string | null): string {
+  evaluate(g: GraphBuilder, y: string, t: string | null, perRow = false): string {
     const shapes = this.mlp.layerShapes;
     let x = y;
     for (let l = 0; l < shapes.length; l++) {
@@ -118,7 +123,9 @@ export class FieldGraph {
           if (t === null) throw new Error("A time-dependent field needs a time input.");
           bias = g.node("Add", [g.node("Mul", [t, layer.timeWeight]), layer.bias]);
         }
-        const z = g.node("Gemm", [x, layer.weight, bias], { transB: 1 });
+        const z = layer.timeWeight !== null && perRow
+          ? g.node("Add", [g.node("Gemm", [x, layer.weight], { transB: 1 }), bias])
+          : g.node("Gemm", [x, layer.weight, bias], { transB: 1 });
         return emitActivation(g, shapes[l].activation, z, this.type);
       });
     }
@@ -180,15 +187,19 @@ export function exportVectorField(
   const checked = checkSource(source, false, dtype);
   const { mlp, params } = checked;
   const g = new GraphBuilder("revode_vector_field");
-  const y = g.input("y", dtype, ["batch", mlp.dim]);
-  const t = mlp.timeDependent ? g.input("t", dtype, ["batch", 1]) : null;
+  const io = fieldDocs(checked, dtype);
+  const yIn = g.input("y", dtype, ["batch", mlp.dim], io.y);
+  const scale = checked.state.scale;
+  const y = scale === 1 ? yIn : g.node("Div", [yIn, g.constant(scale, dtype)]);
+  let t: string | null = null;
+  if (mlp.timeDependent) {
+    t = g.input("t", dtype, ["t_rows", 1], io.t);
+  }
   const field = new FieldGraph(g, mlp, params, dtype);
-  const dydt = g.scoped("f", () => field.evaluate(g, y, t));
-  g.output(dydt, "dydt", dtype, ["batch", mlp.dim]);
-  const io = `inputs: y [batch, ${mlp.dim}] ${dtype}` +
-    (mlp.timeDependent ? `, t [batch, 1] ${dtype} (one time per row)` : "") +
-    `; output: dydt [batch, ${mlp.dim}] = f(t, y)`;
-  const doc = `revode MLP vector field ${_describeMlp(mlp)}. ${io}.`;
+  let dydt = g.scoped("f", () => field.evaluate(g, y, t, true));
+  if (scale !== 1) dydt = g.node("Mul", [dydt, g.constant(scale, dtype)]);
+  g.output(dydt, "dydt", dtype, ["batch", mlp.dim], io.dydt);
+  const doc = `revode MLP vector field ${_describeMlp(mlp)}. ${io.summary}.`;
   return encodeModel(g.build(doc), {
     producerVersion: REVODE_VERSION,
     docString: doc,
@@ -198,8 +209,9 @@ export function exportVectorField(
       mlp.toJSON(),
       null,
       checked.training,
-      io,
+      io.summary,
       checked.y0,
+      { state: checked.state, data: checked.data, adaptiveGap: checked.adaptiveGap },
     ),
   });
 }

@@ -242,7 +242,7 @@ export async function verifyExport(
   const meta = modelMetadata(bytes);
   const form = meta["revode.form"] as ExportForm;
   const dtype = meta["revode.dtype"] as ExportDtype;
-  if (!["vector-field", "loop", "unrolled"].includes(form)) {
+  if (!["vector-field", "loop", "chunked", "unrolled"].includes(form)) {
     invalidArgument("model", form ?? "no revode.form metadata", "a model exported by revode");
   }
   if (dtype !== "float32" && dtype !== "float64") {
@@ -264,9 +264,11 @@ export async function verifyExport(
   const batch = options.batch ?? (integrator ? 4 : 8);
   if (!Number.isInteger(batch) || batch < 1) invalidArgument("batch", batch, "an integer >= 1");
   const rng = new Rng(options.seed ?? 0);
+  // inputs and outputs in user units: the graph divides by the scale and multiplies back
+  const scale = Number(meta["revode.scale"] ?? "1");
   const c = integrator
-    ? _integratorCase(checked, dtype, batch, rng, form === "loop")
-    : _fieldCase(checked, dtype, batch, rng);
+    ? _integratorCase(checked, dtype, batch, rng, form === "loop", scale)
+    : _fieldCase(checked, dtype, batch, rng, scale);
   const providers = options.providers ?? ["cpu", "webgpu"];
   const checks: ProviderCheck[] = [];
   for (const provider of providers) {
@@ -286,7 +288,13 @@ function _round(dtype: ExportDtype): (x: number) => number {
   return dtype === "float32" ? Math.fround : (x) => x;
 }
 
-function _fieldCase(s: CheckedSource, dtype: ExportDtype, batch: number, rng: Rng): _Case {
+function _fieldCase(
+  s: CheckedSource,
+  dtype: ExportDtype,
+  batch: number,
+  rng: Rng,
+  scale: number,
+): _Case {
   const { mlp, params } = s;
   const r = _round(dtype);
   const dim = mlp.dim;
@@ -299,8 +307,9 @@ function _fieldCase(s: CheckedSource, dtype: ExportDtype, batch: number, rng: Rn
   const reference = new Float64Array(batch * dim);
   for (let b = 0; b < batch; b++) {
     const out = reference.subarray(b * dim, (b + 1) * dim);
-    mlp.evaluate(t[b], y.slice(b * dim, (b + 1) * dim), 1, params, out);
+    mlp.evaluate(t[b], y.slice(b * dim, (b + 1) * dim).map((v) => v / scale), 1, params, out);
   }
+  for (let i = 0; i < reference.length; i++) reference[i] *= scale;
   const feeds: Record<string, Feed> = { y: { type: dtype, data: y, dims: [batch, dim] } };
   if (mlp.timeDependent) feeds.t = { type: dtype, data: t, dims: [batch, 1] };
   return { feeds, output: "dydt", reference, sliceSize: batch * dim, ts: null };
@@ -339,6 +348,7 @@ function _integratorCase(
   batch: number,
   rng: Rng,
   loop: boolean,
+  scale: number,
 ): _Case {
   const { mlp, params } = s;
   const r = _round(dtype);
@@ -350,21 +360,21 @@ function _integratorCase(
   }
   const y0 = new Float64Array(batch * dim);
   const base = s.y0 ?? new Float64Array(dim);
-  const scale = Math.max(1, ...Array.from(base, Math.abs));
+  const size = Math.max(1, ...Array.from(base, Math.abs));
   for (let b = 0; b < batch; b++) {
     for (let d = 0; d < dim; d++) {
       const noise = s.y0 === null
         ? rng.uniform(-1, 1)
         : b === 0
         ? 0
-        : 0.1 * scale * rng.uniform(-1, 1);
-      y0[b * dim + d] = r(base[d] + noise);
+        : 0.1 * size * rng.uniform(-1, 1);
+      y0[b * dim + d] = r((base[d] + noise) * scale);
     }
   }
   const grid = Array.from({ length: s.steps + 1 }, (_, n) => t0 + n * dt);
   const sol = solve({
     field: mlp,
-    y0,
+    y0: y0.map((v) => v / scale),
     params,
     scheme: schemeSpecOf(s.scheme as ExportScheme),
     grid,
@@ -379,7 +389,7 @@ function _integratorCase(
   return {
     feeds,
     output: "ys",
-    reference: sol.ys,
+    reference: sol.ys.map((v) => v * scale),
     sliceSize: batch * dim,
     ts: Float64Array.from(grid),
   };
@@ -479,7 +489,9 @@ async function _check(
         provider === "cpu" ? "the CPU" : "WebGPU"
       }` +
         (provider === "webgpu" && onProvider < placement.nodes
-          ? ` (the rest on the CPU${form === "loop" ? ": Loop has no WebGPU kernel" : ""})`
+          ? ` (the rest on the CPU${
+            form === "loop" || form === "chunked" ? ": Loop has no WebGPU kernel" : ""
+          })`
           : "");
     let status: ProviderCheck["status"] = worstRatio <= 1 ? "passed" : "failed";
     if (status === "failed" && notes.length === 0) {

@@ -161,7 +161,8 @@ Deno.test("export --help: every line fits 100 columns, long descriptions continu
   assert.ok(column > 0);
   // The --form text goes on over the next line, indented to the description column.
   assert.match(lines[form + 1], new RegExp(`^ {${column}}\\S`));
-  assert.match(help.replace(/\s+/g, " "), /unrolled \(every step spelled out, for GPU runtimes\)/);
+  assert.match(help.replace(/\s+/g, " "), /unrolled \(every step spelled out; minutes to load/);
+  assert.match(help.replace(/\s+/g, " "), /chunked \(a Loop of --chunk unrolled steps/);
 });
 
 /** Runs bench/bench.ts with `args`; returns its exit code and output. */
@@ -203,7 +204,7 @@ Deno.test("bench: bad flags get an error: line naming the flag, exit 2, nothing 
   const cases: [string[], RegExp][] = [
     [
       ["--section", "cpu"],
-      /^error: invalid value for --section: "cpu"\. Allowed: all, fixed, adaptive, inference, gpu\.\n/,
+      /^error: invalid value for --section: "cpu"\. Allowed: all, fixed, adaptive, inference, onnx, gpu\.\n/,
     ],
     [["--sections", "fixed"], /^error: unknown flag --sections\. Allowed flags: --section, --json/],
     [["--section"], /^error: --section needs a value/],

@@ -49,12 +49,16 @@ function exportedModels(): [string, Uint8Array][] {
     const field = new Mlp({ dim: 2, widths: [4], timeDependent });
     const params = field.init(1);
     for (const scheme of schemes) {
-      for (const variant of ["loop", "unrolled"] as const) {
+      for (const variant of ["loop", "chunked", "unrolled"] as const) {
         const name = "tableau" in scheme ? `${scheme.kind}-${scheme.tableau.name}` : scheme.kind;
         for (const dtype of ["float32", "float64"] as const) {
           models.push([
             `${variant}-${name}-${timeDependent ? "t" : "a"}-${dtype}`,
-            exportIntegrator({ field, params, scheme, dt: 0.1, steps: 3 }, { variant, dtype }),
+            exportIntegrator({ field, params, scheme, dt: 0.1, steps: 3 }, {
+              variant,
+              dtype,
+              chunk: 2,
+            }),
           ]);
         }
       }

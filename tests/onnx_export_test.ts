@@ -268,7 +268,7 @@ Deno.test("refusals name the argument, the value and what is allowed", () => {
       exportIntegrator({ field, params, scheme: plain(tableaux.rk4), dt: 0.1, steps: 2 }, {
         variant: "scan" as never,
       }),
-    /Invalid variant: got "scan"; expected "loop" or "unrolled"/,
+    /Invalid variant: got "scan"; expected "loop", "chunked", "unrolled"/,
   );
 });
 
@@ -311,10 +311,11 @@ Deno.test("CLI: exports a model.json in each form, verifies it, refuses bad flag
   const dir = await Deno.makeTempDir({ prefix: "revode-onnx-cli-" });
   try {
     const model = await writeTrainedModel(dir);
-    for (const form of ["loop", "unrolled", "vector-field"]) {
+    for (const form of ["loop", "chunked", "unrolled", "vector-field"]) {
       const io = captureIo();
+      const chunk = form === "chunked" ? ["--chunk", "3"] : [];
       const code = await main(
-        ["--model", model, "--form", form, "--verify", "--providers", "cpu"],
+        ["--model", model, "--form", form, ...chunk, "--verify", "--providers", "cpu"],
         io,
       );
       assert.equal(code, 0, io.err);
@@ -332,6 +333,7 @@ Deno.test("CLI: exports a model.json in each form, verifies it, refuses bad flag
     assert.match(nowhere.out, /nothing was verified: no provider asked for is available here/);
     const names = [...Deno.readDirSync(dir)].map((e) => e.name).sort();
     assert.deepEqual(names.filter((n) => n.endsWith(".onnx")), [
+      "model.chunked.onnx",
       "model.onnx",
       "model.unrolled.onnx",
       "model.vector-field.onnx",
@@ -353,7 +355,7 @@ Deno.test("CLI: exports a model.json in each form, verifies it, refuses bad flag
     const bad: [string[], RegExp][] = [
       [
         ["--model", model, "--form", "scan"],
-        /--form: "scan". Allowed: vector-field, loop, unrolled/,
+        /--form: "scan". Allowed: vector-field, loop, chunked, unrolled/,
       ],
       [["--model", model, "--dtype", "float16"], /--dtype: "float16". Allowed: float32, float64/],
       [["--model", model, "--params", "last"], /--params: "last". Allowed: best, current/],
@@ -363,6 +365,12 @@ Deno.test("CLI: exports a model.json in each form, verifies it, refuses bad flag
       ],
       [["--model", model, "--providers", "cpu"], /--providers only applies with --verify/],
       [["--form", "loop"], /--model FILE is required/],
+      [["--model", model, "--chunk", "5"], /--chunk only applies with --form chunked/],
+      [
+        ["--model", model, "--form", "chunked", "--chunk", "0"],
+        /--chunk: "0". Allowed: an integer >= 1/,
+      ],
+      [["--model", model, "--form", "chunked", "--chunk", "2.5"], /--chunk: "2.5". Allowed/],
       [["--model", model, "--colour"], /unknown flag --colour. Allowed flags: --model, --form/],
       [["--model", model, "extra"], /unexpected argument "extra"/],
       [["--model"], /--model needs a value/],

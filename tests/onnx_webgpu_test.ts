@@ -47,7 +47,7 @@ async function onWebgpu(name: string, bytes: Uint8Array, source: ExportSource): 
   assert.equal(check.status, "passed", `${name}: ${check.note}`);
   const p = check.placement!;
   const onGpu = p.byProvider.WebGpuExecutionProvider ?? 0;
-  if (report.form === "loop") {
+  if (report.form === "loop" || report.form === "chunked") {
     // The Loop node runs on the CPU (no WebGPU kernel); its body runs on the GPU.
     assert.ok(onGpu >= p.nodes - 12, `${name}: ${check.note}`);
   } else {
@@ -102,9 +102,13 @@ Deno.test({
     const field = new Mlp({ dim: 2, widths: [6], timeDependent: true });
     const params = field.init(3);
     for (const [name, scheme] of SCHEMES) {
-      for (const variant of ["unrolled", "loop"] as IntegratorVariant[]) {
+      for (const variant of ["unrolled", "loop", "chunked"] as IntegratorVariant[]) {
         const source = { field, params, scheme, t0: 0.5, dt: 0.05, steps: 4, y0: [1, -0.5] };
-        await onWebgpu(`${variant} ${name}`, exportIntegrator(source, { variant }), source);
+        await onWebgpu(
+          `${variant} ${name}`,
+          exportIntegrator(source, { variant, chunk: 3 }),
+          source,
+        );
       }
     }
   },
