@@ -32,64 +32,10 @@
 import { invalidArgument, requireKnownKeys } from "../solvers/checks.ts";
 import type { SeriesData } from "./config.ts";
 
-/** How to read a table; every field is optional. */
-export interface TableOptions {
-  /** Column names when the text has no header row (a header row present is then replaced). */
-  columns?: readonly string[];
-  /** The time column (default: a column named `t` or `time`, else the first). */
-  timeColumn?: string;
-  /** The state columns (default: every other numeric column). */
-  stateColumns?: readonly string[];
-  /** A column naming the trajectory of each row (default: none, one trajectory). */
-  trajectoryColumn?: string;
-  /** Keep only the rows with `window[0] ≤ t ≤ window[1]` (default: all). */
-  window?: readonly [number, number];
-  /** Fewest points a trajectory needs to be kept (default 2, at least 2). */
-  minPoints?: number;
-  /** The name used for the text in messages and in each trajectory's `source` (default "table"). */
-  source?: string;
-}
-
+/** How to read a table ({@link readTable}'s options); every field is optional. */
+export type TableOptions = NonNullable<Parameters<typeof readTable>[1]>;
 /** A table read by {@link readTable}. */
-export interface Table {
-  /** Where the text came from. */
-  source: string;
-  /** Every column, in order. */
-  columns: string[];
-  /** The time column. */
-  timeColumn: string;
-  /** The state columns, in the order of the states. */
-  stateColumns: string[];
-  /** The trajectory column, or null. */
-  trajectoryColumn: string | null;
-  /**
-   * The trajectories kept, in order of first appearance: each a
-   * {@link SeriesData} (times strictly increasing, any spacing; states in the
-   * table's units) with `id`, the trajectory column's value ("" without one),
-   * and `lines`, the 1-based line of each row in the text.
-   */
-  trajectories: (SeriesData & { readonly id: string; readonly lines: readonly number[] })[];
-  /**
-   * Everything dropped or changed, in the order found: what (`kind`), the
-   * 1-based line and the column it concerns (null for the whole table), the
-   * rows or trajectories it concerns (`count`) and a sentence (`message`).
-   */
-  notes: {
-    kind:
-      | "outside_window"
-      | "missing_value"
-      | "too_short"
-      | "not_numeric_column"
-      | "decimal_comma"
-      | "header_replaced"
-      | "no_header";
-    line: number | null;
-    column: string | null;
-    count: number;
-    message: string;
-  }[];
-}
-
+export type Table = ReturnType<typeof readTable>;
 /** One trajectory of a {@link Table}. */
 export type TableTrajectory = Table["trajectories"][number];
 /** Something dropped or changed while reading a table: one of {@link Table}'s `notes`. */
@@ -268,7 +214,62 @@ function _pick(name: string, option: string, columns: string[], file: string): n
  * assert.throws(() => readTable(text, { timeColumn: "s" }), /timeColumn.*c1, c2, c3/);
  * ```
  */
-export function readTable(text: string, options: TableOptions = {}): Table {
+export function readTable(
+  text: string,
+  options: {
+    /** Column names when the text has no header row (a header row present is then replaced). */
+    columns?: readonly string[];
+    /** The time column (default: a column named `t` or `time`, else the first). */
+    timeColumn?: string;
+    /** The state columns (default: every other numeric column). */
+    stateColumns?: readonly string[];
+    /** A column naming the trajectory of each row (default: none, one trajectory). */
+    trajectoryColumn?: string;
+    /** Keep only the rows with `window[0] ≤ t ≤ window[1]` (default: all). */
+    window?: readonly [number, number];
+    /** Fewest points a trajectory needs to be kept (default 2, at least 2). */
+    minPoints?: number;
+    /** The name used for the text in messages and in each trajectory's `source` (default "table"). */
+    source?: string;
+  } = {},
+): {
+  /** Where the text came from. */
+  source: string;
+  /** Every column, in order. */
+  columns: string[];
+  /** The time column. */
+  timeColumn: string;
+  /** The state columns, in the order of the states. */
+  stateColumns: string[];
+  /** The trajectory column, or null. */
+  trajectoryColumn: string | null;
+  /**
+   * The trajectories kept, in order of first appearance: each a
+   * {@link SeriesData} (times strictly increasing, any spacing; states in the
+   * table's units) with `id`, the trajectory column's value ("" without one),
+   * and `lines`, the 1-based line of each row in the text.
+   */
+  trajectories: (SeriesData & { readonly id: string; readonly lines: readonly number[] })[];
+  /**
+   * Everything dropped or changed, in the order found: what (`kind`), the
+   * 1-based line and the column it concerns (null for the whole table), the
+   * rows or trajectories it concerns (`count`) and a sentence (`message`).
+   */
+  notes: {
+    kind:
+      | "outside_window"
+      | "missing_value"
+      | "too_short"
+      | "not_numeric_column"
+      | "decimal_comma"
+      | "header_replaced"
+      | "no_header";
+    line: number | null;
+    column: string | null;
+    count: number;
+    message: string;
+  }[];
+} {
   _checkOptions(options);
   const file = options.source ?? "table";
   const notes: TableNote[] = [];
