@@ -10,7 +10,14 @@ import { type FlagValues, UsageError } from "./flags.ts";
 import { numberFlag, oneOf, stringFlag } from "./flag_values.ts";
 import { BACKEND_FLAGS, type BackendFlag } from "./train_flags.ts";
 import { applyTrainingFlags } from "./train_settings.ts";
-import { dataNote, dataWindow, loadTrainData, type TrainData } from "./train_data.ts";
+import {
+  dataNote,
+  dataWindow,
+  loadTableData,
+  loadTrainData,
+  TABLE_FLAGS,
+  type TrainData,
+} from "./train_data.ts";
 import { type ActivationName, activationNames } from "../solvers/fields/activations.ts";
 import {
   EXAMPLE_NAMES,
@@ -114,7 +121,18 @@ export async function planRun(flags: FlagValues): Promise<TrainPlan> {
 
 /** A new run of an experiment. */
 async function _planNew(flags: FlagValues, given: _Given): Promise<Omit<TrainPlan, "solveKernel">> {
-  const name = oneOf("example", stringFlag(flags, "example") ?? "white-dwarf", EXAMPLE_NAMES);
+  const tableFlag = TABLE_FLAGS.find(([flag]) => stringFlag(flags, flag) !== undefined)?.[0];
+  const exampleFlag = stringFlag(flags, "example");
+  if (given.dataPath !== undefined && exampleFlag === undefined) {
+    return await _planTable(flags, given, given.dataPath);
+  }
+  if (tableFlag !== undefined) {
+    throw new UsageError(
+      `--${tableFlag} reads a table given by --data FILE without --example; ` +
+        `${exampleFlag === undefined ? "no --data was given" : "--example reads its own data"}.`,
+    );
+  }
+  const name = oneOf("example", exampleFlag ?? "white-dwarf", EXAMPLE_NAMES);
   const example = EXPERIMENTS[name];
   if (name === "white-dwarf" && given.dataPath !== undefined) {
     throw new UsageError(
@@ -168,6 +186,72 @@ async function _planNew(flags: FlagValues, given: _Given): Promise<Omit<TrainPla
     resumedFrom: null,
     out: stringFlag(flags, "out") ?? null,
     dataNote: dataNote(example, data),
+    data,
+    overrides: [],
+    dataChange: null,
+  };
+}
+
+/** A new run on a user's table (`--data` without `--example`). */
+async function _planTable(
+  flags: FlagValues,
+  given: _Given,
+  path: string,
+): Promise<Omit<TrainPlan, "solveKernel">> {
+  const run = await loadTableData(path, flags);
+  const { example, data } = run;
+  const trajectories = data.trajectories!;
+  const width = numberFlag("width", stringFlag(flags, "width") ?? "10", { integer: true, min: 1 });
+  const depth = numberFlag("depth", stringFlag(flags, "depth") ?? "1", { integer: true, min: 0 });
+  const activation = oneOf(
+    "activation",
+    stringFlag(flags, "activation") ?? "tanh",
+    activationNames,
+  ) as ActivationName;
+  const seed = numberFlag("seed", stringFlag(flags, "seed") ?? "0", { integer: true });
+  const iterations = given.iterations ?? example.iterations;
+  const base = {
+    ...run.base,
+    mlp: { ...run.base.mlp, widths: Array.from({ length: depth }, () => width), activation },
+    seed,
+  };
+  const shared = trajectories.every((d) =>
+    d.ts.length === data.data.ts.length &&
+    d.ts.every((t, i) => t === data.data.ts[i])
+  );
+  const config = applyTrainingFlags(flags, base, example.points, example.duration, {
+    uniform: run.uniform,
+    trajectories: trajectories.length,
+  });
+  if (!shared && config.batch > 1) {
+    throw new UsageError(
+      `invalid value for --batch: ${config.batch}. The trajectories of ${path} have ` +
+        `different times, and a batch is solved on one set of times; allowed: 1.`,
+    );
+  }
+  if (given.schedule === "cosine") {
+    config.schedule = { kind: "cosine", iterations, minLr: config.lr / 100 };
+  }
+  const count = trajectories.length;
+  return {
+    backend: given.backend ?? "cpu",
+    backendFromModel: false,
+    example,
+    config: {
+      ...config,
+      example: null,
+      ...dataWindow(data),
+      data: { source: data.data.source, path: data.path, simulated: false, points: example.points },
+    },
+    iterations,
+    resume: null,
+    resumedFrom: null,
+    out: stringFlag(flags, "out") ?? null,
+    dataNote: `data: ${path}: ${count} ${count === 1 ? "trajectory" : "trajectories"} of ` +
+      `${example.stateNames.join(", ")}${
+        run.uniform ? "" : " (irregular times: outputs at the data times)"
+      }` +
+      run.notes.map((n) => `\n      ${n}`).join(""),
     data,
     overrides: [],
     dataChange: null,
