@@ -149,6 +149,7 @@ export function dataNote(example: Experiment, data: TrainData): string {
 
 /** The flags that read a table, with the option each sets. */
 export const TABLE_FLAGS = [
+  ["normalize", "normalize"],
   ["columns", "columns"],
   ["time-column", "timeColumn"],
   ["state-columns", "stateColumns"],

@@ -128,6 +128,12 @@ export const TRAIN_FLAGS: FlagTable = [
     "own times and initial state)",
   ],
   ["window", "A:B", "train on the rows with A ≤ t ≤ B only (default: all)"],
+  [
+    "normalize",
+    "HOW",
+    "none or standard: the model learns each state as (y − mean) / std of the training " +
+    "data (default standard for --data tables); every output is in the data's units",
+  ],
   ["out", "DIR", "output folder (default runs/<example>-<timestamp>/)"],
   ["resume", "FILE", "continue training from a model.json (optimizer state included)"],
   ["help", "", "print this help"],

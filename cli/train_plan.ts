@@ -30,6 +30,7 @@ import type { TrainState } from "../training/state.ts";
 import { readModelFile } from "../training/model_file.ts";
 import { type ModelConfig, type ModelFile, ModelFileError } from "../training/model_format.ts";
 import { stateFromModel } from "../training/model_state.ts";
+import { normalizeData, standardization } from "../training/normalize.ts";
 import type { SolveKernel } from "../solvers/webgpu/options.ts";
 
 /** What a run of `deno task train` will do, from its flags. */
@@ -199,8 +200,17 @@ async function _planTable(
   path: string,
 ): Promise<Omit<TrainPlan, "solveKernel">> {
   const run = await loadTableData(path, flags);
-  const { example, data } = run;
-  const trajectories = data.trajectories!;
+  const { example } = run;
+  const how = oneOf("normalize", stringFlag(flags, "normalize") ?? "standard", [
+    "none",
+    "standard",
+  ]);
+  // the model learns normalised states; the report's data stay in their units
+  const normalization = how === "standard" ? standardization(run.data.trajectories!) : undefined;
+  const trajectories = normalization === undefined
+    ? run.data.trajectories!
+    : normalizeData(run.data.trajectories!, normalization);
+  const data = { ...run.data, trajectories };
   const width = numberFlag("width", stringFlag(flags, "width") ?? "10", { integer: true, min: 1 });
   const depth = numberFlag("depth", stringFlag(flags, "depth") ?? "1", { integer: true, min: 0 });
   const activation = oneOf(
@@ -240,8 +250,10 @@ async function _planTable(
     config: {
       ...config,
       example: null,
-      ...dataWindow(data),
+      // y0 in the model's units, as its parameters
+      ...dataWindow({ ...data, data: trajectories[0] }),
       data: { source: data.data.source, path: data.path, simulated: false, points: example.points },
+      ...(normalization === undefined ? {} : { normalization }),
     },
     iterations,
     resume: null,
@@ -251,11 +263,20 @@ async function _planTable(
       `${example.stateNames.join(", ")}${
         run.uniform ? "" : " (irregular times: outputs at the data times)"
       }` +
+      (normalization === undefined
+        ? ""
+        : `\n      normalised per state (${_normText(example.stateNames, normalization)})`) +
       run.notes.map((n) => `\n      ${n}`).join(""),
     data,
     overrides: [],
     dataChange: null,
   };
+}
+
+/** `x: mean m, std s` per state. */
+function _normText(names: readonly string[], n: { shift: number[]; scale: number[] }): string {
+  const g = (v: number) => Number(v.toPrecision(4));
+  return names.map((name, k) => `${name}: mean ${g(n.shift[k])}, std ${g(n.scale[k])}`).join("; ");
 }
 
 /** A run that goes on from a model file. */
