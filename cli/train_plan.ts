@@ -252,7 +252,13 @@ async function _planTable(
       example: null,
       // y0 in the model's units, as its parameters
       ...dataWindow({ ...data, data: trajectories[0] }),
-      data: { source: data.data.source, path: data.path, simulated: false, points: example.points },
+      data: {
+        source: data.data.source,
+        path: data.path,
+        simulated: false,
+        points: example.points,
+        columns: { time: run.data.table!.timeColumn, states: run.data.table!.stateColumns },
+      },
       ...(normalization === undefined ? {} : { normalization }),
     },
     iterations,

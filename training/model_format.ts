@@ -49,6 +49,11 @@ export interface DataInfo {
   simulated: boolean;
   /** Number of data points. */
   points: number;
+  /**
+   * The data's column names, when they came from a table: the time column
+   * and one per state (absent in files that do not say).
+   */
+  columns?: { time: string; states: string[] };
 }
 
 /** The configuration stored in a model file: training settings plus the problem. */

@@ -148,6 +148,17 @@ function _problem(
     simulated: c.boolean("config.data.simulated", dataObject.simulated),
     points: c.number("config.data.points", dataObject.points, { integer: true, min: 2 }),
   };
+  if (dataObject.columns !== undefined) {
+    const cols = c.object("config.data.columns", dataObject.columns);
+    const states = cols.states;
+    if (!Array.isArray(states) || states.length !== dim) {
+      c.fail("config.data.columns.states", states, `an array of ${dim} names`);
+    }
+    data.columns = {
+      time: c.string("config.data.columns.time", cols.time),
+      states: (states as unknown[]).map((s, i) => c.string(`config.data.columns.states[${i}]`, s)),
+    };
+  }
   if (cfg.normalization === undefined || cfg.normalization === null) return { t0, t1, y0, data };
   const n = c.object("config.normalization", cfg.normalization);
   const shift = c.numbers("config.normalization.shift", n.shift, dim);
