@@ -151,3 +151,11 @@ Deno.test("readTableFile: the path is the source; a Schmidt & Lipson file reads 
     await Deno.remove(path);
   }
 });
+
+Deno.test("readTable: an empty column (a trailing comma) is not a state, and is said", () => {
+  const table = readTable("t,x,\n0,1,\n1,2,\n");
+  assert.deepEqual(table.stateColumns, ["x"]);
+  assert.deepEqual([...table.trajectories[0].ys], [1, 2]);
+  assert.equal(table.notes[0].kind, "not_numeric_column");
+  assert.match(table.notes[0].message, /column "c3" is not a state: it has no values/);
+});

@@ -377,6 +377,17 @@ function _chooseColumns(
     states = [];
     columns.forEach((name, c) => {
       if (c === time || c === trajectory) return;
+      if (rows.every((r) => _MISSING.has(r.cells[c].toLowerCase()))) {
+        // a trailing delimiter or a column never filled in: nothing to learn from
+        notes.push({
+          kind: "not_numeric_column",
+          line: null,
+          column: name,
+          count: rows.length,
+          message: `column ${JSON.stringify(name)} is not a state: it has no values.`,
+        });
+        return;
+      }
       const text = _firstText(rows, c, delimiter);
       if (text === null) return void states.push(c);
       notes.push({
