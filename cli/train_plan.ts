@@ -271,7 +271,8 @@ async function _planTable(
       }` +
       (normalization === undefined
         ? ""
-        : `\n      normalised per state (${_normText(example.stateNames, normalization)})`) +
+        : `\n      normalised per state (${_normText(example.stateNames, normalization)}); ` +
+          `the loss is in these units, and so is model.onnx (config.normalization maps back)`) +
       run.notes.map((n) => `\n      ${n}`).join(""),
     data,
     overrides: [],
