@@ -97,6 +97,11 @@ export type { LayerShape } from "./solvers/fields/mlp_layout.ts";
 export type { ActivationName } from "./solvers/fields/activations.ts";
 export { linearField } from "./solvers/fields/linear.ts";
 
+// Data: a user's own time series from CSV, semicolon or whitespace text
+// (read the file with your runtime's API; Deno: readTableFile in training/table_file.ts).
+// Its options and result are typed inline, to keep this front door at 70 names.
+export { readTable, TableError } from "./training/table.ts";
+
 // Train: the loop and its configuration, the loss it fits (the value and the
 // cotangent that seeds backward() in one call), its optimiser, and
 // predictions from trained parameters.

@@ -11,7 +11,7 @@ import { htmlReport, lineChart, PALETTE, type Series } from "./report/svg.ts";
 import type { ModelFile } from "../training/model_format.ts";
 import type { SeriesData } from "../training/config.ts";
 import type { TrainResult } from "../training/state.ts";
-import { predict } from "../training/train.ts";
+import { predictData } from "../training/model.ts";
 
 /** What {@link writeRunFiles} needs. */
 export interface RunFilesOptions {
@@ -189,7 +189,8 @@ export async function writeRunFiles(dir: string, options: RunFilesOptions): Prom
   });
 
   const bestParams = Float64Array.from(model.best.params);
-  const fit = predict(model.config, bestParams, data);
+  // in the data's units, as the data are plotted (a normalised model is mapped back)
+  const fit = predictData(model.config, bestParams, data);
   const series: Series[] = [];
   for (let k = 0; k < dim; k++) {
     const color = PALETTE[k % PALETTE.length];

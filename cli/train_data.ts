@@ -1,22 +1,42 @@
 /**
  * The data of `deno task train`: the experiment's data loaded from `--data`
- * (or simulated), a file that cannot be read named by the flag that chose
+ * (or simulated), or a user's own table (`--data` without `--example`, read
+ * by `--columns`, `--time-column`, `--state-columns`, `--trajectory-column`
+ * and `--window`); a file that cannot be read named by the flag that chose
  * it, and the line that says which data a run trains on.
  *
  * @module
  */
 
-import { resolve } from "node:path";
+import { basename, resolve } from "node:path";
 import {
   type ExampleName,
   type Experiment,
+  experimentConfig,
+  type ExperimentData,
   EXPERIMENTS,
   loadExperimentData,
 } from "../training/experiments.ts";
 import type { ModelConfig } from "../training/model_format.ts";
+import type { SeriesData, TrainConfig } from "../training/config.ts";
+import { isUniform } from "../training/data.ts";
+import { type Table, TableError, type TableOptions } from "../training/table.ts";
+import { readTableFile } from "../training/table_file.ts";
+import { ArgumentError } from "../solvers/checks.ts";
+import { type FlagValues, UsageError } from "./flags.ts";
+import { numberFlag, stringFlag } from "./flag_values.ts";
 
-/** The data an experiment trains on, as {@link loadTrainData} loads them. */
-export type TrainData = Awaited<ReturnType<typeof loadExperimentData>>;
+/**
+ * The data a run trains on, as {@link loadTrainData} or {@link loadTableData}
+ * load them: `data` is the first trajectory (the model's y0 and window, the
+ * report's plots); `trajectories`, when given, all of them (what trains).
+ */
+export interface TrainData extends ExperimentData {
+  /** Every trajectory of a table (absent for an experiment's one trajectory). */
+  trajectories?: readonly SeriesData[];
+  /** The table read (absent for an experiment's data). */
+  table?: Table;
+}
 
 /**
  * A data file that cannot be read (absent, a folder, not permitted).
@@ -125,4 +145,191 @@ export function dataNote(example: Experiment, data: TrainData): string {
   if (!data.simulated) return `data: ${data.data.source}`;
   return `data: SIMULATED — ${data.data.source}.\n      No --data file was given; for the ` +
     `paper's real measurements pass --data path/to/${example.dataFile}.`;
+}
+
+/** The flags that read a table, with the option each sets. */
+export const TABLE_FLAGS = [
+  ["normalize", "normalize"],
+  ["columns", "columns"],
+  ["time-column", "timeColumn"],
+  ["state-columns", "stateColumns"],
+  ["trajectory-column", "trajectoryColumn"],
+  ["window", "window"],
+] as const;
+
+/** A comma-separated list flag: names, trimmed, none empty. */
+function _names(flag: string, value: string): string[] {
+  const names = value.split(",").map((n) => n.trim());
+  if (names.some((n) => n === "")) {
+    throw new UsageError(
+      `invalid value for --${flag}: ${JSON.stringify(value)}. Allowed: column names ` +
+        `separated by commas, such as x,v.`,
+    );
+  }
+  return names;
+}
+
+/**
+ * The table options of the flags.
+ *
+ * @param flags The parsed flags.
+ * @returns The options of `readTable`.
+ * @throws {UsageError} For a bad value.
+ *
+ * @example
+ * ```ts
+ * import { tableOptions } from "./train_data.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(tableOptions({ "state-columns": "x, v", window: "0:2.5" }), {
+ *   stateColumns: ["x", "v"], window: [0, 2.5],
+ * });
+ * assert.throws(() => tableOptions({ window: "3:1" }), /--window: "3:1"\. Allowed: A:B/);
+ * ```
+ */
+export function tableOptions(flags: FlagValues): TableOptions {
+  const options: TableOptions = {};
+  const columns = stringFlag(flags, "columns");
+  if (columns !== undefined) options.columns = _names("columns", columns);
+  const time = stringFlag(flags, "time-column");
+  if (time !== undefined) options.timeColumn = time;
+  const states = stringFlag(flags, "state-columns");
+  if (states !== undefined) options.stateColumns = _names("state-columns", states);
+  const trajectory = stringFlag(flags, "trajectory-column");
+  if (trajectory !== undefined) options.trajectoryColumn = trajectory;
+  const window = stringFlag(flags, "window");
+  if (window !== undefined) {
+    const parts = window.split(":");
+    const [a, b] = parts.length === 2 && parts.every((p) => p.trim() !== "")
+      ? parts.map((p) => numberFlag("window", p.trim(), {}))
+      : [NaN, NaN];
+    if (!(a < b)) {
+      throw new UsageError(
+        `invalid value for --window: ${JSON.stringify(window)}. Allowed: A:B, two times ` +
+          `with A < B, such as 0:3.`,
+      );
+    }
+    options.window = [a, b];
+  }
+  return options;
+}
+
+/** A run on a table: its data, the settings it starts from, and what reading it changed. */
+export interface TableRun {
+  /** The data (`trajectories`: all of them). */
+  data: TrainData;
+  /** Title, state names, default architecture, steps and iterations of the run. */
+  example: Experiment;
+  /** The configuration before the flags apply. */
+  base: TrainConfig;
+  /** True when every trajectory has the same, uniformly spaced times. */
+  uniform: boolean;
+  /** Every row, trajectory or column dropped or changed, as `FILE:LINE: sentence`. */
+  notes: string[];
+}
+
+/**
+ * Reads `--data FILE` as a table with the flags' options: the run's data,
+ * title and default settings (an autonomous MLP over the state columns;
+ * fixed RK4 steps: on a uniform shared grid a multiple of its intervals, at
+ * least 100, else 200 steps over each trajectory's span, with outputs at the
+ * data times).
+ *
+ * @param path The file.
+ * @param flags The parsed flags (the table flags are read).
+ * @returns The run's data and settings.
+ * @throws {UsageError} When the file cannot be read or refuses the options.
+ *
+ * @example
+ * ```ts
+ * import { loadTableData } from "./train_data.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const path = await Deno.makeTempFile({ suffix: ".csv" });
+ * await Deno.writeTextFile(path, "t,x,v\n0,1,0\n0.5,0.9,-0.4\n1,0.6,-0.7\n3,0,0\n");
+ * const run = await loadTableData(path, { window: "0:1" });
+ * assert.deepEqual(run.example.stateNames, ["x", "v"]);
+ * assert.equal(run.base.mlp.dim, 2);
+ * assert.equal(run.base.steps, 100);
+ * assert.match(run.notes[0], /:5: 1 row\(s\) of the table outside the window \[0, 1\]/);
+ * await assert.rejects(loadTableData(path, { "time-column": "s" }),
+ *   /invalid value for --time-column: "s"\. Allowed: one of the columns of .*: t, x, v\./);
+ * await Deno.remove(path);
+ * ```
+ */
+export async function loadTableData(path: string, flags: FlagValues): Promise<TableRun> {
+  let table: Table;
+  try {
+    table = await readTableFile(path, tableOptions(flags));
+  } catch (error) {
+    throw _tableUsageError(error, path);
+  }
+  const trajectories = table.trajectories.map(({ ts, ys, dim, source }) => ({
+    ts,
+    ys,
+    dim,
+    source,
+  }));
+  const first = trajectories[0];
+  const shared = trajectories.every((d) =>
+    d.ts.length === first.ts.length && d.ts.every((t, i) => t === first.ts[i])
+  );
+  const uniform = shared && isUniform(first.ts);
+  const intervals = first.ts.length - 1;
+  const steps = uniform ? intervals * Math.ceil(100 / intervals) : 200;
+  const base = experimentConfig("oscillator", { steps, solver: "rk4", adaptive: null });
+  base.mlp = { ...base.mlp, dim: table.stateColumns.length };
+  const wd = EXPERIMENTS["white-dwarf"];
+  const example: Experiment = {
+    ...wd,
+    // not one of the paper's experiments: the run folder and messages say "data"
+    name: "data" as ExampleName,
+    title: `${basename(path)} (${table.stateColumns.join(", ")} against ${table.timeColumn})`,
+    mlp: base.mlp,
+    solver: "rk4",
+    paperSolvers: [],
+    steps,
+    adaptive: null,
+    points: first.ts.length,
+    duration: first.ts[intervals] - first.ts[0],
+    stateNames: table.stateColumns,
+    stateLabel: "the data's units",
+    dataFile: null,
+    deviation: null,
+  };
+  const notes = table.notes.map((n) =>
+    `${path}${n.line === null ? "" : `:${n.line}`}: ${n.message}`
+  );
+  return {
+    data: { data: first, simulated: false, path: resolve(path), trajectories, table },
+    example,
+    base,
+    uniform,
+    notes,
+  };
+}
+
+/** A table's refusal in the flags' words. */
+function _tableUsageError(error: unknown, path: string): unknown {
+  if (error instanceof TableError) return new UsageError(`--data ${error.message}`);
+  if (error instanceof ArgumentError) {
+    const flag = TABLE_FLAGS.find(([, option]) => option === error.data.argument)?.[0];
+    if (flag !== undefined) {
+      return new UsageError(
+        `invalid value for --${flag}: ${error.data.got}. Allowed: ${error.data.expected}.`,
+      );
+    }
+  }
+  const why = error instanceof Deno.errors.NotFound
+    ? "no such file"
+    : error instanceof Deno.errors.IsADirectory
+    ? "it is a folder, not a file"
+    : error instanceof Deno.errors.PermissionDenied
+    ? "permission denied"
+    : null;
+  if (why === null) return error;
+  return new DataFileError(
+    `--data ${JSON.stringify(path)}: ${why}. Expected a table: CSV (comma or semicolon) or ` +
+      `whitespace-separated columns, with a header row or --columns.`,
+  );
 }

@@ -114,7 +114,25 @@ export const TRAIN_FLAGS: FlagTable = [
   [
     "data",
     "FILE",
-    "Schmidt-Lipson data file for oscillator or pendulum (default: simulated data)",
+    "your own time series: a CSV (comma or semicolon) or whitespace table with a header " +
+    "row or --columns; with --example oscillator or pendulum, a Schmidt-Lipson data file " +
+    "(default: simulated data)",
+  ],
+  ["columns", "A,B,…", "the table's column names, when it has no header row"],
+  ["time-column", "NAME", "the time column (default: t or time, else the first)"],
+  ["state-columns", "A,B,…", "the state columns (default: the other numeric columns)"],
+  [
+    "trajectory-column",
+    "NAME",
+    "a column naming each row's trajectory (several trajectories in one file, each with its " +
+    "own times and initial state)",
+  ],
+  ["window", "A:B", "train on the rows with A ≤ t ≤ B only (default: all)"],
+  [
+    "normalize",
+    "HOW",
+    "none or standard: the model learns each state as (y − mean) / std of the training " +
+    "data (default standard for --data tables); every output is in the data's units",
   ],
   ["out", "DIR", "output folder (default runs/<example>-<timestamp>/)"],
   ["resume", "FILE", "continue training from a model.json (optimizer state included)"],

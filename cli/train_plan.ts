@@ -10,7 +10,14 @@ import { type FlagValues, UsageError } from "./flags.ts";
 import { numberFlag, oneOf, stringFlag } from "./flag_values.ts";
 import { BACKEND_FLAGS, type BackendFlag } from "./train_flags.ts";
 import { applyTrainingFlags } from "./train_settings.ts";
-import { dataNote, dataWindow, loadTrainData, type TrainData } from "./train_data.ts";
+import {
+  dataNote,
+  dataWindow,
+  loadTableData,
+  loadTrainData,
+  TABLE_FLAGS,
+  type TrainData,
+} from "./train_data.ts";
 import { type ActivationName, activationNames } from "../solvers/fields/activations.ts";
 import {
   EXAMPLE_NAMES,
@@ -23,6 +30,7 @@ import type { TrainState } from "../training/state.ts";
 import { readModelFile } from "../training/model_file.ts";
 import { type ModelConfig, type ModelFile, ModelFileError } from "../training/model_format.ts";
 import { stateFromModel } from "../training/model_state.ts";
+import { normalizeData, standardization } from "../training/normalize.ts";
 import type { SolveKernel } from "../solvers/webgpu/options.ts";
 
 /** What a run of `deno task train` will do, from its flags. */
@@ -114,7 +122,18 @@ export async function planRun(flags: FlagValues): Promise<TrainPlan> {
 
 /** A new run of an experiment. */
 async function _planNew(flags: FlagValues, given: _Given): Promise<Omit<TrainPlan, "solveKernel">> {
-  const name = oneOf("example", stringFlag(flags, "example") ?? "white-dwarf", EXAMPLE_NAMES);
+  const tableFlag = TABLE_FLAGS.find(([flag]) => stringFlag(flags, flag) !== undefined)?.[0];
+  const exampleFlag = stringFlag(flags, "example");
+  if (given.dataPath !== undefined && exampleFlag === undefined) {
+    return await _planTable(flags, given, given.dataPath);
+  }
+  if (tableFlag !== undefined) {
+    throw new UsageError(
+      `--${tableFlag} reads a table given by --data FILE without --example; ` +
+        `${exampleFlag === undefined ? "no --data was given" : "--example reads its own data"}.`,
+    );
+  }
+  const name = oneOf("example", exampleFlag ?? "white-dwarf", EXAMPLE_NAMES);
   const example = EXPERIMENTS[name];
   if (name === "white-dwarf" && given.dataPath !== undefined) {
     throw new UsageError(
@@ -172,6 +191,99 @@ async function _planNew(flags: FlagValues, given: _Given): Promise<Omit<TrainPla
     overrides: [],
     dataChange: null,
   };
+}
+
+/** A new run on a user's table (`--data` without `--example`). */
+async function _planTable(
+  flags: FlagValues,
+  given: _Given,
+  path: string,
+): Promise<Omit<TrainPlan, "solveKernel">> {
+  const run = await loadTableData(path, flags);
+  const { example } = run;
+  const how = oneOf("normalize", stringFlag(flags, "normalize") ?? "standard", [
+    "none",
+    "standard",
+  ]);
+  // the model learns normalised states; the report's data stay in their units
+  const normalization = how === "standard" ? standardization(run.data.trajectories!) : undefined;
+  const trajectories = normalization === undefined
+    ? run.data.trajectories!
+    : normalizeData(run.data.trajectories!, normalization);
+  const data = { ...run.data, trajectories };
+  const width = numberFlag("width", stringFlag(flags, "width") ?? "10", { integer: true, min: 1 });
+  const depth = numberFlag("depth", stringFlag(flags, "depth") ?? "1", { integer: true, min: 0 });
+  const activation = oneOf(
+    "activation",
+    stringFlag(flags, "activation") ?? "tanh",
+    activationNames,
+  ) as ActivationName;
+  const seed = numberFlag("seed", stringFlag(flags, "seed") ?? "0", { integer: true });
+  const iterations = given.iterations ?? example.iterations;
+  const base = {
+    ...run.base,
+    mlp: { ...run.base.mlp, widths: Array.from({ length: depth }, () => width), activation },
+    seed,
+  };
+  const shared = trajectories.every((d) =>
+    d.ts.length === data.data.ts.length &&
+    d.ts.every((t, i) => t === data.data.ts[i])
+  );
+  const config = applyTrainingFlags(flags, base, example.points, example.duration, {
+    uniform: run.uniform,
+    trajectories: trajectories.length,
+  });
+  if (!shared && config.batch > 1) {
+    throw new UsageError(
+      `invalid value for --batch: ${config.batch}. The trajectories of ${path} have ` +
+        `different times, and a batch is solved on one set of times; allowed: 1.`,
+    );
+  }
+  if (given.schedule === "cosine") {
+    config.schedule = { kind: "cosine", iterations, minLr: config.lr / 100 };
+  }
+  const count = trajectories.length;
+  return {
+    backend: given.backend ?? "cpu",
+    backendFromModel: false,
+    example,
+    config: {
+      ...config,
+      example: null,
+      // y0 in the model's units, as its parameters
+      ...dataWindow({ ...data, data: trajectories[0] }),
+      data: {
+        source: data.data.source,
+        path: data.path,
+        simulated: false,
+        points: example.points,
+        columns: { time: run.data.table!.timeColumn, states: run.data.table!.stateColumns },
+      },
+      ...(normalization === undefined ? {} : { normalization }),
+    },
+    iterations,
+    resume: null,
+    resumedFrom: null,
+    out: stringFlag(flags, "out") ?? null,
+    dataNote: `data: ${path}: ${count} ${count === 1 ? "trajectory" : "trajectories"} of ` +
+      `${example.stateNames.join(", ")}${
+        run.uniform ? "" : " (irregular times: outputs at the data times)"
+      }` +
+      (normalization === undefined
+        ? ""
+        : `\n      normalised per state (${_normText(example.stateNames, normalization)}); ` +
+          `the loss is in these units, and so is model.onnx (config.normalization maps back)`) +
+      run.notes.map((n) => `\n      ${n}`).join(""),
+    data,
+    overrides: [],
+    dataChange: null,
+  };
+}
+
+/** `x: mean m, std s` per state. */
+function _normText(names: readonly string[], n: { shift: number[]; scale: number[] }): string {
+  const g = (v: number) => Number(v.toPrecision(4));
+  return names.map((name, k) => `${name}: mean ${g(n.shift[k])}, std ${g(n.scale[k])}`).join("; ");
 }
 
 /** A run that goes on from a model file. */

@@ -186,7 +186,7 @@ export function summaryText(
     );
   } else if (result.status === "interrupted") {
     summary.push(`  continue with: deno task train --resume ${dir}/model.json`);
-  } else if (total < example.iterations) {
+  } else if (total < example.iterations && example.paperSolvers.length > 0) {
     summary.push(
       `  The paper trains for ${example.iterations} iterations: deno task train --example ` +
         `${example.name} --iterations ${example.iterations}`,

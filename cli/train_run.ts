@@ -75,7 +75,7 @@ export async function runTraining(
   try {
     const options = {
       config: plan.config,
-      data: plan.data.data,
+      data: plan.data.trajectories ?? plan.data.data,
       iterations: plan.iterations,
       resume: plan.resume ?? undefined,
       onProgress: progressPrinter(io, plan.iterations, plan.resume?.iteration ?? 0),

@@ -22,6 +22,9 @@ import type { GradientMethodName } from "../solvers/gradients/spec.ts";
  * @param base The configuration the flags change.
  * @param points The data's points (fixed steps must line up with them).
  * @param duration The data window's length.
+ * @param grid Whether the data share uniform times (else fixed steps need not line up with
+ *   them: outputs are at the data times) and how many trajectories they hold (the most
+ *   `--batch` allows); default one uniform trajectory.
  * @returns A new configuration.
  * @throws {UsageError} For a bad value or a combination that cannot run.
  *
@@ -42,11 +45,12 @@ export function applyTrainingFlags(
   base: TrainConfig,
   points: number,
   duration: number,
+  grid: { uniform: boolean; trajectories: number } = { uniform: true, trajectories: 1 },
 ): TrainConfig {
   const config: TrainConfig = { ...base };
   _applySolver(flags, config);
-  _applySteps(flags, config, points, duration);
-  _applyOptimizer(flags, config);
+  _applySteps(flags, config, points, duration, grid.uniform);
+  _applyOptimizer(flags, config, grid.trajectories);
   try {
     schemeOf(config);
   } catch (error) {
@@ -106,6 +110,7 @@ function _applySteps(
   config: TrainConfig,
   points: number,
   duration: number,
+  uniform: boolean,
 ): void {
   const steps = stringFlag(flags, "steps");
   const dt = stringFlag(flags, "dt");
@@ -133,7 +138,12 @@ function _applySteps(
     config.adaptive = a;
   }
   if (steps !== undefined) config.steps = numberFlag("steps", steps, { integer: true, min: 1 });
-  if (dt !== undefined) config.steps = _stepsOfDt(dt, points, duration);
+  if (dt !== undefined && !uniform) {
+    // outputs at the data times: the steps need only fill the window
+    const h = numberFlag("dt", dt, { above: 0, max: duration, fraction: true });
+    config.steps = Math.max(1, Math.round(duration / h));
+  } else if (dt !== undefined) config.steps = _stepsOfDt(dt, points, duration);
+  if (!uniform) return;
   try {
     if (config.adaptive === null) alignSteps(points, config.steps);
   } catch (error) {
@@ -182,7 +192,7 @@ function _stepsOfDt(dt: string, points: number, duration: number): number {
 }
 
 /** `--lr`, `--weight-decay`, `--clip` and `--batch`. */
-function _applyOptimizer(flags: FlagValues, config: TrainConfig): void {
+function _applyOptimizer(flags: FlagValues, config: TrainConfig, trajectories: number): void {
   const lr = stringFlag(flags, "lr");
   if (lr !== undefined) config.lr = numberFlag("lr", lr, { above: 0 });
   const wd = stringFlag(flags, "weight-decay");
@@ -192,10 +202,14 @@ function _applyOptimizer(flags: FlagValues, config: TrainConfig): void {
   const batch = stringFlag(flags, "batch");
   if (batch !== undefined) {
     config.batch = numberFlag("batch", batch, { integer: true, min: 1 });
-    if (config.batch > 1) {
+    if (config.batch > trajectories) {
       throw new UsageError(
-        `invalid value for --batch: ${batch}. The experiment's data hold 1 trajectory; ` +
-          `allowed: 1.`,
+        `invalid value for --batch: ${batch}. The data hold ${trajectories} ` +
+          `${
+            trajectories === 1
+              ? "trajectory; allowed: 1."
+              : `trajectories; allowed: 1 to ${trajectories}.`
+          }`,
       );
     }
   }

@@ -87,7 +87,10 @@ Deno.test("cli: bad flags and values are refused with the allowed values, exit 2
     [["--checkpoints", "5"], /--checkpoints applies to --gradient checkpointed only/],
     [["--scheme", "plain"], /reversible gradient needs a reversible scheme/],
     [["--solver", "leapfrog", "--coupling", "0.5"], /--coupling applies to the reversible scheme/],
-    [["--data", "x.txt"], /--data applies to the oscillator and the pendulum/],
+    [
+      ["--example", "white-dwarf", "--data", "x.txt"],
+      /--data applies to the oscillator and the pendulum/,
+    ],
     [["--batch", "2"], /--batch: 2\. .*1 trajectory; allowed: 1/],
     [["--lr"], /--lr needs a value/],
   ];

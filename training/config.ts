@@ -35,7 +35,7 @@ import { invalidArgument, requireInteger } from "../solvers/checks.ts";
  * ```
  */
 export interface SeriesData {
-  /** Sample times, strictly increasing and uniformly spaced. */
+  /** Sample times, strictly increasing (any spacing). */
   readonly ts: Float64Array;
   /** States `[points, dim]` row-major. */
   readonly ys: Float64Array;

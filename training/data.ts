@@ -1,7 +1,8 @@
 /**
  * The data of a training iteration, as both training loops use them (the
- * CPU's in train.ts, the GPU's in train_gpu.ts): the trajectories checked to
- * share a uniform grid, the solver's steps lined up with that grid, and for
+ * CPU's in train.ts, the GPU's in webgpu/train.ts): the trajectories checked,
+ * the solver's steps lined up with their grid when it is uniform and shared
+ * (else outputs at the data times, `saveAt.ts`), and for
  * each iteration its minibatch as initial states `[batch, dim]`, targets
  * `[saved, batch, dim]` (one saved row per solver step, the end of each) and
  * per-row MSE weights that keep only the rows lying on data points.
@@ -85,8 +86,34 @@ export function alignSteps(points: number, steps: number): Alignment {
 }
 
 /**
- * The data as one list, checked to share a uniform grid and the model's
- * state dimension, with finite values only.
+ * Whether times are uniformly spaced (to 1e-9 of their span).
+ *
+ * @param ts Strictly increasing times, at least 2.
+ * @returns True when `ts[i] = ts[0] + i·(ts[n−1] − ts[0])/(n − 1)` for every `i`.
+ *
+ * @example
+ * ```ts
+ * import { isUniform } from "./data.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(isUniform(Float64Array.of(0, 0.5, 1)), true);
+ * assert.equal(isUniform(Float64Array.of(0, 0.1, 1)), false);
+ * ```
+ */
+export function isUniform(ts: Float64Array): boolean {
+  const n = ts.length;
+  const span = ts[n - 1] - ts[0];
+  for (let i = 1; i < n; i++) {
+    const expected = ts[0] + (span * i) / (n - 1);
+    if (Math.abs(ts[i] - expected) > 1e-9 * Math.max(1, Math.abs(span))) return false;
+  }
+  return true;
+}
+
+/**
+ * The data as one list, checked: each trajectory has at least 2 strictly
+ * increasing finite times (any spacing; trajectories may have different
+ * times), finite states and the model's state dimension.
  *
  * @param data One trajectory or several.
  * @param dim The model's state dimension.
@@ -100,31 +127,27 @@ export function alignSteps(points: number, steps: number): Alignment {
  * const d = { ts: Float64Array.of(0, 1), ys: Float64Array.of(1, 2), dim: 1, source: "" };
  * assert.equal(checkData(d, 1).length, 1);
  * assert.throws(() => checkData(d, 2), /dim/);
+ * assert.throws(() => checkData({ ...d, ts: Float64Array.of(1, 0) }, 1), /data\[0\]\.ts\[1\]/);
  * ```
  */
 export function checkData(data: SeriesData | readonly SeriesData[], dim: number): SeriesData[] {
   const list = (Array.isArray(data) ? data : [data]) as SeriesData[];
   if (list.length === 0) invalidArgument("data", data, "at least one trajectory");
-  const ts = list[0].ts;
-  if (!(ts instanceof Float64Array) || ts.length < 2) {
-    invalidArgument("data.ts", ts, "a Float64Array of at least 2 times");
-  }
-  const span = ts[ts.length - 1] - ts[0];
-  for (let i = 1; i < ts.length; i++) {
-    const expected = ts[0] + (span * i) / (ts.length - 1);
-    if (!(ts[i] > ts[i - 1]) || Math.abs(ts[i] - expected) > 1e-9 * Math.max(1, Math.abs(span))) {
-      invalidArgument(`data.ts[${i}]`, ts[i], "uniformly spaced, increasing times");
-    }
-  }
   list.forEach((d, k) => {
+    const ts = d.ts;
+    if (!(ts instanceof Float64Array) || ts.length < 2) {
+      invalidArgument(`data[${k}].ts`, ts, "a Float64Array of at least 2 times");
+    }
+    for (let i = 0; i < ts.length; i++) {
+      if (!Number.isFinite(ts[i]) || (i > 0 && !(ts[i] > ts[i - 1]))) {
+        invalidArgument(`data[${k}].ts[${i}]`, ts[i], "finite, strictly increasing times");
+      }
+    }
     if (d.dim !== dim) {
       invalidArgument(`data[${k}].dim`, d.dim, `${dim}, the model's state dimension`);
     }
     if (!(d.ys instanceof Float64Array) || d.ys.length !== ts.length * dim) {
       invalidArgument(`data[${k}].ys`, d.ys, `a Float64Array [${ts.length}, ${dim}]`);
-    }
-    if (d.ts.length !== ts.length || d.ts.some((t, i) => t !== ts[i])) {
-      invalidArgument(`data[${k}].ts`, d.ts, "the same times as data[0]");
     }
     for (let i = 0; i < d.ys.length; i++) {
       if (!Number.isFinite(d.ys[i])) {
@@ -133,6 +156,12 @@ export function checkData(data: SeriesData | readonly SeriesData[], dim: number)
     }
   });
   return list;
+}
+
+/** The index of the first trajectory whose times differ from the first's, or -1. */
+function _firstOtherTimes(list: readonly SeriesData[]): number {
+  const ts = list[0].ts;
+  return list.findIndex((d) => d.ts.length !== ts.length || d.ts.some((t, i) => t !== ts[i]));
 }
 
 /**
@@ -175,31 +204,48 @@ export function minibatch(count: number, batch: number, seed: number, iteration:
 export interface Batch {
   /** Indices of the trajectories in it. */
   members: number[];
+  /** The members' times (they share them): the solve runs from the first to the last. */
+  ts: Float64Array;
   /** Initial states `[members, dim]`. */
   y0: Float64Array;
-  /** Targets `[saved, members, dim]`: saved row `s` is the end of solver step `s + 1` (zero off the data points). */
+  /**
+   * Targets `[saved, members, dim]`. On the `"aligned"` grid saved row `s` is
+   * the end of solver step `s + 1` (zero off the data points); on the
+   * `"times"` grid it is the data at `ts[s + 1]`.
+   */
   targets: Float64Array;
 }
 
 /**
- * The training data of a configuration: checked trajectories, the solver
- * steps' alignment with the data grid, the MSE's row weights, and each
- * iteration's minibatch.
+ * The training data of a configuration: checked trajectories, how the solve's
+ * outputs meet the data (the solver's steps aligned with a uniform grid, or
+ * outputs at the data times), the MSE's row weights, and each iteration's
+ * minibatch.
  */
 export class TrainingData {
   /** The trajectories. */
   readonly list: readonly SeriesData[];
   /** State dimension. */
   readonly dim: number;
-  /** Data points per trajectory. */
+  /** Data points of the first trajectory. */
   readonly points: number;
-  /** The solve window's start (the first data time). */
+  /** The first trajectory's first time. */
   readonly t0: number;
-  /** The solve window's end (the last data time). */
+  /** The first trajectory's last time. */
   readonly t1: number;
-  /** How the saved outputs line up with the data (adaptive solves: one output per data time). */
+  /**
+   * How the solve's outputs meet the data: `"aligned"`, the ends of fixed
+   * steps lined up with a uniform grid the trajectories share; `"times"`,
+   * outputs at each data time (`saveAt.ts`: the adaptive solve's own steps,
+   * or fixed steps with Hermite interpolation when the times are not uniform
+   * or not shared). Gaps in the data are then simply times without output.
+   */
+  readonly grid: "aligned" | "times";
+  /** True when every trajectory has the same times. */
+  readonly sharedTimes: boolean;
+  /** How the saved outputs line up with the data (the `"times"` grid: one output per data time). */
   readonly align: Alignment;
-  /** Saved rows per solve (one per step, the initial state not saved). */
+  /** Saved rows per solve of the first trajectory (the initial state not saved). */
   readonly saved: number;
   /**
    * One MSE weight per saved row (1 on data points, 0 between them) when the
@@ -217,7 +263,7 @@ export class TrainingData {
    * Checks the data against the configuration and lines the steps up.
    *
    * @param config The configuration (state dimension, steps or adaptive, batch, seed).
-   * @param data One trajectory or several sharing their time grid.
+   * @param data One trajectory or several; trajectories with different times need `batch` 1.
    * @throws {RangeError} When the data or the batch size do not fit.
    */
   constructor(config: TrainConfig, data: SeriesData | readonly SeriesData[]) {
@@ -229,11 +275,19 @@ export class TrainingData {
     this.points = ts.length;
     this.t0 = ts[0];
     this.t1 = ts[ts.length - 1];
-    // Adaptive solves save at the data times themselves: one step per point.
-    this.align = config.adaptive
-      ? { steps: this.points - 1, stepsPerPoint: 1, pointStride: 1, targets: this.points - 1 }
+    const other = _firstOtherTimes(list);
+    this.sharedTimes = other < 0;
+    this.grid = config.adaptive === null && this.sharedTimes && isUniform(ts) ? "aligned" : "times";
+    // Outputs at the data times: one saved row per point after the first.
+    this.align = this.grid === "times"
+      ? {
+        steps: config.adaptive ? this.points - 1 : config.steps,
+        stepsPerPoint: 1,
+        pointStride: 1,
+        targets: this.points - 1,
+      }
       : alignSteps(this.points, config.steps);
-    this.saved = this.align.steps;
+    this.saved = this.grid === "times" ? this.points - 1 : this.align.steps;
     if (this.align.stepsPerPoint > 1) {
       const weights = new Float64Array(this.saved);
       for (let i = this.align.stepsPerPoint - 1; i < this.saved; i += this.align.stepsPerPoint) {
@@ -245,20 +299,30 @@ export class TrainingData {
     if (config.batch > list.length && list.length > 1) {
       invalidArgument("batch", config.batch, `at most ${list.length}, the number of trajectories`);
     }
+    if (!this.sharedTimes && config.batch > 1) {
+      invalidArgument(
+        "batch",
+        config.batch,
+        `1: the trajectories have different times (data[${other}].ts differs from ` +
+          `data[0].ts), and a batch is solved on one set of times`,
+      );
+    }
     this.batchSize = Math.min(config.batch, list.length);
     this.minibatches = this.batchSize < list.length;
     this.#seed = config.seed;
   }
 
   /**
-   * The minibatch of an iteration: its members' initial states and targets.
+   * The minibatch of an iteration: its members' times, initial states and targets.
    *
    * @param iteration 0-based iteration.
-   * @returns Members, `y0` and targets.
+   * @returns Members, times, `y0` and targets.
    */
   batch(iteration: number): Batch {
-    const { dim, saved, align, list } = this;
+    const { dim, align, list } = this;
     const members = minibatch(list.length, this.batchSize, this.#seed, iteration);
+    const ts = list[members[0]].ts;
+    const saved = this.grid === "times" ? ts.length - 1 : this.saved;
     const size = members.length;
     const y0 = new Float64Array(size * dim);
     const targets = new Float64Array(saved * size * dim);
@@ -266,13 +330,13 @@ export class TrainingData {
       const ys = list[m].ys;
       y0.set(ys.subarray(0, dim), b * dim);
       for (let s = 0; s < saved; s++) {
-        // Saved row s is the end of step s + 1.
+        // Saved row s is the end of step s + 1 (aligned), or data time s + 1.
         const stepEnd = s + 1;
         if (stepEnd % align.stepsPerPoint !== 0) continue;
         const row = (stepEnd / align.stepsPerPoint) * align.pointStride;
         targets.set(ys.subarray(row * dim, row * dim + dim), (s * size + b) * dim);
       }
     });
-    return { members, y0, targets };
+    return { members, ts, y0, targets };
   }
 }

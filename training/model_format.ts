@@ -9,7 +9,8 @@
  *       "format": "revode-model", "version": 1, "createdAt": "2025-…Z",
  *       "config":    { example, mlp, solver, scheme, coupling, gradient, checkpoints,
  *                      steps, adaptive, lr, weightDecay, schedule, clip, batch, seed,
- *                      t0, t1, y0, data: { source, path, simulated, points } },
+ *                      t0, t1, y0, data: { source, path, simulated, points },
+ *                      normalization?: { shift: […], scale: […] } },
  *       "params":    [θ …]                       the current parameters
  *       "best":      { loss, iteration, params }  the lowest-loss parameters
  *       "optimizer": { kind: "adamw", step, lr, beta1, beta2, eps, weightDecay, m, v },
@@ -48,6 +49,11 @@ export interface DataInfo {
   simulated: boolean;
   /** Number of data points. */
   points: number;
+  /**
+   * The data's column names, when they came from a table: the time column
+   * and one per state (absent in files that do not say).
+   */
+  columns?: { time: string; states: string[] };
 }
 
 /** The configuration stored in a model file: training settings plus the problem. */
@@ -62,6 +68,14 @@ export interface ModelConfig extends TrainConfig {
   y0: number[];
   /** Where the data came from. */
   data: DataInfo;
+  /**
+   * The states' normalisation, when the model learned normalised states
+   * (`(y − shift) / scale` per state): `y0`, the parameters and the model's
+   * outputs are then in those units, and predictions map back with
+   * `shift + scale · z`. Absent: the data's own units (every version-1 file
+   * written before it existed).
+   */
+  normalization?: { shift: number[]; scale: number[] };
 }
 
 /** The backend a run trained on: the CPU (float64) or WebGPU (float32). */

@@ -137,7 +137,7 @@ function _problem(
   c: FieldChecker,
   cfg: Record<string, unknown>,
   dim: number,
-): Pick<ModelConfig, "t0" | "t1" | "y0" | "data"> {
+): Pick<ModelConfig, "t0" | "t1" | "y0" | "data" | "normalization"> {
   const t0 = c.number("config.t0", cfg.t0);
   const t1 = c.number("config.t1", cfg.t1, { above: t0 });
   const y0 = c.numbers("config.y0", cfg.y0, dim);
@@ -148,5 +148,27 @@ function _problem(
     simulated: c.boolean("config.data.simulated", dataObject.simulated),
     points: c.number("config.data.points", dataObject.points, { integer: true, min: 2 }),
   };
-  return { t0, t1, y0, data };
+  if (dataObject.columns !== undefined) {
+    const cols = c.object("config.data.columns", dataObject.columns);
+    const states = cols.states;
+    if (!Array.isArray(states) || states.length !== dim) {
+      c.fail("config.data.columns.states", states, `an array of ${dim} names`);
+    }
+    data.columns = {
+      time: c.string("config.data.columns.time", cols.time),
+      states: (states as unknown[]).map((s, i) => c.string(`config.data.columns.states[${i}]`, s)),
+    };
+  }
+  if (cfg.normalization === undefined || cfg.normalization === null) return { t0, t1, y0, data };
+  const n = c.object("config.normalization", cfg.normalization);
+  const shift = c.numbers("config.normalization.shift", n.shift, dim);
+  const scale = c.numbers("config.normalization.scale", n.scale, dim);
+  const bad = scale.findIndex((x) => !(x > 0));
+  if (bad >= 0) {
+    throw new ModelFileError(
+      c.path,
+      `config.normalization.scale[${bad}] is ${scale[bad]}; expected a number > 0.`,
+    );
+  }
+  return { t0, t1, y0, data, normalization: { shift, scale } };
 }

@@ -34,7 +34,7 @@
 import { Mlp } from "../solvers/fields/mlp.ts";
 import { mseLossVjp } from "./loss.ts";
 import { AdamW, clipGradNorm } from "./adamw.ts";
-import { alignSteps, checkData, TrainingData } from "./data.ts";
+import { alignSteps, checkData, isUniform, TrainingData } from "./data.ts";
 import { driftReason, driftRemedies, gradientReason, lossReason } from "./divergence.ts";
 import { TrainLog } from "./log.ts";
 import { solve } from "../solvers/solve.ts";
@@ -66,7 +66,10 @@ import {
 export interface TrainOptions {
   /** The configuration. */
   config: TrainConfig;
-  /** One trajectory, or several sharing their time grid (minibatches of `config.batch`). */
+  /**
+   * One trajectory, or several (minibatches of `config.batch`); any spacing,
+   * and trajectories with different times when `config.batch` is 1.
+   */
   data: SeriesData | readonly SeriesData[];
   /** Iterations to run now (on top of `resume.iteration`). */
   iterations: number;
@@ -83,14 +86,21 @@ export interface TrainOptions {
   yieldMs?: number;
 }
 
-/** The time-grid part of `solve()`'s options: fixed steps saving every step, or adaptive steps saving at the data times. */
+/**
+ * The time-grid part of `solve()`'s options: fixed steps saving every step
+ * (the `"aligned"` grid), or outputs at the data times (the `"times"` grid:
+ * adaptive steps, or fixed steps with `saveAt.ts` between them).
+ */
 function _gridOptions(
   config: TrainConfig,
   ts: Float64Array,
+  grid: "aligned" | "times",
 ): Pick<SolveOptions, "t0" | "t1" | "steps" | "controller" | "saveAt"> {
   const t0 = ts[0], t1 = ts[ts.length - 1];
   if (config.adaptive === null) {
-    return { t0, t1, steps: config.steps, saveAt: { steps: true } };
+    return grid === "aligned"
+      ? { t0, t1, steps: config.steps, saveAt: { steps: true } }
+      : { t0, t1, steps: config.steps, saveAt: { ts: ts.subarray(1) } };
   }
   const { rtol, atol, maxSteps } = config.adaptive;
   return { t0, t1, controller: pid({ rtol, atol, maxSteps }), saveAt: { ts: ts.subarray(1) } };
@@ -139,7 +149,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const state = startState(config, options.resume);
   const optimizer = AdamW.fromState({ ...state.optimizer, weightDecay: config.weightDecay });
   const params = state.params;
-  const grid = _gridOptions(config, data.list[0].ts);
+  const shared = _gridOptions(config, data.list[0].ts, data.grid);
   const weights = data.weights;
   const log = new TrainLog(state, iterations, options);
 
@@ -159,7 +169,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       break;
     }
     const iteration = state.iteration; // 0-based index of this iteration
-    const { members, y0, targets } = data.batch(iteration);
+    const { members, ts, y0, targets } = data.batch(iteration);
+    const grid = data.sharedTimes ? shared : _gridOptions(config, ts, data.grid);
     const sol = solve({
       field: mlp,
       y0,
@@ -302,8 +313,11 @@ export function predict(
 ): { ts: Float64Array; ys: Float64Array } {
   const mlp = Mlp.fromJSON(config.mlp);
   const [d] = checkData(data, mlp.dim);
-  if (config.adaptive === null) alignSteps(d.ts.length, config.steps);
-  const grid = _gridOptions(config, d.ts);
+  // uniform times line up with the steps (or are refused when they cannot); others get
+  // outputs at their times
+  const uniform = isUniform(d.ts);
+  if (config.adaptive === null && uniform) alignSteps(d.ts.length, config.steps);
+  const grid = _gridOptions(config, d.ts, uniform ? "aligned" : "times");
   const sol = solve({
     field: mlp,
     y0: d.ys.slice(0, mlp.dim),

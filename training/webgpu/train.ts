@@ -58,7 +58,7 @@
 import { Mlp } from "../../solvers/fields/mlp.ts";
 import { solve } from "../../solvers/solve.ts";
 
-import { requireInteger } from "../../solvers/checks.ts";
+import { invalidArgument, requireInteger } from "../../solvers/checks.ts";
 import { pid } from "../../solvers/controller.ts";
 import { failureMessage, type Status, trajectoryFailure } from "../../solvers/results.ts";
 import { checkConfig, gradientSpecOf, scheduleOf, schemeOf, type TrainConfig } from "../config.ts";
@@ -327,6 +327,15 @@ export async function trainGpu(options: GpuTrainOptions): Promise<TrainResult> {
     throw new RangeError(`This configuration does not run on the WebGPU backend: ${support}`);
   }
   const data = new TrainingData(config, options.data);
+  if (!data.sharedTimes || (data.grid === "times" && config.adaptive === null)) {
+    // the GPU solve saves the ends of fixed steps, or adaptive outputs at one set of times
+    invalidArgument(
+      "data",
+      options.data,
+      "on the WebGPU backend, trajectories sharing their times, uniformly spaced for " +
+        "fixed steps (train on the CPU for irregular or unequal sampling)",
+    );
+  }
   const schedule = scheduleOf(config);
   const iterations = requireInteger("iterations", options.iterations, 0);
   const readEveryMs = options.readEveryMs ?? 250;
