@@ -81,7 +81,7 @@ const _FLAGS: FlagTable = [
   [
     "json",
     "",
-    "print one JSON object { fixed?, adaptive?, inference?, gpu? }, a key for each section " +
+    "print one JSON object { fixed?, adaptive?, inference?, onnx?, gpu?, kernels? }, a key for each section " +
     "that ran (settings, machine, rows, checks; gpu is { skipped } without an adapter), " +
     "instead of the tables",
   ],
@@ -102,8 +102,8 @@ const _FLAGS: FlagTable = [
 ];
 
 const USAGE = [
-  "usage: deno task bench [--section all|fixed|adaptive|inference|onnx|gpu|kernels] [--json] " +
-  "[--quick] [--baseline DIR]",
+  "usage: deno task bench [--section all|fixed|adaptive|inference|onnx|gpu|kernels] [--json]" +
+  "\n  [--quick] [--baseline DIR]",
   "",
   "Flags:",
   ...flagHelp(_FLAGS, 18, 100),

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { type Failure, failureMessage, SolveFailure } from "../solvers/results.ts";
 import { UsageError } from "./flags.ts";
 import { writeRunFiles } from "./run_files.ts";
 import { deviceText } from "./train_backend.ts";
@@ -176,6 +177,12 @@ export async function saveRun(
     await exportModelFile(`${dir}/model.json`, `${dir}/model.onnx`, "loop");
     return { onnxError: null };
   } catch (error) {
-    return { onnxError: error instanceof Error ? error.message : String(error) };
+    // a failed solve says what happened; the summary's remedies name the flags to change
+    const why = error instanceof SolveFailure
+      ? failureMessage({ kind: error.kind, data: error.data } as Failure, { advice: false }) + "."
+      : error instanceof Error
+      ? error.message
+      : String(error);
+    return { onnxError: why };
   }
 }

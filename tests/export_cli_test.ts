@@ -189,9 +189,9 @@ Deno.test("bench --help: lists every flag and section, --json's keys, --quick fo
   const { code, out } = await bench(["--help"]);
   assert.equal(code, 0);
   const flags = [...out.matchAll(/^ {2}(--[a-z-]+)/gm)].map((m) => m[1]);
-  assert.deepEqual(flags, ["--section", "--json", "--quick", "--help"]);
+  assert.deepEqual(flags, ["--section", "--json", "--quick", "--baseline", "--help"]);
   const flat = out.replace(/\s+/g, " ");
-  assert.match(flat, /\{ fixed\?, adaptive\?, inference\?, gpu\? \}/);
+  assert.match(flat, /\{ fixed\?, adaptive\?, inference\?, onnx\?, gpu\?, kernels\? \}/);
   for (const section of ["fixed N = 100", "adaptive spans", "inference 20 steps", "gpu batches"]) {
     assert.ok(flat.includes(section), section);
   }
@@ -204,7 +204,7 @@ Deno.test("bench: bad flags get an error: line naming the flag, exit 2, nothing 
   const cases: [string[], RegExp][] = [
     [
       ["--section", "cpu"],
-      /^error: invalid value for --section: "cpu"\. Allowed: all, fixed, adaptive, inference, onnx, gpu\.\n/,
+      /^error: invalid value for --section: "cpu"\. Allowed: all, fixed, adaptive, inference, onnx, gpu, kernels\.\n/,
     ],
     [["--sections", "fixed"], /^error: unknown flag --sections\. Allowed flags: --section, --json/],
     [["--section"], /^error: --section needs a value/],
