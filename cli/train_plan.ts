@@ -272,7 +272,8 @@ async function _planTable(
       (normalization === undefined
         ? ""
         : `\n      normalised per state (${_normText(example.stateNames, normalization)}); ` +
-          `the loss is in these units, and so is model.onnx (config.normalization maps back)`) +
+          `the loss is in these units; model.onnx takes and returns the data's own units ` +
+          `(the graph applies config.normalization: revode.shift, revode.scale)`) +
       run.notes.map((n) => `\n      ${n}`).join(""),
     data,
     overrides: [],

@@ -5,7 +5,8 @@
  * Inputs (each has a `doc_string` with its meaning and units):
  *
  * - `y0` `[batch, dim]`: initial states, in the user's units (the data's
- *   scaling, `revode.scale`, is applied inside the graph).
+ *   scaling, `(y0 − revode.shift) ÷ revode.scale`, is applied inside the
+ *   graph; the outputs map back with `· scale + shift`).
  * - `t0` `[]`: the start time, `t_n = t0 + n · dt`.
  * - `dt` `[]`: the step size; a negative step integrates backwards in time.
  * - `steps` `[]` int64 (loop form only): the number of steps; a negative
@@ -49,6 +50,7 @@ import { _describeMlp, FieldGraph } from "./vector_field.ts";
 import { emitStep, initialState, type StepContext, StepSize } from "./scheme_step.ts";
 import { emitLoopTrajectory } from "./loop_form.ts";
 import { integratorDocs } from "./io_docs.ts";
+import { graphToNetwork, graphToUser } from "./units.ts";
 
 /**
  * The three integrator variants.
@@ -254,8 +256,8 @@ export function exportIntegrator(
   const y0In = g.input("y0", dtype, ["batch", dim], io.y0);
   const t0 = g.node("Reshape", [g.input("t0", dtype, [], io.t0), g.vector([], "int64")]);
   const dt = g.node("Reshape", [g.input("dt", dtype, [], io.dt), g.vector([], "int64")]);
-  // the network works in the data's units (user units ÷ scale): divide as the data readers do
-  const y0 = state.scale === 1 ? y0In : g.node("Div", [y0In, g.constant(state.scale, dtype)]);
+  // the network works in the data's units ((user units − shift) ÷ scale), as it was trained
+  const y0 = graphToNetwork(g, y0In, state, dtype);
   const field = new FieldGraph(g, mlp, s.params, dtype);
   const step = new StepSize(g, dt, dtype);
   const ctx = { g, field, step };
@@ -304,7 +306,7 @@ export function exportIntegrator(
     const index = g.vector(Array.from({ length: s.steps + 1 }, (_, k) => k), dtype);
     ts = g.node("Add", [t0, g.node("Mul", [index, dt])]);
   }
-  if (state.scale !== 1) ys = g.node("Mul", [ys, g.constant(state.scale, dtype)]);
+  ys = graphToUser(g, ys, state, dtype);
   const points = variant === "loop" ? "points" : s.steps + 1;
   g.output(ys, "ys", dtype, [points, "batch", dim], io.ys);
   g.output(ts, "ts", dtype, [points], io.ts);

@@ -8,6 +8,7 @@
 
 import type { ExportDtype, StateInfo } from "./metadata.ts";
 import type { CheckedSource } from "./source.ts";
+import { isScaled } from "./units.ts";
 
 /**
  * The state's components and units in words.
@@ -34,10 +35,19 @@ export function stateText(state: StateInfo, dim: number): string {
 
 /** The scaling sentence, empty without scaling. */
 function _scaleText(state: StateInfo): string {
-  return state.scale === 1
-    ? ""
-    : `; user units: the graph divides by ${state.scale} for the network (as the data ` +
+  if (!isScaled(state)) return "";
+  if (typeof state.scale === "number" && state.shift === undefined) {
+    return `; user units: the graph divides by ${state.scale} for the network (as the data ` +
       `were) and multiplies its output back`;
+  }
+  const shift = state.shift === undefined ? "" : ` − shift ${JSON.stringify(state.shift)}`;
+  return `; user units: the graph computes (y${shift}) ÷ scale ${JSON.stringify(state.scale)} ` +
+    "per component for the network (revode.shift, revode.scale) and maps its output back";
+}
+
+/** A per-component scaling or a shift (the paper's scalar divisors keep their old texts). */
+function _perComponent(state: StateInfo): boolean {
+  return isScaled(state) && (typeof state.scale !== "number" || state.shift !== undefined);
 }
 
 /**
@@ -65,6 +75,17 @@ function _scaleText(state: StateInfo): string {
  * const docs = integratorDocs(s, "loop", "float32");
  * assert.match(docs.steps, /negative count acts as 0/);
  * assert.match(docs.t0, /\[\] or \[1\]/);
+ *
+ * const n = checkSource(
+ *   {
+ *     field: new Mlp({ dim: 1, widths: [] }), params: [1, 0], scheme: plain(euler), dt: 0.1, steps: 3,
+ *     state: { names: ["x"], units: null, scale: [2], shift: [5] },
+ *   },
+ *   true,
+ *   "float64",
+ * );
+ * assert.match(integratorDocs(n, "loop", "float64").y0, /\(y − shift \[5\]\) ÷ scale \[2\]/);
+ * assert.match(integratorDocs(n, "loop", "float64").ys, /· scale \+ shift/);
  * ```
  */
 export function integratorDocs(
@@ -86,7 +107,8 @@ export function integratorDocs(
     steps: `number of steps, int64, ${scalar}; a negative count acts as 0 ` +
       `(ys = [y0], ts = [t0]); ${trained}: ${s.steps}`,
     ys: `trajectory [${rows}, batch, ${dim}] ${dtype}: ys[n] is the state at ts[n], ` +
-      `ys[0] = y0, in the units of y0`,
+      `ys[0] = y0, in the units of y0` +
+      (_perComponent(s.state) ? " (the network's states · scale + shift)" : ""),
     ts: `times [${rows}] ${dtype}: ts[n] = t0 + n dt`,
   };
   const summary = `inputs: y0 [batch, ${dim}] ${dtype} ${state}; t0 [] ${dtype} ` +
@@ -119,6 +141,13 @@ export function integratorDocs(
  *
  * const s = checkSource({ field: new Mlp({ dim: 1, widths: [], timeDependent: true }), params: [1, 1, 0] }, false, "float32");
  * assert.match(fieldDocs(s, "float32").t, /\[batch, 1\].*or \[1, 1\]/);
+ *
+ * const n = checkSource(
+ *   { field: new Mlp({ dim: 1, widths: [] }), params: [1, 0], state: { names: null, units: null, scale: [2], shift: [5] } },
+ *   false,
+ *   "float64",
+ * );
+ * assert.match(fieldDocs(n, "float64").dydt, /derivative · scale, no shift/);
  * ```
  */
 export function fieldDocs(
@@ -132,7 +161,7 @@ export function fieldDocs(
     t: `times [batch, 1] ${dtype}, one per row of y, or [1, 1]: one time for every row ` +
       "(broadcast by an Add after the first layer's Gemm); other shapes are refused",
     dydt: `f(t, y) [batch, ${dim}] ${dtype}: the time derivative of y, in the units of y per ` +
-      "unit time",
+      "unit time" + (_perComponent(s.state) ? " (the network's derivative · scale, no shift)" : ""),
   };
   const summary = `inputs: y [batch, ${dim}] ${dtype} ${state}` +
     (s.mlp.timeDependent

@@ -10,6 +10,7 @@
 
 import denoConfig from "../deno.json" with { type: "json" };
 import type { MlpConfig } from "../solvers/fields/mlp.ts";
+import { isScaled, toUser } from "./units.ts";
 
 /**
  * revode's version, as written to every model's `producer_version`.
@@ -175,8 +176,9 @@ export interface SolverMetadata {
 /**
  * The state's names and units, and the data's scaling. The graph's inputs
  * and outputs are in the user's units; the network works in the data's
- * units, `user ÷ scale` (the oscillator's data are pixels ÷ 100, the
- * pendulum's radians ÷ 10), and the graph converts.
+ * units, `(user − shift) ÷ scale` (the oscillator's data are pixels ÷ 100,
+ * the pendulum's radians ÷ 10; a model trained on a normalised table has
+ * one shift and one scale per component), and the graph converts.
  *
  * @example
  * ```ts
@@ -185,6 +187,8 @@ export interface SolverMetadata {
  *
  * const state: StateInfo = { names: ["θ1", "θ2", "ω1", "ω2"], units: ["rad", "rad", "rad/s", "rad/s"], scale: 10 };
  * assert.equal(state.scale, 10);
+ * const table: StateInfo = { names: ["x", "v"], units: null, scale: [2, 0.5], shift: [10, 0] };
+ * assert.deepEqual(table.shift, [10, 0]);
  * ```
  */
 export interface StateInfo {
@@ -192,8 +196,13 @@ export interface StateInfo {
   names: readonly string[] | null;
   /** Units of the state components (user units), or null when unknown. */
   units: readonly string[] | null;
-  /** The data's divisor: network units = user units ÷ scale (1: no scaling). */
-  scale: number;
+  /**
+   * The data's divisor, one for every component or one per component:
+   * network units = (user units − shift) ÷ scale (1: no scaling).
+   */
+  scale: number | readonly number[];
+  /** Per-component shift (absent: none). */
+  shift?: readonly number[];
 }
 
 /**
@@ -279,13 +288,14 @@ export interface MetadataExtras {
  * @param training A training summary, when known.
  * @param io A description of the inputs and outputs.
  * @param y0 The initial state the model was trained from, when known (network units;
- *   recorded in user units, times `extras.state.scale`).
+ *   recorded in user units, `shift + scale · y0`).
  * @param extras State names and units, scaling, data, adaptive gap.
  * @returns The key–value strings.
  *
  * @example
  * ```ts
  * import { exportMetadata } from "./metadata.ts";
+ * import { Mlp } from "../solvers/fields/mlp.ts";
  * import assert from "node:assert/strict";
  *
  * const meta = exportMetadata(
@@ -301,6 +311,13 @@ export interface MetadataExtras {
  * assert.equal(JSON.parse(meta["revode.training"]).iterations, 1000);
  * assert.equal(meta["revode.scale"], "1"); // no scaling unless given
  * assert.match(meta["revode.loss"], /mean squared error/);
+ *
+ * const state = { names: ["x", "v"], units: null, scale: [2, 4], shift: [1, 0] };
+ * const mlp = new Mlp({ dim: 2, widths: [] }).toJSON();
+ * const scaled = exportMetadata("vector-field", "float64", mlp, null, null, "", [1, 1], { state });
+ * assert.deepEqual(JSON.parse(scaled["revode.scale"]), [2, 4]);
+ * assert.deepEqual(JSON.parse(scaled["revode.shift"]), [1, 0]);
+ * assert.deepEqual(JSON.parse(scaled["revode.y0"]), [3, 4]); // user units
  * ```
  */
 export function exportMetadata(
@@ -334,23 +351,36 @@ export function exportMetadata(
   }
   if (training !== null) {
     meta["revode.training"] = JSON.stringify(training);
-    if (training.bestLoss !== undefined) meta["revode.loss"] = _LOSS_TEXT;
+    if (training.bestLoss !== undefined) {
+      meta["revode.loss"] = extras.state?.shift === undefined
+        ? _LOSS_TEXT
+        : `${_LOSS_TEXT}; with revode.shift, per component: (user units − shift) ÷ scale`;
+    }
   }
   const state = extras.state ?? { names: null, units: null, scale: 1 };
   // in the graph's units, the user's: what y0 expects
-  if (y0 !== null) meta["revode.y0"] = JSON.stringify(Array.from(y0, (v) => v * state.scale));
-  meta["revode.scale"] = String(state.scale);
-  meta["revode.state"] = JSON.stringify({
-    ...state,
-    note: state.scale === 1
-      ? "inputs and outputs are in the data's units"
-      : `inputs and outputs are in the user's units; the graph divides inputs by ` +
-        `${state.scale} for the network and multiplies its outputs back`,
-  });
+  if (y0 !== null) meta["revode.y0"] = JSON.stringify(Array.from(toUser(y0, y0.length, state)));
+  meta["revode.scale"] = typeof state.scale === "number"
+    ? String(state.scale)
+    : JSON.stringify(state.scale);
+  if (state.shift !== undefined) meta["revode.shift"] = JSON.stringify(state.shift);
+  meta["revode.state"] = JSON.stringify({ ...state, note: _stateNote(state) });
   if (extras.data) {
     meta["revode.data"] = JSON.stringify(extras.data);
     meta["revode.window"] = JSON.stringify(extras.data.window);
   }
   if (extras.adaptiveGap) meta["revode.adaptive_gap"] = JSON.stringify(extras.adaptiveGap);
   return meta;
+}
+
+/** What the graph does with the units, in words. */
+function _stateNote(state: StateInfo): string {
+  if (!isScaled(state)) return "inputs and outputs are in the data's units";
+  if (typeof state.scale === "number" && state.shift === undefined) {
+    return `inputs and outputs are in the user's units; the graph divides inputs by ` +
+      `${state.scale} for the network and multiplies its outputs back`;
+  }
+  return "inputs and outputs are in the user's units; per component, the graph computes " +
+    "(input − shift) ÷ scale for the network and maps its states back with " +
+    "state · scale + shift (a time derivative: dy/dt · scale, no shift)";
 }

@@ -22,7 +22,9 @@
  *   flow at all; slow to load beyond a few hundred steps).
  *
  * Inputs and outputs are in the user's units: the data's scaling
- * (`revode.scale`, e.g. the oscillator's ÷ 100) is inside the graph. Every
+ * (`revode.scale`, e.g. the oscillator's ÷ 100; for a model trained on a
+ * normalised table, a JSON array of per-state scales and `revode.shift`:
+ * network = (user − shift) ÷ scale) is inside the graph. Every
  * graph input and output has a `doc_string`; `revode.state` names the
  * components and units, `revode.data` the data file's base name, SHA-256,
  * window and range (never a path).
@@ -80,6 +82,7 @@ export {
   sourceFromModelFile,
 } from "./source.ts";
 export { IR_VERSION, modelMetadata, OPSET } from "./onnx_model.ts";
+export { type Scaling, scalingOfMetadata } from "./units.ts";
 export { exportVectorField, type VectorFieldExportOptions } from "./vector_field.ts";
 export {
   DEFAULT_CHUNK,

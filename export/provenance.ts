@@ -17,6 +17,7 @@ import { type ExampleName, EXPERIMENTS, loadExperimentData } from "../training/e
 import { schemeOf } from "../training/config.ts";
 import type { ModelConfig } from "../training/model_format.ts";
 import type { AdaptiveGap, DataSummary, StateInfo } from "./metadata.ts";
+import { scaleAt, type Scaling, toUser } from "./units.ts";
 
 /**
  * Units and scaling of the paper's experiments. The scales are the data
@@ -57,13 +58,48 @@ export function stateInfoOf(example: ExampleName | null, dim: number): StateInfo
 }
 
 /**
+ * Names, units and scaling of a model file's state: the experiment's
+ * ({@link stateInfoOf}), with `config.normalization` taking precedence
+ * over the experiment's scalar (per-component `scale` and `shift`), and
+ * the names from `config.data.columns` when the file has them.
+ *
+ * @param c The model file's configuration.
+ * @returns The state information.
+ *
+ * @example
+ * ```ts
+ * import { stateInfoOfModel } from "./provenance.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const c = {
+ *   example: null, mlp: { dim: 2, widths: [] },
+ *   data: { source: "t.csv", path: "t.csv", simulated: false, points: 3, columns: { time: "t", states: ["x", "v"] } },
+ *   normalization: { shift: [1, 2], scale: [3, 4] },
+ * };
+ * assert.deepEqual(stateInfoOfModel(c), { names: ["x", "v"], units: null, scale: [3, 4], shift: [1, 2] });
+ * assert.deepEqual(stateInfoOfModel({ ...c, normalization: undefined }).scale, 1);
+ * ```
+ */
+export function stateInfoOfModel(
+  c: Pick<ModelConfig, "example" | "data" | "normalization"> & { mlp: { dim: number } },
+): StateInfo {
+  const dim = c.mlp.dim;
+  const base = stateInfoOf(c.example, dim);
+  const columns = c.data.columns?.states;
+  const names = columns !== undefined && columns.length === dim ? [...columns] : base.names;
+  const n = c.normalization;
+  if (n === undefined) return { ...base, names };
+  return { names, units: base.units, scale: [...n.scale], shift: [...n.shift] };
+}
+
+/**
  * The data summary of a model file's configuration: the file's base name
  * and SHA-256 when it is readable now, the window, and the range of the
- * data (in user units, `scale` times the data's), re-read or re-generated
+ * data (in user units, `shift + scale ·` the data's), re-read or re-generated
  * as training did.
  *
  * @param c The model file's configuration.
- * @param scale The data's divisor.
+ * @param scale The data's divisor, or the state's scaling (per-component scale, shift).
  * @returns The summary.
  *
  * @example
@@ -80,9 +116,15 @@ export function stateInfoOf(example: ExampleName | null, dim: number): StateInfo
  * assert.equal(data.file, null);
  * assert.deepEqual(data.window, [0, 3]);
  * assert.ok(data.range!.max[0] > 1); // pixels, not pixels ÷ 100
+ * const shifted = await dataSummaryOf(c, { scale: [100, 100, 100, 100], shift: [5, 0, 0, 0] });
+ * assert.equal(shifted.range!.max[0], data.range!.max[0] + 5);
  * ```
  */
-export async function dataSummaryOf(c: ModelConfig, scale: number): Promise<DataSummary> {
+export async function dataSummaryOf(
+  c: ModelConfig,
+  scale: number | Scaling,
+): Promise<DataSummary> {
+  const units: Scaling = typeof scale === "number" ? { scale } : scale;
   const path = c.data.path;
   let sha256: string | null = null;
   if (path !== null) {
@@ -98,10 +140,11 @@ export async function dataSummaryOf(c: ModelConfig, scale: number): Promise<Data
     const { data } = await loadExperimentData(c.example, path === null ? {} : { path });
     const min = new Array(data.dim).fill(Infinity);
     const max = new Array(data.dim).fill(-Infinity);
-    for (let i = 0; i < data.ys.length; i++) {
+    const user = toUser(data.ys, data.dim, units);
+    for (let i = 0; i < user.length; i++) {
       const d = i % data.dim;
-      min[d] = Math.min(min[d], data.ys[i] * scale);
-      max[d] = Math.max(max[d], data.ys[i] * scale);
+      min[d] = Math.min(min[d], user[i]);
+      max[d] = Math.max(max[d], user[i]);
     }
     range = { min, max };
   }
@@ -129,7 +172,7 @@ export async function dataSummaryOf(c: ModelConfig, scale: number): Promise<Data
  *
  * @param c The model file's configuration (with `adaptive`).
  * @param params The exported parameters.
- * @param scale The data's divisor.
+ * @param scale The data's divisor, or the state's scaling (per-component scale, shift).
  * @returns The gap.
  *
  * @example
@@ -147,13 +190,16 @@ export async function dataSummaryOf(c: ModelConfig, scale: number): Promise<Data
  * const gap = adaptiveGapOf(c, new Mlp(config.mlp).init(0), 10);
  * assert.equal(gap.points, 499);
  * assert.ok(gap.maxAbs >= 0 && gap.relative < 1e-3);
+ * const same = adaptiveGapOf(c, new Mlp(config.mlp).init(0), { scale: [10, 10, 10, 10], shift: [0, 0, 0, 0] });
+ * assert.equal(same.maxAbs, gap.maxAbs); // a shift moves both solves alike
  * ```
  */
 export function adaptiveGapOf(
   c: ModelConfig,
   params: ArrayLike<number>,
-  scale: number,
+  scale: number | Scaling,
 ): AdaptiveGap {
+  const units: Scaling = typeof scale === "number" ? { scale } : scale;
   if (c.adaptive === null) throw new RangeError("adaptiveGapOf needs a model trained adaptively.");
   const field = Mlp.fromJSON(c.mlp);
   const scheme = schemeOf({ ...c, gradient: "direct" });
@@ -175,9 +221,11 @@ export function adaptiveGapOf(
   });
   let maxAbs = 0;
   let size = 0;
+  const dim = y0.length;
+  const user = toUser(adaptive.ys, dim, units);
   for (let i = 0; i < adaptive.ys.length; i++) {
-    maxAbs = Math.max(maxAbs, Math.abs(fixed.ys[i] - adaptive.ys[i]) * scale);
-    size = Math.max(size, Math.abs(adaptive.ys[i]) * scale);
+    maxAbs = Math.max(maxAbs, Math.abs(fixed.ys[i] - adaptive.ys[i]) * scaleAt(units, i % dim));
+    size = Math.max(size, Math.abs(user[i]));
   }
   return {
     maxAbs,

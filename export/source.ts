@@ -23,7 +23,7 @@ import type {
   StateInfo,
   TrainingSummary,
 } from "./metadata.ts";
-import { adaptiveGapOf, dataSummaryOf, stateInfoOf } from "./provenance.ts";
+import { adaptiveGapOf, dataSummaryOf, stateInfoOfModel } from "./provenance.ts";
 
 /**
  * A model to export, in memory.
@@ -188,6 +188,19 @@ const FLOAT32_MAX = 3.4028234663852886e38;
  *   () => checkSource({ field, params: [1, 0] }, true, "float32"),
  *   /Invalid scheme: got undefined/,
  * );
+ * const state = { names: null, units: null, scale: [2, 3], shift: [0, 1] };
+ * assert.throws(
+ *   () => checkSource({ field, params: [1, 0], state }, false, "float32"),
+ *   /Invalid state.scale: .*1 of them/,
+ * );
+ * assert.throws(
+ *   () => checkSource({ field, params: [1, 0], state: { ...state, scale: [-1] } }, false, "float32"),
+ *   /Invalid state.scale\[0\]: got -1; expected a finite number > 0/,
+ * );
+ * assert.throws(
+ *   () => checkSource({ field, params: [1, 0], state: { ...state, scale: [1] } }, false, "float32"),
+ *   /Invalid state.shift: /,
+ * );
  * ```
  */
 export function checkSource(
@@ -282,18 +295,42 @@ export function checkSource(
 function _stateOf(state: StateInfo | undefined, dim: number): StateInfo {
   if (state === undefined) return { names: null, units: null, scale: 1 };
   if (state === null || typeof state !== "object") {
-    invalidArgument("state", state, "an object { names, units, scale }");
+    invalidArgument("state", state, "an object { names, units, scale, shift? }");
   }
-  const { names, units, scale } = state;
-  if (typeof scale !== "number" || !Number.isFinite(scale) || !(scale > 0)) {
+  const { names, units, scale, shift } = state;
+  const positive = (v: unknown) => typeof v === "number" && Number.isFinite(v) && v > 0;
+  if (Array.isArray(scale)) {
+    if (scale.length !== dim) {
+      invalidArgument("state.scale", scale, `a number > 0 or ${dim} of them (the field's dim)`);
+    }
+    scale.forEach((v, i) => {
+      if (!positive(v)) invalidArgument(`state.scale[${i}]`, v, "a finite number > 0");
+    });
+  } else if (!positive(scale)) {
     invalidArgument("state.scale", scale, "a finite number > 0 (the data's divisor)");
+  }
+  if (shift !== undefined) {
+    if (!Array.isArray(shift) || shift.length !== dim) {
+      invalidArgument("state.shift", shift, `${dim} numbers (the field's dim), or absent`);
+    }
+    shift.forEach((v, i) => {
+      if (typeof v !== "number" || !Number.isFinite(v)) {
+        invalidArgument(`state.shift[${i}]`, v, "a finite number");
+      }
+    });
   }
   for (const [key, list] of [["names", names], ["units", units]] as const) {
     if (list !== null && (!Array.isArray(list) || list.length !== dim)) {
       invalidArgument(`state.${key}`, list, `null or ${dim} strings (the field's dim)`);
     }
   }
-  return { names, units, scale };
+  return shift === undefined
+    ? { names, units, scale: _frozen(scale) }
+    : { names, units, scale: _frozen(scale), shift: Object.freeze([...shift]) };
+}
+
+function _frozen(scale: number | readonly number[]): number | readonly number[] {
+  return typeof scale === "number" ? scale : Object.freeze([...scale]);
 }
 
 function _mlpOf(field: VectorField | MlpConfig): Mlp {
@@ -356,7 +393,9 @@ export type ParamsChoice = "best" | "current";
  * Reads a training run's `model.json` (format `revode-model`, version 1)
  * into an {@link ExportSource}: the architecture, the best (default) or
  * current parameters, the scheme and coupling, `t0`, `dt = (t1 − t0) /
- * steps`, `steps`, the initial state and a training summary. A file of
+ * steps`, `steps`, the initial state, a training summary, and the state's
+ * scaling: the file's `config.normalization` when present (it takes
+ * precedence over the experiment's scalar), names from `config.data.columns`. A file of
  * another format or version, or a damaged one, is refused by the model
  * file reader with a message naming the file.
  *
@@ -385,10 +424,11 @@ export async function sourceFromModelFile(
   const model = await readModelFile(path);
   const c = model.config;
   const scheme = schemeOf({ ...c, gradient: "direct" });
-  const state = stateInfoOf(c.example, c.mlp.dim);
-  const data = await dataSummaryOf(c, state.scale);
+  const state = stateInfoOfModel(c);
+  // the data are read in the experiment's units; a normalisation applies to them as they are
+  const data = await dataSummaryOf(c, c.normalization ? 1 : state);
   const chosen = params === "best" ? model.best.params : model.params;
-  const adaptiveGap = c.adaptive ? adaptiveGapOf(c, chosen, state.scale) : undefined;
+  const adaptiveGap = c.adaptive ? adaptiveGapOf(c, chosen, state) : undefined;
   return {
     field: c.mlp,
     params: chosen,

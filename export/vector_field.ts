@@ -21,6 +21,7 @@ import { type ElementType, GraphBuilder } from "./onnx_graph.ts";
 import { type ExportDtype, exportMetadata, REVODE_VERSION } from "./metadata.ts";
 import { checkSource, type ExportSource } from "./source.ts";
 import { fieldDocs } from "./io_docs.ts";
+import { graphToNetwork, graphToUser } from "./units.ts";
 
 /** The initializers of one layer. */
 interface _LayerWeights {
@@ -189,15 +190,15 @@ export function exportVectorField(
   const g = new GraphBuilder("revode_vector_field");
   const io = fieldDocs(checked, dtype);
   const yIn = g.input("y", dtype, ["batch", mlp.dim], io.y);
-  const scale = checked.state.scale;
-  const y = scale === 1 ? yIn : g.node("Div", [yIn, g.constant(scale, dtype)]);
+  const y = graphToNetwork(g, yIn, checked.state, dtype);
   let t: string | null = null;
   if (mlp.timeDependent) {
     t = g.input("t", dtype, ["t_rows", 1], io.t);
   }
   const field = new FieldGraph(g, mlp, params, dtype);
   let dydt = g.scoped("f", () => field.evaluate(g, y, t, true));
-  if (scale !== 1) dydt = g.node("Mul", [dydt, g.constant(scale, dtype)]);
+  // a derivative scales with the state and ignores its shift
+  dydt = graphToUser(g, dydt, checked.state, dtype, true);
   g.output(dydt, "dydt", dtype, ["batch", mlp.dim], io.dydt);
   const doc = `revode MLP vector field ${_describeMlp(mlp)}. ${io.summary}.`;
   return encodeModel(g.build(doc), {

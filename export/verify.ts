@@ -42,6 +42,7 @@ import {
 } from "../solvers/schemes/spec.ts";
 import { invalidArgument } from "../solvers/checks.ts";
 import { modelMetadata } from "./onnx_model.ts";
+import { type Scaling, scalingOfMetadata, toNetwork, toUser } from "./units.ts";
 import type { ExportDtype, ExportForm } from "./metadata.ts";
 import { type CheckedSource, checkSource, type ExportScheme, type ExportSource } from "./source.ts";
 import { createSession, type Feed, type Placement, type Provider, webgpuStatus } from "./ort.ts";
@@ -264,8 +265,8 @@ export async function verifyExport(
   const batch = options.batch ?? (integrator ? 4 : 8);
   if (!Number.isInteger(batch) || batch < 1) invalidArgument("batch", batch, "an integer >= 1");
   const rng = new Rng(options.seed ?? 0);
-  // inputs and outputs in user units: the graph divides by the scale and multiplies back
-  const scale = Number(meta["revode.scale"] ?? "1");
+  // inputs and outputs in user units: the graph takes (y − shift) ÷ scale and maps back
+  const scale = scalingOfMetadata(meta);
   const c = integrator
     ? _integratorCase(checked, dtype, batch, rng, form === "loop", scale)
     : _fieldCase(checked, dtype, batch, rng, scale);
@@ -293,7 +294,7 @@ function _fieldCase(
   dtype: ExportDtype,
   batch: number,
   rng: Rng,
-  scale: number,
+  scale: Scaling,
 ): _Case {
   const { mlp, params } = s;
   const r = _round(dtype);
@@ -304,12 +305,13 @@ function _fieldCase(
     for (let d = 0; d < dim; d++) y[b * dim + d] = r((s.y0?.[d] ?? 0) + rng.uniform(-2, 2));
     t[b] = r(s.t0 + rng.uniform(0, 1));
   }
-  const reference = new Float64Array(batch * dim);
+  const raw = new Float64Array(batch * dim);
   for (let b = 0; b < batch; b++) {
-    const out = reference.subarray(b * dim, (b + 1) * dim);
-    mlp.evaluate(t[b], y.slice(b * dim, (b + 1) * dim).map((v) => v / scale), 1, params, out);
+    const out = raw.subarray(b * dim, (b + 1) * dim);
+    mlp.evaluate(t[b], toNetwork(y.slice(b * dim, (b + 1) * dim), dim, scale), 1, params, out);
   }
-  for (let i = 0; i < reference.length; i++) reference[i] *= scale;
+  // a derivative is scaled, never shifted
+  const reference = toUser(raw, dim, { scale: scale.scale });
   const feeds: Record<string, Feed> = { y: { type: dtype, data: y, dims: [batch, dim] } };
   if (mlp.timeDependent) feeds.t = { type: dtype, data: t, dims: [batch, 1] };
   return { feeds, output: "dydt", reference, sliceSize: batch * dim, ts: null };
@@ -348,7 +350,7 @@ function _integratorCase(
   batch: number,
   rng: Rng,
   loop: boolean,
-  scale: number,
+  scale: Scaling,
 ): _Case {
   const { mlp, params } = s;
   const r = _round(dtype);
@@ -368,13 +370,13 @@ function _integratorCase(
         : b === 0
         ? 0
         : 0.1 * size * rng.uniform(-1, 1);
-      y0[b * dim + d] = r((base[d] + noise) * scale);
+      y0[b * dim + d] = r(toUser([base[d] + noise], 1, _component(scale, d))[0]);
     }
   }
   const grid = Array.from({ length: s.steps + 1 }, (_, n) => t0 + n * dt);
   const sol = solve({
     field: mlp,
-    y0: y0.map((v) => v / scale),
+    y0: toNetwork(y0, dim, scale),
     params,
     scheme: schemeSpecOf(s.scheme as ExportScheme),
     grid,
@@ -389,10 +391,16 @@ function _integratorCase(
   return {
     feeds,
     output: "ys",
-    reference: sol.ys.map((v) => v * scale),
+    reference: toUser(sol.ys, dim, scale),
     sliceSize: batch * dim,
     ts: Float64Array.from(grid),
   };
+}
+
+/** Component `d` of a scaling, as a scaling of one component. */
+function _component(s: Scaling, d: number): Scaling {
+  const scale = typeof s.scale === "number" ? s.scale : [s.scale[d]];
+  return s.shift === undefined ? { scale } : { scale, shift: [s.shift[d]] };
 }
 
 async function _check(
