@@ -2,7 +2,8 @@
  * The kernels for blocks of fewer than four rows (the white dwarf's batch
  * of one): the one-row reference of mlp_layers.ts, forward pass and right
  * beside it its VJP, in one function each with the activation chosen once
- * per layer instead of called through a closure per element, so that the
+ * per layer (activation_loops.ts, on one row) instead of called through a
+ * closure per element, so that the
  * per-call cost of the blocked kernels (a call per product and per
  * activation pass) does not dominate a small network. Bit-identical to the
  * reference but for `tanh`, which is tanh.ts's.
@@ -12,76 +13,7 @@
 
 import type { ActivationName } from "./activations.ts";
 import type { MlpLayout } from "./mlp_layout.ts";
-import { tanh } from "./tanh.ts";
-
-/** The sigmoid of activations.ts. */
-function _sigmoid(x: number): number {
-  if (x >= 0) return 1 / (1 + Math.exp(-x));
-  const e = Math.exp(x);
-  return e / (1 + e);
-}
-
-/** σ(z) of activations.ts, for `width` entries from `z` into `x`. */
-function _activateRow(
-  name: ActivationName,
-  pre: Float64Array,
-  z: number,
-  acts: Float64Array,
-  x: number,
-  width: number,
-): void {
-  switch (name) {
-    case "tanh":
-      for (let j = 0; j < width; j++) acts[x + j] = tanh(pre[z + j]);
-      return;
-    case "identity":
-      for (let j = 0; j < width; j++) acts[x + j] = pre[z + j];
-      return;
-    case "relu":
-      for (let j = 0; j < width; j++) acts[x + j] = pre[z + j] > 0 ? pre[z + j] : 0;
-      return;
-    case "softplus":
-      for (let j = 0; j < width; j++) {
-        const v = pre[z + j];
-        acts[x + j] = Math.log1p(Math.exp(-Math.abs(v))) + Math.max(v, 0);
-      }
-      return;
-    case "silu":
-      for (let j = 0; j < width; j++) acts[x + j] = pre[z + j] * _sigmoid(pre[z + j]);
-      return;
-  }
-}
-
-/** `g ← g ⊙ σ'(z)` of activations.ts for `width` entries (`x = σ(z)`). */
-function _scaleRow(
-  name: ActivationName,
-  g: Float64Array,
-  pre: Float64Array,
-  z: number,
-  acts: Float64Array,
-  x: number,
-  width: number,
-): void {
-  switch (name) {
-    case "tanh":
-      for (let j = 0; j < width; j++) g[j] = g[j] * (1 - acts[x + j] * acts[x + j]);
-      return;
-    case "identity":
-      return;
-    case "relu":
-      for (let j = 0; j < width; j++) g[j] = g[j] * (pre[z + j] > 0 ? 1 : 0);
-      return;
-    case "softplus":
-      for (let j = 0; j < width; j++) g[j] = g[j] * _sigmoid(pre[z + j]);
-      return;
-    case "silu":
-      for (let j = 0; j < width; j++) {
-        const s = _sigmoid(pre[z + j]);
-        g[j] = g[j] * (s * (1 + pre[z + j] * (1 - s)));
-      }
-      return;
-  }
-}
+import { activate, scaleByDerivative } from "./activation_loops.ts";
 
 /**
  * The forward pass of row `b`, as `forwardRow` of mlp_layers.ts: layer
@@ -134,7 +66,7 @@ export function forwardOne(
       pre[z + j] = s;
     }
     const name = l < last ? net.hidden.name : net.final.name;
-    _activateRow(name, pre, z, acts, a + net.actOffsets[l + 1], nOut);
+    activate(name, pre, z, 0, acts, a + net.actOffsets[l + 1], 0, nOut, 1);
   }
 }
 
@@ -189,7 +121,20 @@ export function backwardOne(
   const row = b * dim, skip = net.timeDependent ? 1 : 0;
   for (let j = 0; j < dim; j++) grad[j] = cotangent[row + j];
   const outAt = a + net.actOffsets[last + 1];
-  _scaleRow(net.final.name, grad, pre, p + net.preOffsets[last], acts, outAt, dim);
+  scaleByDerivative(
+    net.final.name,
+    grad,
+    0,
+    1,
+    pre,
+    p + net.preOffsets[last],
+    0,
+    acts,
+    outAt,
+    0,
+    dim,
+    1,
+  );
   for (let l = last; l >= 0; l--) {
     const nIn = sizes[l], nOut = sizes[l + 1], w = net.weightOffsets[l];
     const x = a + net.actOffsets[l];
@@ -209,7 +154,20 @@ export function backwardOne(
       else yBar[row + k - skip] = s;
     }
     if (l === 0) return;
-    _scaleRow(net.hidden.name, gradIn, pre, p + net.preOffsets[l - 1], acts, x, nIn);
+    scaleByDerivative(
+      net.hidden.name,
+      gradIn,
+      0,
+      1,
+      pre,
+      p + net.preOffsets[l - 1],
+      0,
+      acts,
+      x,
+      0,
+      nIn,
+      1,
+    );
     const swap = grad;
     grad = gradIn;
     gradIn = swap;
