@@ -11,7 +11,6 @@
  * @module
  */
 
-import type { ActivationName } from "./activations.ts";
 import type { MlpLayout } from "./mlp_layout.ts";
 import { activate, scaleByDerivative } from "./activation_loops.ts";
 
