@@ -16,6 +16,7 @@
 
 import { basename, dirname, join } from "node:path";
 import { type CliIo, consoleIo } from "./io.ts";
+import { versionText } from "./version.ts";
 import { flagHelp, type FlagTable, parseFlags, UsageError } from "./flags.ts";
 import { ModelFileError } from "../training/model_format.ts";
 import {
@@ -83,6 +84,7 @@ const _FLAGS: FlagTable = [
     "LIST",
     "providers for --verify, comma-separated: cpu, webgpu (default cpu,webgpu)",
   ],
+  ["version", "", "print revode's and Deno's versions"],
   ["help", "", "print this help"],
 ];
 
@@ -96,6 +98,7 @@ interface _Flags {
   verify?: boolean;
   providers?: string;
   help?: boolean;
+  version?: boolean;
 }
 
 /**
@@ -202,6 +205,10 @@ export async function main(args: string[], io: CliIo = consoleIo()): Promise<num
     const flags = parseFlags(args, _FLAGS) as _Flags;
     if (flags.help === true) {
       io.write(exportHelpText());
+      return EXPORT_EXIT.ok;
+    }
+    if (flags.version === true) {
+      io.write(versionText("deno task export"));
       return EXPORT_EXIT.ok;
     }
     if (flags.model === undefined) {

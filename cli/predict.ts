@@ -23,6 +23,7 @@
  */
 
 import { type CliIo, consoleIo } from "./io.ts";
+import { versionText } from "./version.ts";
 import { flagHelp, type FlagTable, type FlagValues, parseFlags, UsageError } from "./flags.ts";
 import { numberFlag, stringFlag } from "./flag_values.ts";
 import { ModelFileError } from "../training/model_format.ts";
@@ -44,6 +45,7 @@ const _FLAGS: FlagTable = [
   ["t1", "T", "predict from the model's t0 to T (with --points)"],
   ["points", "N", "points from t0 to --t1, evenly spaced, both ends included (≥ 2)"],
   ["out", "FILE", "write the CSV here (atomically) instead of to standard output"],
+  ["version", "", "print revode's and Deno's versions"],
   ["help", "", "print this help"],
 ];
 
@@ -136,6 +138,10 @@ export async function main(args: string[], io: CliIo = consoleIo()): Promise<num
     const flags = parseFlags(args, _FLAGS, { dashValues: true });
     if (flags.help === true) {
       io.write(predictHelpText());
+      return 0;
+    }
+    if (flags.version === true) {
+      io.write(versionText("deno task predict"));
       return 0;
     }
     const path = stringFlag(flags, "model");

@@ -22,22 +22,30 @@
 
 import { type CliIo, consoleIo } from "./io.ts";
 import { parseFlags } from "./flags.ts";
+import { numberFlag, stringFlag } from "./flag_values.ts";
 import { helpText, TRAIN_FLAGS } from "./train_flags.ts";
 import { planRun, type TrainPlan } from "./train_plan.ts";
 import { chooseTrainBackend, reportBackendError } from "./train_backend.ts";
-import { prepareRunFolder, type RunFolder, type SavedRun, saveRun } from "./train_files.ts";
+import {
+  prepareRunFolder,
+  type RunFolder,
+  saveCheckpoint,
+  type SavedRun,
+  saveRun,
+} from "./train_files.ts";
 import { headerText, summaryText } from "./train_print.ts";
-import { runTraining } from "./train_run.ts";
+import { type RunOutcome, runTraining } from "./train_run.ts";
+import { versionText } from "./version.ts";
 import { EXIT, exitCodeOf, reportError } from "./train_exit.ts";
 import type { BackendChoice } from "../solvers/webgpu/runtime/device.ts";
-import type { TrainResult } from "../training/state.ts";
 
 /**
  * Runs `deno task train` with the given arguments.
  *
  * @param args The command-line arguments (`Deno.args`).
  * @param io Where to write; default the process's stdout and stderr.
- * @returns The exit code: 0 done, 1 diverged or a bad file, 2 a bad flag, 130 Ctrl-C.
+ * @returns The exit code: 0 done, 1 diverged or a bad file, 2 a bad flag; after
+ * saving, 130 for Ctrl-C (SIGINT), 143 for SIGTERM, 129 for SIGHUP.
  *
  * @example Bad flags are refused with the allowed values
  * ```ts
@@ -52,12 +60,18 @@ import type { TrainResult } from "../training/state.ts";
  */
 export async function main(args: string[], io: CliIo = consoleIo()): Promise<number> {
   let plan: TrainPlan;
+  let saveEverySeconds: number, force: boolean;
   try {
     const flags = parseFlags(args, TRAIN_FLAGS, { dashValues: true });
-    if (flags.help === true) {
-      io.write(helpText());
+    if (flags.help === true || flags.version === true) {
+      io.write(flags.help === true ? helpText() : versionText("deno task train"));
       return EXIT.ok;
     }
+    const saveEvery = stringFlag(flags, "save-every");
+    saveEverySeconds = saveEvery === undefined ? 60 : numberFlag("save-every", saveEvery, {
+      above: 0,
+    });
+    force = flags.force === true;
     plan = await planRun(flags);
   } catch (error) {
     return reportError(io, error);
@@ -70,18 +84,37 @@ export async function main(args: string[], io: CliIo = consoleIo()): Promise<num
   }
   let folder: RunFolder;
   try {
-    folder = await prepareRunFolder(plan);
+    folder = await prepareRunFolder(plan, force);
   } catch (error) {
     choice.gpu?.device.destroy();
     return reportError(io, error);
   }
-  io.write(headerText(plan, choice));
-  let result: TrainResult;
   try {
-    result = await runTraining(io, plan, choice, folder);
+    return await _trainAndSave(io, plan, choice, folder, saveEverySeconds);
+  } finally {
+    await folder.lock?.release();
+  }
+}
+
+/** Trains with checkpoints, saves the run and prints its summary; returns the exit code. */
+async function _trainAndSave(
+  io: CliIo,
+  plan: TrainPlan,
+  choice: BackendChoice,
+  folder: RunFolder,
+  saveEverySeconds: number,
+): Promise<number> {
+  io.write(headerText(plan, choice));
+  let outcome: RunOutcome;
+  try {
+    outcome = await runTraining(io, plan, choice, folder, {
+      saveEverySeconds,
+      checkpoint: (part) => saveCheckpoint(folder.dir, plan, choice, part),
+    });
   } catch (error) {
     return reportError(io, error);
   }
+  const { result, signal } = outcome;
   let saved: SavedRun;
   try {
     saved = await saveRun(folder.dir, plan, choice, result);
@@ -89,7 +122,7 @@ export async function main(args: string[], io: CliIo = consoleIo()): Promise<num
     return reportError(io, error);
   }
   io.write(summaryText(plan, choice, result, folder.dir, saved));
-  return exitCodeOf(result.status);
+  return exitCodeOf(result.status, signal);
 }
 
 if (import.meta.main) {

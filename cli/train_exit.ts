@@ -21,15 +21,21 @@ import type { TrainStatus } from "../training/state.ts";
  * assert.equal(EXIT.usage, 2);
  * ```
  */
-export const EXIT: Readonly<{ ok: 0; failed: 1; usage: 2; interrupted: 130 }> = Object.freeze({
+export const EXIT: Readonly<
+  { ok: 0; failed: 1; usage: 2; hangup: 129; interrupted: 130; terminated: 143 }
+> = Object.freeze({
   /** Training completed (or `--help`). */
   ok: 0,
   /** Training diverged, or a data or model file could not be used. */
   failed: 1,
   /** A bad flag or flag value. */
   usage: 2,
-  /** Stopped by Ctrl-C; the state was saved. */
+  /** Stopped by SIGHUP (a closed terminal or SSH session); the state was saved. */
+  hangup: 129,
+  /** Stopped by Ctrl-C (SIGINT); the state was saved. */
   interrupted: 130,
+  /** Stopped by SIGTERM (`kill`, `timeout`, `docker stop`, a scheduler); the state was saved. */
+  terminated: 143,
 });
 
 /**
@@ -76,10 +82,14 @@ export function reportError(io: CliIo, error: unknown): number {
 }
 
 /**
- * The exit code of a run that trained.
+ * The exit code of a run that trained: a run stopped by a signal exits as
+ * shells report a process killed by it (128 + its number), after saving.
  *
  * @param status How it ended.
- * @returns `EXIT.ok`, `EXIT.interrupted` (Ctrl-C) or `EXIT.failed` (diverged).
+ * @param signal The signal that stopped it, if one did.
+ * @returns `EXIT.ok`, `EXIT.failed` (diverged), or for an interrupted run
+ * `EXIT.interrupted` (SIGINT or a library stop), `EXIT.terminated` (SIGTERM)
+ * or `EXIT.hangup` (SIGHUP).
  *
  * @example
  * ```ts
@@ -87,12 +97,19 @@ export function reportError(io: CliIo, error: unknown): number {
  * import assert from "node:assert/strict";
  *
  * assert.equal(exitCodeOf("diverged"), EXIT.failed);
+ * assert.equal(exitCodeOf("interrupted", "SIGTERM"), 143);
+ * assert.equal(exitCodeOf("interrupted", "SIGHUP"), 129);
  * ```
  */
-export function exitCodeOf(status: TrainStatus): number {
-  return status === "completed"
-    ? EXIT.ok
-    : status === "interrupted"
-    ? EXIT.interrupted
-    : EXIT.failed;
+export function exitCodeOf(
+  status: TrainStatus,
+  signal: "SIGINT" | "SIGTERM" | "SIGHUP" | null = null,
+): number {
+  if (status === "completed") return EXIT.ok;
+  if (status === "diverged") return EXIT.failed;
+  return signal === "SIGTERM"
+    ? EXIT.terminated
+    : signal === "SIGHUP"
+    ? EXIT.hangup
+    : EXIT.interrupted;
 }

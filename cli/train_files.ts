@@ -10,6 +10,7 @@ import { type Failure, failureMessage, SolveFailure } from "../solvers/results.t
 import { UsageError } from "./flags.ts";
 import { writeRunFiles } from "./run_files.ts";
 import { deviceText } from "./train_backend.ts";
+import { claimRunFolder, type RunLock } from "./train_lock.ts";
 import type { TrainPlan } from "./train_plan.ts";
 import { exportModelFile } from "../export/files.ts";
 import type { BackendChoice } from "../solvers/webgpu/runtime/device.ts";
@@ -23,6 +24,23 @@ export interface RunFolder {
   dir: string;
   /** True when this run created it (it goes again should training fail). */
   created: boolean;
+  /** The run's hold on the folder (released when the run ends), or null for none. */
+  lock: RunLock | null;
+}
+
+/** A file of a run that could not be written; the message names it and what was kept. */
+export class RunFileError extends Error {
+  /**
+   * @param path The file.
+   * @param cause What the file system said.
+   * @param kept What the folder still holds, as a sentence, or "".
+   */
+  constructor(readonly path: string, cause: unknown, kept: string) {
+    const why = (cause instanceof Error ? cause.message : String(cause))
+      .replace(/: \w+ '.*'$/, "");
+    super(`could not write ${path}: ${why}.${kept ? ` ${kept}` : ""}`, { cause });
+    this.name = "RunFileError";
+  }
 }
 
 /** What {@link saveRun} wrote beyond the training outputs. */
@@ -32,13 +50,15 @@ export interface SavedRun {
 }
 
 /**
- * Creates the output folder (`--out`, or the default one) and checks that
- * it can be written to, before any training: a bad folder is a usage error,
- * not a run lost at the end.
+ * Creates the output folder (`--out`, or the default one), checks that it
+ * can be written to, and claims it (train_lock.ts) before any training: a
+ * bad folder, one in use by another run, or one holding a run this one does
+ * not resume is a usage error, not a run lost or overwritten at the end.
  *
- * @param plan The run's plan (`out` and the experiment's name).
- * @returns The folder, and whether it was created.
- * @throws {UsageError} For a folder that cannot be created or written to.
+ * @param plan The run's plan (`out`, the experiment's name, the model resumed).
+ * @param force True with `--force`: a run already in the folder is replaced.
+ * @returns The folder, whether it was created, and the held lock.
+ * @throws {UsageError} For a folder that cannot be created, written to or claimed.
  *
  * @example
  * ```ts
@@ -48,13 +68,16 @@ export interface SavedRun {
  *
  * if ((await Deno.permissions.query({ name: "write" })).state === "granted") {
  *   const parent = await Deno.makeTempDir();
- *   const plan = { out: `${parent}/run` } as TrainPlan;
- *   assert.deepEqual(await prepareRunFolder(plan), { dir: `${parent}/run`, created: true });
+ *   const plan = { out: `${parent}/run`, resumedFrom: null } as TrainPlan;
+ *   const folder = await prepareRunFolder(plan);
+ *   assert.deepEqual([folder.dir, folder.created], [`${parent}/run`, true]);
+ *   await assert.rejects(prepareRunFolder(plan), /in use by another training run/);
+ *   await folder.lock?.release();
  *   await Deno.remove(parent, { recursive: true });
  * }
  * ```
  */
-export async function prepareRunFolder(plan: TrainPlan): Promise<RunFolder> {
+export async function prepareRunFolder(plan: TrainPlan, force = false): Promise<RunFolder> {
   const dir = await _outDir(plan);
   const existed = await Deno.stat(dir).then(() => true, () => false);
   const refuse = (why: string) =>
@@ -84,7 +107,14 @@ export async function prepareRunFolder(plan: TrainPlan): Promise<RunFolder> {
     if (error instanceof Deno.errors.NotCapable) throw error;
     throw refuse(`cannot be written to (${reason(error)})`);
   }
-  return { dir, created: !existed };
+  try {
+    const lock = await claimRunFolder(dir, { resumedFrom: plan.resumedFrom, force });
+    return { dir, created: !existed, lock };
+  } catch (error) {
+    if (!existed) await Deno.remove(dir).catch(() => {});
+    if (error instanceof UsageError || error instanceof Deno.errors.NotCapable) throw error;
+    throw refuse(`cannot be written to (${reason(error)})`);
+  }
 }
 
 /** `--out`, else `runs/<example>-<timestamp>/`, numbered when taken. */
@@ -109,14 +139,18 @@ function _timestamp(date: Date): string {
 }
 
 /**
- * Writes a finished run: model.json, the run files of `writeRunFiles()`,
- * and model.onnx when the exporter can express the model.
+ * Writes a finished run: model.json first (the trained state is what must
+ * survive a full disk), then the run files of `writeRunFiles()`, then
+ * model.onnx when the exporter can express the model. Every file is written
+ * atomically, so a failure leaves the file's last good version.
  *
  * @param dir The output folder.
  * @param plan The run's plan.
  * @param choice The backend it trained on.
  * @param result The run's result.
  * @returns Whether model.onnx was written.
+ * @throws {RunFileError} Naming the file that could not be written and
+ * what the folder still holds.
  *
  * @example
  * ```ts
@@ -152,37 +186,134 @@ export async function saveRun(
     gradient: result.gradient,
     backend: choice.backend,
   });
-  await writeModelFile(`${dir}/model.json`, model);
-  await writeRunFiles(dir, {
-    title: example.title,
-    model,
-    result,
-    data: plan.data.data,
-    stateNames: example.stateNames,
-    stateLabel: example.stateLabel,
-    notes: [
-      plan.data.simulated ? "simulated data (no --data file given)" : null,
-      example.deviation && config.adaptive ? example.deviation : null,
-      plan.resumedFrom ? `resumed from ${plan.resumedFrom}` : null,
-      plan.dataChange !== null
-        ? `resumed on other data at iteration ${first}: the losses before it are on ` +
-          `${plan.dataChange.from}`
-        : null,
-    ].filter((n): n is string => n !== null),
-    device: deviceText(choice),
+  const modelPath = `${dir}/model.json`;
+  await _named(
+    modelPath,
+    () => writeModelFile(modelPath, model),
+    "model.json keeps the last checkpoint, if one was written.",
+  );
+  const kept = `${modelPath} holds the trained state (iteration ${result.state.iteration}).`;
+  await _named(`${dir}/<run files>`, () =>
+    writeRunFiles(dir, {
+      title: example.title,
+      model,
+      result,
+      data: plan.data.data,
+      stateNames: example.stateNames,
+      stateLabel: example.stateLabel,
+      notes: _notes(plan, first),
+      device: deviceText(choice),
+    }), kept);
+  return { onnxError: await _writeOnnx(dir, kept) };
+}
+
+/**
+ * Writes a checkpoint of a run still training: model.json alone, atomic,
+ * resumable with `--resume` (it continues bit-identically). A model.onnx of
+ * an earlier run in the folder goes, so that no file there describes
+ * another state than model.json's.
+ *
+ * @param dir The output folder.
+ * @param plan The run's plan.
+ * @param choice The backend.
+ * @param result The state so far (a training segment's result).
+ * @throws {RunFileError} Naming model.json; its last good version stays.
+ *
+ * @example
+ * ```ts
+ * import { saveCheckpoint } from "./train_files.ts";
+ * import { planRun } from "./train_plan.ts";
+ * import { train } from "../training/train.ts";
+ * import { readModelFile } from "../training/model_file.ts";
+ * import assert from "node:assert/strict";
+ *
+ * if ((await Deno.permissions.query({ name: "write" })).state === "granted") {
+ *   const dir = await Deno.makeTempDir();
+ *   const plan = await planRun({ steps: "20", iterations: "5" });
+ *   const result = await train({ config: plan.config, data: plan.data.data, iterations: 2 });
+ *   const choice = { backend: "cpu" as const, gpu: null, message: "" };
+ *   await saveCheckpoint(dir, plan, choice, result);
+ *   const model = await readModelFile(`${dir}/model.json`);
+ *   assert.equal(model.training.iterations, 2);
+ *   assert.equal(model.training.plannedIterations, 5);
+ *   assert.match(model.training.reason!, /checkpoint/);
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ */
+export async function saveCheckpoint(
+  dir: string,
+  plan: TrainPlan,
+  choice: BackendChoice,
+  result: TrainResult,
+): Promise<void> {
+  const first = plan.resume?.iteration ?? 0;
+  const model = modelFromState(plan.config, result.state, {
+    plannedIterations: first + plan.iterations,
+    status: "interrupted",
+    reason: `checkpoint after iteration ${result.state.iteration}, written while the run ` +
+      `was training`,
+    gradient: result.gradient,
+    backend: choice.backend,
   });
-  // The whole integrator as ONNX, runnable in any ONNX runtime; a model the
-  // exporter cannot express leaves the training outputs intact.
+  const path = `${dir}/model.json`;
+  await _named(path, () => writeModelFile(path, model), "Its last good version stays.");
+  await Deno.remove(`${dir}/model.onnx`).catch(() => {});
+}
+
+/** Runs a write, turning its failure into a {@link RunFileError} naming `path`. */
+async function _named(path: string, write: () => Promise<void>, kept: string): Promise<void> {
   try {
-    await exportModelFile(`${dir}/model.json`, `${dir}/model.onnx`, "loop");
-    return { onnxError: null };
+    await write();
   } catch (error) {
+    if (error instanceof Deno.errors.NotCapable) throw error;
+    // writeRunFiles names no file: the temporary file in the message does
+    const file = /'([^']*)'/.exec(error instanceof Error ? error.message : "")?.[1]
+      ?.replace(/\/\.([^/]+)\.\d+\.\w+\.\w+\.tmp$/, "/$1"); // atomic_write.ts's name
+    throw new RunFileError(path.endsWith("<run files>") && file ? file : path, error, kept);
+  }
+}
+
+/** The report's notes on where the data and the state came from. */
+function _notes(plan: TrainPlan, first: number): string[] {
+  const { example, config } = plan;
+  return [
+    plan.data.simulated ? "simulated data (no --data file given)" : null,
+    example.deviation && config.adaptive ? example.deviation : null,
+    plan.resumedFrom ? `resumed from ${plan.resumedFrom}` : null,
+    plan.dataChange !== null
+      ? `resumed on other data at iteration ${first}: the losses before it are on ` +
+        `${plan.dataChange.from}`
+      : null,
+  ].filter((n): n is string => n !== null);
+}
+
+/**
+ * The whole integrator as ONNX, runnable in any ONNX runtime. A model the
+ * exporter cannot express leaves the training outputs intact (and no stale
+ * model.onnx of an earlier state); a file that cannot be written is an error.
+ */
+async function _writeOnnx(dir: string, kept: string): Promise<string | null> {
+  const path = `${dir}/model.onnx`;
+  try {
+    await exportModelFile(`${dir}/model.json`, path, "loop");
+    return null;
+  } catch (error) {
+    if (_isIoError(error)) throw new RunFileError(path, error, kept);
+    await Deno.remove(path).catch(() => {});
     // a failed solve says what happened; the summary's remedies name the flags to change
-    const why = error instanceof SolveFailure
+    return error instanceof SolveFailure
       ? failureMessage({ kind: error.kind, data: error.data } as Failure, { advice: false }) + "."
       : error instanceof Error
       ? error.message
       : String(error);
-    return { onnxError: why };
   }
+}
+
+/** An error of the file system (full disk, permissions), not of the model. */
+function _isIoError(error: unknown): boolean {
+  const errors = Deno.errors;
+  return error instanceof errors.NotCapable || error instanceof errors.PermissionDenied ||
+    error instanceof errors.IsADirectory ||
+    (error instanceof Error && /os error \d+/.test(error.message));
 }

@@ -134,8 +134,27 @@ export const TRAIN_FLAGS: FlagTable = [
     "none or standard: the model learns each state as (y − mean) / std of the training " +
     "data (default standard for --data tables); every output is in the data's units",
   ],
-  ["out", "DIR", "output folder (default runs/<example>-<timestamp>/)"],
-  ["resume", "FILE", "continue training from a model.json (optimizer state included)"],
+  [
+    "out",
+    "DIR",
+    "output folder (default runs/<example>-<timestamp>/); one holding a run is refused " +
+    "unless --resume continues that run or --force replaces it",
+  ],
+  [
+    "resume",
+    "FILE",
+    "continue training from a model.json (optimizer state included), a finished run or a " +
+    "checkpoint; the losses are bit-identical to a run never stopped",
+  ],
+  [
+    "save-every",
+    "SECONDS",
+    "write model.json, resumable with --resume, every SECONDS of training (default 60), " +
+    "so that a killed run loses at most that; SIGINT, SIGTERM and SIGHUP save and exit " +
+    "(130, 143, 129)",
+  ],
+  ["force", "", "replace the run in --out (its model.json, model.onnx and report files)"],
+  ["version", "", "print revode's and Deno's versions"],
   ["help", "", "print this help"],
 ];
 

@@ -195,6 +195,12 @@ export function summaryText(
   return summary.filter((l) => l !== null).join("\n") + "\n";
 }
 
+/** What stopped a run: the signal train_run.ts names in its reason, Ctrl-C being SIGINT. */
+function _stopCause(reason: string | null): string {
+  const signal = /^stopped by (SIG[A-Z]+)/.exec(reason ?? "")?.[1];
+  return signal === undefined || signal === "SIGINT" ? "Ctrl-C" : signal;
+}
+
 /** How the run ended, its losses, the gradient's record and warning, kernels and notes. */
 function _outcomeLines(result: TrainResult, choice: BackendChoice): (string | null)[] {
   const state = result.state;
@@ -203,7 +209,8 @@ function _outcomeLines(result: TrainResult, choice: BackendChoice): (string | nu
       ? `Done: ${result.iterationsRun} iterations in ${_duration(result.seconds)} ` +
         `(${(result.iterationsRun / Math.max(result.seconds, 1e-9)).toFixed(1)} it/s).`
       : result.status === "interrupted"
-      ? `Interrupted (Ctrl-C) after iteration ${state.iteration}; the state is saved.`
+      ? `Interrupted (${_stopCause(result.reason)}) after iteration ${state.iteration}; ` +
+        `the state is saved.`
       : `Training diverged: ${result.reason}.`,
     `  best loss ${
       state.bestLoss === null ? "-" : _fmt(state.bestLoss)

@@ -20,6 +20,7 @@ const haveData = (() => {
     Deno.statSync(pendulumPath);
     return true;
   } catch {
+    console.log(`skipping the tests of the real measurements: no ${dataDir} (../shared is absent)`);
     return false;
   }
 })();

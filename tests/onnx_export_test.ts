@@ -443,6 +443,24 @@ Deno.test("examples/node/run_integrator.mjs prints a trajectory with plain Node.
         assert.ok(rows[2].slice(1).every(Number.isFinite));
       });
     }
+    await t.step("a float64 model on --provider webgpu says the CPU ran it", async () => {
+      const out = `${dir}/loop64.onnx`;
+      await exportModelFile(model, out, "loop", { dtype: "float64" });
+      const run = await new Deno.Command("node", {
+        args: ["examples/node/run_integrator.mjs", out, "--rows", "3", "--provider", "webgpu"],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const err = new TextDecoder().decode(run.stderr);
+      if (!run.success && /could not load it on the webgpu provider/.test(err)) {
+        console.log(`skipped: onnxruntime-node has no webgpu provider here (${err.trim()})`);
+        return;
+      }
+      assert.ok(run.success, err);
+      assert.match(err, /is float64 and the webgpu provider has no float64 kernels/);
+      assert.match(err, /onnxruntime ran it on the CPU\. For the GPU, export float32/);
+      assert.match(new TextDecoder().decode(run.stdout), /float64, provider webgpu/);
+    });
     await t.step("bad input: a one-line message naming the argument, exit code 2", async () => {
       const loop = `${dir}/loop.onnx`;
       await exportModelFile(model, `${dir}/field.onnx`, "vector-field");

@@ -227,6 +227,15 @@ const y0Info = session.inputMetadata.find((m) => m.name === "y0");
 const dim = Number(y0Info.shape[1]);
 const dtype = y0Info.type; // "float32" or "float64"
 const Float = dtype === "float64" ? Float64Array : Float32Array;
+if (values.provider === "webgpu" && dtype === "float64") {
+  // onnxruntime gives the nodes a provider has no kernel for to its CPU
+  // provider without a word; WebGPU has no float64 at all, so all of them.
+  console.error(
+    `note: ${path} is float64 and the webgpu provider has no float64 kernels (WebGPU ` +
+      "has no f64): onnxruntime ran it on the CPU. For the GPU, export float32: " +
+      "deno task export --model MODEL.json --dtype float32",
+  );
+}
 
 const base = values.y0 !== undefined
   ? values.y0.split(",").map(Number)
