@@ -20,6 +20,7 @@ import type { TrainPlan } from "./train_plan.ts";
 import { progressPrinter } from "./train_print.ts";
 import { flagNames } from "./train_flags.ts";
 import { remediesOf } from "../training/divergence.ts";
+import { ArgumentError } from "../solvers/checks.ts";
 import type { BackendChoice } from "../solvers/webgpu/runtime/device.ts";
 import type { GradientRecord, TrainResult } from "../training/state.ts";
 import { train, type TrainOptions } from "../training/train.ts";
@@ -108,9 +109,10 @@ export async function runTraining(
       await Deno.remove(folder.dir).catch(() => {});
     }
     // "whole" where the whole-solve kernels do not apply: refused before any iteration runs
-    if (error instanceof RangeError && error.message.startsWith("Invalid solveKernel: ")) {
+    if (error instanceof ArgumentError && error.data.argument === "solveKernel") {
+      const { got, expected } = error.data;
       throw new UsageError(
-        error.message.replace(/^Invalid solveKernel: got "(\w+)"/, "--solve-kernel $1"),
+        `--solve-kernel ${got.replace(/^"(\w+)"/, "$1")}; use ${expected.replaceAll('"', "")}.`,
       );
     }
     throw error;

@@ -23,6 +23,7 @@
  * @module
  */
 
+import { ArgumentError, invalidArgument } from "../../checks.ts";
 import type { Op } from "../runtime/recorder.ts";
 import { linearGroups, linearMain } from "../runtime/wgsl.ts";
 import type { GpuGradientRun, GpuStateProblem } from "./problem.ts";
@@ -107,19 +108,17 @@ export function chooseSolveKernel(
 ): "whole" | "steps" {
   const choice = requested ?? "auto";
   if (choice !== "auto" && choice !== "whole" && choice !== "steps") {
-    throw new RangeError(
-      `Invalid solveKernel: got ${JSON.stringify(requested)}; expected "auto", "whole" or "steps".`,
-    );
+    invalidArgument("solveKernel", requested, '"auto", "whole" or "steps"');
   }
   if (choice === "steps") return "steps";
   if (facts.adaptive || !["reversible", "direct", "checkpointed"].includes(facts.method)) {
     if (choice === "auto") return "steps";
-    throw new RangeError(
-      `Invalid solveKernel: got "whole" with ${
-        facts.adaptive ? "adaptive steps" : `the ${facts.method} gradient`
-      }; the whole-solve kernels take fixed steps and the reversible, direct or ` +
-        'checkpointed gradient (use "auto" or "steps").',
-    );
+    throw new ArgumentError({
+      argument: "solveKernel",
+      got: `"whole" with ${facts.adaptive ? "adaptive steps" : `the ${facts.method} gradient`}`,
+      expected: '"auto" or "steps" (the whole-solve kernels take fixed steps and the ' +
+        "reversible, direct or checkpointed gradient)",
+    });
   }
   const why = !facts.fused
     ? 'the network does not fit one invocation (kernels "fused", widths up to 32)'
@@ -129,7 +128,11 @@ export function chooseSolveKernel(
     : null;
   if (why === null) return "whole";
   if (choice === "auto") return "steps";
-  throw new RangeError(`Invalid solveKernel: got "whole", but ${why}; use "auto" or "steps".`);
+  throw new ArgumentError({
+    argument: "solveKernel",
+    got: `"whole", but ${why}`,
+    expected: '"auto" or "steps"',
+  });
 }
 
 /**
