@@ -170,6 +170,11 @@ export interface TrainResult {
   seconds: number;
   /** Remarks on how the run could be set up better (sentences), if any. */
   notes?: string[];
+  /**
+   * True when early stopping ended the run (`config.patience` iterations
+   * without a lower validation loss); its reason says when.
+   */
+  stoppedEarly?: boolean;
   /** GPU runs: how the solve was laid out in kernels (`GpuSolver.solveKernel`). */
   solveKernel?: "whole" | "steps";
 }
