@@ -53,6 +53,8 @@ export interface DataInfo {
   simulated: boolean;
   /** Number of data points. */
   points: number;
+  /** Number of trajectories in the data (absent: one). */
+  trajectories?: number;
   /**
    * The data's column names, when they came from a table: the time column
    * and one per state (absent in files that do not say).

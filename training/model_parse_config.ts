@@ -168,6 +168,12 @@ function _problem(
     simulated: c.boolean("config.data.simulated", dataObject.simulated),
     points: c.number("config.data.points", dataObject.points, { integer: true, min: 2 }),
   };
+  if (dataObject.trajectories !== undefined) {
+    data.trajectories = c.number("config.data.trajectories", dataObject.trajectories, {
+      integer: true,
+      min: 1,
+    });
+  }
   if (dataObject.columns !== undefined) {
     const cols = c.object("config.data.columns", dataObject.columns);
     const states = cols.states;
