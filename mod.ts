@@ -109,6 +109,7 @@ export { predict, train, type TrainOptions } from "./training/train.ts";
 export {
   type AdaptiveConfig,
   defaultConfig,
+  type FieldTrainConfig,
   type ScheduleConfig,
   type SeriesData,
   type SolverName,

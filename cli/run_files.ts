@@ -12,6 +12,7 @@ import type { ModelFile } from "../training/model_format.ts";
 import type { SeriesData } from "../training/config.ts";
 import type { TrainResult } from "../training/state.ts";
 import { predictData } from "../training/model.ts";
+import { splitValidation } from "../training/validation.ts";
 
 /** What {@link writeRunFiles} needs. */
 export interface RunFilesOptions {
@@ -64,11 +65,61 @@ export const RUN_FILES: readonly string[] = Object.freeze([
  * ```
  */
 export function historyCsv(result: Pick<TrainResult, "history">): string {
-  const rows = ["iteration,loss,best_loss,seconds"];
+  // a run with validation adds its loss as a last column
+  const validation = result.history.length > 0 && result.history[0].validationLoss !== undefined;
+  const rows = ["iteration,loss,best_loss,seconds" + (validation ? ",validation_loss" : "")];
   for (const h of result.history) {
-    rows.push(`${h.iteration},${h.loss},${h.bestLoss},${Number(h.seconds.toFixed(6))}`);
+    rows.push(
+      `${h.iteration},${h.loss},${h.bestLoss},${Number(h.seconds.toFixed(6))}` +
+        (validation ? `,${h.validationLoss}` : ""),
+    );
   }
   return rows.join("\n") + "\n";
+}
+
+/**
+ * What a run held out for validation, in words and numbers (the `validation`
+ * entry of `summary.json`), or null for a run without validation.
+ *
+ * @param options The run.
+ * @returns Fraction, what was held out (the extrapolation case: from which
+ *   time), patience, the validation losses and whether the run stopped early.
+ *
+ * @example
+ * ```ts
+ * import { validationSummary } from "./run_files.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const ts = Float64Array.of(0, 1, 2, 3, 4);
+ * const v = validationSummary({
+ *   model: { config: { validation: 0.25, patience: null, seed: 0, steps: 4, adaptive: null, data: {} } },
+ *   result: { stoppedEarly: undefined, state: { validationLosses: [0.3, 0.2] } },
+ *   data: { ts, ys: new Float64Array(5), dim: 1, source: "" },
+ * } as never)!;
+ * assert.equal(v.heldOut, "the last 0.25 of the time: t > 3");
+ * assert.deepEqual([v.bestValidationLoss, v.finalValidationLoss], [0.2, 0.2]);
+ * ```
+ */
+export function validationSummary(
+  options: Pick<RunFilesOptions, "model" | "result" | "data">,
+): Record<string, unknown> | null {
+  const config = options.model.config;
+  if (!config.validation) return null;
+  const losses = options.result.state.validationLosses ?? [];
+  const n = config.data.trajectories ?? 1;
+  const cut = n === 1 ? splitValidation(options.data, config).cut : null;
+  return {
+    fraction: config.validation,
+    heldOut: cut === null
+      ? `${Math.max(1, Math.round(config.validation * n))} of the ${n} trajectories (chosen ` +
+        `from seed ${config.seed})`
+      : `the last ${config.validation} of the time: t > ${cut}`,
+    heldOutFrom: cut,
+    patience: config.patience ?? null,
+    stoppedEarly: options.result.stoppedEarly === true,
+    bestValidationLoss: losses.length > 0 ? Math.min(...losses) : null,
+    finalValidationLoss: losses.length > 0 ? losses[losses.length - 1] : null,
+  };
 }
 
 /**
@@ -113,6 +164,9 @@ export function runSummary(options: RunFilesOptions): Record<string, unknown> {
     bestLoss: model.best.loss,
     bestIteration: model.best.iteration,
     finalLoss: losses.length > 0 ? losses[losses.length - 1] : null,
+    // with validation, bestLoss and bestIteration are the validation loss's
+    bestBy: model.config.validation ? "validation loss" : "training loss",
+    validation: validationSummary(options),
     secondsThisRun: result.seconds,
     secondsTotal: model.training.seconds,
     iterationsPerSecond: result.iterationsRun > 0 ? result.iterationsRun / result.seconds : null,
@@ -176,6 +230,8 @@ export async function writeRunFiles(dir: string, options: RunFilesOptions): Prom
   const dim = data.dim;
   const names = options.stateNames ?? Array.from({ length: dim }, (_, k) => `y${k + 1}`);
 
+  const summary = runSummary(options);
+  const validation = summary.validation as Record<string, unknown> | null;
   const iterations = result.history.map((h) => h.iteration);
   const lossSvg = lineChart({
     title: "Training loss",
@@ -185,6 +241,14 @@ export async function writeRunFiles(dir: string, options: RunFilesOptions): Prom
     series: [
       { name: "loss", x: iterations, y: result.history.map((h) => h.loss) },
       { name: "best loss", x: iterations, y: result.history.map((h) => h.bestLoss), dashed: true },
+      ...(model.config.validation
+        ? [{
+          name: "validation loss",
+          x: iterations,
+          y: result.history.map((h) => h.validationLoss ?? NaN),
+          color: PALETTE[2],
+        }]
+        : []),
     ],
   });
 
@@ -213,9 +277,15 @@ export async function writeRunFiles(dir: string, options: RunFilesOptions): Prom
     xLabel: "time t",
     yLabel: options.stateLabel ?? "state",
     series,
+    bands: typeof validation?.heldOutFrom === "number"
+      ? [{
+        from: validation.heldOutFrom,
+        to: data.ts[data.ts.length - 1],
+        label: "held out (validation)",
+      }]
+      : [],
   });
 
-  const summary = runSummary(options);
   const gradient = result.gradient;
   const rows: Record<string, string | number> = {
     status: result.reason ? `${result.status}: ${result.reason}` : result.status,
@@ -235,6 +305,13 @@ export async function writeRunFiles(dir: string, options: RunFilesOptions): Prom
     "best loss": model.best.loss ?? "-",
     "best iteration": model.best.iteration,
     "final loss": (summary.finalLoss as number | null) ?? "-",
+    ...(validation === null ? {} : {
+      validation: `${validation.heldOut}` +
+        (validation.patience === null ? "" : `; patience ${validation.patience}`) +
+        (validation.stoppedEarly ? "; stopped early" : ""),
+      "best validation loss": (validation.bestValidationLoss as number | null) ?? "-",
+      "final validation loss": (validation.finalValidationLoss as number | null) ?? "-",
+    }),
     "training seconds (this run)": Number(result.seconds.toFixed(3)),
   };
   if (gradient) {

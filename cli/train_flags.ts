@@ -135,6 +135,20 @@ export const TRAIN_FLAGS: FlagTable = [
     "data (default standard for --data tables); every output is in the data's units",
   ],
   [
+    "validation",
+    "F",
+    "hold out a fraction F in (0, 1) of the data: of several trajectories, that fraction " +
+    "of them (chosen from --seed); of one, the last fraction of its time (an extrapolation " +
+    "test); the validation loss is evaluated at every iteration, and the best parameters " +
+    "are those of the lowest one (default: none)",
+  ],
+  [
+    "patience",
+    "K",
+    "with --validation: stop early once the validation loss has not improved for K " +
+    "iterations (default: never)",
+  ],
+  [
     "out",
     "DIR",
     "output folder (default runs/<example>-<timestamp>/); one holding a run is refused " +

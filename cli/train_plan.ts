@@ -25,7 +25,14 @@ import {
   experimentConfig,
   EXPERIMENTS,
 } from "../training/experiments.ts";
-import type { ScheduleConfig, TrainConfig } from "../training/config.ts";
+import type {
+  FieldTrainConfig,
+  ScheduleConfig,
+  SeriesData,
+  TrainConfig,
+} from "../training/config.ts";
+import { splitValidation, type ValidationSplit } from "../training/validation.ts";
+import { ArgumentError } from "../solvers/checks.ts";
 import type { TrainState } from "../training/state.ts";
 import { readModelFile } from "../training/model_file.ts";
 import { type ModelConfig, type ModelFile, ModelFileError } from "../training/model_format.ts";
@@ -167,6 +174,7 @@ async function _planNew(flags: FlagValues, given: _Given): Promise<Omit<TrainPla
     config.schedule = schedule;
   }
   const data = await loadTrainData(name, given.dataPath, null);
+  validationSplit(config, [data.data]);
   return {
     backend: given.backend ?? "cpu",
     backendFromModel: false,
@@ -205,12 +213,7 @@ async function _planTable(
     "none",
     "standard",
   ]);
-  // the model learns normalised states; the report's data stay in their units
-  const normalization = how === "standard" ? standardization(run.data.trajectories!) : undefined;
-  const trajectories = normalization === undefined
-    ? run.data.trajectories!
-    : normalizeData(run.data.trajectories!, normalization);
-  const data = { ...run.data, trajectories };
+  const raw = run.data.trajectories!;
   const width = numberFlag("width", stringFlag(flags, "width") ?? "10", { integer: true, min: 1 });
   const depth = numberFlag("depth", stringFlag(flags, "depth") ?? "1", { integer: true, min: 0 });
   const activation = oneOf(
@@ -225,14 +228,20 @@ async function _planTable(
     mlp: { ...run.base.mlp, widths: Array.from({ length: depth }, () => width), activation },
     seed,
   };
-  const shared = trajectories.every((d) =>
-    d.ts.length === data.data.ts.length &&
-    d.ts.every((t, i) => t === data.data.ts[i])
+  const shared = raw.every((d) =>
+    d.ts.length === run.data.data.ts.length &&
+    d.ts.every((t, i) => t === run.data.data.ts[i])
   );
   const config = applyTrainingFlags(flags, base, example.points, example.duration, {
     uniform: run.uniform,
-    trajectories: trajectories.length,
+    trajectories: raw.length,
   });
+  const split = validationSplit(config, raw);
+  // the model learns normalised states, scaled by the data it trains on (not the held-out
+  // ones); the report's data stay in their units
+  const normalization = how === "standard" ? standardization(split?.train ?? raw) : undefined;
+  const trajectories = normalization === undefined ? raw : normalizeData(raw, normalization);
+  const data = { ...run.data, trajectories };
   if (!shared && config.batch > 1) {
     throw new UsageError(
       `invalid value for --batch: ${config.batch}. The trajectories of ${path} have ` +
@@ -257,6 +266,7 @@ async function _planTable(
         path: data.path,
         simulated: false,
         points: example.points,
+        trajectories: count,
         columns: { time: run.data.table!.timeColumn, states: run.data.table!.stateColumns },
       },
       ...(normalization === undefined ? {} : { normalization }),
@@ -279,6 +289,52 @@ async function _planTable(
     overrides: [],
     dataChange: null,
   };
+}
+
+/**
+ * The validation split a configuration makes of the data, or null without
+ * validation; refusals name `--validation` (too few trajectories or points to
+ * hold the fraction out) and `--batch` (more than the trajectories left to train).
+ *
+ * @param config The configuration (validation, seed, steps, batch).
+ * @param trajectories The data.
+ * @returns The split, or null.
+ * @throws {UsageError} When the data cannot be split so.
+ *
+ * @example
+ * ```ts
+ * import { validationSplit } from "./train_plan.ts";
+ * import { defaultConfig } from "../training/config.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const d = { ts: Float64Array.of(0, 1, 2), ys: Float64Array.of(0, 1, 2), dim: 1, source: "" };
+ * assert.equal(validationSplit(defaultConfig({ steps: 2 }), [d]), null);
+ * assert.equal(validationSplit(defaultConfig({ steps: 2, validation: 0.4 }), [d])!.cut, 1);
+ * assert.throws(() => validationSplit(defaultConfig({ steps: 2, validation: 0.9 }), [d]),
+ *   /invalid value for --validation: 0\.9; expected .*none would train/);
+ * ```
+ */
+export function validationSplit(
+  config: FieldTrainConfig,
+  trajectories: readonly SeriesData[],
+): ValidationSplit | null {
+  if (!config.validation) return null;
+  let split: ValidationSplit;
+  try {
+    split = splitValidation(trajectories, config);
+  } catch (error) {
+    if (!(error instanceof ArgumentError)) throw error;
+    const { got, expected } = error.data;
+    throw new UsageError(`invalid value for --validation: ${got}; expected ${expected}.`);
+  }
+  const n = split.train.length;
+  if (config.batch > n) {
+    throw new UsageError(
+      `invalid value for --batch: ${config.batch}. With --validation ${config.validation}, ` +
+        `${n} of the ${trajectories.length} trajectories train; allowed: 1 to ${n}.`,
+    );
+  }
+  return split;
 }
 
 /** `x: mean m, std s` per state. */
@@ -315,6 +371,14 @@ async function _planResume(
   const data = await loadTrainData(name, path, given.dataPath === undefined ? resumePath : null);
   const base: TrainConfig = { ...saved };
   const config = applyTrainingFlags(flags, base, data.data.ts.length, example.duration);
+  if ((config.validation ?? null) !== (saved.validation ?? null)) {
+    throw new UsageError(
+      `--validation ${config.validation} conflicts with the model being resumed (${
+        saved.validation ? `validation ${saved.validation}` : "no validation"
+      }): the held-out data are fixed by ${resumePath}.`,
+    );
+  }
+  validationSplit(config, [data.data]);
   const overrides = Object.keys(config).filter((k) =>
     JSON.stringify((config as unknown as Record<string, unknown>)[k]) !==
       JSON.stringify((base as unknown as Record<string, unknown>)[k])

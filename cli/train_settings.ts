@@ -9,7 +9,13 @@
 import { ArgumentError } from "../solvers/checks.ts";
 import { type FlagValues, UsageError } from "./flags.ts";
 import { numberFlag, oneOf, stringFlag } from "./flag_values.ts";
-import { GRADIENT_NAMES, schemeOf, SOLVER_NAMES, type TrainConfig } from "../training/config.ts";
+import {
+  type FieldTrainConfig,
+  GRADIENT_NAMES,
+  schemeOf,
+  SOLVER_NAMES,
+  type TrainConfig,
+} from "../training/config.ts";
 import { alignSteps } from "../training/data.ts";
 import type { GradientMethodName } from "../solvers/gradients/spec.ts";
 
@@ -51,6 +57,7 @@ export function applyTrainingFlags(
   _applySolver(flags, config);
   _applySteps(flags, config, points, duration, grid.uniform);
   _applyOptimizer(flags, config, grid.trajectories);
+  applyValidationFlags(flags, config);
   try {
     schemeOf(config);
   } catch (error) {
@@ -189,6 +196,55 @@ function _stepsOfDt(dt: string, points: number, duration: number): number {
     );
   }
   return n;
+}
+
+/**
+ * `--validation F` and `--patience K` over the configuration's own: a fraction
+ * in (0, 1), and a patience only with validation (given now or by the base).
+ * Whether the data can spare the fraction is checked with the data
+ * (`splitValidation()`).
+ *
+ * @param flags The parsed flags.
+ * @param config The configuration to change in place.
+ * @throws {UsageError} For a value out of range or a patience without validation.
+ *
+ * @example
+ * ```ts
+ * import { applyValidationFlags } from "./train_settings.ts";
+ * import { defaultConfig } from "../training/config.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const config = defaultConfig({ steps: 10 });
+ * applyValidationFlags({ validation: "0.2", patience: "50" }, config);
+ * assert.deepEqual([config.validation, config.patience], [0.2, 50]);
+ * assert.throws(() => applyValidationFlags({ validation: "1" }, config),
+ *   /invalid value for --validation: "1"\. Allowed: a fraction in \(0, 1\)/);
+ * assert.throws(() => applyValidationFlags({ patience: "5" }, defaultConfig({ steps: 1 })),
+ *   /--patience 5 needs --validation F/);
+ * ```
+ */
+export function applyValidationFlags(flags: FlagValues, config: FieldTrainConfig): void {
+  const fraction = stringFlag(flags, "validation");
+  if (fraction !== undefined) {
+    const v = Number(fraction);
+    if (fraction.trim() === "" || !(v > 0 && v < 1)) {
+      throw new UsageError(
+        `invalid value for --validation: ${JSON.stringify(fraction)}. Allowed: a fraction ` +
+          `in (0, 1) of the data to hold out, such as 0.2.`,
+      );
+    }
+    config.validation = v;
+  }
+  const patience = stringFlag(flags, "patience");
+  if (patience === undefined) return;
+  const k = numberFlag("patience", patience, { integer: true, min: 1 });
+  if (!config.validation) {
+    throw new UsageError(
+      `--patience ${patience} needs --validation F: early stopping watches the loss on ` +
+        `held-out data, and none is held out.`,
+    );
+  }
+  config.patience = k;
 }
 
 /** `--lr`, `--weight-decay`, `--clip` and `--batch`. */

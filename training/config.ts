@@ -164,7 +164,25 @@ export interface TrainConfig {
   batch: number;
   /** Seed of the initial parameters and of minibatch shuffles. */
   seed: number;
+  /**
+   * The fraction in (0, 1) of the data held out for validation, or null (absent) for
+   * none: with several trajectories, that fraction of them (chosen from `seed`); with
+   * one, the last fraction of its time, an extrapolation test (validation.ts).
+   */
+  validation?: number | null;
+  /**
+   * Early stopping: the run ends once the validation loss has not improved for this
+   * many iterations (it is evaluated at every iteration); null (absent) for never.
+   * Needs `validation`.
+   */
+  patience?: number | null;
 }
+
+/**
+ * A configuration for a vector field of the caller's own (`train()`'s `field`
+ * option): every setting of {@link TrainConfig} but the MLP's architecture.
+ */
+export type FieldTrainConfig = Omit<TrainConfig, "mlp">;
 
 /**
  * A training configuration with the paper's defaults (RK4, reversible
@@ -190,7 +208,29 @@ export interface TrainConfig {
  */
 export function defaultConfig(
   overrides: Partial<TrainConfig> & Pick<TrainConfig, "mlp" | "steps">,
-): TrainConfig {
+): TrainConfig;
+/**
+ * The defaults of a configuration for a field of the caller's own (no `mlp`).
+ *
+ * @param overrides At least `steps`.
+ * @returns The configuration, to train with `train()`'s `field` option.
+ *
+ * @example
+ * ```ts
+ * import { defaultConfig } from "./config.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const c = defaultConfig({ steps: 10 });
+ * assert.equal("mlp" in c, false);
+ * assert.equal(c.solver, "rk4");
+ * ```
+ */
+export function defaultConfig(
+  overrides: Partial<FieldTrainConfig> & Pick<FieldTrainConfig, "steps">,
+): FieldTrainConfig;
+export function defaultConfig(
+  overrides: Partial<TrainConfig> & Pick<TrainConfig, "steps">,
+): FieldTrainConfig {
   return {
     solver: "rk4",
     scheme: "reversible",
@@ -229,7 +269,7 @@ export function defaultConfig(
  * );
  * ```
  */
-export function schemeOf(config: TrainConfig): SchemeSpec {
+export function schemeOf(config: FieldTrainConfig): SchemeSpec {
   const { solver } = config;
   if (!SOLVER_NAMES.includes(solver)) {
     invalidArgument("solver", solver, `one of ${SOLVER_NAMES.join(", ")}`);
@@ -311,9 +351,11 @@ export function requireSafeInteger(name: string, value: unknown): number {
  *
  * const mlp = { dim: 1, widths: [], activation: "tanh", finalActivation: "identity", timeDependent: false } satisfies MlpConfig;
  * assert.throws(() => checkConfig(defaultConfig({ mlp, steps: 1, lr: -1 })), /lr/);
+ * assert.throws(() => checkConfig(defaultConfig({ steps: 1, validation: 1 })), /validation/);
+ * assert.throws(() => checkConfig(defaultConfig({ steps: 1, patience: 5 })), /without validation/);
  * ```
  */
-export function checkConfig(config: TrainConfig): void {
+export function checkConfig(config: FieldTrainConfig): void {
   if (!(config.lr > 0 && config.lr < Infinity)) {
     invalidArgument("lr", config.lr, "a finite number > 0");
   }
@@ -342,6 +384,25 @@ export function checkConfig(config: TrainConfig): void {
   }
   requireInteger("batch", config.batch, 1);
   requireSafeInteger("seed", config.seed);
+  _checkValidation(config);
+}
+
+/** `validation` in (0, 1) or null; `patience` a whole number ≥ 1 or null, only with validation. */
+function _checkValidation(config: FieldTrainConfig): void {
+  const v = config.validation ?? null;
+  if (v !== null && !(typeof v === "number" && v > 0 && v < 1)) {
+    invalidArgument("validation", v, "null or a fraction in (0, 1) of the data to hold out");
+  }
+  const patience = config.patience ?? null;
+  if (patience === null) return;
+  requireInteger("patience", patience, 1);
+  if (v === null) {
+    invalidArgument(
+      "patience",
+      patience,
+      "null without validation: early stopping watches the validation loss (set validation)",
+    );
+  }
 }
 
 /**
@@ -361,7 +422,7 @@ export function checkConfig(config: TrainConfig): void {
  * assert.equal(scheduleOf(defaultConfig({ mlp, steps: 1, lr: 0.5 }))(7), 0.5);
  * ```
  */
-export function scheduleOf(config: TrainConfig): Schedule {
+export function scheduleOf(config: FieldTrainConfig): Schedule {
   const s = config.schedule;
   if (s === null || typeof s !== "object") {
     invalidArgument("schedule", s, '{ kind: "constant" } or { kind: "cosine", iterations }');
@@ -396,7 +457,7 @@ export function scheduleOf(config: TrainConfig): Schedule {
  * assert.deepEqual(gradientSpecOf(c), { method: "checkpointed", checkpoints: 3 });
  * ```
  */
-export function gradientSpecOf(config: TrainConfig): GradientSpec {
+export function gradientSpecOf(config: FieldTrainConfig): GradientSpec {
   if (config.gradient === "checkpointed" && config.checkpoints !== null) {
     return { method: "checkpointed", checkpoints: config.checkpoints };
   }

@@ -31,7 +31,7 @@
 
 import { invalidArgument, requireInteger } from "../solvers/checks.ts";
 import { Rng } from "../solvers/fields/random.ts";
-import type { SeriesData, TrainConfig } from "./config.ts";
+import type { FieldTrainConfig, SeriesData, TrainConfig } from "./config.ts";
 
 /** How the saved outputs of a solve line up with the data grid. */
 export interface Alignment {
@@ -262,12 +262,16 @@ export class TrainingData {
   /**
    * Checks the data against the configuration and lines the steps up.
    *
-   * @param config The configuration (state dimension, steps or adaptive, batch, seed).
+   * @param config The configuration (steps or adaptive, batch, seed).
    * @param data One trajectory or several; trajectories with different times need `batch` 1.
+   * @param dim The vector field's state dimension (default `config.mlp.dim`).
    * @throws {RangeError} When the data or the batch size do not fit.
    */
-  constructor(config: TrainConfig, data: SeriesData | readonly SeriesData[]) {
-    const dim = config.mlp.dim;
+  constructor(
+    config: FieldTrainConfig,
+    data: SeriesData | readonly SeriesData[],
+    dim: number = (config as TrainConfig).mlp.dim,
+  ) {
     const list = checkData(data, dim);
     this.list = list;
     this.dim = dim;

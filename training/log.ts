@@ -44,7 +44,7 @@ import type {
   TrainStatus,
 } from "./state.ts";
 import type { Progress } from "./state.ts";
-import type { TrainConfig } from "./config.ts";
+import type { FieldTrainConfig, TrainConfig } from "./config.ts";
 
 /** Options of {@link TrainLog}. */
 export interface TrainLogOptions {
@@ -80,19 +80,24 @@ export interface RunEnd {
  *
  * const h = historyOf({ losses: [3, 1, 2], seconds: [1, 2, 3] } as never);
  * assert.deepEqual(h.map((e) => e.bestLoss), [3, 1, 1]);
+ * const v = historyOf({ losses: [3, 1], seconds: [1, 2], validationLosses: [4, 5] } as never);
+ * assert.deepEqual(v.map((e) => e.validationLoss), [4, 5]);
  * ```
  */
 export function historyOf(state: TrainState): HistoryEntry[] {
   const history: HistoryEntry[] = [];
   let best = Infinity;
+  const validation = state.validationLosses;
   for (let i = 0; i < state.losses.length; i++) {
     best = Math.min(best, state.losses[i]);
-    history.push({
+    const entry: HistoryEntry = {
       iteration: i + 1,
       loss: state.losses[i],
       bestLoss: best,
       seconds: state.seconds[i],
-    });
+    };
+    if (validation !== undefined) entry.validationLoss = validation[i];
+    history.push(entry);
   }
   return history;
 }
@@ -141,13 +146,23 @@ export class TrainLog {
 
   /**
    * Whether a loss would be a new lowest one (the CPU loop keeps the
-   * parameters that gave it before updating them).
+   * parameters that gave it before updating them). With validation the
+   * loss that counts is the validation loss.
    *
-   * @param loss A finite loss.
-   * @returns True when lower than every loss so far.
+   * @param loss A finite loss (the validation loss, when validating).
+   * @returns True when lower than every such loss so far.
    */
   improves(loss: number): boolean {
     return loss < this.#best;
+  }
+
+  /**
+   * Iterations since the best one (the lowest loss, or with validation the
+   * lowest validation loss): early stopping's count, read from the state so
+   * that a resumed run stops where an uninterrupted one would.
+   */
+  get sinceBest(): number {
+    return this.state.iteration - this.state.bestIteration;
   }
 
   /**
@@ -155,17 +170,20 @@ export class TrainLog {
    *
    * @param loss Its (finite) loss.
    * @param seconds Seconds of this run at its end (default now).
+   * @param validationLoss Its validation loss, when validating: the best is then the lowest of these.
    */
-  record(loss: number, seconds: number = this.seconds): void {
+  record(loss: number, seconds: number = this.seconds, validationLoss?: number): void {
     const state = this.state;
     state.iteration++;
-    if (loss < this.#best) {
-      this.#best = loss;
-      state.bestLoss = loss;
+    const criterion = validationLoss ?? loss;
+    if (criterion < this.#best) {
+      this.#best = criterion;
+      state.bestLoss = criterion;
       state.bestIteration = state.iteration;
     }
     state.losses.push(loss);
     state.seconds.push(this.#startSeconds + seconds);
+    if (validationLoss !== undefined) (state.validationLosses ??= []).push(validationLoss);
     this.#onProgress?.({
       iteration: state.iteration,
       total: this.total,
@@ -173,6 +191,7 @@ export class TrainLog {
       bestLoss: this.#best,
       seconds,
       iterationsPerSecond: this.iterationsRun / Math.max(seconds, 1e-9),
+      ...(validationLoss === undefined ? {} : { validationLoss }),
     });
   }
 
@@ -196,11 +215,12 @@ export class TrainLog {
    * @param state The state to return (default the log's; a diverged CPU run returns its last good one).
    * @returns The result.
    */
-  result(config: TrainConfig, end: RunEnd, state: TrainState = this.state): TrainResult {
+  result(config: FieldTrainConfig, end: RunEnd, state: TrainState = this.state): TrainResult {
     return {
       status: end.status,
       reason: end.reason,
-      remedies: end.status === "diverged" ? divergenceRemedies(config) : [],
+      // the remedies read the solver and optimiser settings only, never the MLP
+      remedies: end.status === "diverged" ? divergenceRemedies(config as TrainConfig) : [],
       remedyKind: end.status === "diverged" ? "divergence" : null,
       state,
       history: historyOf(state),

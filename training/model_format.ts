@@ -9,13 +9,17 @@
  *       "format": "revode-model", "version": 1, "createdAt": "2025-…Z",
  *       "config":    { example, mlp, solver, scheme, coupling, gradient, checkpoints,
  *                      steps, adaptive, lr, weightDecay, schedule, clip, batch, seed,
+ *                      validation?, patience?,
  *                      t0, t1, y0, data: { source, path, simulated, points },
  *                      normalization?: { shift: […], scale: […] } },
  *       "params":    [θ …]                       the current parameters
  *       "best":      { loss, iteration, params }  the lowest-loss parameters
  *       "optimizer": { kind: "adamw", step, lr, beta1, beta2, eps, weightDecay, m, v },
  *       "training":  { iterations, plannedIterations, status, reason, seconds,
- *                      history: { loss: […], seconds: […] }, gradient, backend }
+ *                      history: { loss: […], seconds: […], validationLoss?: […] },
+ *                      gradient, backend }
+ *
+ * With validation, `best` holds the lowest validation loss and its parameters.
  *     }
  *
  * `training.backend` (`"cpu"` or `"webgpu"`) names the backend of the last
@@ -49,6 +53,8 @@ export interface DataInfo {
   simulated: boolean;
   /** Number of data points. */
   points: number;
+  /** Number of trajectories in the data (absent: one). */
+  trajectories?: number;
   /**
    * The data's column names, when they came from a table: the time column
    * and one per state (absent in files that do not say).
@@ -105,8 +111,11 @@ export interface TrainingInfo {
   reason: string | null;
   /** Training seconds, across resumes. */
   seconds: number;
-  /** Loss and elapsed seconds of every iteration. */
-  history: { loss: number[]; seconds: number[] };
+  /**
+   * Loss and elapsed seconds of every iteration, and with validation
+   * (`config.validation`) the validation loss of every iteration.
+   */
+  history: { loss: number[]; seconds: number[]; validationLoss?: number[] };
   /** Gradient work and memory of the last run, or null. */
   gradient: GradientRecord | null;
   /** The backend of the last run (`"cpu"` for files that do not say). */

@@ -63,6 +63,7 @@ export function parseConfigSection(
     ...optimizer,
     batch,
     seed,
+    ..._validationSettings(c, cfg),
     ...problem,
   };
   return { config, paramCount: mlp.paramCount };
@@ -94,6 +95,25 @@ function _solverSettings(
     };
   }
   return { solver, scheme, coupling, gradient, checkpoints, steps, adaptive };
+}
+
+/** Validation and early stopping, absent in files without them. */
+function _validationSettings(
+  c: FieldChecker,
+  cfg: Record<string, unknown>,
+): Pick<ModelConfig, "validation" | "patience"> {
+  const out: Pick<ModelConfig, "validation" | "patience"> = {};
+  if (cfg.validation !== undefined && cfg.validation !== null) {
+    out.validation = c.number("config.validation", cfg.validation, { above: 0 });
+    if (out.validation >= 1) c.fail("config.validation", cfg.validation, "a fraction in (0, 1)");
+  }
+  if (cfg.patience !== undefined && cfg.patience !== null) {
+    if (out.validation === undefined) {
+      c.fail("config.patience", cfg.patience, "null without config.validation");
+    }
+    out.patience = c.number("config.patience", cfg.patience, { integer: true, min: 1 });
+  }
+  return out;
 }
 
 /** The optimizer's settings: learning rate, weight decay, schedule, clipping. */
@@ -148,6 +168,12 @@ function _problem(
     simulated: c.boolean("config.data.simulated", dataObject.simulated),
     points: c.number("config.data.points", dataObject.points, { integer: true, min: 2 }),
   };
+  if (dataObject.trajectories !== undefined) {
+    data.trajectories = c.number("config.data.trajectories", dataObject.trajectories, {
+      integer: true,
+      min: 1,
+    });
+  }
   if (dataObject.columns !== undefined) {
     const cols = c.object("config.data.columns", dataObject.columns);
     const states = cols.states;

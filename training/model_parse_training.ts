@@ -56,6 +56,10 @@ export function parseTrainingSection(
   const historyObject = c.object("training.history", section.history);
   const losses = c.numbers("training.history.loss", historyObject.loss, iterations);
   const times = c.numbers("training.history.seconds", historyObject.seconds, iterations);
+  // present in runs that held data out for validation: one loss per iteration
+  const validation = historyObject.validationLoss === undefined
+    ? undefined
+    : c.numbers("training.history.validationLoss", historyObject.validationLoss, iterations);
   const gradient = section.gradient === null ? null : _gradientRecord(c, section.gradient);
   // Absent in files written before the WebGPU backend: they were all trained on the CPU.
   const backend = section.backend === undefined
@@ -67,7 +71,11 @@ export function parseTrainingSection(
     status,
     reason,
     seconds,
-    history: { loss: losses, seconds: times },
+    history: {
+      loss: losses,
+      seconds: times,
+      ...(validation === undefined ? {} : { validationLoss: validation }),
+    },
     gradient,
     backend,
   };

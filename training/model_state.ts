@@ -79,7 +79,11 @@ export function modelFromState(
       status: info.status,
       reason: info.reason,
       seconds: state.seconds.length > 0 ? state.seconds[state.seconds.length - 1] : 0,
-      history: { loss: state.losses.slice(), seconds: state.seconds.slice() },
+      history: {
+        loss: state.losses.slice(),
+        seconds: state.seconds.slice(),
+        ...(state.validationLosses ? { validationLoss: state.validationLosses.slice() } : {}),
+      },
       gradient: info.gradient,
       backend: info.backend ?? "cpu",
     },
@@ -123,5 +127,8 @@ export function stateFromModel(model: ModelFile): TrainState {
     bestParams: Float64Array.from(model.best.params),
     losses: model.training.history.loss.slice(),
     seconds: model.training.history.seconds.slice(),
+    ...(model.training.history.validationLoss
+      ? { validationLosses: model.training.history.validationLoss.slice() }
+      : {}),
   };
 }

@@ -11,7 +11,7 @@ import { AdamW, type AdamWState } from "./adamw.ts";
 import type { GradientMethodName } from "../solvers/gradients/spec.ts";
 
 import { invalidArgument } from "../solvers/checks.ts";
-import { requireSafeInteger, type TrainConfig } from "./config.ts";
+import { type FieldTrainConfig, requireSafeInteger, type TrainConfig } from "./config.ts";
 
 /** The resumable state of a run: what a model file stores. */
 export interface TrainState {
@@ -31,6 +31,12 @@ export interface TrainState {
   losses: number[];
   /** Training seconds elapsed at the end of every iteration, across resumes. */
   seconds: number[];
+  /**
+   * With validation (`config.validation`): the validation loss of every iteration,
+   * at the same parameters as its training loss; `bestLoss`, `bestIteration` and
+   * `bestParams` then follow the lowest validation loss. Absent without validation.
+   */
+  validationLosses?: number[];
 }
 
 /**
@@ -58,8 +64,34 @@ export interface TrainState {
  */
 export function initialState(config: TrainConfig): TrainState {
   const mlp = Mlp.fromJSON(config.mlp);
-  const params = mlp.init(requireSafeInteger("seed", config.seed));
-  const optimizer = new AdamW(mlp.paramCount, { lr: config.lr, weightDecay: config.weightDecay });
+  return paramsState(config, mlp.init(requireSafeInteger("seed", config.seed)));
+}
+
+/**
+ * The state of a run that has not started from given parameters (a field of
+ * the caller's own, or an MLP started elsewhere): a copy of them and a fresh
+ * optimizer; with validation, an empty validation history.
+ *
+ * @param config The configuration (learning rate, weight decay, validation).
+ * @param init The initial parameters θ.
+ * @returns The state before iteration 1.
+ *
+ * @example
+ * ```ts
+ * import { defaultConfig } from "./config.ts";
+ * import { paramsState } from "./state.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const init = Float64Array.of(0.5, -1);
+ * const state = paramsState(defaultConfig({ steps: 4, validation: 0.25 }), init);
+ * assert.deepEqual(state.params, init);
+ * assert.notEqual(state.params, init); // a copy
+ * assert.deepEqual(state.validationLosses, []);
+ * ```
+ */
+export function paramsState(config: FieldTrainConfig, init: Float64Array): TrainState {
+  const params = Float64Array.from(init);
+  const optimizer = new AdamW(params.length, { lr: config.lr, weightDecay: config.weightDecay });
   return {
     iteration: 0,
     params,
@@ -69,6 +101,7 @@ export function initialState(config: TrainConfig): TrainState {
     bestParams: params.slice(),
     losses: [],
     seconds: [],
+    ...(config.validation ? { validationLosses: [] } : {}),
   };
 }
 
@@ -82,6 +115,8 @@ export interface HistoryEntry {
   bestLoss: number;
   /** Training seconds at its end, across resumes. */
   seconds: number;
+  /** Its validation loss, with validation (at the same parameters as `loss`). */
+  validationLoss?: number;
 }
 
 /** Work and memory of the gradient method, as measured by `solve()`. */
@@ -135,6 +170,11 @@ export interface TrainResult {
   seconds: number;
   /** Remarks on how the run could be set up better (sentences), if any. */
   notes?: string[];
+  /**
+   * True when early stopping ended the run (`config.patience` iterations
+   * without a lower validation loss); its reason says when.
+   */
+  stoppedEarly?: boolean;
   /** GPU runs: how the solve was laid out in kernels (`GpuSolver.solveKernel`). */
   solveKernel?: "whole" | "steps";
 }
@@ -169,16 +209,20 @@ export function copyState(state: TrainState): TrainState {
     bestParams: state.bestParams.slice(),
     losses: state.losses.slice(),
     seconds: state.seconds.slice(),
+    ...(state.validationLosses ? { validationLosses: state.validationLosses.slice() } : {}),
   };
 }
 
 /**
  * The state a run starts from: a copy of `resume`, checked against the
- * configuration (parameter count; one optimizer step per iteration done),
- * or a fresh {@link initialState}.
+ * configuration (parameter count; one optimizer step per iteration done;
+ * a validation history when validating, of one loss per iteration), or a
+ * fresh one: {@link initialState}, or {@link paramsState} of `start.init`.
  *
  * @param config The configuration.
  * @param resume A state to continue from, or undefined.
+ * @param start For a field other than `config.mlp`: its parameter count and,
+ *   for a fresh start, its initial parameters.
  * @returns A state the run may modify.
  * @throws {RangeError} When `resume` does not fit the configuration.
  *
@@ -194,13 +238,29 @@ export function copyState(state: TrainState): TrainState {
  * assert.equal(startState(config).iteration, 0);
  * const bad = { ...initialState(config), iteration: 3 };
  * assert.throws(() => startState(config, bad), /optimizer\.step/);
+ * assert.throws(() => startState(config, undefined, { paramCount: 3 }), /init/);
  * ```
  */
-export function startState(config: TrainConfig, resume?: TrainState): TrainState {
-  const mlp = Mlp.fromJSON(config.mlp);
-  const state = copyState(resume ?? initialState(config));
-  if (state.params.length !== mlp.paramCount) {
-    invalidArgument("resume.params", state.params, `${mlp.paramCount} parameters`);
+export function startState(
+  config: FieldTrainConfig & Partial<Pick<TrainConfig, "mlp">>,
+  resume?: TrainState,
+  start?: { paramCount: number; init?: Float64Array },
+): TrainState {
+  const paramCount = start?.paramCount ?? Mlp.fromJSON(config.mlp).paramCount;
+  let fresh: TrainState | undefined;
+  if (resume === undefined) {
+    if (start === undefined) fresh = initialState(config as TrainConfig);
+    else if (start.init === undefined) {
+      invalidArgument("init", start.init, `the field's ${paramCount} initial parameters`);
+    } else fresh = paramsState(config, start.init);
+  }
+  const state = copyState(resume ?? fresh!);
+  if (state.params.length !== paramCount) {
+    invalidArgument(
+      resume ? "resume.params" : "init",
+      state.params,
+      `${paramCount} parameters, the field's`,
+    );
   }
   const optimizer = AdamW.fromState({ ...state.optimizer, weightDecay: config.weightDecay });
   if (optimizer.stepCount !== state.iteration) {
@@ -210,7 +270,30 @@ export function startState(config: TrainConfig, resume?: TrainState): TrainState
       `${state.iteration}, the iterations done`,
     );
   }
+  _checkValidationHistory(config, state);
   return state;
+}
+
+/** With validation, one validation loss per iteration done; without, none. */
+function _checkValidationHistory(config: FieldTrainConfig, state: TrainState): void {
+  const v = state.validationLosses;
+  if (config.validation) {
+    if (v === undefined || v.length !== state.iteration) {
+      invalidArgument(
+        "resume.validationLosses",
+        v,
+        `${state.iteration} validation losses (one per iteration done): a run resumes with ` +
+          `the validation it started with`,
+      );
+    }
+  } else if (v !== undefined && v.length > 0) {
+    invalidArgument(
+      "config.validation",
+      config.validation ?? null,
+      "a fraction in (0, 1): the state resumed was validated at every iteration, and its " +
+        "best parameters are the best-validation ones",
+    );
+  }
 }
 
 /** What {@link train} reports after every iteration. */
@@ -227,4 +310,6 @@ export interface Progress {
   seconds: number;
   /** Iterations per second in this run. */
   iterationsPerSecond: number;
+  /** This iteration's validation loss, with validation. */
+  validationLoss?: number;
 }

@@ -36,6 +36,11 @@ export interface LineChartOptions {
   width?: number;
   /** Height of the whole image in pixels (default 440). */
   height?: number;
+  /**
+   * Shaded spans of the horizontal axis, drawn under the lines with their
+   * label at the top (e.g. the held-out part of a time series).
+   */
+  bands?: { from: number; to: number; label: string }[];
 }
 
 /** Colour-blind-friendly palette (Okabe–Ito), in order of use. */
@@ -101,6 +106,12 @@ export function escapeXml(text: string): string {
  * });
  * assert.ok(svg.startsWith("<svg"));
  * assert.ok(svg.includes("Training loss") && svg.includes("reversible"));
+ * const shaded = lineChart({
+ *   title: "Fit", xLabel: "t", yLabel: "y",
+ *   series: [{ name: "x", x: [0, 1, 2], y: [0, 1, 0] }],
+ *   bands: [{ from: 1.5, to: 2, label: "held out" }],
+ * });
+ * assert.ok(shaded.includes('class="band"') && shaded.includes("held out"));
  * ```
  */
 export function lineChart(options: LineChartOptions): string {
@@ -112,8 +123,12 @@ export function lineChart(options: LineChartOptions): string {
   const plotW = Math.max(10, width - left - right);
   const plotH = Math.max(10, height - top - bottom);
 
-  // Data ranges over the drawable points.
+  // Data ranges over the drawable points (and the bands' ends).
   let xMin = Infinity, xMax = -Infinity, yMin = Infinity, yMax = -Infinity;
+  for (const b of options.bands ?? []) {
+    if (Number.isFinite(b.from)) xMin = Math.min(xMin, b.from);
+    if (Number.isFinite(b.to)) xMax = Math.max(xMax, b.to);
+  }
   for (const s of options.series) {
     const n = Math.min(s.x.length, s.y.length);
     for (let i = 0; i < n; i++) {
@@ -193,6 +208,15 @@ export function lineChart(options: LineChartOptions): string {
     `<clipPath id="plot-area"><rect x="${left}" y="${top}" width="${plotW}" ` +
       `height="${plotH}"/></clipPath>`,
   );
+  for (const b of options.bands ?? []) {
+    const x0 = Math.max(left, px(b.from)), x1 = Math.min(left + plotW, px(b.to));
+    if (!(x1 > x0)) continue;
+    out.push(
+      `<g class="band"><rect x="${f(x0)}" y="${top}" width="${f(x1 - x0)}" height="${plotH}" ` +
+        `fill="#000000" fill-opacity="0.07"/><text x="${f((x0 + x1) / 2)}" y="${top + 14}" ` +
+        `text-anchor="middle" fill="#555555">${escapeXml(b.label)}</text></g>`,
+    );
+  }
   out.push(
     `<g clip-path="url(#plot-area)" fill="none" stroke-width="1.6" stroke-linejoin="round">`,
   );

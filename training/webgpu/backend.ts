@@ -14,7 +14,7 @@
 
 import { train as trainCpu, type TrainOptions } from "../train.ts";
 import type { TrainResult } from "../state.ts";
-import { checkConfig } from "../config.ts";
+import { checkConfig, type TrainConfig } from "../config.ts";
 import { configGpuSupport, trainGpu } from "./train.ts";
 import { chooseBackend } from "../../solvers/webgpu/runtime/device.ts";
 import type { GpuLike, SolveKernel } from "../../solvers/webgpu/options.ts";
@@ -123,7 +123,11 @@ export async function train(options: BackendTrainOptions): Promise<BackendTrainR
     );
   }
   checkConfig(options.config);
-  const unsupported = backend === "cpu" ? null : configGpuSupport(options.config);
+  const unsupported = backend === "cpu"
+    ? null
+    : options.field !== undefined || options.init !== undefined
+    ? "a field of your own, or given initial parameters, train on the CPU backend only."
+    : configGpuSupport(options.config);
   if (unsupported !== null && backend === "webgpu") {
     throw new RangeError(`This configuration does not run on the WebGPU backend: ${unsupported}`);
   }
@@ -134,7 +138,8 @@ export async function train(options: BackendTrainOptions): Promise<BackendTrainR
     return { ...(await trainCpu(trainOptions)), backend: "cpu", backendReason };
   }
   if (gpu !== undefined) {
-    const result = await trainGpu({ ...trainOptions, gpu, readEveryMs, solveKernel });
+    const config = trainOptions.config as TrainConfig; // an MLP's: no field was given
+    const result = await trainGpu({ ...trainOptions, config, gpu, readEveryMs, solveKernel });
     return {
       ...result,
       backend: "webgpu",
@@ -146,7 +151,14 @@ export async function train(options: BackendTrainOptions): Promise<BackendTrainR
     return { ...(await trainCpu(trainOptions)), backend: "cpu", backendReason: choice.message };
   }
   try {
-    const result = await trainGpu({ ...trainOptions, gpu: choice.gpu, readEveryMs, solveKernel });
+    const config = trainOptions.config as TrainConfig;
+    const result = await trainGpu({
+      ...trainOptions,
+      config,
+      gpu: choice.gpu,
+      readEveryMs,
+      solveKernel,
+    });
     return { ...result, backend: "webgpu", backendReason: choice.message };
   } finally {
     choice.gpu.device.destroy();

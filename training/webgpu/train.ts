@@ -82,8 +82,10 @@ import type { GpuLike, SolveKernel } from "../../solvers/webgpu/options.ts";
 /** Losses a trainer keeps between two read-backs; {@link trainGpu} reads before it would drop any. */
 const LOSS_HISTORY = 4096;
 
-/** Options of {@link trainGpu}: those of `train()`, and the device. */
-export interface GpuTrainOptions extends TrainOptions {
+/** Options of {@link trainGpu}: those of `train()` for its MLP, and the device. */
+export interface GpuTrainOptions extends Omit<TrainOptions, "config" | "field" | "init"> {
+  /** The configuration, with its MLP. */
+  config: TrainConfig;
   /** A device (`chooseBackend()`'s `gpu`, or a `GPUDevice`), or a context; the caller destroys it. */
   gpu: GpuLike;
   /**
@@ -113,7 +115,7 @@ export interface GpuTrainOptions extends TrainOptions {
  */
 export type GpuConfigQuery =
   & Pick<TrainConfig, "solver" | "scheme" | "gradient">
-  & Partial<Pick<TrainConfig, "coupling" | "checkpoints">>
+  & Partial<Pick<TrainConfig, "coupling" | "checkpoints" | "validation">>
   & { readonly adaptive?: unknown };
 
 /** Stands in for a configuration's controller: support asks only whether steps are adaptive. */
@@ -151,6 +153,11 @@ const ANY_CONTROLLER = pid({ rtol: 1e-6, atol: 1e-6 });
  */
 export function configGpuSupport(config: GpuConfigQuery): string | null {
   const full = config as TrainConfig;
+  if (config.validation) {
+    // the held-out data are solved on the CPU loop's side, between its iterations
+    return "validation (a held-out part of the data) runs on the CPU backend only; train " +
+      "on the CPU, or without validation on the GPU.";
+  }
   const adaptive = config.adaptive !== undefined && config.adaptive !== null;
   return gpuSupport({
     scheme: schemeOf(full),
@@ -400,7 +407,7 @@ export async function trainGpu(options: GpuTrainOptions): Promise<TrainResult> {
     };
 
     while (submitted < log.total) {
-      if (options.shouldStop?.()) {
+      if (options.shouldStop?.() || options.signal?.aborted) {
         end.status = "interrupted";
         break;
       }
