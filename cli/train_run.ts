@@ -22,8 +22,8 @@ import { flagNames } from "./train_flags.ts";
 import { remediesOf } from "../training/divergence.ts";
 import { ArgumentError } from "../solvers/checks.ts";
 import type { BackendChoice } from "../solvers/webgpu/runtime/device.ts";
-import type { GradientRecord, TrainResult } from "../training/state.ts";
-import { train, type TrainOptions } from "../training/train.ts";
+import type { GradientRecord, Progress, TrainResult } from "../training/state.ts";
+import { train } from "../training/train.ts";
 import { trainGpu } from "../training/webgpu/train.ts";
 
 /** The signals that stop a run, with the exit code of a run they stopped (128 + number). */
@@ -159,12 +159,12 @@ async function _trainInSegments(
   while (true) {
     const deadline = performance.now() + control.saveEverySeconds * 1000;
     let ran = 0;
-    const options: TrainOptions = {
+    const options = {
       config: plan.config,
       data: plan.data.trajectories ?? plan.data.data,
       iterations: plan.iterations - done,
       resume: state,
-      onProgress: (p) => {
+      onProgress: (p: Progress) => {
         ran++;
         printer({ ...p, seconds: secondsBefore + p.seconds });
       },
