@@ -24,6 +24,7 @@ import { type CliIo, consoleIo } from "./io.ts";
 import { parseFlags } from "./flags.ts";
 import { helpText, TRAIN_FLAGS } from "./train_flags.ts";
 import { planRun, type TrainPlan } from "./train_plan.ts";
+import { preflightRun } from "./train_preflight.ts";
 import { chooseTrainBackend, reportBackendError } from "./train_backend.ts";
 import { prepareRunFolder, type RunFolder, type SavedRun, saveRun } from "./train_files.ts";
 import { headerText, summaryText } from "./train_print.ts";
@@ -59,6 +60,7 @@ export async function main(args: string[], io: CliIo = consoleIo()): Promise<num
       return EXIT.ok;
     }
     plan = await planRun(flags);
+    preflightRun(plan, io);
   } catch (error) {
     return reportError(io, error);
   }
