@@ -25,6 +25,7 @@ import { parseFlags } from "./flags.ts";
 import { numberFlag, stringFlag } from "./flag_values.ts";
 import { helpText, TRAIN_FLAGS } from "./train_flags.ts";
 import { planRun, type TrainPlan } from "./train_plan.ts";
+import { preflightRun } from "./train_preflight.ts";
 import { chooseTrainBackend, reportBackendError } from "./train_backend.ts";
 import {
   prepareRunFolder,
@@ -73,6 +74,7 @@ export async function main(args: string[], io: CliIo = consoleIo()): Promise<num
     });
     force = flags.force === true;
     plan = await planRun(flags);
+    preflightRun(plan, io);
   } catch (error) {
     return reportError(io, error);
   }

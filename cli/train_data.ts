@@ -20,6 +20,7 @@ import {
 import type { ModelConfig } from "../training/model_format.ts";
 import type { SeriesData, TrainConfig } from "../training/config.ts";
 import { isUniform } from "../training/data.ts";
+import { samplingGaps } from "../training/preflight.ts";
 import { type Table, TableError, type TableOptions } from "../training/table.ts";
 import { readTableFile } from "../training/table_file.ts";
 import { ArgumentError } from "../solvers/checks.ts";
@@ -36,6 +37,83 @@ export interface TrainData extends ExperimentData {
   trajectories?: readonly SeriesData[];
   /** The table read (absent for an experiment's data). */
   table?: Table;
+  /** What reading a data file dropped, interpolated or found missing, in sentences. */
+  notes?: string[];
+}
+
+/**
+ * What the Schmidt & Lipson reader does to a file, said: the rows it reads
+ * (the trial kept, the others not used), the rows past the paper's window
+ * `[0, duration]` after the shift to t = 0 (not used), the linear
+ * interpolation onto the paper's grid, and the gaps in the window longer
+ * than three sampling intervals, which that interpolation bridges.
+ *
+ * @param text The file's content (read by the reader already, so well formed).
+ * @param path The file, for the messages.
+ * @param example The experiment: its window and points.
+ * @param trial The trial read (default 0).
+ * @returns Sentences, `FILE:LINE: …` where a line is concerned.
+ *
+ * @example
+ * ```ts
+ * import { schmidtLipsonNotes } from "./train_data.ts";
+ * import { EXPERIMENTS } from "../training/experiments.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const rows = [0, 0.1, 0.2, 0.3, 2.7, 2.8, 2.9, 3, 4, 5, 6].map((t) => `0 ${t} 1 2 3 4`);
+ * const notes = schmidtLipsonNotes("% x\n" + rows.join("\n"), "f.txt", EXPERIMENTS.oscillator);
+ * assert.match(notes[0], /f\.txt:10: 3 row\(s\) after the window \[0, 3\] s not used \(t = 4 to 6 s/);
+ * assert.match(notes[1], /interpolated linearly onto 500 points/);
+ * assert.match(notes[2], /f\.txt:6: a gap of 2\.4 s \(t = 0\.3 to 2\.7 s, 24 sampling intervals/);
+ * ```
+ */
+export function schmidtLipsonNotes(
+  text: string,
+  path: string,
+  example: Experiment,
+  trial = 0,
+): string[] {
+  const times: number[] = [], lines: number[] = [];
+  let others = 0;
+  const rows = text.split(/\r\n|\r|\n/);
+  for (let k = 0; k < rows.length; k++) {
+    const row = rows[k].trim();
+    if (row === "" || row.startsWith("%")) continue;
+    const fields = row.split(/\s+/);
+    if (Number(fields[0]) !== trial) {
+      others++;
+      continue;
+    }
+    times.push(Number(fields[1]));
+    lines.push(k + 1);
+  }
+  if (times.length < 2) return [];
+  const t0 = times[0], end = example.duration;
+  const kept = times.filter((t) => t - t0 <= end).length;
+  const g = (x: number) => Number(x.toPrecision(4));
+  const notes: string[] = [];
+  if (kept < times.length) {
+    notes.push(
+      `${path}:${lines[kept]}: ${times.length - kept} row(s) after the window [0, ${end}] s ` +
+        `not used (t = ${g(times[kept] - t0)} to ${g(times[times.length - 1] - t0)} s after the ` +
+        `first row, lines ${lines[kept]}–${lines[lines.length - 1]}): the paper trains on the ` +
+        `first ${end} s.`,
+    );
+  }
+  notes.push(
+    `${kept} rows of trial ${trial} in the window interpolated linearly onto ` +
+      `${example.points} points (the paper's preprocessing)` +
+      (others > 0 ? `; ${others} row(s) of other trials not used` : "") + ".",
+  );
+  const { median, gaps } = samplingGaps(times.slice(0, kept).map((t) => t - t0));
+  for (const gap of gaps) {
+    notes.push(
+      `${path}:${lines[gap.index + 1]}: a gap of ${g(gap.length)} s (t = ${g(gap.from)} to ` +
+        `${g(gap.to)} s, ${Math.round(gap.length / median)} sampling intervals of ` +
+        `${g(median)} s) with no data, bridged by that linear interpolation.`,
+    );
+  }
+  return notes;
 }
 
 /**
@@ -101,7 +179,13 @@ export async function loadTrainData(
     const loaded = await loadExperimentData(name, { path });
     // recorded absolute: a resume, the run's summary and the ONNX metadata are read from
     // other folders than the one the path was typed in
-    return loaded.path === null ? loaded : { ...loaded, path: resolve(loaded.path) };
+    if (loaded.path === null) return loaded;
+    const notes = loaded.simulated ? [] : schmidtLipsonNotes(
+      await Deno.readTextFile(loaded.path),
+      loaded.path,
+      EXPERIMENTS[name],
+    );
+    return { ...loaded, path: resolve(loaded.path), notes };
   } catch (error) {
     const why = error instanceof Deno.errors.NotFound
       ? "no such file"
@@ -142,7 +226,9 @@ export async function loadTrainData(
  * ```
  */
 export function dataNote(example: Experiment, data: TrainData): string {
-  if (!data.simulated) return `data: ${data.data.source}`;
+  if (!data.simulated) {
+    return `data: ${data.data.source}` + (data.notes ?? []).map((n) => `\n      ${n}`).join("");
+  }
   return `data: SIMULATED — ${data.data.source}.\n      No --data file was given; for the ` +
     `paper's real measurements pass --data path/to/${example.dataFile}.`;
 }
@@ -300,6 +386,7 @@ export async function loadTableData(path: string, flags: FlagValues): Promise<Ta
   const notes = table.notes.map((n) =>
     `${path}${n.line === null ? "" : `:${n.line}`}: ${n.message}`
   );
+  notes.push(...tableGapNotes(table, path));
   return {
     data: { data: first, simulated: false, path: resolve(path), trajectories, table },
     example,
@@ -307,6 +394,45 @@ export async function loadTableData(path: string, flags: FlagValues): Promise<Ta
     uniform,
     notes,
   };
+}
+
+/**
+ * The gaps of a table's trajectories longer than three sampling intervals,
+ * said: where, how long; nothing is interpolated across them (the loss
+ * compares the model at the observed times), but the model is unchecked
+ * there.
+ *
+ * @param table The table read.
+ * @param path The file, for the messages.
+ * @returns Sentences, `FILE:LINE: …` at the row after each gap.
+ *
+ * @example
+ * ```ts
+ * import { tableGapNotes } from "./train_data.ts";
+ * import { readTable } from "../training/table.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const table = readTable("t,x\n0,1\n1,2\n2,3\n3,4\n9,5\n10,6\n");
+ * const [note] = tableGapNotes(table, "g.csv");
+ * assert.match(note, /^g\.csv:6: a gap of 6 \(t = 3 to 9, 6 sampling intervals of 1\)/);
+ * ```
+ */
+export function tableGapNotes(table: Table, path: string): string[] {
+  const notes: string[] = [];
+  const g = (x: number) => Number(x.toPrecision(4));
+  for (const trajectory of table.trajectories) {
+    const { median, gaps } = samplingGaps(trajectory.ts);
+    const name = trajectory.id === "" ? "" : ` in trajectory ${JSON.stringify(trajectory.id)}`;
+    for (const gap of gaps) {
+      notes.push(
+        `${path}:${trajectory.lines[gap.index + 1]}: a gap of ${g(gap.length)} (t = ` +
+          `${g(gap.from)} to ${g(gap.to)}, ${Math.round(gap.length / median)} sampling ` +
+          `intervals of ${g(median)})${name} with no data: the data are not filled in there (the ` +
+          `loss compares the model at the observed times only), so nothing checks the model there.`,
+      );
+    }
+  }
+  return notes;
 }
 
 /** A table's refusal in the flags' words. */

@@ -180,7 +180,11 @@ export function summaryText(
   ];
   if (result.status === "diverged") {
     summary.push(
-      `  kept the last good parameters (iteration ${state.iteration}). Try:`,
+      `  kept the last good parameters (iteration ${state.iteration}). ` +
+        (result.remedyKind === "drift"
+          ? "The backward pass rebuilds each state through the inverse step, which divides " +
+            "by λ: raise λ toward 1, take fewer steps, or store states instead. Try:"
+          : "Try:"),
       ...result.remedies.map((r) => `    - ${r}`),
       `  and continue with: deno task train --resume ${dir}/model.json [changed flags]`,
     );
@@ -211,6 +215,9 @@ function _outcomeLines(result: TrainResult, choice: BackendChoice): (string | nu
       : result.status === "interrupted"
       ? `Interrupted (${_stopCause(result.reason)}) after iteration ${state.iteration}; ` +
         `the state is saved.`
+      : result.remedyKind === "drift"
+      ? `Stopped: the reversible gradient could not be computed (a reconstruction drift, ` +
+        `not a divergence of training: the loss is finite): ${result.reason}.`
       : `Training diverged: ${result.reason}.`,
     `  best loss ${
       state.bestLoss === null ? "-" : _fmt(state.bestLoss)

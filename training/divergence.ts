@@ -190,8 +190,26 @@ function _couplingText(x: number): string {
 }
 
 /**
+ * The remedy of states far from order one, as the configuration records
+ * them (a model file's `y0`, in the units the model learns: normalised ones
+ * when it has a `normalization`), or null: a network of tanh units with
+ * weights of order one fits states of order one, and states of 1e200
+ * overflow the squared error whatever the step or the learning rate.
+ */
+function _rescaleRemedy(config: TrainConfig): string | null {
+  const { y0, normalization } = config as TrainConfig & { y0?: number[]; normalization?: unknown };
+  if (y0 === undefined || normalization !== undefined) return null;
+  const largest = y0.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+  if (!(largest >= 1e4 || (largest > 0 && largest <= 1e-4))) return null;
+  return `rescale the data to values of order one first (the initial state reaches |y| = ` +
+    `${_num(Number(largest.toPrecision(3)))}): standardise each state as (y − mean) / std, or ` +
+    `divide the states by a common scale; no step or learning rate makes up for the scale`;
+}
+
+/**
  * The remedies for a diverged run, as sentences naming the settings to
- * change, with their values now and a suggestion.
+ * change, with their values now and a suggestion; data far from order one
+ * (a model configuration's `y0`) get "rescale the data" first.
  *
  * @param config The configuration that diverged.
  * @param name How to name a setting (default: the configuration's keys; the CLI passes its flags).
@@ -215,26 +233,34 @@ function _couplingText(x: number): string {
  * const flags = divergenceRemedies(config, (s, v) => `--${s}${v ? ` ${v}` : ""}`);
  * assert.ok(flags.some((r) => r.includes("(--coupling; now 0.999")));
  * assert.ok(remedies.some((r) => r.includes("weight decay")));
+ * // states of 1e200 (a model configuration's y0): rescale first
+ * const huge = divergenceRemedies({ ...config, y0: [1e200, 0] } as typeof config);
+ * assert.match(huge[0], /^rescale the data to values of order one first \(.*1e\+200\)/);
+ * assert.ok(!remedies[0].startsWith("rescale"));
  * ```
  */
 export function divergenceRemedies(
   config: TrainConfig,
   name: SettingNames = configNames,
 ): string[] {
-  const remedies = config.adaptive
-    ? [
-      `more steps per solve (${name("maxSteps")}; now ${config.adaptive.maxSteps}; e.g. ${
-        2 * config.adaptive.maxSteps
-      }) or looser tolerances (a larger ${name("rtol")} or ${name("atol")}; now ${
-        _num(config.adaptive.rtol)
-      } and ` +
-      `${_num(config.adaptive.atol)}), or fixed steps (${name("steps")})`,
-    ]
-    : [
-      `a smaller step: more solver steps (${name("steps")}; now ${config.steps}; e.g. ${
-        2 * config.steps
-      })`,
-    ];
+  const rescale = _rescaleRemedy(config);
+  const remedies = rescale === null ? [] : [rescale];
+  remedies.push(
+    ...(config.adaptive
+      ? [
+        `more steps per solve (${name("maxSteps")}; now ${config.adaptive.maxSteps}; e.g. ${
+          2 * config.adaptive.maxSteps
+        }) or looser tolerances (a larger ${name("rtol")} or ${name("atol")}; now ${
+          _num(config.adaptive.rtol)
+        } and ` +
+        `${_num(config.adaptive.atol)}), or fixed steps (${name("steps")})`,
+      ]
+      : [
+        `a smaller step: more solver steps (${name("steps")}; now ${config.steps}; e.g. ${
+          2 * config.steps
+        })`,
+      ]),
+  );
   if (_coupled(config)) {
     if (config.gradient !== "reversible") {
       remedies.push(

@@ -211,6 +211,7 @@ function _pick(name: string, option: string, columns: string[], file: string): n
  * assert.equal(table.timeColumn, "time");
  * assert.deepEqual([...table.trajectories[0].ts], [1, 2, 3]);
  * assert.equal(table.notes[0].kind, "outside_window");
+ * assert.match(table.notes[0].message, /1 row\(s\) .* dropped \(lines 1–1, at t = 0\)/);
  * assert.throws(() => readTable(text, { timeColumn: "s" }), /timeColumn.*c1, c2, c3/);
  * ```
  */
@@ -428,13 +429,15 @@ function _build(
   const used = [time, ...states];
   const groups = new Map<
     string,
-    { t: number[]; y: number[]; lines: number[]; outside: number[] }
+    { t: number[]; y: number[]; lines: number[]; outside: number[]; outsideT: number[] }
   >();
   let commaLine: number | null = null;
   for (const { line, cells } of rows) {
     const id = trajectory < 0 ? "" : cells[trajectory];
     let group = groups.get(id);
-    if (group === undefined) groups.set(id, group = { t: [], y: [], lines: [], outside: [] });
+    if (group === undefined) {
+      groups.set(id, group = { t: [], y: [], lines: [], outside: [], outsideT: [] });
+    }
     const values: number[] = [];
     let missing: number | null = null;
     for (const c of used) {
@@ -463,6 +466,7 @@ function _build(
     const t = values[0];
     if (options.window !== undefined && (t < options.window[0] || t > options.window[1])) {
       group.outside.push(line);
+      group.outsideT.push(t);
       continue;
     }
     const last = group.t.length - 1;
@@ -500,7 +504,8 @@ function _build(
         column: columns[time],
         count: g.outside.length,
         message: `${g.outside.length} row(s) of${name || " the table"} outside the window ` +
-          `[${a}, ${b}] dropped (lines ${g.outside[0]}–${g.outside[g.outside.length - 1]}).`,
+          `[${a}, ${b}] dropped (lines ${g.outside[0]}–${g.outside[g.outside.length - 1]}, ` +
+          `${_timeRanges(g.outsideT, a, b)}).`,
       });
     }
     if (g.t.length < minPoints) {
@@ -540,4 +545,14 @@ function _build(
     trajectories,
     notes,
   };
+}
+
+/** The times of rows dropped by a window, before it and after it: `t = -1–-0.1 and 5.1–8`. */
+function _timeRanges(ts: number[], a: number, b: number): string {
+  const range = (xs: number[]) => {
+    const lo = Math.min(...xs), hi = Math.max(...xs);
+    return lo === hi ? `${lo}` : `${lo} to ${hi}`;
+  };
+  const sides = [ts.filter((t) => t < a), ts.filter((t) => t > b)].filter((xs) => xs.length > 0);
+  return `at t = ${sides.map(range).join(" and ")}`;
 }
