@@ -20,8 +20,8 @@ try {
       console.error(`${leak.module ?? "(unknown module)"}: uses ${leak.api}`);
     }
     console.error(
-      `the browser bundle of examples/playground/entry.ts uses ${leaks.length} Deno API ` +
-        `call(s): move them to a *_file.ts module that the page does not import`,
+      `the browser bundle of examples/playground/entry.ts uses ${leaks.length} Deno API call(s) or Node built-in(s): ` +
+        `move them to a *_file.ts module that the page does not import`,
     );
     Deno.exitCode = 1;
   } else {

@@ -10,9 +10,9 @@
 /** The playground's folder, as a path. */
 export const PLAYGROUND_DIR: string = new URL(".", import.meta.url).pathname.replace(/\/$/, "");
 
-/** A use of a Deno API in a bundle. */
+/** A use of a Deno API (or an import of a Node built-in) in a bundle. */
 export interface DenoLeak {
-  /** The API, such as `Deno.readTextFile`. */
+  /** The API, such as `Deno.readTextFile` or `node:path`. */
   api: string;
   /** The bundled module it came from (esbuild's `// path` comment), or null. */
   module: string | null;
@@ -48,7 +48,7 @@ export async function bundlePlayground(outFile: string, minify = false): Promise
 }
 
 /**
- * The Deno APIs a bundle uses, each with the module esbuild says it came from.
+ * The Deno APIs and Node built-ins a bundle uses, each with the module esbuild says it came from.
  *
  * @param code The bundle's text (unminified, so that its `// path` comments remain).
  * @returns One entry per use, in order.
@@ -60,7 +60,10 @@ export async function bundlePlayground(outFile: string, minify = false): Promise
  *
  * const code = "// training/a.ts\nconst x = 1;\n// training/b_file.ts\nawait Deno.readTextFile(p);\n";
  * assert.deepEqual(denoLeaks(code), [{ api: "Deno.readTextFile", module: "training/b_file.ts" }]);
- * assert.deepEqual(denoLeaks("const noDeno = 1;"), []);
+ * assert.deepEqual(denoLeaks("const noDeno = 1;\n * Deno.exit(1) in a doc comment\n"), []);
+ * assert.deepEqual(denoLeaks('import { dirname } from "node:path";'), [
+ *   { api: "node:path", module: null },
+ * ]);
  * ```
  */
 export function denoLeaks(code: string): DenoLeak[] {
@@ -69,8 +72,14 @@ export function denoLeaks(code: string): DenoLeak[] {
   for (const line of code.split("\n")) {
     const header = /^\/\/ (\S+\.(?:m?[jt]s|json))$/.exec(line);
     if (header !== null) module = header[1];
+    // the bundle keeps doc comments, whose examples may use Deno
+    if (/^\s*(\*|\/\*|\/\/)/.test(line)) continue;
     for (const m of line.matchAll(/\bDeno\.[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)?/g)) {
       leaks.push({ api: m[0], module });
+    }
+    // a Node built-in stays an import the browser cannot resolve
+    for (const m of line.matchAll(/\b(?:from|import)\s*\(?\s*["'](node:[^"']+)["']/g)) {
+      leaks.push({ api: m[1], module });
     }
   }
   return leaks;

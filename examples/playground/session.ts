@@ -32,7 +32,7 @@ import { train } from "../../training/webgpu/backend.ts";
 import { configGpuSupport } from "../../training/webgpu/train.ts";
 import type { GpuLike } from "../../solvers/webgpu/options.ts";
 import type { GradientRecord, TrainState, TrainStatus } from "../../training/state.ts";
-import { predictData } from "../../training/model.ts";
+import { predictData } from "../../training/predict_data.ts";
 import { modelFromState } from "../../training/model_state.ts";
 import { serializeModel } from "../../training/model_serialize.ts";
 import type { Problem } from "./problem.ts";
