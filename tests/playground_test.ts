@@ -9,6 +9,7 @@
  */
 
 import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { bundlePlayground, PLAYGROUND_DIR } from "../examples/playground/build.ts";
 import { loadModel } from "../training/model.ts";
@@ -66,7 +67,7 @@ async function _open(browser: Browser, query: string): Promise<Page> {
 }
 
 /** Waits for "done" (or fails with the page's status) and returns `window.revodeResult`. */
-async function _result(page: Page, timeout = 240_000): Promise<RevodeResult> {
+async function _result(page: Page, timeout = 120_000): Promise<RevodeResult> {
   await page.waitForFunction(
     () => {
       const s = document.getElementById("status")!.textContent ?? "";
@@ -225,7 +226,7 @@ Deno.test({
     await page.setInputFiles("#file", {
       name: "bad.csv",
       mimeType: "text/csv",
-      buffer: new TextEncoder().encode(text) as never,
+      buffer: Buffer.from(text),
     });
     await page.waitForFunction(() => document.getElementById("error")!.textContent !== "");
     assert.equal(await page.textContent("#error"), expected);

@@ -14,7 +14,7 @@
  * @module
  */
 
-import { requestGpuDevice } from "../../solvers/webgpu/runtime/device.ts";
+import { GpuUnavailableError, requestGpuDevice } from "../../solvers/webgpu/runtime/device.ts";
 import type { GpuDevice } from "../../solvers/webgpu/runtime/device.ts";
 import { GRADIENT_NAMES, SOLVER_NAMES } from "../../training/config.ts";
 import { EXAMPLE_NAMES, type ExampleName } from "../../training/experiments.ts";
@@ -76,12 +76,22 @@ function _gpu(): Promise<{ device: GpuDevice | null; found: GpuFound }> {
       device,
       found: { description: device.description, isFallback: device.isFallback },
     }),
-    (error) => ({
-      device: null,
-      found: { missing: error instanceof Error ? error.message : String(error) },
-    }),
+    (error) => ({ device: null, found: { missing: _whyNoGpu(error) } }),
   );
   return page.gpu;
+}
+
+/** Why the page has no WebGPU device, in a browser's terms (the library's words are Deno's). */
+function _whyNoGpu(error: unknown): string {
+  if (!("gpu" in navigator) || !navigator.gpu) {
+    return "this browser has no WebGPU (navigator.gpu is undefined)";
+  }
+  if (error instanceof GpuUnavailableError && /no WebGPU adapter/.test(error.message)) {
+    return "the browser's WebGPU found no adapter (navigator.gpu.requestAdapter() returned " +
+      "null): WebGPU is disabled or has no driver here (Chromium on Linux: start it with " +
+      "--enable-unsafe-webgpu --enable-features=Vulkan)";
+  }
+  return error instanceof Error ? error.message : String(error);
 }
 
 /** The choices on the page. */
