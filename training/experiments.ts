@@ -255,6 +255,44 @@ export interface LoadDataOptions {
 }
 
 /**
+ * An experiment's built-in data, with no file read: the white dwarf from its
+ * equation, the oscillator and the pendulum simulated (seeded, so always the
+ * same). What {@link loadExperimentData} gives without a file; a page that
+ * bundles the library uses it, since the file readers use Deno's file API.
+ *
+ * @param name The experiment.
+ * @returns The data; `simulated` is true for the oscillator and the pendulum.
+ * @throws {RangeError} For an unknown experiment, naming the three.
+ *
+ * @example
+ * ```ts
+ * import { builtInData } from "./experiments.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(builtInData("white-dwarf").simulated, false);
+ * assert.equal(builtInData("oscillator").data.ts.length, 500);
+ * assert.throws(() => builtInData("spring" as never), /expected one of white-dwarf, oscillator/);
+ * ```
+ */
+export function builtInData(name: ExampleName): ExperimentData {
+  const experiment = EXPERIMENTS[name];
+  if (experiment === undefined) {
+    throw new RangeError(
+      `Unknown experiment ${JSON.stringify(name)}; expected one of ${EXAMPLE_NAMES.join(", ")}.`,
+    );
+  }
+  const window = { points: experiment.points, duration: experiment.duration };
+  switch (name) {
+    case "white-dwarf":
+      return { data: whiteDwarfData(window), simulated: false, path: null };
+    case "oscillator":
+      return { data: simulateOscillator(window), simulated: true, path: null };
+    default:
+      return { data: simulatePendulum(window), simulated: true, path: null };
+  }
+}
+
+/**
  * Loads an experiment's data: the white dwarf from its equation; the
  * oscillator and the pendulum from a Schmidt–Lipson file when one is given,
  * else simulated data of the same system (seeded, so always the same).
@@ -289,23 +327,15 @@ export async function loadExperimentData(
   if (path === null && options.dir !== undefined && experiment.dataFile !== null) {
     path = `${options.dir.replace(/[\\/]+$/, "")}/${experiment.dataFile}`;
   }
-  const window = { points: experiment.points, duration: experiment.duration };
-  switch (name) {
-    case "white-dwarf":
-      if (options.path !== undefined) {
-        throw new RangeError(
-          "The white-dwarf data are generated from the equation; a data file applies to " +
-            "the oscillator and the pendulum only.",
-        );
-      }
-      return { data: whiteDwarfData(window), simulated: false, path: null };
-    case "oscillator":
-      return path === null
-        ? { data: simulateOscillator(window), simulated: true, path }
-        : { data: await readOscillator(path, window), simulated: false, path };
-    default:
-      return path === null
-        ? { data: simulatePendulum(window), simulated: true, path }
-        : { data: await readPendulum(path, window), simulated: false, path };
+  if (name === "white-dwarf" && options.path !== undefined) {
+    throw new RangeError(
+      "The white-dwarf data are generated from the equation; a data file applies to " +
+        "the oscillator and the pendulum only.",
+    );
   }
+  if (path === null || name === "white-dwarf") return builtInData(name);
+  const window = { points: experiment.points, duration: experiment.duration };
+  return name === "oscillator"
+    ? { data: await readOscillator(path, window), simulated: false, path }
+    : { data: await readPendulum(path, window), simulated: false, path };
 }
