@@ -1,21 +1,26 @@
 /**
  * `deno task train`: trains a neural ODE on one of the paper's three
- * experiments and writes a model file, the loss history, plots and a report.
+ * experiments or on a user's table, and writes a model file, the loss
+ * history, plots and a report.
  *
  *     deno task train                                  # white dwarf, RK4, reversible
- *     deno task train --example oscillator --data real_double_linear_h_1.txt
+ *     deno task train --data my_series.csv --validation 0.2
  *     deno task train --resume runs/white-dwarf-20250101-120000/model.json --iterations 500
  *
  * Needs `--allow-read` (data and model files) and `--allow-write` (the output
- * folder); `--backend webgpu` needs no further permission. Run with `--help`
- * for every flag.
+ * folder); `--allow-sys=systemMemoryInfo` lets the pre-flight check compare
+ * a run's memory with the machine's (without it that check is skipped);
+ * `--backend webgpu` needs no further permission. Run with `--help` for
+ * every flag.
  *
  * {@link main} runs the steps, each in its own module: the flags
  * (train_flags.ts, with their values read by flag_values.ts), the plan
  * (train_plan.ts; the training settings in train_settings.ts, the data in
  * train_data.ts), the backend (train_backend.ts), the output folder and
- * files (train_files.ts), the training itself (train_run.ts), what is
- * printed (train_print.ts) and the exit codes (train_exit.ts).
+ * files (train_files.ts; the folder's lock in train_lock.ts), the
+ * pre-flight checks (train_preflight.ts), the training itself with its
+ * checkpoints and signals (train_run.ts), what is printed (train_print.ts)
+ * and the exit codes (train_exit.ts).
  *
  * @module
  */

@@ -47,24 +47,43 @@ export interface Normalization {
  *
  * const d = { ts: Float64Array.of(0, 1, 2), ys: Float64Array.of(5, 5, 5), dim: 1, source: "" };
  * assert.deepEqual(standardization([d]), { shift: [5], scale: [1] });
+ *
+ * // Far from order one, no overflow: mean 2e200, spread √(2/3)·1e200.
+ * const big = { ...d, ys: Float64Array.of(1e200, 2e200, 3e200) };
+ * const { shift, scale } = standardization([big]);
+ * assert.ok(Math.abs(shift[0] / 2e200 - 1) < 1e-15);
+ * assert.ok(Math.abs(scale[0] / (Math.sqrt(2 / 3) * 1e200) - 1) < 1e-15);
  * ```
  */
 export function standardization(data: readonly SeriesData[]): Normalization {
   if (data.length === 0) invalidArgument("data", data, "at least one trajectory");
   const dim = data[0].dim;
-  const sum = new Float64Array(dim);
   let count = 0;
   for (const d of data) {
     if (d.dim !== dim) invalidArgument("data.dim", d.dim, `${dim}, as data[0]`);
-    for (let i = 0; i < d.ys.length; i++) sum[i % dim] += d.ys[i];
     count += d.ys.length / dim;
   }
-  const shift = Array.from(sum, (s) => s / count);
+  // Each term divided before it is summed, and the deviations measured in
+  // units of the largest: data near 1e200 (or 1e-200) neither overflow nor
+  // underflow on the way to their mean and spread.
+  const shift = new Array<number>(dim).fill(0);
+  const largest = new Float64Array(dim);
+  for (const d of data) {
+    for (let i = 0; i < d.ys.length; i++) shift[i % dim] += d.ys[i] / count;
+  }
+  for (const d of data) {
+    for (let i = 0; i < d.ys.length; i++) {
+      largest[i % dim] = Math.max(largest[i % dim], Math.abs(d.ys[i] - shift[i % dim]));
+    }
+  }
   const squares = new Float64Array(dim);
   for (const d of data) {
-    for (let i = 0; i < d.ys.length; i++) squares[i % dim] += (d.ys[i] - shift[i % dim]) ** 2;
+    for (let i = 0; i < d.ys.length; i++) {
+      const k = i % dim;
+      if (largest[k] > 0) squares[k] += ((d.ys[i] - shift[k]) / largest[k]) ** 2;
+    }
   }
-  const scale = Array.from(squares, (s) => Math.sqrt(s / count) || 1);
+  const scale = Array.from(squares, (s, k) => largest[k] * Math.sqrt(s / count) || 1);
   return { shift, scale };
 }
 
