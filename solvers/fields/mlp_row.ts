@@ -58,7 +58,21 @@ export function forwardOne(
   for (let l = 0; l <= last; l++) {
     const nIn = sizes[l], nOut = sizes[l + 1], w = net.weightOffsets[l];
     const bias = w + nOut * nIn, x = a + net.actOffsets[l], z = p + net.preOffsets[l];
-    for (let j = 0; j < nOut; j++) {
+    // two outputs at a time: each input load serves both, and their sums
+    // (each in the reference's order) run side by side
+    let j = 0;
+    for (; j + 1 < nOut; j += 2) {
+      let s0 = params[bias + j], s1 = params[bias + j + 1];
+      const w0 = w + j * nIn, w1 = w0 + nIn;
+      for (let k = 0; k < nIn; k++) {
+        const v = acts[x + k];
+        s0 += params[w0 + k] * v;
+        s1 += params[w1 + k] * v;
+      }
+      pre[z + j] = s0;
+      pre[z + j + 1] = s1;
+    }
+    if (j < nOut) {
       let s = params[bias + j];
       const wj = w + j * nIn;
       for (let k = 0; k < nIn; k++) s += params[wj + k] * acts[x + k];
@@ -132,7 +146,20 @@ export function backwardOne(
     for (let k = 0; k < nIn; k++) gradIn[k] = 0;
     if (paramsBar !== null) {
       const bias = w + nOut * nIn;
-      for (let j = 0; j < nOut; j++) {
+      let j = 0;
+      // two rows of W at a time: half the passes over gradIn, same sums
+      for (; j + 1 < nOut; j += 2) {
+        const d0 = grad[j], d1 = grad[j + 1], w0 = w + j * nIn, w1 = w0 + nIn;
+        paramsBar[bias + j] += d0;
+        paramsBar[bias + j + 1] += d1;
+        for (let k = 0; k < nIn; k++) {
+          const v = acts[x + k];
+          paramsBar[w0 + k] += d0 * v;
+          paramsBar[w1 + k] += d1 * v;
+          gradIn[k] = gradIn[k] + params[w0 + k] * d0 + params[w1 + k] * d1;
+        }
+      }
+      if (j < nOut) {
         const d = grad[j], wj = w + j * nIn;
         paramsBar[bias + j] += d;
         for (let k = 0; k < nIn; k++) {
