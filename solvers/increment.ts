@@ -109,7 +109,8 @@ export class Increment {
     for (let i = 0; i < s; i++) {
       if (!all && !this.live[i]) continue;
       const yi = this.stageInputs[i];
-      yi.set(y);
+      // element loops, not set()/fill(): at batch 1 a builtin call costs more than its copy
+      for (let e = 0; e < n; e++) yi[e] = y[e];
       for (let j = 0; j < i; j++) {
         const w = h * aDense[i * s + j];
         if (w === 0) continue;
@@ -121,7 +122,7 @@ export class Increment {
         this.field.evaluateTaped!(ti, yi, this.batch, params, this.k[i], this.tapes[i]);
       } else this.field.evaluate(ti, yi, this.batch, params, this.k[i]);
     }
-    out.fill(0);
+    for (let e = 0; e < n; e++) out[e] = 0;
     for (let i = 0; i < s; i++) {
       const w = h * b[i];
       if (w === 0) continue;
@@ -166,14 +167,16 @@ export class Increment {
     const { aDense, b, c, stages: s } = this.tableau;
     const n = this.size;
     const kBar = this.kBar;
-    yBar.fill(0);
+    for (let e = 0; e < n; e++) yBar[e] = 0;
     for (let i = s - 1; i >= 0; i--) {
       if (!this.live[i]) continue;
       const wb = h * b[i];
       let any = wb !== 0;
       if (wb !== 0) {
         for (let e = 0; e < n; e++) kBar[e] = wb * uBar[e];
-      } else kBar.fill(0);
+      } else {
+        for (let e = 0; e < n; e++) kBar[e] = 0;
+      }
       for (let l = i + 1; l < s; l++) {
         const w = h * aDense[l * s + i];
         if (w === 0 || !this.live[l]) continue;
@@ -183,7 +186,7 @@ export class Increment {
       }
       const yiBar = this.stageBars[i];
       if (!any) {
-        yiBar.fill(0);
+        for (let e = 0; e < n; e++) yiBar[e] = 0;
         continue;
       }
       const ti = t + c[i] * h;

@@ -443,6 +443,14 @@ export class MlpKernels {
     out: Float64Array,
     tape: Float64Array,
   ): void {
+    const net = this.#net;
+    if (batch === 1) {
+      // the white dwarf's case, straight to the one-row kernel
+      forwardOne(net, t, y, 0, params, tape, 0, tape, net.actsLength);
+      const outAt = net.actOffsets[net.layerCount];
+      for (let j = 0; j < net.dim; j++) out[j] = tape[outAt + j];
+      return;
+    }
     for (let b = 0; b < batch; b += _BLOCK) {
       const n = Math.min(_BLOCK, batch - b);
       forwardRows(this.#net, t, y, b, n, params, this.#tapeBlock(tape, b), out, this.#simd);
@@ -468,6 +476,24 @@ export class MlpKernels {
     paramsBar: Float64Array | null,
   ): void {
     const net = this.#net, scratch = this.#scratch, simd = this.#simd;
+    if (batch === 1) {
+      const [g, gIn] = scratch.grads;
+      backwardOne(
+        net,
+        0,
+        params,
+        tape,
+        0,
+        tape,
+        net.actsLength,
+        cotangent,
+        yBar,
+        paramsBar,
+        g,
+        gIn,
+      );
+      return;
+    }
     for (let b = 0; b < batch; b += _BLOCK) {
       const n = Math.min(_BLOCK, batch - b);
       const store = this.#tapeBlock(tape, b);

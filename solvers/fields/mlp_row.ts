@@ -58,7 +58,21 @@ export function forwardOne(
   for (let l = 0; l <= last; l++) {
     const nIn = sizes[l], nOut = sizes[l + 1], w = net.weightOffsets[l];
     const bias = w + nOut * nIn, x = a + net.actOffsets[l], z = p + net.preOffsets[l];
-    for (let j = 0; j < nOut; j++) {
+    // two outputs at a time: each input load serves both, and their sums
+    // (each in the reference's order) run side by side
+    let j = 0;
+    for (; j + 1 < nOut; j += 2) {
+      let s0 = params[bias + j], s1 = params[bias + j + 1];
+      const w0 = w + j * nIn, w1 = w0 + nIn;
+      for (let k = 0; k < nIn; k++) {
+        const v = acts[x + k];
+        s0 += params[w0 + k] * v;
+        s1 += params[w1 + k] * v;
+      }
+      pre[z + j] = s0;
+      pre[z + j + 1] = s1;
+    }
+    if (j < nOut) {
       let s = params[bias + j];
       const wj = w + j * nIn;
       for (let k = 0; k < nIn; k++) s += params[wj + k] * acts[x + k];
@@ -119,54 +133,60 @@ export function backwardOne(
   const dim = net.dim, last = net.layerCount - 1, sizes = net.sizes;
   const row = b * dim, skip = net.timeDependent ? 1 : 0;
   for (let j = 0; j < dim; j++) grad[j] = cotangent[row + j];
-  const outAt = a + net.actOffsets[last + 1];
-  scaleByDerivative(
-    net.final.name,
-    grad,
-    0,
-    1,
-    pre,
-    p + net.preOffsets[last],
-    0,
-    acts,
-    outAt,
-    0,
-    dim,
-    1,
-  );
+  if (!net.finalIsIdentity) {
+    const outAt = a + net.actOffsets[last + 1], z = p + net.preOffsets[last];
+    scaleByDerivative(net.final.name, grad, 0, 1, pre, z, 0, acts, outAt, 0, dim, 1);
+  }
+  const tanhHidden = net.hidden.name === "tanh";
   for (let l = last; l >= 0; l--) {
     const nIn = sizes[l], nOut = sizes[l + 1], w = net.weightOffsets[l];
     const x = a + net.actOffsets[l];
+    // One pass over W serves W̄ += δ xᵀ and Wᵀ δ: each (Wᵀ δ)_k is still summed
+    // from 0 over j ascending, as mlp_layers.ts sums it.
+    for (let k = 0; k < nIn; k++) gradIn[k] = 0;
     if (paramsBar !== null) {
       const bias = w + nOut * nIn;
-      for (let j = 0; j < nOut; j++) {
-        const d = grad[j];
+      let j = 0;
+      // two rows of W at a time: half the passes over gradIn, same sums
+      for (; j + 1 < nOut; j += 2) {
+        const d0 = grad[j], d1 = grad[j + 1], w0 = w + j * nIn, w1 = w0 + nIn;
+        paramsBar[bias + j] += d0;
+        paramsBar[bias + j + 1] += d1;
+        for (let k = 0; k < nIn; k++) {
+          const v = acts[x + k];
+          paramsBar[w0 + k] += d0 * v;
+          paramsBar[w1 + k] += d1 * v;
+          gradIn[k] = gradIn[k] + params[w0 + k] * d0 + params[w1 + k] * d1;
+        }
+      }
+      if (j < nOut) {
+        const d = grad[j], wj = w + j * nIn;
         paramsBar[bias + j] += d;
-        const wj = w + j * nIn;
-        for (let k = 0; k < nIn; k++) paramsBar[wj + k] += d * acts[x + k];
+        for (let k = 0; k < nIn; k++) {
+          paramsBar[wj + k] += d * acts[x + k];
+          gradIn[k] += params[wj + k] * d;
+        }
+      }
+    } else {
+      for (let j = 0; j < nOut; j++) {
+        const d = grad[j], wj = w + j * nIn;
+        for (let k = 0; k < nIn; k++) gradIn[k] += params[wj + k] * d;
       }
     }
-    for (let k = l > 0 ? 0 : skip; k < nIn; k++) {
-      let s = 0;
-      for (let j = 0; j < nOut; j++) s += params[w + j * nIn + k] * grad[j];
-      if (l > 0) gradIn[k] = s;
-      else yBar[row + k - skip] = s;
+    if (l === 0) {
+      for (let k = skip; k < nIn; k++) yBar[row + k - skip] = gradIn[k];
+      return;
     }
-    if (l === 0) return;
-    scaleByDerivative(
-      net.hidden.name,
-      gradIn,
-      0,
-      1,
-      pre,
-      p + net.preOffsets[l - 1],
-      0,
-      acts,
-      x,
-      0,
-      nIn,
-      1,
-    );
+    // δ_{l−1} = (W_lᵀ δ_l) ⊙ σ'(z_{l−1}); tanh' = 1 − x_l², x_l = tanh(z_{l−1})
+    if (tanhHidden) {
+      for (let k = 0; k < nIn; k++) {
+        const v = acts[x + k];
+        gradIn[k] = gradIn[k] * (1 - v * v);
+      }
+    } else {
+      const z = p + net.preOffsets[l - 1];
+      scaleByDerivative(net.hidden.name, gradIn, 0, 1, pre, z, 0, acts, x, 0, nIn, 1);
+    }
     const swap = grad;
     grad = gradIn;
     gradIn = swap;
