@@ -136,6 +136,13 @@ export const TRAIN_FLAGS: FlagTable = [
   ],
   ["out", "DIR", "output folder (default runs/<example>-<timestamp>/)"],
   ["resume", "FILE", "continue training from a model.json (optimizer state included)"],
+  [
+    "init",
+    "FILE",
+    "start a new run from given parameters instead of --seed's: a model.json (its best " +
+    "ones), a JSON array of numbers in the MLP's order, an object with params or params0, " +
+    "or the paper-inits form (the initialisation of --seed); the count must be the MLP's",
+  ],
   ["help", "", "print this help"],
 ];
 
