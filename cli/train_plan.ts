@@ -11,6 +11,7 @@ import { numberFlag, oneOf, stringFlag } from "./flag_values.ts";
 import { BACKEND_FLAGS, type BackendFlag } from "./train_flags.ts";
 import { applyTrainingFlags } from "./train_settings.ts";
 import { initState } from "./train_init.ts";
+import { probeRestarts, restartFlags } from "./train_restarts.ts";
 import {
   dataNote,
   dataWindow,
@@ -129,6 +130,25 @@ export async function planRun(flags: FlagValues): Promise<TrainPlan> {
     const { state, note } = await initState(initPath, plan.config);
     plan.resume = state;
     plan.dataNote += `\n  ${note}`;
+  }
+  const restarts = restartFlags(flags, plan.iterations);
+  if (restarts !== null) {
+    if (initPath !== undefined || resumePath !== undefined) {
+      throw new UsageError(
+        `--restarts probes initialisations from seeds; --${
+          initPath !== undefined ? "init" : "resume"
+        } gives the start. Give one of them.`,
+      );
+    }
+    const kept = await probeRestarts(
+      plan.config,
+      plan.data.trajectories ?? plan.data.data,
+      restarts,
+    );
+    plan.config = { ...plan.config, seed: kept.seed };
+    plan.resume = kept.state;
+    plan.iterations -= restarts.probe;
+    plan.dataNote += `\n  ${kept.note}`;
   }
   return { ...plan, solveKernel: _solveKernel(flags, plan.backend) };
 }
