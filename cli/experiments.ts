@@ -9,6 +9,11 @@
  *     deno task experiments --example white-dwarf
  *     deno task experiments --iterations 200 --data-dir ../shared/data/schmidt-lipson-2009
  *     deno task experiments --backend webgpu --example oscillator --iterations 200
+ *     deno task experiments --example white-dwarf --seeds 0-9
+ *
+ * With `--seeds` every comparison runs on each seed, and a second table gives
+ * per method the median and range of the best loss and of the wall time over
+ * the seeds (experiments_summary.ts): one seed is not a result.
  *
  * Timing excludes a few warm-up iterations (`--warmup`) run before each
  * timed training.
@@ -40,6 +45,7 @@ import {
 } from "./experiments_flags.ts";
 import { checkDataDir, type ComparisonPair, planComparisons } from "./experiments_plan.ts";
 import { formatTable } from "./experiments_table.ts";
+import { formatSummary, summarize } from "./experiments_summary.ts";
 import { backendFlag } from "./train_backend.ts";
 import { type ExampleName, EXPERIMENTS } from "../training/experiments.ts";
 import {
@@ -124,8 +130,7 @@ export async function main(args: string[], io: CliIo = consoleIo()): Promise<num
   } catch (error) {
     // Keep the comparisons that finished before the failure.
     if (runs.length > 0) {
-      if (json) io.write(JSON.stringify(runs, null, 2) + "\n");
-      else io.write("\n" + formatTable(runs));
+      io.write(_results(runs, settings));
       io.error(`the ${runs.length} runs above finished before the failure below.\n`);
     }
     io.error(`error: ${error instanceof Error ? error.message : String(error)}\n`);
@@ -133,9 +138,26 @@ export async function main(args: string[], io: CliIo = consoleIo()): Promise<num
   } finally {
     gpu?.device.destroy();
   }
-  if (json) io.write(JSON.stringify(runs, null, 2) + "\n");
-  else io.write("\n" + formatTable(runs));
+  io.write(_results(runs, settings));
   return 0;
+}
+
+/**
+ * What is printed at the end: the runs as a table or JSON (an array of runs);
+ * with `--seeds`, the medians table too, or JSON `{ seeds, runs, summary }`.
+ */
+function _results(runs: ComparisonRun[], settings: ExperimentSettings): string {
+  if (settings.seeds === null) {
+    return settings.json ? JSON.stringify(runs, null, 2) + "\n" : "\n" + formatTable(runs);
+  }
+  // They ran seed by seed; they read best comparison by comparison.
+  const order = [...new Set(runs.map((r) => `${r.example}/${r.solver}`))];
+  const sorted = runs.map((r, i) => ({ r, i, k: order.indexOf(`${r.example}/${r.solver}`) }))
+    .sort((a, b) => a.k - b.k || a.i - b.i).map(({ r }) => r);
+  const summary = summarize(sorted);
+  return settings.json
+    ? JSON.stringify({ seeds: settings.seeds, runs: sorted, summary }, null, 2) + "\n"
+    : "\n" + formatTable(sorted) + "\n" + formatSummary(summary);
 }
 
 /** The first line: the date, the machine, Deno, and the arithmetic the runs use. */
@@ -160,22 +182,33 @@ async function _runComparisons(
   gpu: GpuDevice | null,
   runs: ComparisonRun[],
 ): Promise<void> {
-  let last: ExampleName | null = null;
-  for (const pair of pairs) {
-    const experiment = EXPERIMENTS[pair.example];
-    if (pair.example !== last && experiment.deviation && settings.options.steps === undefined) {
-      log(`note (${pair.example}): ${experiment.deviation}\n`);
+  const noted = new Set<ExampleName>();
+  // Seeds outermost: runs cut short still cover every method, and a machine's load that
+  // changes over the hours falls on all the methods alike.
+  const seeds = settings.seeds ?? [settings.options.seed ?? 0];
+  for (const seed of seeds) {
+    for (const pair of pairs) {
+      const experiment = EXPERIMENTS[pair.example];
+      if (
+        !noted.has(pair.example) && experiment.deviation && settings.options.steps === undefined
+      ) {
+        log(`note (${pair.example}): ${experiment.deviation}\n`);
+      }
+      noted.add(pair.example);
+      log(
+        `running ${pair.example} / ${pair.solver}${pair.gpu ? " on the GPU" : ""}` +
+          `${settings.seeds === null ? "" : `, seed ${seed}`} …\n`,
+      );
+      const result = await compare({
+        ...settings.options,
+        seed,
+        example: pair.example,
+        solver: pair.solver,
+        gpu: pair.gpu ? gpu : null,
+      });
+      runs.push(...result);
+      log(formatTable(result).split("\n").slice(2).join("\n"));
     }
-    last = pair.example;
-    log(`running ${pair.example} / ${pair.solver}${pair.gpu ? " on the GPU" : ""} …\n`);
-    const result = await compare({
-      ...settings.options,
-      example: pair.example,
-      solver: pair.solver,
-      gpu: pair.gpu ? gpu : null,
-    });
-    runs.push(...result);
-    log(formatTable(result).split("\n").slice(2).join("\n"));
   }
 }
 

@@ -37,6 +37,8 @@ export interface ComparisonRun {
   steps: number;
   /** True for adaptive steps. */
   adaptive: boolean;
+  /** The seed of the initial parameters. */
+  seed: number;
   /** Iterations trained. */
   iterations: number;
   /** How the run ended. */
@@ -178,6 +180,7 @@ export async function compare(options: CompareOptions): Promise<ComparisonRun[]>
       checkpoints: method === "checkpointed" ? config.checkpoints : null,
       steps: result.gradient?.stepsPerIteration ?? 0,
       adaptive: config.adaptive !== null,
+      seed: config.seed,
       iterations: result.iterationsRun,
       status: result.status,
       seconds: result.seconds,

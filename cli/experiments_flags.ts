@@ -11,6 +11,7 @@ import type { CompareOptions } from "./experiments_compare.ts";
 import { EXAMPLE_NAMES, type ExampleName, EXPERIMENTS } from "../training/experiments.ts";
 import { SOLVER_NAMES, type SolverName } from "../training/config.ts";
 import { alignSteps } from "../training/data.ts";
+import { parseSeeds } from "./experiments_seeds.ts";
 
 /**
  * The values of `--backend`.
@@ -39,6 +40,11 @@ export interface ExperimentSettings {
   solvers: SolverName[] | null;
   /** `--backend`. */
   backend: ExperimentBackend;
+  /**
+   * `--seeds`: every comparison on each of these seeds, summarised by medians;
+   * null for one seed (`--seed`, in `options.seed`).
+   */
+  seeds: number[] | null;
   /** The settings every comparison shares. */
   options: Omit<CompareOptions, "example" | "solver">;
 }
@@ -85,6 +91,12 @@ export const EXPERIMENTS_FLAGS: FlagTable = [
     "plain form)",
   ],
   ["seed", "N", "seed of every run, any integer, negative too (default 0)"],
+  [
+    "seeds",
+    "LIST",
+    "run every comparison on each seed of LIST (0-9, 0,3,5 or 7) and add per method the " +
+    "median and range (min – max) of the best loss and of the wall time over the seeds",
+  ],
   ["warmup", "N", "untimed iterations before each timed run (default 3)"],
   [
     "steps",
@@ -145,6 +157,9 @@ export function experimentsHelp(): string {
  * assert.ok(settings !== "help");
  * assert.deepEqual(settings.examples, ["oscillator"]);
  * assert.equal(settings.options.seed, -3);
+ * const many = parseExperimentFlags(["--seeds", "0-2"]);
+ * assert.ok(many !== "help");
+ * assert.deepEqual(many.seeds, [0, 1, 2]);
  * assert.throws(() => parseExperimentFlags(["--warmup", "x"]), /--warmup: "x"\. Allowed: an integer >= 0\./);
  * ```
  */
@@ -185,6 +200,11 @@ export function parseExperimentFlags(args: string[]): ExperimentSettings | "help
       }.`,
     );
   }
+  const seedsText = parsed.seeds as string | undefined;
+  if (seedsText !== undefined && parsed.seed !== undefined) {
+    throw new UsageError("give --seed N or --seeds LIST, not both.");
+  }
+  const seeds = seedsText === undefined ? null : parseSeeds(seedsText);
   const steps = typeof parsed.steps === "string" ? _int("steps", parsed.steps, 1) : undefined;
   if (steps !== undefined) {
     for (const name of examples) {
@@ -218,6 +238,7 @@ export function parseExperimentFlags(args: string[]): ExperimentSettings | "help
     all: example === "all",
     solvers,
     backend,
+    seeds,
     options,
   };
 }

@@ -20,7 +20,7 @@ import type { ComparisonRun } from "./experiments_compare.ts";
  *
  * const run = {
  *   example: "white-dwarf", solver: "rk4", method: "reversible", scheme: "reversible",
- *   checkpoints: null, steps: 1000, adaptive: false, iterations: 10, status: "completed", seconds: 2,
+ *   checkpoints: null, steps: 1000, adaptive: false, seed: 0, iterations: 10, status: "completed", seconds: 2,
  *   bestLoss: 0.01, peakBytes: 1000, evaluationsPerIteration: 16000, vjpsPerIteration: 8000,
  *   simulatedData: false,
  * } as const;
@@ -31,11 +31,15 @@ import type { ComparisonRun } from "./experiments_compare.ts";
 export function formatTable(runs: readonly ComparisonRun[]): string {
   // A backend column when any run was on the GPU.
   const gpu = runs.some((r) => r.backend === "webgpu");
+  // A seed column when the runs are on several seeds (--seeds).
+  const seeds = new Set(runs.map((r) => r.seed)).size > 1;
+  const leftColumns = gpu ? 4 : 3;
   const header = [
     "experiment",
     "solver",
     "method",
     ...(gpu ? ["backend"] : []),
+    ...(seeds ? ["seed"] : []),
     "steps",
     "iters",
     "wall s",
@@ -55,6 +59,7 @@ export function formatTable(runs: readonly ComparisonRun[]): string {
       r.solver,
       method + (r.status === "completed" ? "" : ` [${r.status}]`),
       ...(gpu ? [r.backend === "webgpu" ? "webgpu f32" : "cpu f64"] : []),
+      ...(seeds ? [String(r.seed)] : []),
       (r.adaptive ? "~" : "") + String(r.steps),
       String(r.iterations),
       r.seconds.toFixed(2),
@@ -66,7 +71,7 @@ export function formatTable(runs: readonly ComparisonRun[]): string {
     const prev = runs[i - 1];
     if (
       r.method === "checkpointed" && prev?.method === "reversible" && prev.solver === r.solver &&
-      prev.example === r.example
+      prev.example === r.example && prev.seed === r.seed
     ) {
       ratios.set(
         rows.length - 1,
@@ -79,7 +84,7 @@ export function formatTable(runs: readonly ComparisonRun[]): string {
   const lines: string[] = [];
   rows.forEach((row, i) => {
     lines.push(
-      row.map((cell, c) => c >= (gpu ? 4 : 3) ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))
+      row.map((cell, c) => c >= leftColumns ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))
         .join("  ").trimEnd(),
     );
     if (i === 0) lines.push(widths.map((w) => "-".repeat(w)).join("  "));

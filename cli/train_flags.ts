@@ -169,6 +169,20 @@ export const TRAIN_FLAGS: FlagTable = [
   ],
   ["force", "", "replace the run in --out (its model.json, model.onnx and report files)"],
   ["version", "", "print revode's and Deno's versions"],
+  [
+    "init",
+    "FILE",
+    "start a new run from given parameters instead of --seed's: a model.json (its best " +
+    "ones), a JSON array of numbers in the MLP's order, an object with params or params0, " +
+    "or the paper-inits form (the initialisation of --seed); the count must be the MLP's",
+  ],
+  [
+    "restarts",
+    "K",
+    "train K initialisations (seeds --seed … --seed + K − 1) for a short probe each and " +
+    "continue the one with the lowest loss to --iterations (default 1: no probes)",
+  ],
+  ["probe", "N", "iterations of each --restarts probe, part of --iterations (default a tenth)"],
   ["help", "", "print this help"],
 ];
 

@@ -10,6 +10,8 @@ import { type FlagValues, UsageError } from "./flags.ts";
 import { numberFlag, oneOf, stringFlag } from "./flag_values.ts";
 import { BACKEND_FLAGS, type BackendFlag } from "./train_flags.ts";
 import { applyTrainingFlags } from "./train_settings.ts";
+import { initState } from "./train_init.ts";
+import { probeRestarts, restartFlags } from "./train_restarts.ts";
 import {
   dataNote,
   dataWindow,
@@ -121,9 +123,40 @@ export async function planRun(flags: FlagValues): Promise<TrainPlan> {
   };
   if (given.schedule !== undefined) oneOf("schedule", given.schedule, ["constant", "cosine"]);
   const resumePath = stringFlag(flags, "resume");
+  const initPath = stringFlag(flags, "init");
+  if (initPath !== undefined && resumePath !== undefined) {
+    throw new UsageError(
+      "--init starts a new run from given parameters and --resume goes on from a model " +
+        "with its optimizer state; give one of them.",
+    );
+  }
   const plan = resumePath !== undefined
     ? await _planResume(flags, given, resumePath)
     : await _planNew(flags, given);
+  if (initPath !== undefined) {
+    const { state, note } = await initState(initPath, plan.config);
+    plan.resume = state;
+    plan.dataNote += `\n  ${note}`;
+  }
+  const restarts = restartFlags(flags, plan.iterations);
+  if (restarts !== null) {
+    if (initPath !== undefined || resumePath !== undefined) {
+      throw new UsageError(
+        `--restarts probes initialisations from seeds; --${
+          initPath !== undefined ? "init" : "resume"
+        } gives the start. Give one of them.`,
+      );
+    }
+    const kept = await probeRestarts(
+      plan.config,
+      plan.data.trajectories ?? plan.data.data,
+      restarts,
+    );
+    plan.config = { ...plan.config, seed: kept.seed };
+    plan.resume = kept.state;
+    plan.iterations -= restarts.probe;
+    plan.dataNote += `\n  ${kept.note}`;
+  }
   return { ...plan, solveKernel: _solveKernel(flags, plan.backend) };
 }
 
