@@ -36,6 +36,7 @@
  */
 
 import { type CliIo, consoleIo } from "./io.ts";
+import { versionText } from "./version.ts";
 import { UsageError } from "./flags.ts";
 import { compare, type ComparisonRun } from "./experiments_compare.ts";
 import {
@@ -78,8 +79,8 @@ export async function main(args: string[], io: CliIo = consoleIo()): Promise<num
   let notes: string[];
   try {
     const parsed = parseExperimentFlags(args);
-    if (parsed === "help") {
-      io.write(experimentsHelp());
+    if (parsed === "help" || parsed === "version") {
+      io.write(parsed === "help" ? experimentsHelp() : versionText("deno task experiments"));
       return 0;
     }
     settings = parsed;

@@ -109,6 +109,7 @@ export const EXPERIMENTS_FLAGS: FlagTable = [
     "cpu (default, float64), webgpu (float32) or auto",
   ],
   ["json", "", "print the results as JSON instead of a table"],
+  ["version", "", "print revode's and Deno's versions"],
   ["help", "", "print this help"],
 ];
 
@@ -145,7 +146,7 @@ export function experimentsHelp(): string {
  * Reads the flags of `deno task experiments`.
  *
  * @param args The command-line arguments.
- * @returns The settings, or `"help"` for `--help`.
+ * @returns The settings, or `"help"` for `--help`, `"version"` for `--version`.
  * @throws {UsageError} For a bad flag or value.
  *
  * @example
@@ -163,9 +164,12 @@ export function experimentsHelp(): string {
  * assert.throws(() => parseExperimentFlags(["--warmup", "x"]), /--warmup: "x"\. Allowed: an integer >= 0\./);
  * ```
  */
-export function parseExperimentFlags(args: string[]): ExperimentSettings | "help" {
+export function parseExperimentFlags(
+  args: string[],
+): ExperimentSettings | "help" | "version" {
   const parsed = parseFlags(args, EXPERIMENTS_FLAGS, { dashValues: true });
   if (parsed.help) return "help";
+  if (parsed.version) return "version";
   const example = (parsed.example as string | undefined) ?? "all";
   const allowed = ["all", ...EXAMPLE_NAMES];
   if (!allowed.includes(example)) {

@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { main } from "../cli/train.ts";
 import { main as exportMain } from "../cli/export.ts";
 import { main as predictMain } from "../cli/predict.ts";
+import { main as experimentsMain } from "../cli/experiments.ts";
 import { LOCK_FILE } from "../cli/train_lock.ts";
 import { planRun } from "../cli/train_plan.ts";
 import { runTraining } from "../cli/train_run.ts";
@@ -253,7 +254,12 @@ Deno.test("safety: --save-every is checked; --version prints the versions", asyn
   const bad = await run([...FAST, "--save-every", "0"]);
   assert.equal(bad.code, 2);
   assert.match(bad.err, /invalid value for --save-every: "0". Allowed: a number > 0\./);
-  const programs = [["train", main], ["export", exportMain], ["predict", predictMain]] as const;
+  const programs = [
+    ["train", main],
+    ["export", exportMain],
+    ["predict", predictMain],
+    ["experiments", experimentsMain],
+  ] as const;
   for (const [name, program] of programs) {
     const version = await runCli(program, ["--version"]);
     assert.equal(version.code, 0, name);
