@@ -155,11 +155,11 @@ export function experimentsHelp(): string {
  * import assert from "node:assert/strict";
  *
  * const settings = parseExperimentFlags(["--example", "oscillator", "--seed", "-3"]);
- * assert.ok(settings !== "help");
+ * assert.ok(typeof settings === "object");
  * assert.deepEqual(settings.examples, ["oscillator"]);
  * assert.equal(settings.options.seed, -3);
  * const many = parseExperimentFlags(["--seeds", "0-2"]);
- * assert.ok(many !== "help");
+ * assert.ok(typeof many === "object");
  * assert.deepEqual(many.seeds, [0, 1, 2]);
  * assert.throws(() => parseExperimentFlags(["--warmup", "x"]), /--warmup: "x"\. Allowed: an integer >= 0\./);
  * ```
