@@ -10,7 +10,8 @@
  *       "config":    { example, mlp, solver, scheme, coupling, gradient, checkpoints,
  *                      steps, adaptive, lr, weightDecay, schedule, clip, batch, seed,
  *                      validation?, patience?,
- *                      t0, t1, y0, data: { source, path, simulated, points },
+ *                      t0, t1, y0, data: { source, path, simulated, points,
+ *                      trajectories?, columns?, table?: { options, rows, digest } },
  *                      normalization?: { shift: […], scale: […] } },
  *       "params":    [θ …]                       the current parameters
  *       "best":      { loss, iteration, params }  the lowest-loss parameters
@@ -60,6 +61,37 @@ export interface DataInfo {
    * and one per state (absent in files that do not say).
    */
   columns?: { time: string; states: string[] };
+  /**
+   * How the table was read, for a run on a user's table (absent for the
+   * experiments' data and in files written before it existed): what a
+   * resumed run needs to read the file at `path` again identically, and to
+   * tell when it has changed since.
+   */
+  table?: TableReading;
+}
+
+/** How a run read its table ({@link DataInfo}'s `table`). */
+export interface TableReading {
+  /**
+   * `readTable`'s options as the run gave them (`--columns`, `--time-column`,
+   * `--state-columns`, `--trajectory-column`, `--window`); an option absent
+   * took its default.
+   */
+  options: {
+    columns?: string[];
+    timeColumn?: string;
+    stateColumns?: string[];
+    trajectoryColumn?: string;
+    window?: [number, number];
+  };
+  /** Rows read: the points of every trajectory kept. */
+  rows: number;
+  /**
+   * A digest of the values read (every trajectory's times and states, in the
+   * data's units; `tableDigest()` in table_run.ts): the file read again gives
+   * the same digest, or it has changed.
+   */
+  digest: string;
 }
 
 /** The configuration stored in a model file: training settings plus the problem. */
