@@ -118,7 +118,41 @@ export async function planRun(flags: FlagValues): Promise<TrainPlan> {
   const plan = resumePath !== undefined
     ? await _planResume(flags, given, resumePath)
     : await _planNew(flags, given);
-  return { ...plan, solveKernel: _solveKernel(flags, plan.backend) };
+  const config = { ...plan.config, command: commandLine(flags) };
+  return { ...plan, config, solveKernel: _solveKernel(flags, plan.backend) };
+}
+
+/**
+ * The command line of a run, from its flags in the order given: `deno task
+ * train` and each flag with its value, quoted for a POSIX shell where
+ * needed (a flag repeated shows once, with the value that counts).
+ *
+ * @param flags The parsed flags.
+ * @returns The line.
+ *
+ * @example
+ * ```ts
+ * import { commandLine } from "./train_plan.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(commandLine({ data: "my data.csv", lr: "-1", force: true }),
+ *   "deno task train --data 'my data.csv' --lr=-1 --force");
+ * ```
+ */
+export function commandLine(flags: FlagValues): string {
+  const words = ["deno task train"];
+  for (const [name, value] of Object.entries(flags)) {
+    if (value === undefined || value === false) continue;
+    if (value === true) words.push(`--${name}`);
+    else if (value.startsWith("-")) words.push(`--${name}=${_quoted(value)}`);
+    else words.push(`--${name} ${_quoted(value)}`);
+  }
+  return words.join(" ");
+}
+
+/** A word as a POSIX shell reads it back. */
+function _quoted(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`;
 }
 
 /** A new run of an experiment. */

@@ -12,7 +12,7 @@
  *                      validation?, patience?,
  *                      t0, t1, y0, data: { source, path, simulated, points,
  *                      trajectories?, columns?, table?: { options, rows, digest } },
- *                      normalization?: { shift: […], scale: […] } },
+ *                      normalization?: { shift: […], scale: […] }, command? },
  *       "params":    [θ …]                       the current parameters
  *       "best":      { loss, iteration, params }  the lowest-loss parameters
  *       "optimizer": { kind: "adamw", step, lr, beta1, beta2, eps, weightDecay, m, v },
@@ -114,6 +114,12 @@ export interface ModelConfig extends TrainConfig {
    * written before it existed).
    */
   normalization?: { shift: number[]; scale: number[] };
+  /**
+   * The command line of the run that wrote the file (`deno task train` and
+   * its arguments; a resumed run's replaces its model's), absent for files
+   * written by the library or before it existed.
+   */
+  command?: string;
 }
 
 /** The backend a run trained on: the CPU (float64) or WebGPU (float32). */

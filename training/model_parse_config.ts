@@ -70,6 +70,7 @@ export function parseConfigSection(
     seed,
     ..._validationSettings(c, cfg),
     ...problem,
+    ...(cfg.command === undefined ? {} : { command: c.string("config.command", cfg.command) }),
   };
   return { config, paramCount: mlp.paramCount };
 }
