@@ -134,12 +134,18 @@ export function validationSummary(
  * @example
  * ```ts
  * import { runSummary } from "./run_files.ts";
+ * import { experimentConfig } from "../training/experiments.ts";
  * import assert from "node:assert/strict";
  *
+ * const config = {
+ *   ...experimentConfig("white-dwarf"), example: "white-dwarf", t0: 0, t1: 5, y0: [1, 0],
+ *   data: { source: "s", path: null, simulated: false, points: 1001 },
+ *   command: "deno task train --iterations 3",
+ * };
  * const summary = runSummary({
  *   title: "t",
  *   model: {
- *     config: { example: "white-dwarf", data: { source: "s", simulated: false } },
+ *     config,
  *     best: { loss: 0.1, iteration: 3 },
  *     training: { iterations: 3, seconds: 1 },
  *   },
@@ -148,6 +154,8 @@ export function validationSummary(
  * } as never);
  * assert.equal(summary.bestLoss, 0.1);
  * assert.equal(summary.status, "completed");
+ * assert.equal(summary.command, "deno task train --iterations 3");
+ * assert.equal(summary.settings.solver, config.solver);
  * ```
  */
 export function runSummary(
