@@ -134,6 +134,7 @@ export {
   type ModelConfig,
   type ModelFile,
   ModelFileError,
+  type TableReading,
   type TrainingInfo,
 } from "./training/model_format.ts";
 export { parseModelFile } from "./training/model_parse.ts";

@@ -13,6 +13,8 @@ import type { SeriesData } from "../training/config.ts";
 import type { TrainResult } from "../training/state.ts";
 import { predictData } from "../training/model.ts";
 import { splitValidation } from "../training/validation.ts";
+import { residualChart, residuals, residualSummary } from "./report/residuals.ts";
+import { commandOf, runSettings } from "./report/settings.ts";
 
 /** What {@link writeRunFiles} needs. */
 export interface RunFilesOptions {
@@ -42,6 +44,7 @@ export const RUN_FILES: readonly string[] = Object.freeze([
   "history.csv",
   "loss.svg",
   "fit.svg",
+  "residuals.svg",
   "summary.json",
   "report.html",
 ]);
@@ -131,12 +134,18 @@ export function validationSummary(
  * @example
  * ```ts
  * import { runSummary } from "./run_files.ts";
+ * import { experimentConfig } from "../training/experiments.ts";
  * import assert from "node:assert/strict";
  *
+ * const config = {
+ *   ...experimentConfig("white-dwarf"), example: "white-dwarf", t0: 0, t1: 5, y0: [1, 0],
+ *   data: { source: "s", path: null, simulated: false, points: 1001 },
+ *   command: "deno task train --iterations 3",
+ * };
  * const summary = runSummary({
  *   title: "t",
  *   model: {
- *     config: { example: "white-dwarf", data: { source: "s", simulated: false } },
+ *     config,
  *     best: { loss: 0.1, iteration: 3 },
  *     training: { iterations: 3, seconds: 1 },
  *   },
@@ -145,19 +154,25 @@ export function validationSummary(
  * } as never);
  * assert.equal(summary.bestLoss, 0.1);
  * assert.equal(summary.status, "completed");
+ * assert.equal(summary.command, "deno task train --iterations 3");
+ * assert.equal(summary.settings.solver, config.solver);
  * ```
  */
-export function runSummary(options: RunFilesOptions): Record<string, unknown> {
+export function runSummary(
+  options: RunFilesOptions,
+): Record<string, unknown> & { command: string | null; settings: Record<string, string | number> } {
   const { model, result } = options;
   const losses = result.state.losses;
   return {
     title: options.title,
+    command: commandOf(model.config),
     example: model.config.example,
     status: result.status,
     reason: result.reason,
     remedies: result.remedies,
     data: model.config.data,
     simulatedData: model.config.data.simulated,
+    settings: runSettings(model.config),
     config: model.config,
     iterations: model.training.iterations,
     iterationsThisRun: result.iterationsRun,
@@ -230,8 +245,7 @@ export async function writeRunFiles(dir: string, options: RunFilesOptions): Prom
   const dim = data.dim;
   const names = options.stateNames ?? Array.from({ length: dim }, (_, k) => `y${k + 1}`);
 
-  const summary = runSummary(options);
-  const validation = summary.validation as Record<string, unknown> | null;
+  const validation = validationSummary(options);
   const iterations = result.history.map((h) => h.iteration);
   const lossSvg = lineChart({
     title: "Training loss",
@@ -272,21 +286,60 @@ export async function writeRunFiles(dir: string, options: RunFilesOptions): Prom
       dashed: true,
     });
   }
+  const heldOutFrom = typeof validation?.heldOutFrom === "number" ? validation.heldOutFrom : null;
+  const r = residuals(data, fit);
+  // of the trajectory plotted (the first), in the data's units
+  const summary = {
+    ...runSummary(options),
+    residuals: {
+      of: data.source,
+      units: options.stateLabel ?? "the data's units",
+      states: residualSummary(names, data, r, heldOutFrom),
+    },
+  };
+  const residualSvg = residualChart(names, data, r, options.stateLabel ?? "state", heldOutFrom);
   const fitSvg = lineChart({
     title: `Data (solid) and model (dashed), iteration ${model.best.iteration}`,
     xLabel: "time t",
     yLabel: options.stateLabel ?? "state",
     series,
-    bands: typeof validation?.heldOutFrom === "number"
-      ? [{
-        from: validation.heldOutFrom,
-        to: data.ts[data.ts.length - 1],
-        label: "held out (validation)",
-      }]
-      : [],
+    bands: heldOutFrom === null
+      ? []
+      : [{ from: heldOutFrom, to: data.ts[data.ts.length - 1], label: "held out (validation)" }],
   });
 
+  const rows = _reportRows(options, validation);
+  for (const [name, stats] of Object.entries(summary.residuals.states)) {
+    rows[`residual RMS of ${name}`] = stats.rms ?? "-";
+    if (stats.rmsHeldOut !== undefined) {
+      rows[`residual RMS of ${name}, held out`] = stats.rmsHeldOut ?? "-";
+    }
+  }
+  rows.created = model.createdAt;
+  const html = htmlReport({
+    title,
+    command: summary.command ?? undefined,
+    summary: rows,
+    sections: [{ title: "Settings", rows: summary.settings }],
+    images: ["loss.svg", "fit.svg", "residuals.svg"],
+  });
+
+  await writeTextFileAtomic(`${dir}/history.csv`, historyCsv(result));
+  await writeTextFileAtomic(`${dir}/loss.svg`, lossSvg);
+  await writeTextFileAtomic(`${dir}/fit.svg`, fitSvg);
+  await writeTextFileAtomic(`${dir}/residuals.svg`, residualSvg);
+  await writeTextFileAtomic(`${dir}/summary.json`, JSON.stringify(summary, null, 2) + "\n");
+  await writeTextFileAtomic(`${dir}/report.html`, html);
+}
+
+/** The report's summary rows: outcome, losses, method, gradient work and notes. */
+function _reportRows(
+  options: RunFilesOptions,
+  validation: Record<string, unknown> | null,
+): Record<string, string | number> {
+  const { model, result } = options;
   const gradient = result.gradient;
+  const finalLoss = result.state.losses[result.state.losses.length - 1] ?? null;
   const rows: Record<string, string | number> = {
     status: result.reason ? `${result.status}: ${result.reason}` : result.status,
     data: `${model.config.data.source}${model.config.data.simulated ? " (simulated)" : ""}`,
@@ -304,7 +357,7 @@ export async function writeRunFiles(dir: string, options: RunFilesOptions): Prom
     "iterations (total)": model.training.iterations,
     "best loss": model.best.loss ?? "-",
     "best iteration": model.best.iteration,
-    "final loss": (summary.finalLoss as number | null) ?? "-",
+    "final loss": finalLoss ?? "-",
     ...(validation === null ? {} : {
       validation: `${validation.heldOut}` +
         (validation.patience === null ? "" : `; patience ${validation.patience}`) +
@@ -324,12 +377,5 @@ export async function writeRunFiles(dir: string, options: RunFilesOptions): Prom
     }
   }
   (options.notes ?? []).forEach((note, i) => rows[`note ${i + 1}`] = note);
-  rows.created = model.createdAt;
-  const html = htmlReport({ title, summary: rows, images: ["loss.svg", "fit.svg"] });
-
-  await writeTextFileAtomic(`${dir}/history.csv`, historyCsv(result));
-  await writeTextFileAtomic(`${dir}/loss.svg`, lossSvg);
-  await writeTextFileAtomic(`${dir}/fit.svg`, fitSvg);
-  await writeTextFileAtomic(`${dir}/summary.json`, JSON.stringify(summary, null, 2) + "\n");
-  await writeTextFileAtomic(`${dir}/report.html`, html);
+  return rows;
 }

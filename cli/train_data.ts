@@ -12,17 +12,16 @@ import { basename, resolve } from "node:path";
 import {
   type ExampleName,
   type Experiment,
-  experimentConfig,
   type ExperimentData,
   EXPERIMENTS,
   loadExperimentData,
 } from "../training/experiments.ts";
-import type { ModelConfig } from "../training/model_format.ts";
+import type { ModelConfig, TableReading } from "../training/model_format.ts";
 import type { SeriesData, TrainConfig } from "../training/config.ts";
-import { isUniform } from "../training/data.ts";
 import { samplingGaps } from "../training/preflight.ts";
 import { type Table, TableError, type TableOptions } from "../training/table.ts";
 import { readTableFile } from "../training/table_file.ts";
+import { tableReading, tableRunDefaults } from "../training/table_run.ts";
 import { ArgumentError } from "../solvers/checks.ts";
 import { type FlagValues, UsageError } from "./flags.ts";
 import { numberFlag, stringFlag } from "./flag_values.ts";
@@ -302,29 +301,35 @@ export function tableOptions(flags: FlagValues): TableOptions {
 
 /** A run on a table: its data, the settings it starts from, and what reading it changed. */
 export interface TableRun {
-  /** The data (`trajectories`: all of them). */
+  /** The data (`trajectories`: all of them, in the data's units). */
   data: TrainData;
   /** Title, state names, default architecture, steps and iterations of the run. */
   example: Experiment;
-  /** The configuration before the flags apply. */
+  /** The configuration before the flags apply (`tableRunDefaults()`). */
   base: TrainConfig;
   /** True when every trajectory has the same, uniformly spaced times. */
   uniform: boolean;
+  /** True when every trajectory has the first one's times. */
+  shared: boolean;
+  /** How the table was read, as the model file records it. */
+  reading: TableReading;
   /** Every row, trajectory or column dropped or changed, as `FILE:LINE: sentence`. */
   notes: string[];
 }
 
 /**
- * Reads `--data FILE` as a table with the flags' options: the run's data,
- * title and default settings (an autonomous MLP over the state columns;
- * fixed RK4 steps: on a uniform shared grid a multiple of its intervals, at
- * least 100, else 200 steps over each trajectory's span, with outputs at the
- * data times).
+ * Reads `--data FILE` as a table with the given options (`tableOptions()`
+ * of the flags, or a resumed model's): the run's data, title and default
+ * settings (`tableRunDefaults()` in training/table_run.ts: an autonomous MLP
+ * over the state columns; fixed RK4 steps: on a uniform shared grid a
+ * multiple of its intervals, at least 100, else 200 steps over each
+ * trajectory's span, with outputs at the data times).
  *
  * @param path The file.
- * @param flags The parsed flags (the table flags are read).
+ * @param options How to read it.
  * @returns The run's data and settings.
- * @throws {UsageError} When the file cannot be read or refuses the options.
+ * @throws {UsageError} When the file refuses the options, naming the flag;
+ * {@link DataFileError} when it cannot be read.
  *
  * @example
  * ```ts
@@ -333,48 +338,37 @@ export interface TableRun {
  *
  * const path = await Deno.makeTempFile({ suffix: ".csv" });
  * await Deno.writeTextFile(path, "t,x,v\n0,1,0\n0.5,0.9,-0.4\n1,0.6,-0.7\n3,0,0\n");
- * const run = await loadTableData(path, { window: "0:1" });
+ * const run = await loadTableData(path, { window: [0, 1] });
  * assert.deepEqual(run.example.stateNames, ["x", "v"]);
  * assert.equal(run.base.mlp.dim, 2);
  * assert.equal(run.base.steps, 100);
+ * assert.deepEqual([run.reading.options, run.reading.rows], [{ window: [0, 1] }, 3]);
  * assert.match(run.notes[0], /:5: 1 row\(s\) of the table outside the window \[0, 1\]/);
- * await assert.rejects(loadTableData(path, { "time-column": "s" }),
+ * await assert.rejects(loadTableData(path, { timeColumn: "s" }),
  *   /invalid value for --time-column: "s"\. Allowed: one of the columns of .*: t, x, v\./);
  * await Deno.remove(path);
  * ```
  */
-export async function loadTableData(path: string, flags: FlagValues): Promise<TableRun> {
+export async function loadTableData(path: string, options: TableOptions): Promise<TableRun> {
   let table: Table;
   try {
-    table = await readTableFile(path, tableOptions(flags));
+    table = await readTableFile(path, options);
   } catch (error) {
     throw _tableUsageError(error, path);
   }
-  const trajectories = table.trajectories.map(({ ts, ys, dim, source }) => ({
-    ts,
-    ys,
-    dim,
-    source,
-  }));
+  const { trajectories, shared, uniform, base, title } = tableRunDefaults(table, basename(path));
   const first = trajectories[0];
-  const shared = trajectories.every((d) =>
-    d.ts.length === first.ts.length && d.ts.every((t, i) => t === first.ts[i])
-  );
-  const uniform = shared && isUniform(first.ts);
   const intervals = first.ts.length - 1;
-  const steps = uniform ? intervals * Math.ceil(100 / intervals) : 200;
-  const base = experimentConfig("oscillator", { steps, solver: "rk4", adaptive: null });
-  base.mlp = { ...base.mlp, dim: table.stateColumns.length };
   const wd = EXPERIMENTS["white-dwarf"];
   const example: Experiment = {
     ...wd,
     // not one of the paper's experiments: the run folder and messages say "data"
     name: "data" as ExampleName,
-    title: `${basename(path)} (${table.stateColumns.join(", ")} against ${table.timeColumn})`,
+    title,
     mlp: base.mlp,
     solver: "rk4",
     paperSolvers: [],
-    steps,
+    steps: base.steps,
     adaptive: null,
     points: first.ts.length,
     duration: first.ts[intervals] - first.ts[0],
@@ -392,6 +386,8 @@ export async function loadTableData(path: string, flags: FlagValues): Promise<Ta
     example,
     base,
     uniform,
+    shared,
+    reading: tableReading(options, trajectories),
     notes,
   };
 }

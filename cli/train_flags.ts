@@ -205,9 +205,9 @@ export function helpText(): string {
     "",
     "Trains a neural ODE (an MLP vector field) on one of the three experiments of",
     "McCallum & Foster (2024) with exact gradients through an algebraically reversible",
-    "solver, and writes model.json, history.csv, loss.svg, fit.svg, summary.json and",
-    "report.html to the output folder. With no flags: the white dwarf, RK4, reversible",
-    "gradient, 1000 iterations.",
+    "solver, and writes model.json, history.csv, loss.svg, fit.svg, residuals.svg,",
+    "summary.json and report.html to the output folder. With no flags: the white dwarf,",
+    "RK4, reversible gradient, 1000 iterations.",
     "",
     "Flags:",
   ];

@@ -1,7 +1,8 @@
 /**
  * The plan of a `deno task train` run: the flags turned into a model
  * configuration, the data, the iterations and, on `--resume`, the state to
- * go on from, with every refusal made before anything trains.
+ * go on from, with every refusal made before anything trains. A run on a
+ * user's table, new or resumed, is planned by train_table.ts.
  *
  * @module
  */
@@ -12,14 +13,15 @@ import { BACKEND_FLAGS, type BackendFlag } from "./train_flags.ts";
 import { applyTrainingFlags } from "./train_settings.ts";
 import { initState } from "./train_init.ts";
 import { probeRestarts, restartFlags } from "./train_restarts.ts";
+import { dataNote, dataWindow, loadTrainData, TABLE_FLAGS, type TrainData } from "./train_data.ts";
 import {
-  dataNote,
-  dataWindow,
-  loadTableData,
-  loadTrainData,
-  TABLE_FLAGS,
-  type TrainData,
-} from "./train_data.ts";
+  changedSettings,
+  planTable,
+  planTableResume,
+  refuseValidationChange,
+  type TablePlan,
+  validationSplit,
+} from "./train_table.ts";
 import { type ActivationName, activationNames } from "../solvers/fields/activations.ts";
 import {
   EXAMPLE_NAMES,
@@ -27,19 +29,11 @@ import {
   experimentConfig,
   EXPERIMENTS,
 } from "../training/experiments.ts";
-import type {
-  FieldTrainConfig,
-  ScheduleConfig,
-  SeriesData,
-  TrainConfig,
-} from "../training/config.ts";
-import { splitValidation, type ValidationSplit } from "../training/validation.ts";
-import { ArgumentError } from "../solvers/checks.ts";
+import type { ScheduleConfig, TrainConfig } from "../training/config.ts";
 import type { TrainState } from "../training/state.ts";
 import { readModelFile } from "../training/model_file.ts";
-import { type ModelConfig, type ModelFile, ModelFileError } from "../training/model_format.ts";
+import type { ModelConfig, ModelFile } from "../training/model_format.ts";
 import { stateFromModel } from "../training/model_state.ts";
-import { normalizeData, standardization } from "../training/normalize.ts";
 import type { SolveKernel } from "../solvers/webgpu/options.ts";
 
 /** What a run of `deno task train` will do, from its flags. */
@@ -157,7 +151,41 @@ export async function planRun(flags: FlagValues): Promise<TrainPlan> {
     plan.iterations -= restarts.probe;
     plan.dataNote += `\n  ${kept.note}`;
   }
-  return { ...plan, solveKernel: _solveKernel(flags, plan.backend) };
+  const config = { ...plan.config, command: commandLine(flags) };
+  return { ...plan, config, solveKernel: _solveKernel(flags, plan.backend) };
+}
+
+/**
+ * The command line of a run, from its flags in the order given: `deno task
+ * train` and each flag with its value, quoted for a POSIX shell where
+ * needed (a flag repeated shows once, with the value that counts).
+ *
+ * @param flags The parsed flags.
+ * @returns The line.
+ *
+ * @example
+ * ```ts
+ * import { commandLine } from "./train_plan.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(commandLine({ data: "my data.csv", lr: "-1", force: true }),
+ *   "deno task train --data 'my data.csv' --lr=-1 --force");
+ * ```
+ */
+export function commandLine(flags: FlagValues): string {
+  const words = ["deno task train"];
+  for (const [name, value] of Object.entries(flags)) {
+    if (value === undefined || value === false) continue;
+    if (value === true) words.push(`--${name}`);
+    else if (value.startsWith("-")) words.push(`--${name}=${_quoted(value)}`);
+    else words.push(`--${name} ${_quoted(value)}`);
+  }
+  return words.join(" ");
+}
+
+/** A word as a POSIX shell reads it back. */
+function _quoted(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`;
 }
 
 /** A new run of an experiment. */
@@ -165,7 +193,11 @@ async function _planNew(flags: FlagValues, given: _Given): Promise<Omit<TrainPla
   const tableFlag = TABLE_FLAGS.find(([flag]) => stringFlag(flags, flag) !== undefined)?.[0];
   const exampleFlag = stringFlag(flags, "example");
   if (given.dataPath !== undefined && exampleFlag === undefined) {
-    return await _planTable(flags, given, given.dataPath);
+    return _completed(
+      flags,
+      given,
+      await planTable(flags, given.dataPath, given.schedule, given.iterations),
+    );
   }
   if (tableFlag !== undefined) {
     throw new UsageError(
@@ -234,148 +266,6 @@ async function _planNew(flags: FlagValues, given: _Given): Promise<Omit<TrainPla
   };
 }
 
-/** A new run on a user's table (`--data` without `--example`). */
-async function _planTable(
-  flags: FlagValues,
-  given: _Given,
-  path: string,
-): Promise<Omit<TrainPlan, "solveKernel">> {
-  const run = await loadTableData(path, flags);
-  const { example } = run;
-  const how = oneOf("normalize", stringFlag(flags, "normalize") ?? "standard", [
-    "none",
-    "standard",
-  ]);
-  const raw = run.data.trajectories!;
-  const width = numberFlag("width", stringFlag(flags, "width") ?? "10", { integer: true, min: 1 });
-  const depth = numberFlag("depth", stringFlag(flags, "depth") ?? "1", { integer: true, min: 0 });
-  const activation = oneOf(
-    "activation",
-    stringFlag(flags, "activation") ?? "tanh",
-    activationNames,
-  ) as ActivationName;
-  const seed = numberFlag("seed", stringFlag(flags, "seed") ?? "0", { integer: true });
-  const iterations = given.iterations ?? example.iterations;
-  const base = {
-    ...run.base,
-    mlp: { ...run.base.mlp, widths: Array.from({ length: depth }, () => width), activation },
-    seed,
-  };
-  const shared = raw.every((d) =>
-    d.ts.length === run.data.data.ts.length &&
-    d.ts.every((t, i) => t === run.data.data.ts[i])
-  );
-  const config = applyTrainingFlags(flags, base, example.points, example.duration, {
-    uniform: run.uniform,
-    trajectories: raw.length,
-  });
-  const split = validationSplit(config, raw);
-  // the model learns normalised states, scaled by the data it trains on (not the held-out
-  // ones); the report's data stay in their units
-  const normalization = how === "standard" ? standardization(split?.train ?? raw) : undefined;
-  const trajectories = normalization === undefined ? raw : normalizeData(raw, normalization);
-  const data = { ...run.data, trajectories };
-  if (!shared && config.batch > 1) {
-    throw new UsageError(
-      `invalid value for --batch: ${config.batch}. The trajectories of ${path} have ` +
-        `different times, and a batch is solved on one set of times; allowed: 1.`,
-    );
-  }
-  if (given.schedule === "cosine") {
-    config.schedule = { kind: "cosine", iterations, minLr: config.lr / 100 };
-  }
-  const count = trajectories.length;
-  return {
-    backend: given.backend ?? "cpu",
-    backendFromModel: false,
-    example,
-    config: {
-      ...config,
-      example: null,
-      // y0 in the model's units, as its parameters
-      ...dataWindow({ ...data, data: trajectories[0] }),
-      data: {
-        source: data.data.source,
-        path: data.path,
-        simulated: false,
-        points: example.points,
-        trajectories: count,
-        columns: { time: run.data.table!.timeColumn, states: run.data.table!.stateColumns },
-      },
-      ...(normalization === undefined ? {} : { normalization }),
-    },
-    iterations,
-    resume: null,
-    resumedFrom: null,
-    out: stringFlag(flags, "out") ?? null,
-    dataNote: `data: ${path}: ${count} ${count === 1 ? "trajectory" : "trajectories"} of ` +
-      `${example.stateNames.join(", ")}${
-        run.uniform ? "" : " (irregular times: outputs at the data times)"
-      }` +
-      (normalization === undefined
-        ? ""
-        : `\n      normalised per state (${_normText(example.stateNames, normalization)}); ` +
-          `the loss is in these units; model.onnx takes and returns the data's own units ` +
-          `(the graph applies config.normalization: revode.shift, revode.scale)`) +
-      run.notes.map((n) => `\n      ${n}`).join(""),
-    data,
-    overrides: [],
-    dataChange: null,
-  };
-}
-
-/**
- * The validation split a configuration makes of the data, or null without
- * validation; refusals name `--validation` (too few trajectories or points to
- * hold the fraction out) and `--batch` (more than the trajectories left to train).
- *
- * @param config The configuration (validation, seed, steps, batch).
- * @param trajectories The data.
- * @returns The split, or null.
- * @throws {UsageError} When the data cannot be split so.
- *
- * @example
- * ```ts
- * import { validationSplit } from "./train_plan.ts";
- * import { defaultConfig } from "../training/config.ts";
- * import assert from "node:assert/strict";
- *
- * const d = { ts: Float64Array.of(0, 1, 2), ys: Float64Array.of(0, 1, 2), dim: 1, source: "" };
- * assert.equal(validationSplit(defaultConfig({ steps: 2 }), [d]), null);
- * assert.equal(validationSplit(defaultConfig({ steps: 2, validation: 0.4 }), [d])!.cut, 1);
- * assert.throws(() => validationSplit(defaultConfig({ steps: 2, validation: 0.9 }), [d]),
- *   /invalid value for --validation: 0\.9; expected .*none would train/);
- * ```
- */
-export function validationSplit(
-  config: FieldTrainConfig,
-  trajectories: readonly SeriesData[],
-): ValidationSplit | null {
-  if (!config.validation) return null;
-  let split: ValidationSplit;
-  try {
-    split = splitValidation(trajectories, config);
-  } catch (error) {
-    if (!(error instanceof ArgumentError)) throw error;
-    const { got, expected } = error.data;
-    throw new UsageError(`invalid value for --validation: ${got}; expected ${expected}.`);
-  }
-  const n = split.train.length;
-  if (config.batch > n) {
-    throw new UsageError(
-      `invalid value for --batch: ${config.batch}. With --validation ${config.validation}, ` +
-        `${n} of the ${trajectories.length} trajectories train; allowed: 1 to ${n}.`,
-    );
-  }
-  return split;
-}
-
-/** `x: mean m, std s` per state. */
-function _normText(names: readonly string[], n: { shift: number[]; scale: number[] }): string {
-  const g = (v: number) => Number(v.toPrecision(4));
-  return names.map((name, k) => `${name}: mean ${g(n.shift[k])}, std ${g(n.scale[k])}`).join("; ");
-}
-
 /** A run that goes on from a model file. */
 async function _planResume(
   flags: FlagValues,
@@ -384,16 +274,14 @@ async function _planResume(
 ): Promise<Omit<TrainPlan, "solveKernel">> {
   const model = await readModelFile(resumePath);
   const name = model.config.example;
-  if (name === null) {
-    throw new ModelFileError(
-      resumePath,
-      "was not trained on one of the examples (config.example is null); resume it " +
-        "with the library's train() instead.",
-    );
-  }
-  const example = EXPERIMENTS[name];
   const saved = model.config;
   _refuseFixedChanges(flags, saved, resumePath, given.schedule);
+  if (name === null) {
+    const table = await planTableResume(flags, model, resumePath, given.dataPath);
+    return _completed(flags, given, table, model, resumePath);
+  }
+  _refuseTableFlags(flags, name);
+  const example = EXPERIMENTS[name];
   const path = given.dataPath ?? saved.data.path ?? undefined;
   if (name === "white-dwarf" && given.dataPath !== undefined) {
     throw new UsageError(
@@ -404,18 +292,9 @@ async function _planResume(
   const data = await loadTrainData(name, path, given.dataPath === undefined ? resumePath : null);
   const base: TrainConfig = { ...saved };
   const config = applyTrainingFlags(flags, base, data.data.ts.length, example.duration);
-  if ((config.validation ?? null) !== (saved.validation ?? null)) {
-    throw new UsageError(
-      `--validation ${config.validation} conflicts with the model being resumed (${
-        saved.validation ? `validation ${saved.validation}` : "no validation"
-      }): the held-out data are fixed by ${resumePath}.`,
-    );
-  }
+  refuseValidationChange(config, saved, resumePath);
   validationSplit(config, [data.data]);
-  const overrides = Object.keys(config).filter((k) =>
-    JSON.stringify((config as unknown as Record<string, unknown>)[k]) !==
-      JSON.stringify((base as unknown as Record<string, unknown>)[k])
-  );
+  const overrides = changedSettings(config, base);
   const window = dataWindow(data);
   const same = _sameData(saved, data, window);
   const resume = stateFromModel(model);
@@ -442,9 +321,7 @@ async function _planResume(
   } else if (data.data.source !== saved.data.source) {
     overrides.push(`data (${data.data.source})`);
   }
-  if (given.backend !== undefined && given.backend !== model.training.backend) {
-    overrides.push(`backend (${given.backend}; trained on ${model.training.backend})`);
-  }
+  overrides.push(..._backendChange(given, model));
   return {
     backend: given.backend ?? model.training.backend,
     backendFromModel: given.backend === undefined,
@@ -472,6 +349,50 @@ async function _planResume(
   };
 }
 
+/**
+ * A table plan completed: a new run, or with `model` the resumption of
+ * `resumePath` (its backend, iterations left and state).
+ */
+function _completed(
+  flags: FlagValues,
+  given: _Given,
+  table: TablePlan,
+  model?: ModelFile,
+  resumePath?: string,
+): Omit<TrainPlan, "solveKernel"> {
+  const resumed = model !== undefined && resumePath !== undefined;
+  return {
+    ...table,
+    backend: given.backend ?? model?.training.backend ?? "cpu",
+    backendFromModel: resumed && given.backend === undefined,
+    iterations: resumed
+      ? _iterationsLeft(model, given.iterations, resumePath)
+      : given.iterations ?? table.example.iterations,
+    resume: resumed ? stateFromModel(model) : null,
+    resumedFrom: resumed ? resumePath : null,
+    out: stringFlag(flags, "out") ?? null,
+    overrides: [...table.overrides, ...(resumed ? _backendChange(given, model) : [])],
+    dataChange: null,
+  };
+}
+
+/** The backend override of a resumed run, in words (none or one). */
+function _backendChange(given: _Given, model: ModelFile): string[] {
+  return given.backend !== undefined && given.backend !== model.training.backend
+    ? [`backend (${given.backend}; trained on ${model.training.backend})`]
+    : [];
+}
+
+/** Refuses the table flags on resuming an experiment's model (it reads its own data). */
+function _refuseTableFlags(flags: FlagValues, name: string): void {
+  const flag = TABLE_FLAGS.find(([f]) => stringFlag(flags, f) !== undefined)?.[0];
+  if (flag === undefined) return;
+  throw new UsageError(
+    `--${flag} reads a table given by --data FILE without --example; the model being ` +
+      `resumed trained on the ${name} example, which reads its own data.`,
+  );
+}
+
 /** Refuses flags that would change the resumed model's architecture, problem or schedule. */
 function _refuseFixedChanges(
   flags: FlagValues,
@@ -480,7 +401,7 @@ function _refuseFixedChanges(
   scheduleName: string | undefined,
 ): void {
   const fixed: Record<string, string> = {
-    example: saved.example ?? "",
+    example: saved.example ?? "none (a table)",
     width: String(saved.mlp.widths[0] ?? 0),
     depth: String(saved.mlp.widths.length),
     activation: saved.mlp.activation,

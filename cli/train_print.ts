@@ -10,6 +10,7 @@
 import type { CliIo } from "./io.ts";
 import type { TrainPlan } from "./train_plan.ts";
 import type { SavedRun } from "./train_files.ts";
+import { RUN_FILES } from "./run_files.ts";
 import { Mlp } from "../solvers/fields/mlp.ts";
 import { defaultCheckpoints } from "../solvers/gradients/checkpointed.ts";
 import type { BackendChoice } from "../solvers/webgpu/runtime/device.ts";
@@ -173,9 +174,7 @@ export function summaryText(
   const summary = [
     "",
     ..._outcomeLines(result, choice),
-    `  wrote ${dir}/: model.json, ${
-      onnxWritten ? "model.onnx, " : ""
-    }history.csv, loss.svg, fit.svg, summary.json, report.html`,
+    `  wrote ${dir}/: model.json, ${onnxWritten ? "model.onnx, " : ""}${RUN_FILES.join(", ")}`,
     onnxNote,
   ];
   if (result.status === "diverged") {

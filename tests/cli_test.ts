@@ -117,6 +117,7 @@ Deno.test("cli: writes every output file into --out", async () => {
       "model.json",
       "model.onnx",
       "report.html",
+      "residuals.svg",
       "summary.json",
     ]);
     // the ONNX integrator is a real protobuf with the producer's name in it

@@ -270,6 +270,7 @@ gpuTest(
         "model.json",
         "model.onnx",
         "report.html",
+        "residuals.svg",
         "summary.json",
       ]);
       const model = await readModelFile(`${out}/model.json`);

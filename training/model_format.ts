@@ -10,8 +10,9 @@
  *       "config":    { example, mlp, solver, scheme, coupling, gradient, checkpoints,
  *                      steps, adaptive, lr, weightDecay, schedule, clip, batch, seed,
  *                      validation?, patience?,
- *                      t0, t1, y0, data: { source, path, simulated, points },
- *                      normalization?: { shift: […], scale: […] } },
+ *                      t0, t1, y0, data: { source, path, simulated, points,
+ *                      trajectories?, columns?, table?: { options, rows, digest } },
+ *                      normalization?: { shift: […], scale: […] }, command? },
  *       "params":    [θ …]                       the current parameters
  *       "best":      { loss, iteration, params }  the lowest-loss parameters
  *       "optimizer": { kind: "adamw", step, lr, beta1, beta2, eps, weightDecay, m, v },
@@ -60,6 +61,37 @@ export interface DataInfo {
    * and one per state (absent in files that do not say).
    */
   columns?: { time: string; states: string[] };
+  /**
+   * How the table was read, for a run on a user's table (absent for the
+   * experiments' data and in files written before it existed): what a
+   * resumed run needs to read the file at `path` again identically, and to
+   * tell when it has changed since.
+   */
+  table?: TableReading;
+}
+
+/** How a run read its table ({@link DataInfo}'s `table`). */
+export interface TableReading {
+  /**
+   * `readTable`'s options as the run gave them (`--columns`, `--time-column`,
+   * `--state-columns`, `--trajectory-column`, `--window`); an option absent
+   * took its default.
+   */
+  options: {
+    columns?: string[];
+    timeColumn?: string;
+    stateColumns?: string[];
+    trajectoryColumn?: string;
+    window?: [number, number];
+  };
+  /** Rows read: the points of every trajectory kept. */
+  rows: number;
+  /**
+   * A digest of the values read (every trajectory's times and states, in the
+   * data's units; `tableDigest()` in table_run.ts): the file read again gives
+   * the same digest, or it has changed.
+   */
+  digest: string;
 }
 
 /** The configuration stored in a model file: training settings plus the problem. */
@@ -82,6 +114,12 @@ export interface ModelConfig extends TrainConfig {
    * written before it existed).
    */
   normalization?: { shift: number[]; scale: number[] };
+  /**
+   * The command line of the run that wrote the file (`deno task train` and
+   * its arguments; a resumed run's replaces its model's), absent for files
+   * written by the library or before it existed.
+   */
+  command?: string;
 }
 
 /** The backend a run trained on: the CPU (float64) or WebGPU (float32). */

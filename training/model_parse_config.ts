@@ -15,7 +15,12 @@ import {
 } from "./config.ts";
 import { EXAMPLE_NAMES } from "./experiments.ts";
 import type { FieldChecker } from "./model_check.ts";
-import { type DataInfo, type ModelConfig, ModelFileError } from "./model_format.ts";
+import {
+  type DataInfo,
+  type ModelConfig,
+  ModelFileError,
+  type TableReading,
+} from "./model_format.ts";
 
 /**
  * Parses and validates a model file's `config` section.
@@ -65,6 +70,7 @@ export function parseConfigSection(
     seed,
     ..._validationSettings(c, cfg),
     ...problem,
+    ...(cfg.command === undefined ? {} : { command: c.string("config.command", cfg.command) }),
   };
   return { config, paramCount: mlp.paramCount };
 }
@@ -185,6 +191,7 @@ function _problem(
       states: (states as unknown[]).map((s, i) => c.string(`config.data.columns.states[${i}]`, s)),
     };
   }
+  if (dataObject.table !== undefined) data.table = _tableReading(c, dataObject.table);
   if (cfg.normalization === undefined || cfg.normalization === null) return { t0, t1, y0, data };
   const n = c.object("config.normalization", cfg.normalization);
   const shift = c.numbers("config.normalization.shift", n.shift, dim);
@@ -197,4 +204,39 @@ function _problem(
     );
   }
   return { t0, t1, y0, data, normalization: { shift, scale } };
+}
+
+/** How a table was read (`config.data.table`): its options, rows and digest. */
+function _tableReading(c: FieldChecker, value: unknown): TableReading {
+  const t = c.object("config.data.table", value);
+  const o = c.object("config.data.table.options", t.options);
+  const names = (key: "columns" | "stateColumns") => {
+    const list = o[key];
+    if (!Array.isArray(list) || list.length === 0) {
+      c.fail(`config.data.table.options.${key}`, list, "an array of column names");
+    }
+    return (list as unknown[]).map((n, i) => c.string(`config.data.table.options.${key}[${i}]`, n));
+  };
+  const options: TableReading["options"] = {};
+  if (o.columns !== undefined) options.columns = names("columns");
+  if (o.timeColumn !== undefined) {
+    options.timeColumn = c.string("config.data.table.options.timeColumn", o.timeColumn);
+  }
+  if (o.stateColumns !== undefined) options.stateColumns = names("stateColumns");
+  if (o.trajectoryColumn !== undefined) {
+    options.trajectoryColumn = c.string(
+      "config.data.table.options.trajectoryColumn",
+      o.trajectoryColumn,
+    );
+  }
+  if (o.window !== undefined) {
+    const [a, b] = c.numbers("config.data.table.options.window", o.window, 2);
+    if (!(a < b)) c.fail("config.data.table.options.window", o.window, "[a, b] with a < b");
+    options.window = [a, b];
+  }
+  return {
+    options,
+    rows: c.number("config.data.table.rows", t.rows, { integer: true, min: 2 }),
+    digest: c.string("config.data.table.digest", t.digest),
+  };
 }

@@ -1,7 +1,7 @@
 /**
  * Dependency-free SVG line charts and a small HTML report page, for training
  * runs: `loss.svg` (loss against iteration, log y), `fit.svg` (data against
- * model trajectories) and `index.html` around them.
+ * model trajectories), `residuals.svg` and `report.html` around them.
  *
  * @module
  */
@@ -268,6 +268,10 @@ export interface HtmlReportOptions {
   summary: Record<string, string | number>;
   /** Relative paths of images (e.g. `"loss.svg"`) to show below the table. */
   images: string[];
+  /** A command line, shown under the title (e.g. the run's `deno task train …`). */
+  command?: string;
+  /** Further tables, each under its heading, after the images (e.g. the settings). */
+  sections?: { title: string; rows: Record<string, string | number> }[];
 }
 
 /**
@@ -295,11 +299,22 @@ export interface HtmlReportOptions {
  */
 export function htmlReport(options: HtmlReportOptions): string {
   const title = escapeXml(options.title);
-  const rows = Object.entries(options.summary).map(([key, value]) =>
-    `<tr><th>${escapeXml(key)}</th><td>${
-      escapeXml(typeof value === "number" ? _formatNumber(value) : String(value))
-    }</td></tr>`
-  );
+  const tableRows = (rows: Record<string, string | number>) =>
+    Object.entries(rows).map(([key, value]) =>
+      `<tr><th>${escapeXml(key)}</th><td>${
+        escapeXml(typeof value === "number" ? _formatNumber(value) : String(value))
+      }</td></tr>`
+    );
+  const rows = tableRows(options.summary);
+  const command = options.command === undefined
+    ? []
+    : [`<pre><code>${escapeXml(options.command)}</code></pre>`];
+  const sections = (options.sections ?? []).flatMap((section) => [
+    `<h2>${escapeXml(section.title)}</h2>`,
+    `<table>`,
+    ...tableRows(section.rows),
+    `</table>`,
+  ]);
   const images = options.images.map((path) => {
     const src = path.split("/").map(encodeURIComponent).join("/");
     return `<figure><img src="${escapeXml(src)}" alt="${escapeXml(path)}">` +
@@ -322,14 +337,17 @@ export function htmlReport(options: HtmlReportOptions): string {
     `figure { margin: 0 0 2rem; }`,
     `img { max-width: 100%; height: auto; border: 1px solid #eee; }`,
     `figcaption { color: #666; font-size: 0.85rem; }`,
+    `pre { background: #f5f5f5; padding: 0.6rem 0.8rem; overflow-x: auto; }`,
     `</style>`,
     `</head>`,
     `<body>`,
     `<h1>${title}</h1>`,
+    ...command,
     `<table>`,
     ...rows,
     `</table>`,
     ...images,
+    ...sections,
     `</body>`,
     `</html>`,
     ``,

@@ -29,9 +29,8 @@ import {
 import type { SeriesData, SolverName } from "../../training/config.ts";
 import type { GradientMethodName } from "../../solvers/gradients/spec.ts";
 import type { ModelConfig } from "../../training/model_format.ts";
-import { isUniform } from "../../training/data.ts";
 import { readTable } from "../../training/table.ts";
-import { normalizeData, standardization } from "../../training/normalize.ts";
+import { normalizeTable, tableModelConfig, tableRunDefaults } from "../../training/table_run.ts";
 
 /** Where the data come from: an experiment, or a table's text and file name. */
 export type DataSource = { example: ExampleName } | { table: string; file: string };
@@ -125,47 +124,23 @@ export function problemOf(setup: Setup): Problem {
   return _tableProblem(setup.source, choices, widths);
 }
 
-/** A table's problem, with `deno task train --data FILE`'s defaults. */
+/** A table's problem, with `deno task train --data FILE`'s defaults (training/table_run.ts). */
 function _tableProblem(
   source: { table: string; file: string },
   choices: Partial<ModelConfig>,
   widths: (w: readonly number[]) => number[],
 ): Problem {
   const table = readTable(source.table, { source: source.file });
-  const raw = table.trajectories.map(({ ts, ys, dim, source }) => ({ ts, ys, dim, source }));
-  const first = raw[0];
-  const shared = raw.every((d) =>
-    d.ts.length === first.ts.length && d.ts.every((t, i) => t === first.ts[i])
-  );
-  const uniform = shared && isUniform(first.ts);
-  // as the CLI: a multiple of a uniform grid's intervals, at least 100 steps; else 200
-  const intervals = first.ts.length - 1;
-  const steps = uniform ? intervals * Math.ceil(100 / intervals) : 200;
-  const normalization = standardization(raw);
-  const data = normalizeData(raw, normalization);
-  const base = experimentConfig("oscillator", { steps, solver: "rk4", adaptive: null, ...choices });
-  const config: ModelConfig = {
-    ...base,
-    mlp: { ...base.mlp, dim: table.stateColumns.length, widths: widths(base.mlp.widths) },
-    example: null,
-    // y0 in the model's units, as its parameters
-    ..._window(data[0]),
-    data: {
-      source: first.source,
-      path: null,
-      simulated: false,
-      points: first.ts.length,
-      columns: { time: table.timeColumn, states: table.stateColumns },
-    },
-    normalization,
-  };
+  const run = tableRunDefaults(table, source.file, choices);
+  const { data, normalization } = normalizeTable(run.trajectories, "standard");
+  const base = { ...run.base, mlp: { ...run.base.mlp, widths: widths(run.base.mlp.widths) } };
   return {
-    config,
+    config: tableModelConfig(base, table, data, normalization, { path: null }),
     data,
-    shown: first,
-    title: `${source.file} (${table.stateColumns.join(", ")} against ${table.timeColumn})`,
+    shown: run.trajectories[0],
+    title: run.title,
     stateNames: table.stateColumns,
-    uniform,
+    uniform: run.uniform,
     notes: table.notes.map((n) =>
       `${source.file}${n.line === null ? "" : `:${n.line}`}: ${n.message}`
     ),
