@@ -21,7 +21,7 @@
 import type { ActivationName } from "../solvers/fields/activations.ts";
 import { invalidArgument } from "../solvers/checks.ts";
 import type { ElementType, GraphBuilder } from "./onnx_graph.ts";
-import { EXPORTABLE_ACTIVATIONS } from "./source.ts";
+import { EXPORTABLE_ACTIVATIONS } from "./source_check.ts";
 
 /**
  * Adds the nodes of an activation applied elementwise to `x`.

@@ -1,16 +1,18 @@
 /**
- * ONNX files from models: a model in memory to the bytes of one of the three
- * forms ({@link exportOnnx}), and a `model.json` of `deno task train` to an
- * `.onnx` file written atomically ({@link exportModelFile}).
+ * ONNX files from models: a `model.json` of `deno task train` to an `.onnx`
+ * file written atomically ({@link exportModelFile}). A model in memory to the
+ * bytes of one of the forms is forms.ts's `exportOnnx`, re-exported here.
  *
  * @module
  */
 
 import { writeFileAtomic } from "../training/atomic_write.ts";
-import { EXPORT_FORMS, type ExportDtype, type ExportForm } from "./metadata.ts";
+import type { ExportDtype, ExportForm } from "./metadata.ts";
 import { type ExportSource, type ParamsChoice, sourceFromModelFile } from "./source.ts";
-import { exportVectorField } from "./vector_field.ts";
-import { exportIntegrator } from "./integrator.ts";
+import { exportOnnx } from "./forms.ts";
+
+// where it has always been imported from; it lives in forms.ts, which a browser can bundle
+export { exportOnnx };
 
 /**
  * The default output file for a form: `model.onnx` next to the model file
@@ -33,46 +35,6 @@ export function defaultOnnxPath(modelJsonPath: string, form: ExportForm): string
   const slash = modelJsonPath.lastIndexOf("/");
   const dir = slash < 0 ? "" : modelJsonPath.slice(0, slash + 1);
   return `${dir}model${form === "loop" ? "" : `.${form}`}.onnx`;
-}
-
-/**
- * Exports a model in memory to bytes, in the given form.
- *
- * @param source The model.
- * @param form The form.
- * @param dtype The element type.
- * @param chunk Steps per Loop iteration of the `chunked` form.
- * @returns The `.onnx` file's bytes.
- *
- * @example
- * ```ts
- * import { exportOnnx } from "./files.ts";
- * import { Mlp } from "../solvers/fields/mlp.ts";
- * import assert from "node:assert/strict";
- *
- * const field = new Mlp({ dim: 1, widths: [] });
- * assert.ok(exportOnnx({ field, params: [1, 0] }, "vector-field").length > 0);
- * assert.throws(() => exportOnnx({ field, params: [1, 0] }, "loop"), /Invalid scheme/);
- * ```
- */
-export function exportOnnx(
-  source: ExportSource,
-  form: ExportForm,
-  dtype: ExportDtype = "float32",
-  chunk?: number,
-): Uint8Array {
-  switch (form) {
-    case "vector-field":
-      return exportVectorField(source, { dtype });
-    case "loop":
-    case "chunked":
-    case "unrolled":
-      return exportIntegrator(source, { variant: form, dtype, chunk });
-    default:
-      throw new RangeError(
-        `Invalid form: got ${JSON.stringify(form)}; expected one of ${EXPORT_FORMS.join(", ")}.`,
-      );
-  }
 }
 
 /**

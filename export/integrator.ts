@@ -45,7 +45,12 @@ import {
   REVODE_VERSION,
   type SolverMetadata,
 } from "./metadata.ts";
-import { type CheckedSource, checkSource, type ExportScheme, type ExportSource } from "./source.ts";
+import {
+  type CheckedSource,
+  checkSource,
+  type ExportScheme,
+  type ExportSource,
+} from "./source_check.ts";
 import { _describeMlp, FieldGraph } from "./vector_field.ts";
 import { emitStep, initialState, type StepContext, StepSize } from "./scheme_step.ts";
 import { emitLoopTrajectory } from "./loop_form.ts";
@@ -161,7 +166,7 @@ export const MAX_UNROLLED_NODES = 1_000_000;
  * @example
  * ```ts
  * import { solverMetadata } from "./integrator.ts";
- * import { checkSource } from "./source.ts";
+ * import { checkSource } from "./source_check.ts";
  * import { Mlp } from "../solvers/fields/mlp.ts";
  * import { reversible } from "../solvers/schemes/spec.ts";
  * import { rk4 } from "../solvers/tableaux.ts";

@@ -7,7 +7,7 @@
  */
 
 import type { ExportDtype, StateInfo } from "./metadata.ts";
-import type { CheckedSource } from "./source.ts";
+import type { CheckedSource } from "./source_check.ts";
 import { isScaled } from "./units.ts";
 
 /**
@@ -61,7 +61,7 @@ function _perComponent(state: StateInfo): boolean {
  * @example
  * ```ts
  * import { integratorDocs } from "./io_docs.ts";
- * import { checkSource } from "./source.ts";
+ * import { checkSource } from "./source_check.ts";
  * import { Mlp } from "../solvers/fields/mlp.ts";
  * import { plain } from "../solvers/schemes/spec.ts";
  * import { euler } from "../solvers/tableaux.ts";
@@ -135,7 +135,7 @@ export function integratorDocs(
  * @example
  * ```ts
  * import { fieldDocs } from "./io_docs.ts";
- * import { checkSource } from "./source.ts";
+ * import { checkSource } from "./source_check.ts";
  * import { Mlp } from "../solvers/fields/mlp.ts";
  * import assert from "node:assert/strict";
  *

@@ -42,7 +42,7 @@
  * @module
  */
 
-import type { ExportScheme } from "./source.ts";
+import type { ExportScheme } from "./source_check.ts";
 import { emitStep, type StepContext } from "./scheme_step.ts";
 
 /** What {@link emitLoopTrajectory} builds from. */

@@ -79,6 +79,7 @@ export {
   type ExportScheme,
   type ExportSource,
   type ParamsChoice,
+  sourceFromModel,
   sourceFromModelFile,
 } from "./source.ts";
 export { IR_VERSION, modelMetadata, OPSET } from "./onnx_model.ts";
@@ -117,8 +118,8 @@ export {
   type ExportedFile,
   type ExportFileOptions,
   exportModelFile,
-  exportOnnx,
 } from "./files.ts";
+export { exportOnnx } from "./forms.ts";
 
 // The core types the export API mentions, so that this entry module documents itself.
 export type { Mlp, MlpConfig, MlpOptions } from "../solvers/fields/mlp.ts";

@@ -4,17 +4,17 @@
  * the paper's experiments), the data file's base name and SHA-256 (never
  * its path), the time window and the data's range, and — for a model
  * trained with adaptive steps — how far the exported fixed-step solve is
- * from the training solve.
+ * from the training solve. No file is read here (the browser bundles it):
+ * provenance_file.ts reads the data file.
  *
  * @module
  */
 
-import { basename } from "node:path";
 import { Mlp } from "../solvers/fields/mlp.ts";
 import { solve } from "../solvers/solve.ts";
 import { pid } from "../solvers/controller.ts";
-import { type ExampleName, EXPERIMENTS, loadExperimentData } from "../training/experiments.ts";
-import { schemeOf } from "../training/config.ts";
+import { builtInData, type ExampleName, EXPERIMENTS } from "../training/experiments.ts";
+import { schemeOf, type SeriesData } from "../training/config.ts";
 import type { ModelConfig } from "../training/model_format.ts";
 import type { AdaptiveGap, DataSummary, StateInfo } from "./metadata.ts";
 import { scaleAt, type Scaling, toUser } from "./units.ts";
@@ -93,18 +93,64 @@ export function stateInfoOfModel(
 }
 
 /**
- * The data summary of a model file's configuration: the file's base name
- * and SHA-256 when it is readable now, the window, and the range of the
- * data (in user units, `shift + scale ·` the data's), re-read or re-generated
- * as training did.
+ * What was found of a model's training data: the data file's SHA-256 (null
+ * when there is no file or it was not readable) and the data themselves in
+ * the experiment's units (null when not at hand).
+ *
+ * @example
+ * ```ts
+ * import type { DataFound } from "./provenance.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const found: DataFound = { sha256: null, data: null };
+ * assert.equal(found.data, null);
+ * ```
+ */
+export interface DataFound {
+  /** The data file's SHA-256 (hex), or null. */
+  sha256: string | null;
+  /** The data, or null. */
+  data: SeriesData | null;
+}
+
+/**
+ * What can be found of a model's data without reading a file: the
+ * experiment's built-in data (generated or simulated, as training made
+ * them) when the model names an experiment and no data file; nothing else.
+ *
+ * @param c The model file's configuration.
+ * @returns The data found.
+ *
+ * @example
+ * ```ts
+ * import { builtInFound } from "./provenance.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const c = { example: "white-dwarf" as const, data: { source: "", path: null, simulated: false, points: 1001 } };
+ * assert.equal(builtInFound(c).data!.ts.length, 1001);
+ * assert.equal(builtInFound({ ...c, data: { ...c.data, path: "wd.csv" } }).data, null);
+ * ```
+ */
+export function builtInFound(c: Pick<ModelConfig, "example" | "data">): DataFound {
+  const data = c.example !== null && c.data.path === null ? builtInData(c.example).data : null;
+  return { sha256: null, data };
+}
+
+/**
+ * The data summary of a model file's configuration: the data file's base
+ * name (never its path) and the SHA-256 found, the window, and the range of
+ * the data found (in user units, `shift + scale ·` the data's; null when no
+ * data were found or the model names no experiment). No file is read here:
+ * provenance_file.ts's `dataSummaryOf` reads them.
  *
  * @param c The model file's configuration.
  * @param scale The data's divisor, or the state's scaling (per-component scale, shift).
+ * @param found What was found of the data; by default {@link builtInFound}.
  * @returns The summary.
  *
  * @example
  * ```ts
- * import { dataSummaryOf } from "./provenance.ts";
+ * import { dataSummaryFrom } from "./provenance.ts";
  * import { experimentConfig } from "../training/experiments.ts";
  * import assert from "node:assert/strict";
  *
@@ -112,32 +158,28 @@ export function stateInfoOfModel(
  *   ...experimentConfig("oscillator"), example: "oscillator" as const, t0: 0, t1: 3,
  *   y0: [0, 0, 0, 0], data: { source: "simulated", path: null, simulated: true, points: 500 },
  * };
- * const data = await dataSummaryOf(c, 100);
+ * const data = dataSummaryFrom(c, 100);
  * assert.equal(data.file, null);
+ * assert.equal(data.description, "simulated");
  * assert.deepEqual(data.window, [0, 3]);
  * assert.ok(data.range!.max[0] > 1); // pixels, not pixels ÷ 100
- * const shifted = await dataSummaryOf(c, { scale: [100, 100, 100, 100], shift: [5, 0, 0, 0] });
+ * const shifted = dataSummaryFrom(c, { scale: [100, 100, 100, 100], shift: [5, 0, 0, 0] });
  * assert.equal(shifted.range!.max[0], data.range!.max[0] + 5);
+ * const measured = { ...c, data: { ...c.data, path: "runs/../data/real_osc.txt", simulated: false } };
+ * const unread = dataSummaryFrom(measured, 100);
+ * assert.deepEqual([unread.file, unread.sha256, unread.range], ["real_osc.txt", null, null]);
  * ```
  */
-export async function dataSummaryOf(
+export function dataSummaryFrom(
   c: ModelConfig,
   scale: number | Scaling,
-): Promise<DataSummary> {
+  found: DataFound = builtInFound(c),
+): DataSummary {
   const units: Scaling = typeof scale === "number" ? { scale } : scale;
   const path = c.data.path;
-  let sha256: string | null = null;
-  if (path !== null) {
-    try {
-      const digest = await crypto.subtle.digest("SHA-256", await Deno.readFile(path));
-      sha256 = Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
-    } catch {
-      sha256 = null; // moved or unreadable here: the name alone is recorded
-    }
-  }
+  const { sha256, data } = found;
   let range: DataSummary["range"] = null;
-  if (c.example !== null && (path === null || sha256 !== null)) {
-    const { data } = await loadExperimentData(c.example, path === null ? {} : { path });
+  if (c.example !== null && data !== null) {
     const min = new Array(data.dim).fill(Infinity);
     const max = new Array(data.dim).fill(-Infinity);
     const user = toUser(data.ys, data.dim, units);
@@ -149,7 +191,7 @@ export async function dataSummaryOf(
     range = { min, max };
   }
   return {
-    file: path === null ? null : basename(path),
+    file: path === null ? null : _baseName(path),
     sha256,
     description: c.data.simulated
       ? "simulated"
@@ -162,6 +204,12 @@ export async function dataSummaryOf(
     points: c.data.points,
     range,
   };
+}
+
+/** The last part of a path (either separator), as `basename` gives it: a name, never a path. */
+function _baseName(path: string): string {
+  const trimmed = path.replace(/[\\/]+$/, "");
+  return trimmed.slice(Math.max(trimmed.lastIndexOf("/"), trimmed.lastIndexOf("\\")) + 1);
 }
 
 /**

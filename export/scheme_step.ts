@@ -21,7 +21,7 @@
 
 import type { GraphBuilder } from "./onnx_graph.ts";
 import type { FieldGraph } from "./vector_field.ts";
-import type { ExportScheme } from "./source.ts";
+import type { ExportScheme } from "./source_check.ts";
 import { emitIncrement } from "./increment.ts";
 
 /**

@@ -19,7 +19,7 @@ import { emitActivation } from "./activation.ts";
 import { encodeModel } from "./onnx_model.ts";
 import { type ElementType, GraphBuilder } from "./onnx_graph.ts";
 import { type ExportDtype, exportMetadata, REVODE_VERSION } from "./metadata.ts";
-import { checkSource, type ExportSource } from "./source.ts";
+import { checkSource, type ExportSource } from "./source_check.ts";
 import { fieldDocs } from "./io_docs.ts";
 import { graphToNetwork, graphToUser } from "./units.ts";
 

@@ -44,7 +44,12 @@ import { invalidArgument } from "../solvers/checks.ts";
 import { modelMetadata } from "./onnx_model.ts";
 import { type Scaling, scalingOfMetadata, toNetwork, toUser } from "./units.ts";
 import type { ExportDtype, ExportForm } from "./metadata.ts";
-import { type CheckedSource, checkSource, type ExportScheme, type ExportSource } from "./source.ts";
+import {
+  type CheckedSource,
+  checkSource,
+  type ExportScheme,
+  type ExportSource,
+} from "./source_check.ts";
 import { createSession, type Feed, type Placement, type Provider, webgpuStatus } from "./ort.ts";
 
 /**

@@ -23,6 +23,11 @@ import { bundlePlayground, PLAYGROUND_DIR } from "../examples/playground/build.t
 import { loadModel } from "../training/model.ts";
 import { readTable } from "../training/table.ts";
 import type { RevodeResult } from "../examples/playground/page.ts";
+import { sourceFromModelFile } from "../export/source.ts";
+import { exportOnnx } from "../export/forms.ts";
+import { modelMetadata } from "../export/onnx_model.ts";
+import { createSession } from "../export/ort.ts";
+import { trajectoryBound, verifyExport } from "../export/verify.ts";
 
 const CHROMIUM = Deno.env.get("CHROMIUM") ?? "/usr/bin/chromium";
 const found = await Deno.stat(CHROMIUM).then(() => true, () => false);
@@ -172,6 +177,98 @@ Deno.test({
   },
 });
 
+/** Clicks a download button and saves the file in `dir`, checking the name the page gives it. */
+async function _save(page: Page, button: string, name: string, dir: string): Promise<string> {
+  const [download] = await Promise.all([page.waitForEvent("download"), page.click(button)]);
+  assert.equal(download.suggestedFilename(), name);
+  const path = `${dir}/${name}`;
+  await download.saveAs(path);
+  return path;
+}
+
+/**
+ * Runs an exported loop from the model's initial state on the trained grid
+ * with onnxruntime-node (CPU) and returns the largest difference from
+ * revode's float64 solve of the model file, relative to the solution's size.
+ */
+async function _loopError(bytes: Uint8Array, jsonPath: string): Promise<number> {
+  const model = await loadModel(jsonPath);
+  const { t0, t1, steps } = model.config;
+  const dt = (t1 - t0) / steps;
+  const grid = Array.from({ length: steps + 1 }, (_, n) => t0 + n * dt);
+  // the initial state in the data's units, rounded to the model's float32 for both solves
+  const y0 = Array.from(model.predict({ ts: grid.slice(0, 2) }).ys.subarray(0, model.field.dim))
+    .map(Math.fround);
+  const reference = model.predict({ ts: grid, y0 }).ys;
+  const session = await createSession(bytes, "cpu");
+  try {
+    const { ys } = await session.run({
+      y0: { type: "float32", data: y0, dims: [1, y0.length] },
+      t0: { type: "float32", data: [t0], dims: [] },
+      dt: { type: "float32", data: [dt], dims: [] },
+      steps: { type: "int64", data: [steps], dims: [] },
+    });
+    assert.deepEqual(ys.dims, [steps + 1, 1, y0.length]);
+    let size = 0;
+    let error = 0;
+    for (let i = 0; i < reference.length; i++) {
+      size = Math.max(size, Math.abs(reference[i]));
+      error = Math.max(error, Math.abs(ys.data[i] - reference[i]));
+    }
+    return error / size;
+  } finally {
+    await session.release();
+  }
+}
+
+Deno.test({
+  name: "playground: model.onnx of a short white-dwarf run is the export of model.json, " +
+    "runs in onnxruntime-node and agrees with revode's solve",
+  ignore: !found,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const page = await _open(site!.noGpu, "?example=white-dwarf&iterations=10&width=6&autostart");
+    const result = await _result(page);
+    const dir = await Deno.makeTempDir({ prefix: "revode-playground-onnx-" });
+    try {
+      const jsonPath = await _save(page, "#download-json", "model.json", dir);
+      const bytes = await Deno.readFile(await _save(page, "#download-onnx", "model.onnx", dir));
+      const meta = modelMetadata(bytes);
+      assert.equal(meta["revode.form"], "loop");
+      assert.equal(meta["revode.dtype"], "float32");
+      assert.equal(JSON.parse(meta["revode.training"]).iterations, result.iterations);
+      const data = JSON.parse(meta["revode.data"]);
+      assert.equal(data.description, "generated from the equation");
+      assert.ok(data.range !== null, "the page summarises the built-in data's range");
+      // what `deno task export --form loop` makes of the model.json the page offers
+      const source = await sourceFromModelFile(jsonPath);
+      const expected = exportOnnx(source, "loop", "float32");
+      assert.equal(bytes.length, expected.length);
+      assert.ok(
+        bytes.every((b, i) => b === expected[i]),
+        "model.onnx differs from the CLI's export",
+      );
+      // random initial states near the trained one, against revode's float64 solve
+      const report = await verifyExport(bytes, source, { providers: ["cpu"], batch: 3 });
+      assert.equal(report.checks[0].status, "passed", report.checks[0].note);
+      // the trained initial state on the trained grid, against loadModel's prediction
+      const error = await _loopError(bytes, jsonPath);
+      const bound = trajectoryBound(source.steps!, "float32");
+      assert.ok(error <= bound, `model.onnx vs revode: ${error} > ${bound}`);
+      console.log(
+        `page's model.onnx: ${bytes.length} bytes, ${source.steps} steps, relative error ` +
+          `${error.toExponential(2)} against revode's float64 solve (bound ${
+            bound.toExponential(2)
+          })`,
+      );
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+      await page.close();
+    }
+  },
+});
+
 /** A damped oscillator as a CSV: x and v against t, 41 points. */
 function _oscillatorCsv(): string {
   const rows = ["t,x,v"];
@@ -240,6 +337,7 @@ Deno.test({
     assert.equal(await page.textContent("#error"), expected);
     assert.match(expected, /^bad\.csv:4: column "x"/);
     assert.equal(await page.isDisabled("#download-json"), true);
+    assert.equal(await page.isDisabled("#download-onnx"), true);
     await page.close();
   },
 });

@@ -3,8 +3,10 @@
  * The playground page: reads the choices (or the query string), trains on
  * WebGPU in the page where an adapter is found and the configuration runs
  * there, else on the CPU in a Web Worker, and draws the loss and the fit
- * after every chunk. Everything it computes is the library's (problem.ts,
- * session.ts); this module only wires it to the page.
+ * after every chunk, and offers the trained model as model.json (the CLI's
+ * format) and model.onnx (the export library's loop form, float32).
+ * Everything it computes is the library's (problem.ts, session.ts, export/);
+ * this module only wires it to the page.
  *
  * Query string, for automation: `?example=white-dwarf&iterations=50&autostart`,
  * and `solver`, `gradient`, `coupling`, `width`, `backend=cpu` (never WebGPU).
@@ -19,6 +21,9 @@ import type { GpuDevice } from "../../solvers/webgpu/runtime/device.ts";
 import { GRADIENT_NAMES, SOLVER_NAMES } from "../../training/config.ts";
 import { EXAMPLE_NAMES, type ExampleName } from "../../training/experiments.ts";
 import type { TrainState } from "../../training/state.ts";
+import { parseModelFile } from "../../training/model_parse.ts";
+import { sourceFromModel } from "../../export/source_model.ts";
+import { exportOnnx } from "../../export/forms.ts";
 import { type Problem, problemOf, type Setup } from "./problem.ts";
 import {
   type Backend,
@@ -56,6 +61,8 @@ const page = {
   backend: "cpu" as Backend,
   reason: "",
   end: null as RunEnd | null,
+  /** The last run's model.json text, made once so that both downloads are of one file. */
+  modelJson: null as string | null,
   stop: false,
   running: false,
   worker: null as Worker | null,
@@ -223,6 +230,7 @@ function _finish(): void {
   const state = end.state;
   _draw(state);
   const fit = prediction(page.problem!, state);
+  page.modelJson = modelText(page.problem!, end, page.backend);
   const result: RevodeResult = {
     backend: page.backend,
     backendReason: page.reason,
@@ -246,17 +254,49 @@ function _buttons(): void {
   ($("train") as HTMLButtonElement).disabled = page.running;
   ($("stop") as HTMLButtonElement).disabled = !page.running;
   ($("continue") as HTMLButtonElement).disabled = page.running || page.end === null;
-  ($("download-json") as HTMLButtonElement).disabled = page.running || page.end === null;
+  for (const id of ["download-json", "download-onnx"]) {
+    ($(id) as HTMLButtonElement).disabled = page.running || page.end === null;
+  }
+}
+
+/** Offers a file to save. */
+function _offer(name: string, blob: Blob): void {
+  const a = document.createElement("a");
+  a.href = URL.createObjectURL(blob);
+  a.download = name;
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
 }
 
 /** Offers model.json, as `deno task train` writes it. */
-function _download(): void {
-  const text = modelText(page.problem!, page.end!, page.backend);
-  const a = document.createElement("a");
-  a.href = URL.createObjectURL(new Blob([text], { type: "application/json" }));
-  a.download = "model.json";
-  a.click();
-  setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+function _downloadJson(): void {
+  _offer("model.json", new Blob([page.modelJson!], { type: "application/json" }));
+}
+
+/**
+ * model.onnx of the last run's model.json, as `deno task train` writes it
+ * next to model.json: the best parameters, the loop form, float32 weights
+ * (which every ONNX Runtime provider runs), the data summarised from what
+ * the page has (no file is read).
+ */
+function _onnxBytes(): Uint8Array {
+  const model = parseModelFile(page.modelJson!, "model.json");
+  return exportOnnx(sourceFromModel(model, "best"), "loop", "float32");
+}
+
+/** Offers model.onnx, or shows why the model cannot be exported. */
+function _downloadOnnx(): void {
+  let bytes: Uint8Array;
+  try {
+    bytes = _onnxBytes();
+  } catch (error) {
+    _status(error instanceof Error ? error.message : String(error), true);
+    return;
+  }
+  _offer(
+    "model.onnx",
+    new Blob([bytes as Uint8Array<ArrayBuffer>], { type: "application/octet-stream" }),
+  );
 }
 
 /** Reads a dropped or chosen table; its problems show as the reader words them. */
@@ -267,6 +307,7 @@ async function _loadTable(file: File): Promise<void> {
   option.disabled = false;
   ($("example") as HTMLSelectElement).value = "table";
   page.end = null;
+  page.modelJson = null;
   _buttons();
   if (_prepare()) _status(`read ${file.name}: press Train`);
 }
@@ -296,7 +337,8 @@ export function startPage(): void {
     page.stop = true;
     page.worker?.postMessage({ type: "stop" } satisfies WorkerRequest);
   };
-  $("download-json").onclick = _download;
+  $("download-json").onclick = _downloadJson;
+  $("download-onnx").onclick = _downloadOnnx;
   $("example").onchange = () => _prepare();
   ($("file") as HTMLInputElement).onchange = (e) => {
     const file = (e.target as HTMLInputElement).files?.[0];
