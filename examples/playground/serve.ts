@@ -7,12 +7,14 @@
  *     deno task web                  # http://localhost:8000/
  *     deno task web --port 8123
  *     deno task web --build          # bundle only, serve nothing
+ *     deno task web --version
  *
  * @module
  */
 
 import { parseArgs } from "node:util";
 import { bundlePlayground, PLAYGROUND_DIR } from "./build.ts";
+import { REVODE_VERSION } from "../../export/metadata.ts";
 
 const TYPES: Record<string, string> = {
   html: "text/html; charset=utf-8",
@@ -22,10 +24,39 @@ const TYPES: Record<string, string> = {
   csv: "text/csv; charset=utf-8",
 };
 
-const { values } = parseArgs({
-  args: Deno.args,
-  options: { port: { type: "string", default: "8000" }, build: { type: "boolean" } },
-});
+const USAGE = "usage: deno task web [--port N] [--build] [--version] [--help]\n" +
+  "  --port N    serve on localhost:N (default 8000; 0 picks a free port)\n" +
+  "  --build     bundle examples/playground/playground.js only, serve nothing\n";
+
+/** The flags, or the usage and exit 2 for an unknown one (no stack trace). */
+function _flags() {
+  try {
+    return parseArgs({
+      args: Deno.args,
+      options: {
+        port: { type: "string", default: "8000" },
+        build: { type: "boolean" },
+        version: { type: "boolean" },
+        help: { type: "boolean" },
+      },
+    }).values;
+  } catch (error) {
+    console.error(`${(error as Error).message}\n${USAGE}`);
+    Deno.exit(2);
+  }
+}
+
+const values = _flags();
+if (values.help) {
+  console.log(USAGE);
+  Deno.exit(0);
+}
+if (values.version) {
+  console.log(
+    `revode ${REVODE_VERSION} (deno task web); Deno ${Deno.version.deno}, V8 ${Deno.version.v8}`,
+  );
+  Deno.exit(0);
+}
 const port = Number(values.port);
 if (!Number.isInteger(port) || port < 0 || port > 65535) {
   console.error(`invalid value for --port: ${values.port}. Allowed: an integer from 0 to 65535.`);
