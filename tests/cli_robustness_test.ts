@@ -141,26 +141,12 @@ Deno.test({
   ignore: !HAVE_SHARED,
 }, async () => {
   await withTempDir(async (dir) => {
-    const first = await run([
-      "--example",
-      "oscillator",
-      "--iterations",
-      "3",
-      "--out",
-      `${dir}/sim`,
-    ]);
+    const simulated = ["--example", "oscillator", "--iterations", "3"];
+    const first = await run([...simulated, "--out", `${dir}/sim`]);
     assert.equal(first.code, 0, first.err);
     const sim = await readModelFile(`${dir}/sim/model.json`);
-    const { code, out, err } = await run([
-      "--resume",
-      `${dir}/sim/model.json`,
-      "--data",
-      REAL_OSCILLATOR,
-      "--iterations",
-      "2",
-      "--out",
-      `${dir}/real`,
-    ]);
+    const onRealData = ["--data", REAL_OSCILLATOR, "--iterations", "2", "--out", `${dir}/real`];
+    const { code, out, err } = await run(["--resume", `${dir}/sim/model.json`, ...onRealData]);
     assert.equal(code, 0, err);
     assert.match(out, /changed: data \(.*real_double_linear_h_1\.txt; its y0 and window replace/);
     const real = await readModelFile(`${dir}/real/model.json`);
@@ -195,16 +181,8 @@ Deno.test({
     );
     assertNoStack(lost.err);
     // Found again: the same data, so nothing is reset.
-    const found = await run([
-      "--resume",
-      `${dir}/a/model.json`,
-      "--data",
-      `${dir}/moved.txt`,
-      "--iterations",
-      "1",
-      "--out",
-      `${dir}/b`,
-    ]);
+    const movedData = ["--data", `${dir}/moved.txt`, "--iterations", "1", "--out", `${dir}/b`];
+    const found = await run(["--resume", `${dir}/a/model.json`, ...movedData]);
     assert.equal(found.code, 0, found.err);
     assert.ok(!/best loss starts again/.test(found.out), found.out);
     const a = await readModelFile(`${dir}/a/model.json`);

@@ -3,12 +3,19 @@ import { main } from "../cli/train.ts";
 import { helpText } from "../cli/train_flags.ts";
 import { main as experimentsMain } from "../cli/experiments.ts";
 import { readModelFile } from "../training/model_file.ts";
-import { assertNoStack, type CliMain, runCli, withTempDir } from "./cli_harness.ts";
+import {
+  assertNoStack,
+  type CliMain,
+  interruptAfter,
+  resumeAgainstWhole,
+  runCli,
+  runTask,
+  taskCommand,
+  withTempDir,
+} from "./cli_harness.ts";
 
 /** Runs a CLI (the training one by default) in-process. */
 const run = (args: string[], m: CliMain = main) => runCli(m, args);
-
-const cliPath = new URL("../cli/train.ts", import.meta.url).pathname;
 
 /** A short run: the white dwarf with 100 steps (every tenth data point). */
 const FAST = ["--steps", "100", "--iterations", "3"];
@@ -174,28 +181,16 @@ Deno.test("cli: simulated data are announced; real data are read with --data", a
 Deno.test("cli: --resume continues exactly; it refuses a changed architecture", async () => {
   await withTempDir(async (dir) => {
     const base = ["--example", "oscillator", "--width", "6"];
-    assert.equal((await run([...base, "--iterations", "2", "--out", `${dir}/a`])).code, 0);
-    const resumed = await run([
-      "--resume",
-      `${dir}/a/model.json`,
-      "--iterations",
-      "2",
-      "--out",
-      `${dir}/b`,
-    ]);
-    assert.equal(resumed.code, 0, resumed.err);
+    const { resumed, split, whole } = await resumeAgainstWhole(main, dir, base, 2);
     assert.match(resumed.out, /resuming .*a\/model\.json at iteration 2/);
-    assert.equal((await run([...base, "--iterations", "4", "--out", `${dir}/c`])).code, 0);
-    const b = await readModelFile(`${dir}/b/model.json`);
-    const c = await readModelFile(`${dir}/c/model.json`);
-    assert.deepEqual(b.params, c.params);
-    assert.deepEqual(b.training.history.loss, c.training.history.loss);
-    assert.deepEqual(b.optimizer, c.optimizer);
+    assert.deepEqual(split.params, whole.params);
+    assert.deepEqual(split.training.history.loss, whole.training.history.loss);
+    assert.deepEqual(split.optimizer, whole.optimizer);
 
-    const done = await run(["--resume", `${dir}/c/model.json`, "--out", `${dir}/d`]);
+    const done = await run(["--resume", `${dir}/whole/model.json`, "--out", `${dir}/d`]);
     assert.equal(done.code, 2);
     assert.match(done.err, /has finished its 4 iterations; pass --iterations N/);
-    const conflict = await run(["--resume", `${dir}/c/model.json`, "--width", "10"]);
+    const conflict = await run(["--resume", `${dir}/whole/model.json`, "--width", "10"]);
     assert.equal(conflict.code, 2);
     assert.match(conflict.err, /--width 10 conflicts with the model being resumed \(width 6\)/);
   });
@@ -233,37 +228,17 @@ Deno.test("cli: bad model files given to --resume are refused without a stack tr
 
 Deno.test("cli: as a process, with the task's permissions; Ctrl-C saves the state", async () => {
   await withTempDir(async (dir) => {
-    const deno = Deno.execPath();
-    const perms = ["run", "--allow-read", "--allow-write", cliPath];
-    const bad = await new Deno.Command(deno, {
-      args: [...perms, "--solver", "rk5"],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
+    const bad = await runTask("train", ["--solver", "rk5"]);
     assert.equal(bad.code, 2);
-    const err = new TextDecoder().decode(bad.stderr);
-    assert.match(err, /Allowed: euler/);
-    assertNoStack(err);
+    assert.match(bad.err, /Allowed: euler/);
+    assertNoStack(bad.err);
 
+    // Ctrl-C once the first progress line is out.
     const out = `${dir}/interrupted`;
-    const child = new Deno.Command(deno, {
-      args: [...perms, "--iterations", "100000", "--steps", "100", "--out", out],
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    // Wait for the first progress line, then press Ctrl-C.
-    const reader = child.stdout.getReader();
-    let seen = "";
-    while (!seen.includes("iteration 1/")) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      seen += new TextDecoder().decode(value);
-    }
-    child.kill("SIGINT");
-    while (!(await reader.read()).done) { /* drain */ }
-    const status = await child.status;
-    await child.stderr.cancel();
-    assert.equal(status.code, 130);
+    const args = ["--iterations", "100000", "--steps", "100", "--out", out];
+    const child = taskCommand("train", args).spawn();
+    const { code } = await interruptAfter(child, "iteration 1/", "SIGINT");
+    assert.equal(code, 130);
     const model = await readModelFile(`${out}/model.json`);
     assert.equal(model.training.status, "interrupted");
     assert.ok(model.training.iterations >= 1 && model.training.iterations < 100000);

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { main } from "../cli/train.ts";
 import { readModelFile } from "../training/model_file.ts";
-import { assertNoStack, runCli, withTempDir } from "./cli_harness.ts";
+import { assertNoStack, resumeAgainstWhole, runCli, withTempDir } from "./cli_harness.ts";
 
 const run = (args: string[]) => runCli(main, args);
 
@@ -105,48 +105,20 @@ Deno.test("cli: one trajectory with --validation: files record the held-out loss
 Deno.test("cli: --patience stops early and --resume of an example with validation continues identically", async () => {
   await withTempDir(async (dir) => {
     const base = ["--example", "oscillator", "--width", "4", "--validation", "0.2"];
-    const whole = await run([...base, "--iterations", "4", "--out", `${dir}/whole`]);
-    assert.equal(whole.code, 0, whole.err);
-    assert.equal((await run([...base, "--iterations", "2", "--out", `${dir}/a`])).code, 0);
-    const resumed = await run([
-      "--resume",
-      `${dir}/a/model.json`,
-      "--iterations",
-      "2",
-      "--out",
-      `${dir}/b`,
-    ]);
-    assert.equal(resumed.code, 0, resumed.err);
-    const b = await readModelFile(`${dir}/b/model.json`);
-    const w = await readModelFile(`${dir}/whole/model.json`);
-    assert.deepEqual(b.training.history.validationLoss, w.training.history.validationLoss);
-    assert.deepEqual(b.params, w.params);
-    assert.deepEqual(b.best, w.best);
-    const changed = await run([
-      "--resume",
-      `${dir}/a/model.json`,
-      "--validation",
-      "0.3",
-      "--out",
-      `${dir}/c`,
-    ]);
+    const { split, whole } = await resumeAgainstWhole(main, dir, base, 2);
+    assert.deepEqual(split.training.history.validationLoss, whole.training.history.validationLoss);
+    assert.deepEqual(split.params, whole.params);
+    assert.deepEqual(split.best, whole.best);
+    const resume = ["--resume", `${dir}/a/model.json`, "--validation", "0.3"];
+    const changed = await run([...resume, "--out", `${dir}/c`]);
     assert.equal(changed.code, 2);
     assert.match(
       changed.err,
       /--validation 0\.3 conflicts with the model being resumed \(validation 0\.2\)/,
     );
     // a large learning rate makes the held-out loss stop improving soon
-    const early = await run([
-      ...base,
-      "--patience",
-      "2",
-      "--lr",
-      "0.5",
-      "--iterations",
-      "200",
-      "--out",
-      `${dir}/e`,
-    ]);
+    const impatient = [...base, "--patience", "2", "--lr", "0.5", "--iterations", "200"];
+    const early = await run([...impatient, "--out", `${dir}/e`]);
     assert.equal(early.code, 0, early.err);
     const e = await readModelFile(`${dir}/e/model.json`);
     assert.ok(e.training.iterations < 200, `ran ${e.training.iterations}`);

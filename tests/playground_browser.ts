@@ -66,6 +66,14 @@ async function _site() {
 
 const site = found ? await _site() : null;
 
+/**
+ * A test of the page, skipped without Chromium. The browsers and the server
+ * outlive each test (the last one closes them), hence no sanitizers.
+ */
+function _pageTest(name: string, fn: () => Promise<void>): void {
+  Deno.test({ name, ignore: !found, sanitizeResources: false, sanitizeOps: false, fn });
+}
+
 /** Opens the page with a query string; its console errors are printed. */
 async function _open(browser: Browser, query: string): Promise<Page> {
   const page = await browser.newPage({ acceptDownloads: true });
@@ -91,17 +99,20 @@ async function _result(page: Page, timeout = 120_000): Promise<RevodeResult> {
   ) as RevodeResult;
 }
 
+/** Clicks a download button and saves the file in `dir`, checking the name the page gives it. */
+async function _save(page: Page, button: string, name: string, dir: string): Promise<string> {
+  const [download] = await Promise.all([page.waitForEvent("download"), page.click(button)]);
+  assert.equal(download.suggestedFilename(), name);
+  const path = `${dir}/${name}`;
+  await download.saveAs(path);
+  return path;
+}
+
 /** The page's model.json, downloaded, checked against the prediction the page showed. */
 async function _checkDownload(page: Page, result: RevodeResult, tolerance: number): Promise<void> {
-  const [download] = await Promise.all([
-    page.waitForEvent("download"),
-    page.click("#download-json"),
-  ]);
-  assert.equal(download.suggestedFilename(), "model.json");
-  const path = await Deno.makeTempFile({ suffix: ".json" });
+  const dir = await Deno.makeTempDir({ prefix: "revode-playground-json-" });
   try {
-    await download.saveAs(path);
-    const model = await loadModel(path);
+    const model = await loadModel(await _save(page, "#download-json", "model.json", dir));
     assert.equal(model.file.training.iterations, result.iterations);
     assert.equal(model.file.training.backend, result.backend);
     const { ts, ys } = model.predict({ ts: result.prediction.ts });
@@ -115,17 +126,13 @@ async function _checkDownload(page: Page, result: RevodeResult, tolerance: numbe
       );
     }
   } finally {
-    await Deno.remove(path);
+    await Deno.remove(dir, { recursive: true });
   }
 }
 
-Deno.test({
-  name:
-    "playground: the white dwarf trains 50 iterations on WebGPU, the loss falls, model.json loads",
-  ignore: !found,
-  sanitizeResources: false,
-  sanitizeOps: false,
-  fn: async () => {
+_pageTest(
+  "playground: the white dwarf trains 50 iterations on WebGPU, the loss falls, model.json loads",
+  async () => {
     const page = await _open(site!.gpu, "?example=white-dwarf&iterations=50&autostart");
     const result = await _result(page);
     if (result.backend !== "webgpu" && !requireGpu) {
@@ -147,39 +154,24 @@ Deno.test({
     await _checkDownload(page, result, 1e-6);
     await page.close();
   },
-});
+);
 
-Deno.test({
-  name: "playground: without WebGPU the CPU worker trains and the page says so",
-  ignore: !found,
-  sanitizeResources: false,
-  sanitizeOps: false,
-  fn: async () => {
-    const page = await _open(site!.noGpu, "?example=white-dwarf&iterations=20&width=6&autostart");
-    const result = await _result(page);
-    assert.equal(result.backend, "cpu");
-    const said = await page.textContent("#backend") ?? "";
-    assert.match(said, /^backend: CPU \(float64\) in a Web Worker: /);
-    assert.match(said, /WebGPU|adapter|navigator\.gpu/);
-    assert.equal(result.iterations, 20);
-    assert.ok(result.bestLoss! < result.firstLoss!, `${result.firstLoss} → ${result.bestLoss}`);
-    console.log(
-      `white dwarf on the CPU worker: first step ${result.firstStepMs?.toFixed(0)} ms after ` +
-        `navigation (${said})`,
-    );
-    await _checkDownload(page, result, 1e-9);
-    await page.close();
-  },
+_pageTest("playground: without WebGPU the CPU worker trains and the page says so", async () => {
+  const page = await _open(site!.noGpu, "?example=white-dwarf&iterations=20&width=6&autostart");
+  const result = await _result(page);
+  assert.equal(result.backend, "cpu");
+  const said = await page.textContent("#backend") ?? "";
+  assert.match(said, /^backend: CPU \(float64\) in a Web Worker: /);
+  assert.match(said, /WebGPU|adapter|navigator\.gpu/);
+  assert.equal(result.iterations, 20);
+  assert.ok(result.bestLoss! < result.firstLoss!, `${result.firstLoss} → ${result.bestLoss}`);
+  console.log(
+    `white dwarf on the CPU worker: first step ${result.firstStepMs?.toFixed(0)} ms after ` +
+      `navigation (${said})`,
+  );
+  await _checkDownload(page, result, 1e-9);
+  await page.close();
 });
-
-/** Clicks a download button and saves the file in `dir`, checking the name the page gives it. */
-async function _save(page: Page, button: string, name: string, dir: string): Promise<string> {
-  const [download] = await Promise.all([page.waitForEvent("download"), page.click(button)]);
-  assert.equal(download.suggestedFilename(), name);
-  const path = `${dir}/${name}`;
-  await download.saveAs(path);
-  return path;
-}
 
 /**
  * Runs an exported loop from the model's initial state on the trained grid
@@ -216,13 +208,10 @@ async function _loopError(bytes: Uint8Array, jsonPath: string): Promise<number> 
   }
 }
 
-Deno.test({
-  name: "playground: model.onnx of a short white-dwarf run is the export of model.json, " +
+_pageTest(
+  "playground: model.onnx of a short white-dwarf run is the export of model.json, " +
     "runs in onnxruntime-node and agrees with revode's solve",
-  ignore: !found,
-  sanitizeResources: false,
-  sanitizeOps: false,
-  fn: async () => {
+  async () => {
     const page = await _open(site!.noGpu, "?example=white-dwarf&iterations=10&width=6&autostart");
     const result = await _result(page);
     const dir = await Deno.makeTempDir({ prefix: "revode-playground-onnx-" });
@@ -262,7 +251,7 @@ Deno.test({
       await page.close();
     }
   },
-});
+);
 
 /** A damped oscillator as a CSV: x and v against t, 41 points. */
 function _oscillatorCsv(): string {
@@ -286,12 +275,9 @@ async function _drop(page: Page, name: string, text: string): Promise<void> {
   await page.dispatchEvent("body", "drop", { dataTransfer });
 }
 
-Deno.test({
-  name: "playground: a dropped CSV trains, and model.json predicts in the table's units",
-  ignore: !found,
-  sanitizeResources: false,
-  sanitizeOps: false,
-  fn: async () => {
+_pageTest(
+  "playground: a dropped CSV trains, and model.json predicts in the table's units",
+  async () => {
     const page = await _open(site!.gpu, "?iterations=40");
     await _drop(page, "spring.csv", _oscillatorCsv());
     await page.waitForFunction(() =>
@@ -305,44 +291,32 @@ Deno.test({
     await _checkDownload(page, result, result.backend === "webgpu" ? 1e-6 : 1e-9);
     await page.close();
   },
+);
+
+_pageTest("playground: a malformed CSV shows the reader's message", async () => {
+  const text = "t,x\n0,1\n0.5,2\n1,abc\n";
+  const expected = (() => {
+    try {
+      readTable(text, { source: "bad.csv" });
+    } catch (error) {
+      return (error as Error).message;
+    }
+    throw new Error("readTable accepted the malformed table");
+  })();
+  const page = await _open(site!.gpu, "");
+  await page.setInputFiles("#file", {
+    name: "bad.csv",
+    mimeType: "text/csv",
+    buffer: Buffer.from(text),
+  });
+  await page.waitForFunction(() => document.getElementById("error")!.textContent !== "");
+  assert.equal(await page.textContent("#error"), expected);
+  assert.match(expected, /^bad\.csv:4: column "x"/);
+  assert.equal(await page.isDisabled("#download-json"), true);
+  assert.equal(await page.isDisabled("#download-onnx"), true);
+  await page.close();
 });
 
-Deno.test({
-  name: "playground: a malformed CSV shows the reader's message",
-  ignore: !found,
-  sanitizeResources: false,
-  sanitizeOps: false,
-  fn: async () => {
-    const text = "t,x\n0,1\n0.5,2\n1,abc\n";
-    const expected = (() => {
-      try {
-        readTable(text, { source: "bad.csv" });
-      } catch (error) {
-        return (error as Error).message;
-      }
-      throw new Error("readTable accepted the malformed table");
-    })();
-    const page = await _open(site!.gpu, "");
-    await page.setInputFiles("#file", {
-      name: "bad.csv",
-      mimeType: "text/csv",
-      buffer: Buffer.from(text),
-    });
-    await page.waitForFunction(() => document.getElementById("error")!.textContent !== "");
-    assert.equal(await page.textContent("#error"), expected);
-    assert.match(expected, /^bad\.csv:4: column "x"/);
-    assert.equal(await page.isDisabled("#download-json"), true);
-    assert.equal(await page.isDisabled("#download-onnx"), true);
-    await page.close();
-  },
-});
-
-Deno.test({
-  name: "playground: close the browsers and the server",
-  ignore: !found,
-  sanitizeResources: false,
-  sanitizeOps: false,
-  fn: async () => {
-    await site!.close();
-  },
+_pageTest("playground: close the browsers and the server", async () => {
+  await site!.close();
 });

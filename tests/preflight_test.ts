@@ -8,14 +8,27 @@ import assert from "node:assert/strict";
 import { main } from "../cli/train.ts";
 import { planRun } from "../cli/train_plan.ts";
 import { preflightRun } from "../cli/train_preflight.ts";
-import { captureIo, runCli, withTempDir } from "./cli_harness.ts";
-import { assertNoStack } from "./cli_harness.ts";
+import {
+  assertNoStack,
+  captureIo,
+  runCli,
+  runTask,
+  taskCommand,
+  withTempDir,
+} from "./cli_harness.ts";
 import { defaultConfig } from "../training/config.ts";
 import { train } from "../training/train.ts";
 import { whiteDwarfData } from "../training/datasets/white_dwarf.ts";
 import { estimateMemory } from "../training/preflight.ts";
 
 const run = (args: string[]) => runCli(main, args);
+
+/** One iteration on `args`, written into `dir/o`; what it printed (it must succeed). */
+async function trainOnce(dir: string, args: string[]): Promise<string> {
+  const { code, out, err } = await run([...args, "--iterations", "1", "--out", `${dir}/o`]);
+  assert.equal(code, 0, err + out);
+  return out;
+}
 
 /** Whether a path exists. */
 async function exists(path: string): Promise<boolean> {
@@ -138,14 +151,8 @@ Deno.test("preflight: the memory estimate bounds what the gradient methods hold"
 });
 
 Deno.test("preflight: deno task train reads the machine's memory (--allow-sys in deno.json)", async () => {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["task", "--quiet", "train", "--width", "1000000", "--iterations", "1"],
-    cwd: new URL("..", import.meta.url).pathname,
-    stdout: "piped",
-    stderr: "piped",
-  });
-  const { code, stderr } = await child.output();
-  const err = new TextDecoder().decode(stderr);
+  const args = ["--width", "1000000", "--iterations", "1"];
+  const { code, err } = await runTask("train", args, { viaDenoTask: true });
   assert.equal(code, 2, err);
   assert.match(err, /more than the .* this machine has available/);
   assert.match(err, /--width 1000000/);
@@ -153,28 +160,9 @@ Deno.test("preflight: deno task train reads the machine's memory (--allow-sys in
 
 Deno.test("preflight: a run that would take hours says so before it starts", async () => {
   await withTempDir(async (dir) => {
-    const child = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "--allow-read",
-        "--allow-write",
-        "--allow-sys",
-        "cli/train.ts",
-        "--steps",
-        "2000",
-        "--coupling",
-        "0.9999",
-        "--width",
-        "200",
-        "--iterations",
-        "1000000",
-        "--out",
-        `${dir}/long`,
-      ],
-      cwd: new URL("..", import.meta.url).pathname,
-      stdout: "null",
-      stderr: "piped",
-    }).spawn();
+    const long = ["--steps", "2000", "--coupling", "0.9999", "--width", "200"];
+    const args = [...long, "--iterations", "1000000", "--out", `${dir}/long`];
+    const child = taskCommand("train", args, { stdout: "null" }).spawn();
     const decoder = new TextDecoder();
     let err = "";
     const deadline = setTimeout(() => child.kill("SIGKILL"), 60_000);
@@ -240,17 +228,7 @@ Deno.test("preflight: a table says the times the window dropped and where it has
       rows.push(`${t},${Math.cos(t)},${-Math.sin(t)}`);
     }
     await Deno.writeTextFile(`${dir}/gap.csv`, rows.join("\n") + "\n");
-    const { code, out, err } = await run([
-      "--data",
-      `${dir}/gap.csv`,
-      "--window",
-      "0:6",
-      "--iterations",
-      "1",
-      "--out",
-      `${dir}/o`,
-    ]);
-    assert.equal(code, 0, err + out);
+    const out = await trainOnce(dir, ["--data", `${dir}/gap.csv`, "--window", "0:6"]);
     assert.match(
       out,
       /20 row\(s\) of the table outside the window \[0, 6\] dropped \(lines \d+–\d+, at t = 6\.1 to 8\)/,
@@ -272,17 +250,7 @@ Deno.test("preflight: a Schmidt-Lipson file says what it drops and the gaps it i
       rows.push(`0 ${t + 10} ${100 * Math.cos(t)} ${-100 * Math.cos(t)} 0 ${Math.sin(t)}`);
     }
     await Deno.writeTextFile(`${dir}/osc.txt`, rows.join("\n") + "\n");
-    const { code, out, err } = await run([
-      "--example",
-      "oscillator",
-      "--data",
-      `${dir}/osc.txt`,
-      "--iterations",
-      "1",
-      "--out",
-      `${dir}/o`,
-    ]);
-    assert.equal(code, 0, err + out);
+    const out = await trainOnce(dir, ["--example", "oscillator", "--data", `${dir}/osc.txt`]);
     // 6 s of data, 3 s used: said
     assert.match(
       out,

@@ -14,35 +14,13 @@ import { LOCK_FILE } from "../cli/train_lock.ts";
 import { planRun } from "../cli/train_plan.ts";
 import { runTraining } from "../cli/train_run.ts";
 import { readModelFile } from "../training/model_file.ts";
-import { assertNoStack, runCli, withTempDir } from "./cli_harness.ts";
+import { assertNoStack, interruptAfter, runCli, taskCommand, withTempDir } from "./cli_harness.ts";
 
 const run = (args: string[]) => runCli(main, args);
-const cliPath = new URL("../cli/train.ts", import.meta.url).pathname;
 const FAST = ["--steps", "20", "--iterations", "3"];
 
 /** `deno task train` as a child process, with the task's permissions. */
-function spawnTrain(args: string[]): Deno.ChildProcess {
-  return new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-read", "--allow-write", cliPath, ...args],
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-}
-
-/** Reads the child's stdout until `text` appears; returns what was read. */
-async function readUntil(
-  reader: ReadableStreamDefaultReader<Uint8Array>,
-  done: (seen: string) => boolean,
-): Promise<string> {
-  let seen = "";
-  const decoder = new TextDecoder();
-  while (!done(seen)) {
-    const chunk = await reader.read();
-    if (chunk.done) break;
-    seen += decoder.decode(chunk.value);
-  }
-  return seen;
-}
+const spawnTrain = (args: string[]) => taskCommand("train", args).spawn();
 
 /** Waits until `path` is a model file with at least one iteration. */
 async function waitForCheckpoint(path: string): Promise<number> {
@@ -61,14 +39,9 @@ for (const [signal, code] of [["SIGTERM", 143], ["SIGHUP", 129]] as const) {
     await withTempDir(async (dir) => {
       const out = `${dir}/run`;
       const child = spawnTrain(["--steps", "100", "--iterations", "100000", "--out", out]);
-      const reader = child.stdout.getReader();
-      await readUntil(reader, (seen) => seen.includes("iteration 1/"));
-      child.kill(signal);
-      const rest = await readUntil(reader, () => false);
-      const status = await child.status;
-      await child.stderr.cancel();
-      assert.equal(status.code, code);
-      assert.match(rest, new RegExp(`Interrupted \\(${signal}\\) after iteration \\d+`));
+      const stopped = await interruptAfter(child, "iteration 1/", signal);
+      assert.equal(stopped.code, code);
+      assert.match(stopped.after, new RegExp(`Interrupted \\(${signal}\\) after iteration \\d+`));
       const model = await readModelFile(`${out}/model.json`);
       assert.equal(model.training.status, "interrupted");
       assert.ok(model.training.iterations >= 1 && model.training.iterations < 100000);
@@ -171,13 +144,12 @@ Deno.test("safety: a second writer on one --out is refused; a stale lock is take
   await withTempDir(async (dir) => {
     const out = `${dir}/run`;
     const first = spawnTrain(["--steps", "100", "--iterations", "100000", "--out", out]);
-    const reader = first.stdout.getReader();
-    await readUntil(reader, (seen) => seen.includes("iteration 1/"));
-    const second = await run([...FAST, "--out", out]);
-    first.kill("SIGINT");
-    await readUntil(reader, () => false);
-    await first.status;
-    await first.stderr.cancel();
+    const { during: second } = await interruptAfter(
+      first,
+      "iteration 1/",
+      "SIGINT",
+      () => run([...FAST, "--out", out]),
+    );
     assert.equal(second.code, 2);
     assert.match(second.err, /is in use by another training run \(pid \d+, alive \d+ s ago/);
     assertNoStack(second.err);

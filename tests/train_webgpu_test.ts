@@ -33,12 +33,19 @@ import { solve } from "../solvers/solve.ts";
 import { reversible } from "../solvers/schemes/spec.ts";
 import { defaultCheckpoints } from "../solvers/gradients/checkpointed.ts";
 import { mseLoss } from "../training/loss.ts";
-import { assertNoStack, type CliMain, runCli, withTempDir } from "./cli_harness.ts";
+import {
+  assertNoStack,
+  type CliMain,
+  interruptAfter,
+  resumeAgainstWhole,
+  runCli,
+  runTask,
+  taskCommand,
+  withTempDir,
+} from "./cli_harness.ts";
 
 /** Runs a CLI (the training one by default) in-process. */
 const run = (args: string[], m: CliMain = main) => runCli(m, args);
-
-const cliPath = new URL("../cli/train.ts", import.meta.url).pathname;
 
 const gpuTest = gpuTests("train webgpu");
 
@@ -214,38 +221,20 @@ Deno.test("train webgpu: without WebGPU, --backend webgpu fails saying how to ge
       preload,
       'Object.defineProperty(navigator, "gpu", { value: undefined, configurable: true });\n',
     );
-    const command = (backend: string) =>
-      new Deno.Command(Deno.execPath(), {
-        args: [
-          "run",
-          "--allow-read",
-          "--allow-write",
-          "--preload",
-          preload,
-          cliPath,
-          "--backend",
-          backend,
-          ...FAST,
-          "--iterations",
-          "1",
-          "--out",
-          `${dir}/${backend}`,
-        ],
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
-    const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
-    const gpu = await command("webgpu");
-    assert.equal(gpu.code, 1, text(gpu.stderr));
-    assert.match(text(gpu.stderr), /^error: WebGPU backend unavailable: .*navigator\.gpu/);
-    assert.match(text(gpu.stderr), /mesa-vulkan-drivers.*--backend auto/);
-    assertNoStack(text(gpu.stderr));
-    const auto = await command("auto");
-    assert.equal(auto.code, 0, text(auto.stderr));
-    assert.match(
-      text(auto.stdout),
-      /no usable WebGPU adapter .*--backend auto falls back to the CPU/,
-    );
+    const train = (backend: string) =>
+      runTask(
+        "train",
+        ["--backend", backend, ...FAST, "--iterations", "1", "--out", `${dir}/${backend}`],
+        { flags: ["--preload", preload] },
+      );
+    const gpu = await train("webgpu");
+    assert.equal(gpu.code, 1, gpu.err);
+    assert.match(gpu.err, /^error: WebGPU backend unavailable: .*navigator\.gpu/);
+    assert.match(gpu.err, /mesa-vulkan-drivers.*--backend auto/);
+    assertNoStack(gpu.err);
+    const auto = await train("auto");
+    assert.equal(auto.code, 0, auto.err);
+    assert.match(auto.out, /no usable WebGPU adapter .*--backend auto falls back to the CPU/);
     assert.equal((await readModelFile(`${dir}/auto/model.json`)).training.backend, "cpu");
   });
 });
@@ -449,17 +438,8 @@ gpuTest(
         losses.push((await readModelFile(`${out}/model.json`)).training.history.loss);
       }
       losses[0].forEach((l, i) => assert.ok(Math.abs(l - losses[1][i]) <= 1e-5 * l, `${losses}`));
-      const wide = await run([
-        "--backend",
-        "webgpu",
-        ...FAST,
-        "--width",
-        "40",
-        "--solve-kernel",
-        "whole",
-        "--out",
-        `${dir}/wide`,
-      ]);
+      const tooWide = ["--backend", "webgpu", ...FAST, "--width", "40", "--solve-kernel", "whole"];
+      const wide = await run([...tooWide, "--out", `${dir}/wide`]);
       assert.equal(wide.code, 2, wide.err);
       assert.match(wide.err, /--solve-kernel whole, but the network does not fit one invocation/);
       assertNoStack(wide.err);
@@ -471,27 +451,15 @@ gpuTest(
 gpuTest("resume on the GPU gives the same losses as an uninterrupted GPU run", async () => {
   await withTempDir(async (dir) => {
     const base = ["--backend", "webgpu", ...FAST, "--lr", "0.02"];
-    assert.equal((await run([...base, "--iterations", "3", "--out", `${dir}/a`])).code, 0);
-    // No --backend: the model's own backend.
-    const resumed = await run([
-      "--resume",
-      `${dir}/a/model.json`,
-      "--iterations",
-      "3",
-      "--out",
-      `${dir}/b`,
-    ]);
-    assert.equal(resumed.code, 0, resumed.err);
+    // The resumed half names no --backend: the model's own backend.
+    const { resumed, split, whole } = await resumeAgainstWhole(main, dir, base, 3);
     assert.match(resumed.out, /resuming .*a\/model\.json at iteration 3/);
     assert.match(resumed.out, /backend: WebGPU \(float32\)/);
-    assert.equal((await run([...base, "--iterations", "6", "--out", `${dir}/c`])).code, 0);
-    const b = await readModelFile(`${dir}/b/model.json`);
-    const c = await readModelFile(`${dir}/c/model.json`);
-    assert.equal(b.training.backend, "webgpu");
-    assert.deepEqual(b.training.history.loss, c.training.history.loss);
-    assert.deepEqual(b.params, c.params);
-    assert.deepEqual(b.optimizer, c.optimizer);
-    assert.deepEqual(b.best, c.best);
+    assert.equal(split.training.backend, "webgpu");
+    assert.deepEqual(split.training.history.loss, whole.training.history.loss);
+    assert.deepEqual(split.params, whole.params);
+    assert.deepEqual(split.optimizer, whole.optimizer);
+    assert.deepEqual(split.best, whole.best);
   });
 });
 
@@ -546,41 +514,11 @@ gpuTest(
 gpuTest("as a process with the task's permissions; Ctrl-C saves the GPU state", async () => {
   await withTempDir(async (dir) => {
     const out = `${dir}/interrupted`;
-    const child = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "--allow-read",
-        "--allow-write",
-        cliPath,
-        "--backend",
-        "webgpu",
-        ...FAST,
-        "--iterations",
-        "100000",
-        "--out",
-        out,
-      ],
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    const reader = child.stdout.getReader();
-    let seen = "";
-    while (!seen.includes("iteration 1/")) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      seen += new TextDecoder().decode(value);
-    }
-    child.kill("SIGINT");
-    while (true) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      seen += new TextDecoder().decode(value);
-    }
-    const status = await child.status;
-    const err = new TextDecoder().decode(
-      (await new Response(child.stderr).arrayBuffer()) as ArrayBuffer,
-    );
-    assert.equal(status.code, 130, seen + err);
+    const args = ["--backend", "webgpu", ...FAST, "--iterations", "100000", "--out", out];
+    const child = taskCommand("train", args).spawn();
+    const { code, before, after, err } = await interruptAfter(child, "iteration 1/", "SIGINT");
+    const seen = before + after;
+    assert.equal(code, 130, seen + err);
     assert.match(seen, /Interrupted \(Ctrl-C\) after iteration \d+; the state is saved/);
     const model = await readModelFile(`${out}/model.json`);
     assert.equal(model.training.status, "interrupted");
