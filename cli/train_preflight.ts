@@ -30,6 +30,12 @@ import { solve } from "../solvers/solve.ts";
 /** Runs estimated to take longer than this (seconds) get a warning before they start. */
 const LONG_RUN_SECONDS = 600;
 
+/**
+ * Iterations estimated to take longer than this (seconds) get a warning: a
+ * signal is answered, and a checkpoint written, only between iterations.
+ */
+const LONG_ITERATION_SECONDS = 30;
+
 /** Steps of the probe gradient that is timed and scaled up to the run's steps. */
 const PROBE_STEPS = 32;
 
@@ -208,6 +214,8 @@ function _warnLongRun(plan: TrainPlan, mlp: Mlp, io: CliIo): void {
     spent += seconds;
   }
   const perIteration = best * gradientWork(config, steps) / gradientWork(probe, probeSteps);
+  const slowIteration = longIterationWarning(perIteration);
+  if (slowIteration !== null) io.error(slowIteration);
   const total = perIteration * plan.iterations;
   if (!(total > LONG_RUN_SECONDS)) return;
   io.error(
@@ -220,6 +228,34 @@ function _warnLongRun(plan: TrainPlan, mlp: Mlp, io: CliIo): void {
       `fewer ${config.adaptive ? "--max-steps" : "--steps"}, or a smaller --width, --depth ` +
       `or --batch shorten it; Ctrl-C stops it and saves the state.\n`,
   );
+}
+
+/**
+ * The warning for an iteration estimated to take longer than
+ * {@link LONG_ITERATION_SECONDS}, or null. An iteration is one synchronous
+ * gradient: Ctrl-C, TERM and HUP are answered, and checkpoints written, when
+ * the iteration in progress ends, so a stop can wait that long and a
+ * SIGKILL can lose that much more than `--save-every`.
+ *
+ * @param perIteration The estimated seconds of one iteration.
+ * @returns The warning (a line ending in a newline), or null.
+ *
+ * @example
+ * ```ts
+ * import { longIterationWarning } from "./train_preflight.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(longIterationWarning(2), null);
+ * assert.match(longIterationWarning(300)!, /one iteration would take about 5 min/);
+ * assert.match(longIterationWarning(300)!, /between iterations/);
+ * ```
+ */
+export function longIterationWarning(perIteration: number): string | null {
+  if (!(perIteration > LONG_ITERATION_SECONDS)) return null;
+  return `warning: one iteration would take about ${durationText(perIteration)}. Ctrl-C, ` +
+    `TERM and HUP are answered, and checkpoints written, between iterations: a stop waits ` +
+    `for the iteration in progress, and SIGKILL loses up to that much more than --save-every. ` +
+    `Fewer --steps, or a smaller --width, --depth or --batch, shorten it.\n`;
 }
 
 /** Warns when the data the model sees are far from order one. */

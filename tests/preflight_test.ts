@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { main } from "../cli/train.ts";
 import { planRun } from "../cli/train_plan.ts";
-import { preflightRun } from "../cli/train_preflight.ts";
+import { longIterationWarning, preflightRun } from "../cli/train_preflight.ts";
 import {
   assertNoStack,
   captureIo,
@@ -158,28 +158,33 @@ Deno.test("preflight: deno task train reads the machine's memory (--allow-sys in
   assert.match(err, /--width 1000000/);
 });
 
+/** The first `lines` lines a training child writes to stderr; the child is then killed. */
+async function _warnings(args: string[], lines: number): Promise<string> {
+  const child = taskCommand("train", args, { stdout: "null" }).spawn();
+  const decoder = new TextDecoder();
+  let err = "";
+  const deadline = setTimeout(() => child.kill("SIGKILL"), 60_000);
+  try {
+    for await (const chunk of child.stderr) {
+      err += decoder.decode(chunk);
+      if (err.split("\n").length > lines) break;
+    }
+  } finally {
+    clearTimeout(deadline);
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // already ended
+    }
+    await child.status;
+  }
+  return err;
+}
+
 Deno.test("preflight: a run that would take hours says so before it starts", async () => {
   await withTempDir(async (dir) => {
     const long = ["--steps", "2000", "--coupling", "0.9999", "--width", "200"];
-    const args = [...long, "--iterations", "1000000", "--out", `${dir}/long`];
-    const child = taskCommand("train", args, { stdout: "null" }).spawn();
-    const decoder = new TextDecoder();
-    let err = "";
-    const deadline = setTimeout(() => child.kill("SIGKILL"), 60_000);
-    try {
-      for await (const chunk of child.stderr) {
-        err += decoder.decode(chunk);
-        if (err.includes("\n")) break;
-      }
-    } finally {
-      clearTimeout(deadline);
-      try {
-        child.kill("SIGKILL");
-      } catch {
-        // already ended
-      }
-      await child.status;
-    }
+    const err = await _warnings([...long, "--iterations", "1000000", "--out", `${dir}/long`], 1);
     assert.match(
       err,
       /^warning: this run would take about [\d.]+ (h|days|years): 1000000 iterations/,
@@ -191,6 +196,17 @@ Deno.test("preflight: a run that would take hours says so before it starts", asy
   const io = captureIo();
   preflightRun(await planRun({ steps: "100", iterations: "10" }), io);
   assert.equal(io.err, "");
+});
+
+Deno.test("preflight: an iteration that would take minutes says a stop waits for it", async () => {
+  await withTempDir(async (dir) => {
+    const slow = ["--steps", "1000000", "--coupling", "0.99999999", "--width", "2000"];
+    const err = await _warnings([...slow, "--iterations", "1", "--out", `${dir}/slow`], 1);
+    assert.match(err, /^warning: one iteration would take about [\d.]+ (min|h)\. Ctrl-C, TERM/);
+    assert.match(err, /a stop waits for the iteration in progress/);
+  });
+  // an ordinary iteration says nothing
+  assert.equal(longIterationWarning(1), null);
 });
 
 Deno.test("preflight: data far from order one get 'rescale' first, before and after", async () => {
