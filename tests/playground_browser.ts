@@ -317,6 +317,54 @@ _pageTest("playground: a malformed CSV shows the reader's message", async () => 
   await page.close();
 });
 
+_pageTest(
+  "playground: the charts update while training; stop, then continue to the target",
+  async () => {
+    const page = await _open(site!.noGpu, "?example=white-dwarf&iterations=400&width=6&autostart");
+    const picture = () =>
+      page.evaluate(() => (document.getElementById("loss") as HTMLCanvasElement).toDataURL());
+    const blank = await picture();
+    // two different loss charts while the run goes on: drawn live, chunk by chunk
+    const first = await _changed(picture, blank);
+    await _changed(picture, first);
+    assert.equal(await page.isEnabled("#stop"), true);
+    await page.click("#stop");
+    await page.waitForFunction(() =>
+      /^stopped at iteration \d+$/.test(document.getElementById("status")!.textContent ?? "")
+    );
+    const stopped = await page.evaluate(() =>
+      (globalThis as { revodeResult?: unknown }).revodeResult
+    ) as RevodeResult;
+    assert.equal(stopped.status, "interrupted");
+    assert.ok(0 < stopped.iterations && stopped.iterations < 400, `${stopped.iterations}`);
+    assert.equal(await page.isEnabled("#continue"), true);
+    // a new choice applies to the next run, not to the one continued
+    await page.fill("#width", "7");
+    await page.click("#continue");
+    const done = await _result(page);
+    assert.equal(done.status, "completed");
+    assert.equal(done.iterations, 400, "continue goes on to the run's target");
+    assert.equal(done.firstLoss, stopped.firstLoss, "the run's history is kept");
+    // the same run without the stop: the continued one ends bit-identically (float64 worker)
+    const whole = await _open(site!.noGpu, "?example=white-dwarf&iterations=400&width=6&autostart");
+    const uninterrupted = await _result(whole);
+    assert.equal(done.bestLoss, uninterrupted.bestLoss);
+    assert.deepEqual(done.prediction, uninterrupted.prediction);
+    await whole.close();
+    await page.close();
+  },
+);
+
+/** Polls `read` until it returns something other than `before` (at most a minute). */
+async function _changed(read: () => Promise<string>, before: string): Promise<string> {
+  for (let waited = 0; waited < 60_000; waited += 50) {
+    const now = await read();
+    if (now !== before) return now;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error("the chart did not change within a minute");
+}
+
 _pageTest("playground: close the browsers and the server", async () => {
   await site!.close();
 });
