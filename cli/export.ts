@@ -271,7 +271,7 @@ function _report(io: CliIo, error: unknown): number {
     return EXPORT_EXIT.usage;
   }
   if (error instanceof ModelFileError) {
-    io.error(`error: ${error.message}\n`);
+    io.error(`error: --model ${error.message}\n`);
     return EXPORT_EXIT.failed;
   }
   if (error instanceof Deno.errors.NotCapable) {

@@ -183,11 +183,13 @@ export async function main(args: string[], io: CliIo = consoleIo()): Promise<num
       io.error(`error: ${error.message}\n`);
       return 2;
     }
-    // the model file named, or a solve that failed: one readable line
-    if (
-      error instanceof ModelFileError || error instanceof RangeError ||
-      error instanceof SolveFailure
-    ) {
+    // the model file, named with its flag
+    if (error instanceof ModelFileError) {
+      io.error(`error: --model ${error.message}\n`);
+      return 1;
+    }
+    // a solve that failed: one readable line
+    if (error instanceof RangeError || error instanceof SolveFailure) {
       io.error(`error: ${error.message}\n`);
       return 1;
     }

@@ -90,7 +90,7 @@ Deno.test("export --out: the model file itself is refused (exit 2) and the model
     // A missing model is reported as such, not as a problem of the default --out next to it.
     io = captureIo();
     assert.equal(await main(["--model", `${dir}/none/model.json`], io), 1);
-    assert.match(io.err, /^error: .*none\/model\.json: no such file/);
+    assert.match(io.err, /^error: --model .*none\/model\.json: no such file/);
     assert.doesNotMatch(io.err, /--out/);
     // The library function refuses it too.
     await assert.rejects(
