@@ -13,6 +13,7 @@ import { BACKEND_FLAGS, type BackendFlag } from "./train_flags.ts";
 import { applyTrainingFlags } from "./train_settings.ts";
 import { initState } from "./train_init.ts";
 import { probeRestarts, restartFlags } from "./train_restarts.ts";
+import { TRAIN_DEFAULTS } from "./train_defaults.ts";
 import { dataNote, dataWindow, loadTrainData, TABLE_FLAGS, type TrainData } from "./train_data.ts";
 import {
   changedSettings,
@@ -128,29 +129,13 @@ export async function planRun(flags: FlagValues): Promise<TrainPlan> {
     ? await _planResume(flags, given, resumePath)
     : await _planNew(flags, given);
   if (initPath !== undefined) {
-    const { state, note } = await initState(initPath, plan.config);
+    const { state, note, record } = await initState(initPath, plan.config);
     plan.resume = state;
     plan.dataNote += `\n  ${note}`;
+    plan.config = { ...plan.config, start: { init: record } };
   }
-  const restarts = restartFlags(flags, plan.iterations);
-  if (restarts !== null) {
-    if (initPath !== undefined || resumePath !== undefined) {
-      throw new UsageError(
-        `--restarts probes initialisations from seeds; --${
-          initPath !== undefined ? "init" : "resume"
-        } gives the start. Give one of them.`,
-      );
-    }
-    const kept = await probeRestarts(
-      plan.config,
-      plan.data.trajectories ?? plan.data.data,
-      restarts,
-    );
-    plan.config = { ...plan.config, seed: kept.seed };
-    plan.resume = kept.state;
-    plan.iterations -= restarts.probe;
-    plan.dataNote += `\n  ${kept.note}`;
-  }
+  const start = initPath !== undefined ? "init" : resumePath !== undefined ? "resume" : null;
+  await _restarts(flags, plan, start);
   const config = { ...plan.config, command: commandLine(flags) };
   return { ...plan, config, solveKernel: _solveKernel(flags, plan.backend) };
 }
@@ -186,6 +171,35 @@ export function commandLine(flags: FlagValues): string {
 /** A word as a POSIX shell reads it back. */
 function _quoted(word: string): string {
   return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`;
+}
+
+/**
+ * `--restarts`: probes seeds and keeps the best into `plan` (its seed, state,
+ * iterations left, header note and `config.start`). Without the flag, a new
+ * run of an experiment from a seed takes its default ({@link TRAIN_DEFAULTS});
+ * a run given its start by `--init` or `--resume` probes nothing, and the
+ * flag is refused with them.
+ */
+async function _restarts(
+  flags: FlagValues,
+  plan: Omit<TrainPlan, "solveKernel">,
+  start: "init" | "resume" | null,
+): Promise<void> {
+  const name = plan.config.example;
+  const fallback = start === null && name !== null ? TRAIN_DEFAULTS[name].restarts : 1;
+  const restarts = restartFlags(flags, plan.iterations, fallback);
+  if (restarts === null) return;
+  if (start !== null) {
+    throw new UsageError(
+      `--restarts probes initialisations from seeds; --${start} gives the start. Give one ` +
+        "of them.",
+    );
+  }
+  const kept = await probeRestarts(plan.config, plan.data.trajectories ?? plan.data.data, restarts);
+  plan.config = { ...plan.config, seed: kept.seed, start: { restarts: kept.record } };
+  plan.resume = kept.state;
+  plan.iterations -= restarts.probe;
+  plan.dataNote += `\n  ${kept.note}`;
 }
 
 /** A new run of an experiment. */
@@ -227,13 +241,14 @@ async function _planNew(flags: FlagValues, given: _Given): Promise<Omit<TrainPla
     activationNames,
   ) as ActivationName;
   const seed = numberFlag("seed", stringFlag(flags, "seed") ?? "0", { integer: true });
-  const iterations = given.iterations ?? example.iterations;
+  const defaults = TRAIN_DEFAULTS[name];
+  const iterations = given.iterations ?? defaults.iterations;
   const base = experimentConfig(name, {
     mlp: { ...example.mlp, widths: Array.from({ length: depth }, () => width), activation },
     seed,
   });
   const config = applyTrainingFlags(flags, base, example.points, example.duration);
-  if (given.schedule === "cosine") {
+  if ((given.schedule ?? defaults.schedule) === "cosine") {
     // From lr down to lr/100 over this run; a resumed run continues at lr/100.
     const schedule: ScheduleConfig = { kind: "cosine", iterations, minLr: config.lr / 100 };
     config.schedule = schedule;
