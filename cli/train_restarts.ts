@@ -30,9 +30,11 @@ export interface RestartSettings {
 
 /**
  * Reads `--restarts K` and `--probe N` (default: a tenth of the iterations,
- * at least 1). Without `--restarts`, `fallback` probes are the default: too
- * few iterations to probe a tenth of them leave the default at none, while
- * a `--probe` given that leaves none is refused.
+ * at least 1). Without `--restarts`, `fallback` probes are the default, of
+ * a tenth of the iterations but at most {@link DEFAULT_PROBE_MAX}, and only
+ * for a run of at least {@link DEFAULT_PROBE_FROM} iterations: a shorter
+ * run is a trial, and probes of a few iterations still sit in the initial
+ * transient, which ranks seeds poorly.
  *
  * @param flags The parsed flags.
  * @param iterations The run's iterations (the probe is part of them).
@@ -48,9 +50,12 @@ export interface RestartSettings {
  *
  * assert.deepEqual(restartFlags({ restarts: "5" }, 1000), { count: 5, probe: 100 });
  * assert.equal(restartFlags({}, 1000), null);
+ * // the default: a tenth, at most 200, from 200 iterations on
  * assert.deepEqual(restartFlags({}, 2000, 2), { count: 2, probe: 200 });
+ * assert.deepEqual(restartFlags({}, 50000, 2), { count: 2, probe: 200 });
+ * assert.deepEqual(restartFlags({ probe: "30" }, 50000, 2), { count: 2, probe: 30 });
+ * assert.equal(restartFlags({}, 199, 2), null);
  * assert.equal(restartFlags({ restarts: "1" }, 2000, 2), null);
- * assert.equal(restartFlags({}, 1, 2), null); // no iteration would be left to continue
  * assert.throws(() => restartFlags({ restarts: "3", probe: "50" }, 50),
  *   /--probe: 50 leaves no iteration of the 50 to continue/);
  * assert.throws(() => restartFlags({ restarts: "1", probe: "5" }, 50),
@@ -64,23 +69,26 @@ export function restartFlags(
 ): RestartSettings | null {
   const restarts = stringFlag(flags, "restarts");
   const probeText = stringFlag(flags, "probe");
-  const count = restarts === undefined
-    ? fallback
+  const byDefault = restarts === undefined;
+  const count = byDefault
+    ? (iterations >= DEFAULT_PROBE_FROM ? fallback : 1)
     : numberFlag("restarts", restarts, { integer: true, min: 1, max: 1000 });
   if (count === 1) {
     if (probeText !== undefined) {
       throw new UsageError(
         "--probe sets the iterations of each --restarts probe; " +
-          (restarts === undefined ? "give --restarts K." : "--restarts 1 probes none."),
+          (byDefault ? "give --restarts K." : "--restarts 1 probes none."),
       );
     }
     return null;
   }
-  const probe = probeText === undefined
-    ? Math.max(1, Math.ceil(iterations / 10))
-    : numberFlag("probe", probeText, { integer: true, min: 1 });
+  const tenth = Math.max(1, Math.ceil(iterations / 10));
+  const probe = probeText !== undefined
+    ? numberFlag("probe", probeText, { integer: true, min: 1 })
+    : byDefault
+    ? Math.min(tenth, DEFAULT_PROBE_MAX)
+    : tenth;
   if (probe >= iterations) {
-    if (restarts === undefined && probeText === undefined) return null;
     throw new UsageError(
       `invalid value for --probe: ${probe} leaves no iteration of the ${iterations} to ` +
         `continue. Allowed: an integer in [1, ${iterations - 1}] (or more --iterations).`,
@@ -88,6 +96,32 @@ export function restartFlags(
   }
   return { count, probe };
 }
+
+/**
+ * The longest default probe: the one of the evidence behind the defaults
+ * (a tenth of 2 000 iterations; bench/defaults.ts), so that a long run does
+ * not spend minutes probing before its first line.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_PROBE_MAX } from "./train_restarts.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(DEFAULT_PROBE_MAX, 200);
+ * ```
+ */
+export const DEFAULT_PROBE_MAX = 200;
+
+/**
+ * The fewest iterations a run needs for the default probes.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_PROBE_FROM } from "./train_restarts.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(DEFAULT_PROBE_FROM, 200);
+ * ```
+ */
+export const DEFAULT_PROBE_FROM = 200;
 
 /** What a model file records of the probes (`config.start.restarts`). */
 export type RestartRecord = NonNullable<StartRecord["restarts"]>;

@@ -70,7 +70,7 @@ Deno.test("train --restarts: the probes, their losses and the seed kept in model
     assert.deepEqual((await runFiles(`${dir}/r`)).model.config.start, { restarts: record });
   }));
 
-Deno.test("train defaults: the white dwarf probes two seeds for a tenth of 2 000 iterations; --restarts 1 and the other examples probe none", async () => {
+Deno.test("train defaults: the white dwarf probes two seeds for a tenth of 2 000 iterations (at most 200); --restarts 1, trials and the other examples probe none", async () => {
   const defaults = TRAIN_DEFAULTS["white-dwarf"];
   const plan = await planRun({ steps: "20" });
   const restarts = plan.config.start?.restarts;
@@ -81,12 +81,16 @@ Deno.test("train defaults: the white dwarf probes two seeds for a tenth of 2 000
   assert.equal(plan.resume?.iteration, restarts.probe);
   assert.equal(plan.config.schedule.kind, defaults.schedule);
   // --seed stays the base seed
-  const based = await planRun({ steps: "20", seed: "4", iterations: "10" });
+  const based = await planRun({ steps: "20", seed: "4", iterations: "200" });
   assert.deepEqual(based.config.start?.restarts?.probes.map((p) => p.seed), [4, 5]);
-  // no probes: --restarts 1, a run too short to probe a tenth of, the oscillator
+  assert.equal(based.config.start?.restarts?.probe, 20);
+  // a long run probes at most 200 iterations before its first line
+  const long = await planRun({ steps: "20", iterations: "100000" });
+  assert.equal(long.config.start?.restarts?.probe, 200);
+  // no probes: --restarts 1, a trial of under 200 iterations, the oscillator
   const cases = [
     { restarts: "1" },
-    { iterations: "1" },
+    { iterations: "199" },
     { example: "oscillator", steps: "499" },
   ];
   for (const flags of cases) {
