@@ -22,7 +22,7 @@
 import { flagHelp, type FlagTable, type FlagValues, parseFlags, UsageError } from "../cli/flags.ts";
 import { numberFlag, oneOf, stringFlag } from "../cli/flag_values.ts";
 import { parseSeeds } from "../cli/experiments_seeds.ts";
-import { planRun } from "../cli/train_plan.ts";
+import { planRun, probePlan } from "../cli/train_plan.ts";
 import { EXAMPLE_NAMES } from "../training/experiments.ts";
 import { train } from "../training/train.ts";
 
@@ -137,6 +137,7 @@ export async function runCandidate(
       restarts: String(candidate.restarts),
     };
     const plan = await planRun(flags);
+    await probePlan(plan);
     const result = await train({
       config: plan.config,
       data: plan.data.trajectories ?? plan.data.data,
@@ -226,7 +227,9 @@ async function _main(args: string[]): Promise<number> {
     throw error;
   }
   if (flags.help === true) {
-    console.log(`Usage: deno task defaults [flags]\n\nFlags:\n${flagHelp(_FLAGS, 24, 80).join("\n")}`);
+    console.log(
+      `Usage: deno task defaults [flags]\n\nFlags:\n${flagHelp(_FLAGS, 24, 80).join("\n")}`,
+    );
     return 0;
   }
   try {

@@ -12,7 +12,7 @@ import { numberFlag, oneOf, stringFlag } from "./flag_values.ts";
 import { BACKEND_FLAGS, type BackendFlag } from "./train_flags.ts";
 import { applyTrainingFlags } from "./train_settings.ts";
 import { initState } from "./train_init.ts";
-import { probeRestarts, restartFlags } from "./train_restarts.ts";
+import { probeRestarts, restartFlags, type RestartSettings } from "./train_restarts.ts";
 import { TRAIN_DEFAULTS } from "./train_defaults.ts";
 import { dataNote, dataWindow, loadTrainData, TABLE_FLAGS, type TrainData } from "./train_data.ts";
 import {
@@ -71,6 +71,11 @@ export interface TrainPlan {
     | null;
   /** `--solve-kernel`, or undefined when not given. */
   solveKernel: SolveKernel | undefined;
+  /**
+   * The `--restarts` probes still to run ({@link probePlan}), given or by
+   * default; null or absent for none.
+   */
+  restarts?: RestartSettings | null;
 }
 
 /** Flags that fix the architecture or the problem, refused on resume when they differ. */
@@ -135,9 +140,9 @@ export async function planRun(flags: FlagValues): Promise<TrainPlan> {
     plan.config = { ...plan.config, start: { init: record } };
   }
   const start = initPath !== undefined ? "init" : resumePath !== undefined ? "resume" : null;
-  await _restarts(flags, plan, start);
+  const restarts = _restarts(flags, plan, start);
   const config = { ...plan.config, command: commandLine(flags) };
-  return { ...plan, config, solveKernel: _solveKernel(flags, plan.backend) };
+  return { ...plan, config, restarts, solveKernel: _solveKernel(flags, plan.backend) };
 }
 
 /**
@@ -174,32 +179,60 @@ function _quoted(word: string): string {
 }
 
 /**
- * `--restarts`: probes seeds and keeps the best into `plan` (its seed, state,
- * iterations left, header note and `config.start`). Without the flag, a new
- * run of an experiment from a seed takes its default ({@link TRAIN_DEFAULTS});
- * a run given its start by `--init` or `--resume` probes nothing, and the
- * flag is refused with them.
+ * `--restarts` of a plan: given, or without the flag the default of a new
+ * run of an experiment from a seed ({@link TRAIN_DEFAULTS}); none for a run
+ * given its start by `--init` or `--resume`, and the flag refused with them.
  */
-async function _restarts(
+function _restarts(
   flags: FlagValues,
   plan: Omit<TrainPlan, "solveKernel">,
   start: "init" | "resume" | null,
-): Promise<void> {
+): RestartSettings | null {
   const name = plan.config.example;
   const fallback = start === null && name !== null ? TRAIN_DEFAULTS[name].restarts : 1;
   const restarts = restartFlags(flags, plan.iterations, fallback);
-  if (restarts === null) return;
-  if (start !== null) {
+  if (restarts !== null && start !== null) {
     throw new UsageError(
       `--restarts probes initialisations from seeds; --${start} gives the start. Give one ` +
         "of them.",
     );
   }
+  return restarts;
+}
+
+/**
+ * Runs a plan's `--restarts` probes, after the pre-flight checks and before
+ * the run's header: keeps the seed with the lowest probe loss, and puts
+ * into the plan its seed, its state after the probe, the iterations left,
+ * a header line and the record `config.start.restarts`. Nothing to do
+ * without probes (or once done).
+ *
+ * @param plan The plan, changed in place.
+ * @throws {Error} When every probe diverged.
+ *
+ * @example
+ * ```ts
+ * import { planRun, probePlan } from "./train_plan.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const plan = await planRun({ steps: "20", iterations: "10", restarts: "2", probe: "3" });
+ * assert.equal(plan.iterations, 10);
+ * await probePlan(plan);
+ * assert.equal(plan.iterations, 7);
+ * assert.equal(plan.resume?.iteration, 3);
+ * assert.deepEqual(plan.config.start?.restarts?.probes.map((p) => p.seed), [0, 1]);
+ * assert.equal(plan.config.seed, plan.config.start?.restarts?.kept);
+ * ```
+ */
+export async function probePlan(plan: TrainPlan): Promise<void> {
+  const restarts = plan.restarts;
+  if (restarts === null || restarts === undefined) return;
   const kept = await probeRestarts(plan.config, plan.data.trajectories ?? plan.data.data, restarts);
   plan.config = { ...plan.config, seed: kept.seed, start: { restarts: kept.record } };
   plan.resume = kept.state;
   plan.iterations -= restarts.probe;
   plan.dataNote += `\n  ${kept.note}`;
+  plan.restarts = null;
 }
 
 /** A new run of an experiment. */

@@ -7,7 +7,7 @@
 
 import assert from "node:assert/strict";
 import { main } from "../cli/train.ts";
-import { planRun } from "../cli/train_plan.ts";
+import { planRun, probePlan } from "../cli/train_plan.ts";
 import { TRAIN_DEFAULTS } from "../cli/train_defaults.ts";
 import { assertNoStack, runCli, withTempDir } from "./cli_harness.ts";
 import { experimentConfig, loadExperimentData } from "../training/experiments.ts";
@@ -73,6 +73,8 @@ Deno.test("train --restarts: the probes, their losses and the seed kept in model
 Deno.test("train defaults: the white dwarf probes two seeds for a tenth of 2 000 iterations (at most 200); --restarts 1, trials and the other examples probe none", async () => {
   const defaults = TRAIN_DEFAULTS["white-dwarf"];
   const plan = await planRun({ steps: "20" });
+  assert.equal(plan.iterations, defaults.iterations);
+  await probePlan(plan);
   const restarts = plan.config.start?.restarts;
   assert.ok(restarts !== undefined);
   assert.equal(restarts.probe, defaults.iterations / 10);
@@ -82,11 +84,12 @@ Deno.test("train defaults: the white dwarf probes two seeds for a tenth of 2 000
   assert.equal(plan.config.schedule.kind, defaults.schedule);
   // --seed stays the base seed
   const based = await planRun({ steps: "20", seed: "4", iterations: "200" });
+  await probePlan(based);
   assert.deepEqual(based.config.start?.restarts?.probes.map((p) => p.seed), [4, 5]);
   assert.equal(based.config.start?.restarts?.probe, 20);
   // a long run probes at most 200 iterations before its first line
   const long = await planRun({ steps: "20", iterations: "100000" });
-  assert.equal(long.config.start?.restarts?.probe, 200);
+  assert.equal(long.restarts?.probe, 200);
   // no probes: --restarts 1, a trial of under 200 iterations, the oscillator
   const cases = [
     { restarts: "1" },
@@ -95,6 +98,8 @@ Deno.test("train defaults: the white dwarf probes two seeds for a tenth of 2 000
   ];
   for (const flags of cases) {
     const quiet = await planRun({ steps: "20", iterations: "2", ...flags });
+    assert.equal(quiet.restarts, null);
+    await probePlan(quiet);
     assert.equal(quiet.config.start, undefined, JSON.stringify(flags));
     assert.equal(quiet.resume, null);
   }
