@@ -247,7 +247,7 @@ Deno.test("cli: as a process, with the task's permissions; Ctrl-C saves the stat
 
     const out = `${dir}/interrupted`;
     const child = new Deno.Command(deno, {
-      args: [...perms, "--iterations", "100000", "--steps", "100", "--out", out],
+      args: [...perms, "--iterations", "100000", "--steps", "100", "--restarts", "1", "--out", out],
       stdout: "piped",
       stderr: "piped",
     }).spawn();

@@ -60,7 +60,16 @@ for (const [signal, code] of [["SIGTERM", 143], ["SIGHUP", 129]] as const) {
   Deno.test(`safety: ${signal} saves the state and exits ${code}`, async () => {
     await withTempDir(async (dir) => {
       const out = `${dir}/run`;
-      const child = spawnTrain(["--steps", "100", "--iterations", "100000", "--out", out]);
+      const child = spawnTrain([
+        "--steps",
+        "100",
+        "--iterations",
+        "100000",
+        "--restarts",
+        "1",
+        "--out",
+        out,
+      ]);
       const reader = child.stdout.getReader();
       await readUntil(reader, (seen) => seen.includes("iteration 1/"));
       child.kill(signal);
@@ -170,7 +179,16 @@ Deno.test("safety: a folder holding a run is refused unless resumed or --force",
 Deno.test("safety: a second writer on one --out is refused; a stale lock is taken over", async () => {
   await withTempDir(async (dir) => {
     const out = `${dir}/run`;
-    const first = spawnTrain(["--steps", "100", "--iterations", "100000", "--out", out]);
+    const first = spawnTrain([
+      "--steps",
+      "100",
+      "--iterations",
+      "100000",
+      "--restarts",
+      "1",
+      "--out",
+      out,
+    ]);
     const reader = first.stdout.getReader();
     await readUntil(reader, (seen) => seen.includes("iteration 1/"));
     const second = await run([...FAST, "--out", out]);
