@@ -12,7 +12,12 @@
  *   { params0: […] }, … } }`, the authors' initialisations per seed; the one
  *   of `--seed` (default 0) is taken.
  *
- * The parameter count must be the configured MLP's.
+ * The parameter count must be the configured MLP's, and the parameters'
+ * units the run's (`checkInitUnits`): a model.json's normalisation must be
+ * the one this run computes, and the paper-inits form, drawn for the
+ * paper's experiments in the data's own units, is refused by a run that
+ * normalises. The run's model.json records what was taken
+ * (`config.start.init`).
  *
  * @module
  */
