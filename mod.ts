@@ -134,6 +134,7 @@ export {
   type ModelConfig,
   type ModelFile,
   ModelFileError,
+  type StartRecord,
   type TableReading,
   type TrainingInfo,
 } from "./training/model_format.ts";

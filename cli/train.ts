@@ -29,7 +29,7 @@ import { type CliIo, consoleIo } from "./io.ts";
 import { parseFlags } from "./flags.ts";
 import { numberFlag, stringFlag } from "./flag_values.ts";
 import { helpText, TRAIN_FLAGS } from "./train_flags.ts";
-import { planRun, type TrainPlan } from "./train_plan.ts";
+import { planRun, probePlan, type TrainPlan } from "./train_plan.ts";
 import { preflightRun } from "./train_preflight.ts";
 import { chooseTrainBackend, reportBackendError } from "./train_backend.ts";
 import {
@@ -111,6 +111,11 @@ async function _trainAndSave(
   folder: RunFolder,
   saveEverySeconds: number,
 ): Promise<number> {
+  try {
+    await probePlan(plan);
+  } catch (error) {
+    return reportError(io, error);
+  }
   io.write(headerText(plan, choice));
   let outcome: RunOutcome;
   try {

@@ -77,7 +77,8 @@ export const TRAIN_FLAGS: FlagTable = [
   [
     "iterations",
     "N",
-    "iterations to train (default: the paper's); with --resume, iterations more (default: " +
+    "iterations to train (default 2000 for the white dwarf, else the paper's); with " +
+    "--resume, iterations more (default: " +
     "the rest of the resumed run's planned iterations)",
   ],
   ["lr", "RATE", "AdamW learning rate (default 0.01)"],
@@ -180,9 +181,15 @@ export const TRAIN_FLAGS: FlagTable = [
     "restarts",
     "K",
     "train K initialisations (seeds --seed … --seed + K − 1) for a short probe each and " +
-    "continue the one with the lowest loss to --iterations (default 1: no probes)",
+    "continue the one with the lowest loss to --iterations (default 2 for a new " +
+    "white-dwarf run of 200 iterations or more, else 1: no probes)",
   ],
-  ["probe", "N", "iterations of each --restarts probe, part of --iterations (default a tenth)"],
+  [
+    "probe",
+    "N",
+    "iterations of each --restarts probe, part of --iterations (default a tenth; at most " +
+    "200 for the default --restarts)",
+  ],
   ["help", "", "print this help"],
 ];
 
@@ -207,7 +214,7 @@ export function helpText(): string {
     "McCallum & Foster (2024) with exact gradients through an algebraically reversible",
     "solver, and writes model.json, history.csv, loss.svg, fit.svg, residuals.svg,",
     "summary.json and report.html to the output folder. With no flags: the white dwarf,",
-    "RK4, reversible gradient, 1000 iterations.",
+    "RK4, reversible gradient, 2000 iterations, the better of seeds 0 and 1 after 200.",
     "",
     "Flags:",
   ];

@@ -12,7 +12,12 @@
  *   { params0: […] }, … } }`, the authors' initialisations per seed; the one
  *   of `--seed` (default 0) is taken.
  *
- * The parameter count must be the configured MLP's.
+ * The parameter count must be the configured MLP's, and the parameters'
+ * units the run's (`checkInitUnits`): a model.json's normalisation must be
+ * the one this run computes, and the paper-inits form, drawn for the
+ * paper's experiments in the data's own units, is refused by a run that
+ * normalises. The run's model.json records what was taken
+ * (`config.start.init`).
  *
  * @module
  */
@@ -20,7 +25,7 @@
 import { UsageError } from "./flags.ts";
 import { Mlp, type MlpConfig } from "../solvers/fields/mlp.ts";
 import { parseModelFile } from "../training/model_parse.ts";
-import { MODEL_FORMAT } from "../training/model_format.ts";
+import { MODEL_FORMAT, type ModelConfig, type StartRecord } from "../training/model_format.ts";
 import type { TrainConfig } from "../training/config.ts";
 import { initialState, type TrainState } from "../training/state.ts";
 
@@ -30,7 +35,15 @@ export interface InitParams {
   params: Float64Array;
   /** Where they came from, for the run's header: `x.json (model.json: best, iteration 7)`. */
   note: string;
+  /** What the model file records of them (`config.start.init`). */
+  record: InitRecord;
 }
+
+/** What a model file records of an `--init` file (`config.start.init`). */
+export type InitRecord = NonNullable<StartRecord["init"]>;
+
+/** A normalisation of the states, `(y − shift) / scale`, as a model file holds it. */
+export type Normalization = NonNullable<ModelConfig["normalization"]>;
 
 /**
  * Reads the parameters of `--init` for an MLP and checks their count.
@@ -84,7 +97,7 @@ export async function readInitFile(
   } catch (error) {
     throw new UsageError(`${flag}: not JSON (${(error as Error).message}). ${_FORMS}`);
   }
-  const { values, note } = _paramsOf(json, text, path, mlp, seed);
+  const { values, note, record } = _paramsOf(json, text, path, mlp, seed);
   const count = Mlp.fromJSON(mlp).paramCount;
   if (values.length !== count) {
     throw new UsageError(
@@ -99,17 +112,24 @@ export async function readInitFile(
       `${flag}: parameter ${bad} is ${JSON.stringify(values[bad])}; allowed: finite numbers.`,
     );
   }
-  return { params: Float64Array.from(values as number[]), note: `${path} (${note})` };
+  return {
+    params: Float64Array.from(values as number[]),
+    note: `${path} (${note})`,
+    record: { file: path, ...record },
+  };
 }
 
 /**
  * The state a run given `--init` starts from: the file's parameters, a fresh
- * optimizer, no iteration run and no best loss yet.
+ * optimizer, no iteration run and no best loss yet; the units of the file's
+ * parameters checked against the run's ({@link checkInitUnits}).
  *
  * @param path The file.
- * @param config The run's configuration (its MLP, and its seed for a paper-inits file).
- * @returns The state, and a line for the run's header saying where the parameters came from.
- * @throws {UsageError} As {@link readInitFile}.
+ * @param config The run's configuration (its MLP, its seed for a paper-inits
+ * file, and its normalisation).
+ * @returns The state, a line for the run's header saying where the
+ * parameters came from, and what the model file records of them.
+ * @throws {UsageError} As {@link readInitFile} and {@link checkInitUnits}.
  *
  * @example
  * ```ts
@@ -120,24 +140,110 @@ export async function readInitFile(
  * if ((await Deno.permissions.query({ name: "write" })).state === "granted") {
  *   const file = await Deno.makeTempFile({ suffix: ".json" });
  *   await Deno.writeTextFile(file, JSON.stringify(Array.from({ length: 62 }, (_, i) => i / 100)));
- *   const { state, note } = await initState(file, experimentConfig("white-dwarf"));
+ *   const { state, note, record } = await initState(file, experimentConfig("white-dwarf"));
  *   assert.equal(state.params[5], 0.05);
  *   assert.deepEqual(state.bestParams, state.params);
  *   assert.equal(state.iteration, 0);
- *   assert.match(note, /^init: .*\.json \(an array\)$/);
+ *   assert.match(note, /^init: .*\.json \(an array\); it carries no normalisation/);
+ *   assert.deepEqual(record, { file, form: "array" });
  *   await Deno.remove(file);
  * }
  * ```
  */
 export async function initState(
   path: string,
-  config: TrainConfig,
-): Promise<{ state: TrainState; note: string }> {
-  const { params, note } = await readInitFile(path, config.mlp, config.seed);
+  config: TrainConfig & Pick<ModelConfig, "normalization">,
+): Promise<{ state: TrainState; note: string; record: InitRecord }> {
+  const { params, note, record } = await readInitFile(path, config.mlp, config.seed);
+  const units = checkInitUnits(record, config.normalization);
   const state = initialState(config);
   state.params = params;
   state.bestParams = params.slice();
-  return { state, note: `init: ${note}` };
+  return { state, note: `init: ${note}${units}`, record };
+}
+
+/**
+ * Checks that the parameters of an `--init` file act in the units this run
+ * trains in. A revode model file says which normalisation its parameters
+ * act in (`config.normalization`, absent: the data's own units), and it
+ * must be the run's: a field fitted to `(y − shift) / scale` is another
+ * function of y under another shift or scale. A paper-inits file holds
+ * the authors' initialisations for the paper's experiments, which train
+ * in the data's own units, so a run that normalises is refused. An array
+ * or an object of parameters says nothing of units: only its count can be
+ * checked, and the note says so.
+ *
+ * @param record What was read ({@link readInitFile}'s `record`).
+ * @param run The run's normalisation, or undefined for the data's own units.
+ * @returns Text to append to the run's `init:` line (empty when there is nothing to say).
+ * @throws {UsageError} Naming `--init`, the file, both normalisations and the remedy.
+ *
+ * @example
+ * ```ts
+ * import { checkInitUnits } from "./train_init.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const a = { shift: [1, 2], scale: [3, 4] };
+ * assert.equal(checkInitUnits({ file: "m.json", form: "model", normalization: a }, a), "");
+ * assert.throws(() => checkInitUnits({ file: "m.json", form: "model", normalization: a },
+ *   { shift: [1, 2], scale: [3, 5] }),
+ *   /--init m\.json: the model's parameters act on states normalised with shift \[1, 2\] and scale \[3, 4\]; this run normalises with shift \[1, 2\] and scale \[3, 5\]/);
+ * assert.throws(() => checkInitUnits({ file: "m.json", form: "model" }, a),
+ *   /act on the data's own units \(no normalisation\); this run normalises .* give --normalize none/);
+ * assert.match(checkInitUnits({ file: "p.json", form: "array" }, a), /carries no normalisation/);
+ * ```
+ */
+export function checkInitUnits(record: InitRecord, run: Normalization | undefined): string {
+  const flag = `--init ${record.file}`;
+  const runText = run === undefined
+    ? "this run trains in the data's own units (no normalisation: an example's data, or " +
+      "--normalize none)"
+    : `this run normalises with ${_unitsText(run)} (--normalize standard: the mean and ` +
+      "standard deviation of its training data)";
+  if (record.form === "model") {
+    const model = record.normalization;
+    if (_sameUnits(model, run)) return "";
+    const modelText = model === undefined
+      ? "act on the data's own units (no normalisation)"
+      : `act on states normalised with ${_unitsText(model)}`;
+    const remedy = run === undefined
+      ? "train with --normalize standard on the data, --window and --validation the model " +
+        "trained on, which give its normalisation back"
+      : model === undefined
+      ? "give --normalize none"
+      : "train on the data, --window and --validation the model trained on, which give " +
+        "its normalisation back, or --resume the model to go on in its own units";
+    throw new UsageError(
+      `${flag}: the model's parameters ${modelText}; ${runText}. A field fitted in one ` +
+        `normalisation is another function in another. Remedy: ${remedy}.`,
+    );
+  }
+  if (record.form === "paper-inits") {
+    if (run === undefined) return "";
+    throw new UsageError(
+      `${flag}: the paper-inits form holds the authors' initialisations for the paper's ` +
+        `experiments, which train in the data's own units (no normalisation); ${runText}. ` +
+        "Remedy: give --normalize none, or initialise from --seed.",
+    );
+  }
+  return `; it carries no normalisation, so it is taken in this run's units (${
+    run === undefined ? "the data's own" : `normalised with ${_unitsText(run)}`
+  })`;
+}
+
+/** The same normalisation (to rounding), or both none. */
+function _sameUnits(a: Normalization | undefined, b: Normalization | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  const close = (x: number, y: number) =>
+    Math.abs(x - y) <= 1e-12 * Math.max(Math.abs(x), Math.abs(y));
+  return a.shift.length === b.shift.length &&
+    a.shift.every((x, i) => close(x, b.shift[i]) && close(a.scale[i], b.scale[i]));
+}
+
+/** A normalisation in words: `shift [1, 2] and scale [3, 4]`. */
+function _unitsText(n: Normalization): string {
+  const list = (xs: number[]) => `[${xs.map((x) => Number(x.toPrecision(6))).join(", ")}]`;
+  return `shift ${list(n.shift)} and scale ${list(n.scale)}`;
 }
 
 /** The forms `--init` reads, for its refusals. */
@@ -151,9 +257,9 @@ function _paramsOf(
   path: string,
   mlp: MlpConfig,
   seed: number,
-): { values: unknown[]; note: string } {
+): { values: unknown[]; note: string; record: Omit<InitRecord, "file"> } {
   const flag = `--init ${path}`;
-  if (Array.isArray(json)) return { values: json, note: "an array" };
+  if (Array.isArray(json)) return { values: json, note: "an array", record: { form: "array" } };
   if (typeof json !== "object" || json === null) {
     throw new UsageError(
       `${flag}: holds ${typeof json === "object" ? "null" : typeof json}. ${_FORMS}`,
@@ -174,12 +280,20 @@ function _paramsOf(
           `the model's.`,
       );
     }
+    const units = model.config.normalization === undefined
+      ? {}
+      : { normalization: model.config.normalization };
     return model.best.loss === null
-      ? { values: model.params, note: `model.json: its current parameters, no best yet` }
+      ? {
+        values: model.params,
+        note: `model.json: its current parameters, no best yet`,
+        record: { form: "model", params: "current", ...units },
+      }
       : {
         values: model.best.params,
         note: `model.json: its best parameters, iteration ${model.best.iteration}, ` +
           `loss ${model.best.loss.toExponential(4)}`,
+        record: { form: "model", params: "best", ...units },
       };
   }
   if (typeof object.keys === "object" && object.keys !== null) {
@@ -191,9 +305,13 @@ function _paramsOf(
           `not of --seed ${seed}. Allowed: --seed ${Object.keys(keys).join(", --seed ")}.`,
       );
     }
-    return { values: _arrayIn(entry, flag, `keys.${seed}`), note: `paper-inits seed ${seed}` };
+    return {
+      values: _arrayIn(entry, flag, `keys.${seed}`),
+      note: `paper-inits seed ${seed}`,
+      record: { form: "paper-inits", seed },
+    };
   }
-  return { values: _arrayIn(object, flag, ""), note: "an object" };
+  return { values: _arrayIn(object, flag, ""), note: "an object", record: { form: "object" } };
 }
 
 /** `params` or `params0` of an object, as an array. */

@@ -12,7 +12,8 @@ import { numberFlag, oneOf, stringFlag } from "./flag_values.ts";
 import { BACKEND_FLAGS, type BackendFlag } from "./train_flags.ts";
 import { applyTrainingFlags } from "./train_settings.ts";
 import { initState } from "./train_init.ts";
-import { probeRestarts, restartFlags } from "./train_restarts.ts";
+import { probeRestarts, restartFlags, type RestartSettings } from "./train_restarts.ts";
+import { TRAIN_DEFAULTS } from "./train_defaults.ts";
 import { dataNote, dataWindow, loadTrainData, TABLE_FLAGS, type TrainData } from "./train_data.ts";
 import {
   changedSettings,
@@ -70,6 +71,11 @@ export interface TrainPlan {
     | null;
   /** `--solve-kernel`, or undefined when not given. */
   solveKernel: SolveKernel | undefined;
+  /**
+   * The `--restarts` probes still to run ({@link probePlan}), given or by
+   * default; null or absent for none.
+   */
+  restarts?: RestartSettings | null;
 }
 
 /** Flags that fix the architecture or the problem, refused on resume when they differ. */
@@ -128,31 +134,15 @@ export async function planRun(flags: FlagValues): Promise<TrainPlan> {
     ? await _planResume(flags, given, resumePath)
     : await _planNew(flags, given);
   if (initPath !== undefined) {
-    const { state, note } = await initState(initPath, plan.config);
+    const { state, note, record } = await initState(initPath, plan.config);
     plan.resume = state;
     plan.dataNote += `\n  ${note}`;
+    plan.config = { ...plan.config, start: { init: record } };
   }
-  const restarts = restartFlags(flags, plan.iterations);
-  if (restarts !== null) {
-    if (initPath !== undefined || resumePath !== undefined) {
-      throw new UsageError(
-        `--restarts probes initialisations from seeds; --${
-          initPath !== undefined ? "init" : "resume"
-        } gives the start. Give one of them.`,
-      );
-    }
-    const kept = await probeRestarts(
-      plan.config,
-      plan.data.trajectories ?? plan.data.data,
-      restarts,
-    );
-    plan.config = { ...plan.config, seed: kept.seed };
-    plan.resume = kept.state;
-    plan.iterations -= restarts.probe;
-    plan.dataNote += `\n  ${kept.note}`;
-  }
+  const start = initPath !== undefined ? "init" : resumePath !== undefined ? "resume" : null;
+  const restarts = _restarts(flags, plan, start);
   const config = { ...plan.config, command: commandLine(flags) };
-  return { ...plan, config, solveKernel: _solveKernel(flags, plan.backend) };
+  return { ...plan, config, restarts, solveKernel: _solveKernel(flags, plan.backend) };
 }
 
 /**
@@ -186,6 +176,63 @@ export function commandLine(flags: FlagValues): string {
 /** A word as a POSIX shell reads it back. */
 function _quoted(word: string): string {
   return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`;
+}
+
+/**
+ * `--restarts` of a plan: given, or without the flag the default of a new
+ * run of an experiment from a seed ({@link TRAIN_DEFAULTS}); none for a run
+ * given its start by `--init` or `--resume`, and the flag refused with them.
+ */
+function _restarts(
+  flags: FlagValues,
+  plan: Omit<TrainPlan, "solveKernel">,
+  start: "init" | "resume" | null,
+): RestartSettings | null {
+  const name = plan.config.example;
+  const fallback = start === null && name !== null ? TRAIN_DEFAULTS[name].restarts : 1;
+  const restarts = restartFlags(flags, plan.iterations, fallback);
+  if (restarts !== null && start !== null) {
+    throw new UsageError(
+      `--restarts probes initialisations from seeds; --${start} gives the start. Give one ` +
+        "of them.",
+    );
+  }
+  return restarts;
+}
+
+/**
+ * Runs a plan's `--restarts` probes, after the pre-flight checks and before
+ * the run's header: keeps the seed with the lowest probe loss, and puts
+ * into the plan its seed, its state after the probe, the iterations left,
+ * a header line and the record `config.start.restarts`. Nothing to do
+ * without probes (or once done).
+ *
+ * @param plan The plan, changed in place.
+ * @throws {Error} When every probe diverged.
+ *
+ * @example
+ * ```ts
+ * import { planRun, probePlan } from "./train_plan.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const plan = await planRun({ steps: "20", iterations: "10", restarts: "2", probe: "3" });
+ * assert.equal(plan.iterations, 10);
+ * await probePlan(plan);
+ * assert.equal(plan.iterations, 7);
+ * assert.equal(plan.resume?.iteration, 3);
+ * assert.deepEqual(plan.config.start?.restarts?.probes.map((p) => p.seed), [0, 1]);
+ * assert.equal(plan.config.seed, plan.config.start?.restarts?.kept);
+ * ```
+ */
+export async function probePlan(plan: TrainPlan): Promise<void> {
+  const restarts = plan.restarts;
+  if (restarts === null || restarts === undefined) return;
+  const kept = await probeRestarts(plan.config, plan.data.trajectories ?? plan.data.data, restarts);
+  plan.config = { ...plan.config, seed: kept.seed, start: { restarts: kept.record } };
+  plan.resume = kept.state;
+  plan.iterations -= restarts.probe;
+  plan.dataNote += `\n  ${kept.note}`;
+  plan.restarts = null;
 }
 
 /** A new run of an experiment. */
@@ -227,13 +274,14 @@ async function _planNew(flags: FlagValues, given: _Given): Promise<Omit<TrainPla
     activationNames,
   ) as ActivationName;
   const seed = numberFlag("seed", stringFlag(flags, "seed") ?? "0", { integer: true });
-  const iterations = given.iterations ?? example.iterations;
+  const defaults = TRAIN_DEFAULTS[name];
+  const iterations = given.iterations ?? defaults.iterations;
   const base = experimentConfig(name, {
     mlp: { ...example.mlp, widths: Array.from({ length: depth }, () => width), activation },
     seed,
   });
   const config = applyTrainingFlags(flags, base, example.points, example.duration);
-  if (given.schedule === "cosine") {
+  if ((given.schedule ?? defaults.schedule) === "cosine") {
     // From lr down to lr/100 over this run; a resumed run continues at lr/100.
     const schedule: ScheduleConfig = { kind: "cosine", iterations, minLr: config.lr / 100 };
     config.schedule = schedule;

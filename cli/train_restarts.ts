@@ -16,6 +16,7 @@
 import { type FlagValues, UsageError } from "./flags.ts";
 import { numberFlag, stringFlag } from "./flag_values.ts";
 import type { SeriesData, TrainConfig } from "../training/config.ts";
+import type { StartRecord } from "../training/model_format.ts";
 import type { TrainState } from "../training/state.ts";
 import { train } from "../training/train.ts";
 
@@ -29,12 +30,17 @@ export interface RestartSettings {
 
 /**
  * Reads `--restarts K` and `--probe N` (default: a tenth of the iterations,
- * at least 1).
+ * at least 1). Without `--restarts`, `fallback` probes are the default, of
+ * a tenth of the iterations but at most {@link DEFAULT_PROBE_MAX}, and only
+ * for a run of at least {@link DEFAULT_PROBE_FROM} iterations: a shorter
+ * run is a trial, and probes of a few iterations still sit in the initial
+ * transient, which ranks seeds poorly.
  *
  * @param flags The parsed flags.
  * @param iterations The run's iterations (the probe is part of them).
- * @returns The settings, or null without `--restarts` or with `--restarts 1`.
- * @throws {UsageError} For a bad value, `--probe` without `--restarts`, or a
+ * @param fallback The count without `--restarts` (1: no probes).
+ * @returns The settings, or null for no probes (a count of 1).
+ * @throws {UsageError} For a bad value, `--probe` with no probes to set, or a
  * probe that leaves no iteration to continue.
  *
  * @example
@@ -44,33 +50,81 @@ export interface RestartSettings {
  *
  * assert.deepEqual(restartFlags({ restarts: "5" }, 1000), { count: 5, probe: 100 });
  * assert.equal(restartFlags({}, 1000), null);
+ * // the default: a tenth, at most 200, from 200 iterations on
+ * assert.deepEqual(restartFlags({}, 2000, 2), { count: 2, probe: 200 });
+ * assert.deepEqual(restartFlags({}, 50000, 2), { count: 2, probe: 200 });
+ * assert.deepEqual(restartFlags({ probe: "30" }, 50000, 2), { count: 2, probe: 30 });
+ * assert.equal(restartFlags({}, 199, 2), null);
+ * assert.equal(restartFlags({ restarts: "1" }, 2000, 2), null);
  * assert.throws(() => restartFlags({ restarts: "3", probe: "50" }, 50),
  *   /--probe: 50 leaves no iteration of the 50 to continue/);
+ * assert.throws(() => restartFlags({ restarts: "1", probe: "5" }, 50),
+ *   /--probe sets the iterations of each --restarts probe; --restarts 1 probes none\./);
  * ```
  */
-export function restartFlags(flags: FlagValues, iterations: number): RestartSettings | null {
+export function restartFlags(
+  flags: FlagValues,
+  iterations: number,
+  fallback = 1,
+): RestartSettings | null {
   const restarts = stringFlag(flags, "restarts");
   const probeText = stringFlag(flags, "probe");
-  if (restarts === undefined) {
+  const byDefault = restarts === undefined;
+  const count = byDefault
+    ? (iterations >= DEFAULT_PROBE_FROM ? fallback : 1)
+    : numberFlag("restarts", restarts, { integer: true, min: 1, max: 1000 });
+  if (count === 1) {
     if (probeText !== undefined) {
       throw new UsageError(
-        "--probe sets the iterations of each --restarts probe; give --restarts K.",
+        "--probe sets the iterations of each --restarts probe; " +
+          (byDefault ? "give --restarts K." : "--restarts 1 probes none."),
       );
     }
     return null;
   }
-  const count = numberFlag("restarts", restarts, { integer: true, min: 1, max: 1000 });
-  const probe = probeText === undefined
-    ? Math.max(1, Math.ceil(iterations / 10))
-    : numberFlag("probe", probeText, { integer: true, min: 1 });
+  const tenth = Math.max(1, Math.ceil(iterations / 10));
+  const probe = probeText !== undefined
+    ? numberFlag("probe", probeText, { integer: true, min: 1 })
+    : byDefault
+    ? Math.min(tenth, DEFAULT_PROBE_MAX)
+    : tenth;
   if (probe >= iterations) {
     throw new UsageError(
       `invalid value for --probe: ${probe} leaves no iteration of the ${iterations} to ` +
         `continue. Allowed: an integer in [1, ${iterations - 1}] (or more --iterations).`,
     );
   }
-  return count === 1 ? null : { count, probe };
+  return { count, probe };
 }
+
+/**
+ * The longest default probe: the one of the evidence behind the defaults
+ * (a tenth of 2 000 iterations; bench/defaults.ts), so that a long run does
+ * not spend minutes probing before its first line.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_PROBE_MAX } from "./train_restarts.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(DEFAULT_PROBE_MAX, 200);
+ * ```
+ */
+export const DEFAULT_PROBE_MAX = 200;
+
+/**
+ * The fewest iterations a run needs for the default probes.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_PROBE_FROM } from "./train_restarts.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(DEFAULT_PROBE_FROM, 200);
+ * ```
+ */
+export const DEFAULT_PROBE_FROM = 200;
+
+/** What a model file records of the probes (`config.start.restarts`). */
+export type RestartRecord = NonNullable<StartRecord["restarts"]>;
 
 /** How one probe ended. */
 export interface Probe {
@@ -89,8 +143,9 @@ export interface Probe {
  * @param config The run's configuration; its seed is the first probed.
  * @param data The training data.
  * @param settings `--restarts` and `--probe`.
- * @returns The kept seed and its state after the probe, every probe, and a
- * line for the run's header saying what was kept and why.
+ * @returns The kept seed and its state after the probe, every probe, a
+ * line for the run's header saying what was kept and why, and the record
+ * the model file keeps of it.
  * @throws {Error} When every probe diverged, naming their seeds.
  *
  * @example
@@ -107,13 +162,16 @@ export interface Probe {
  * assert.equal(kept.state.bestLoss, lowest);
  * assert.equal(kept.state.iteration, 4);
  * assert.match(kept.note, /^restarts: seeds 0–2 probed for 4 iterations each/);
+ * assert.deepEqual(kept.record, { probe: 4, baseSeed: 0, probes: kept.probes, kept: kept.seed });
  * ```
  */
 export async function probeRestarts(
   config: TrainConfig,
   data: SeriesData | readonly SeriesData[],
   settings: RestartSettings,
-): Promise<{ seed: number; state: TrainState; probes: Probe[]; note: string }> {
+): Promise<
+  { seed: number; state: TrainState; probes: Probe[]; note: string; record: RestartRecord }
+> {
   const probes: Probe[] = [];
   let kept: { seed: number; state: TrainState } | null = null;
   for (let k = 0; k < settings.count; k++) {
@@ -143,6 +201,7 @@ export async function probeRestarts(
   return {
     ...kept,
     probes,
+    record: { probe: settings.probe, baseSeed: first, probes, kept: kept.seed },
     note: `restarts: seeds ${first}–${last} probed for ${settings.probe} iterations each ` +
       `(best loss ${losses.join(", ")}); kept seed ${kept.seed}, the lowest, and continued ` +
       `it from iteration ${settings.probe}`,

@@ -38,7 +38,16 @@ for (const [signal, code] of [["SIGTERM", 143], ["SIGHUP", 129]] as const) {
   Deno.test(`safety: ${signal} saves the state and exits ${code}`, async () => {
     await withTempDir(async (dir) => {
       const out = `${dir}/run`;
-      const child = spawnTrain(["--steps", "100", "--iterations", "100000", "--out", out]);
+      const child = spawnTrain([
+        "--steps",
+        "100",
+        "--iterations",
+        "100000",
+        "--restarts",
+        "1",
+        "--out",
+        out,
+      ]);
       const stopped = await interruptAfter(child, "iteration 1/", signal);
       assert.equal(stopped.code, code);
       assert.match(stopped.after, new RegExp(`Interrupted \\(${signal}\\) after iteration \\d+`));
@@ -143,7 +152,16 @@ Deno.test("safety: a folder holding a run is refused unless resumed or --force",
 Deno.test("safety: a second writer on one --out is refused; a stale lock is taken over", async () => {
   await withTempDir(async (dir) => {
     const out = `${dir}/run`;
-    const first = spawnTrain(["--steps", "100", "--iterations", "100000", "--out", out]);
+    const first = spawnTrain([
+      "--steps",
+      "100",
+      "--iterations",
+      "100000",
+      "--restarts",
+      "1",
+      "--out",
+      out,
+    ]);
     const { during: second } = await interruptAfter(
       first,
       "iteration 1/",

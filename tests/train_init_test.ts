@@ -18,6 +18,31 @@ if (!HAVE_INITS) {
   console.log(`skipped: ${INITS} is absent (the shared data sit beside the repository)`);
 }
 
+/**
+ * `deno task train --init FILE --steps 20 --iterations N [flags] --out DIR`,
+ * the shape every quick run here takes; it must succeed.
+ */
+async function trainFrom(
+  file: string,
+  out: string,
+  iterations: number,
+  ...flags: string[]
+): Promise<{ out: string; err: string }> {
+  const run = await runCli(main, [
+    "--init",
+    file,
+    "--steps",
+    "20",
+    "--iterations",
+    String(iterations),
+    ...flags,
+    "--out",
+    out,
+  ]);
+  assert.equal(run.code, 0, run.err);
+  return run;
+}
+
 /** The losses a run wrote to its model.json, and its best. */
 async function history(dir: string): Promise<{ loss: number[]; best: number; seed: number }> {
   const model = JSON.parse(await Deno.readTextFile(`${dir}/model.json`));
@@ -58,17 +83,7 @@ Deno.test("train --init: a made-up array of parameters is where training starts"
     const params = Array.from({ length: 62 }, (_, i) => Math.sin(i + 1) / 2);
     const file = `${dir}/init.json`;
     await Deno.writeTextFile(file, JSON.stringify(params));
-    const run = await runCli(main, [
-      "--init",
-      file,
-      "--steps",
-      "20",
-      "--iterations",
-      "3",
-      "--out",
-      `${dir}/a`,
-    ]);
-    assert.equal(run.code, 0, run.err);
+    const run = await trainFrom(file, `${dir}/a`, 3);
     assert.match(run.out, /init: .*init\.json \(an array\)/);
     // the library, started by hand from the same parameters, gives the same losses
     const config = experimentConfig("white-dwarf", { steps: 20 });
@@ -83,17 +98,7 @@ Deno.test("train --init: a made-up array of parameters is where training starts"
     assert.notEqual(expected.state.losses[0], seeded.state.losses[0]);
     // an object with `params` is read alike
     await Deno.writeTextFile(file, JSON.stringify({ params }));
-    const again = await runCli(main, [
-      "--init",
-      file,
-      "--steps",
-      "20",
-      "--iterations",
-      "3",
-      "--out",
-      `${dir}/b`,
-    ]);
-    assert.equal(again.code, 0, again.err);
+    await trainFrom(file, `${dir}/b`, 3);
     assert.deepEqual((await history(`${dir}/b`)).loss, expected.state.losses);
   }));
 
@@ -102,19 +107,7 @@ Deno.test("train --init model.json: the model's best parameters, with a fresh op
     const first = await runCli(main, ["--steps", "20", "--iterations", "5", "--out", `${dir}/a`]);
     assert.equal(first.code, 0, first.err);
     const a = await history(`${dir}/a`);
-    const second = await runCli(main, [
-      "--init",
-      `${dir}/a/model.json`,
-      "--steps",
-      "20",
-      "--iterations",
-      "2",
-      "--seed",
-      "3",
-      "--out",
-      `${dir}/b`,
-    ]);
-    assert.equal(second.code, 0, second.err);
+    const second = await trainFrom(`${dir}/a/model.json`, `${dir}/b`, 2, "--seed", "3");
     assert.match(
       second.out,
       /init: .*model\.json \(model\.json: its best parameters, iteration \d+/,
@@ -135,19 +128,7 @@ Deno.test("train --init: a paper-inits file gives the initialisation of --seed",
     await Deno.writeTextFile(file, JSON.stringify({ what: "test", keys }));
     const losses: number[] = [];
     for (const seed of ["0", "1"]) {
-      const run = await runCli(main, [
-        "--init",
-        file,
-        "--seed",
-        seed,
-        "--steps",
-        "20",
-        "--iterations",
-        "1",
-        "--out",
-        `${dir}/s${seed}`,
-      ]);
-      assert.equal(run.code, 0, run.err);
+      const run = await trainFrom(file, `${dir}/s${seed}`, 1, "--seed", seed);
       assert.match(run.out, new RegExp(`\\(paper-inits seed ${seed}\\)`));
       const h = await history(`${dir}/s${seed}`);
       assert.equal(h.seed, Number(seed));

@@ -61,8 +61,12 @@ Deno.test("train --restarts: bad values and combinations are refused before anyt
         /invalid value for --restarts: "0"\. Allowed: an integer in \[1, 1000\]\./,
       ],
       [
-        ["--probe", "5"],
+        ["--probe", "5", "--example", "oscillator"],
         /--probe sets the iterations of each --restarts probe; give --restarts K\./,
+      ],
+      [
+        ["--probe", "5", "--restarts", "1"],
+        /--probe sets the iterations of each --restarts probe; --restarts 1 probes none\./,
       ],
       [
         ["--restarts", "2", "--probe", "10", "--iterations", "10"],

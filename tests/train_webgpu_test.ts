@@ -514,7 +514,17 @@ gpuTest(
 gpuTest("as a process with the task's permissions; Ctrl-C saves the GPU state", async () => {
   await withTempDir(async (dir) => {
     const out = `${dir}/interrupted`;
-    const args = ["--backend", "webgpu", ...FAST, "--iterations", "100000", "--out", out];
+    const args = [
+      "--backend",
+      "webgpu",
+      ...FAST,
+      "--iterations",
+      "100000",
+      "--restarts",
+      "1",
+      "--out",
+      out,
+    ];
     const child = taskCommand("train", args).spawn();
     const { code, before, after, err } = await interruptAfter(child, "iteration 1/", "SIGINT");
     const seen = before + after;

@@ -12,7 +12,9 @@
  *                      validation?, patience?,
  *                      t0, t1, y0, data: { source, path, simulated, points,
  *                      trajectories?, columns?, table?: { options, rows, digest } },
- *                      normalization?: { shift: […], scale: […] }, command? },
+ *                      normalization?: { shift: […], scale: […] }, command?,
+                      start?: { restarts?: { probe, baseSeed, probes, kept },
+                                init?: { file, form, seed?, params?, normalization? } } },
  *       "params":    [θ …]                       the current parameters
  *       "best":      { loss, iteration, params }  the lowest-loss parameters
  *       "optimizer": { kind: "adamw", step, lr, beta1, beta2, eps, weightDecay, m, v },
@@ -120,6 +122,47 @@ export interface ModelConfig extends TrainConfig {
    * written by the library or before it existed.
    */
   command?: string;
+  /**
+   * How the initial parameters were chosen when not simply from `seed`:
+   * `--restarts` (the probes and the one kept) or `--init` (the file).
+   * Absent: drawn from `seed` (and in files written before it existed).
+   */
+  start?: StartRecord;
+}
+
+/**
+ * How a run's initial parameters were chosen ({@link ModelConfig}'s `start`):
+ * by probing several seeds (`restarts`), or from a file (`init`).
+ */
+export interface StartRecord {
+  /**
+   * `--restarts K`: seeds `seed … seed + K − 1` of the base seed each
+   * trained `probe` iterations; `kept` (the run's `config.seed`) had the
+   * lowest best loss among the probes that completed, and went on.
+   */
+  restarts?: {
+    /** Iterations of each probe (part of the run's iterations). */
+    probe: number;
+    /** The base seed, `--seed`: the first probed. */
+    baseSeed: number;
+    /** Every probe: its seed, its best loss (null: none) and how it ended. */
+    probes: { seed: number; bestLoss: number | null; status: string }[];
+    /** The seed kept. */
+    kept: number;
+  };
+  /** `--init FILE`: where the initial parameters came from. */
+  init?: {
+    /** The file, as given. */
+    file: string;
+    /** Its form: a revode model file, an array, an object, or the paper-inits form. */
+    form: "model" | "array" | "object" | "paper-inits";
+    /** Of a paper-inits file: the seed whose initialisation was taken. */
+    seed?: number;
+    /** Of a model file: `best` (its best parameters) or `current` (no best yet). */
+    params?: "best" | "current";
+    /** Of a model file: the normalisation its parameters act in (absent: none). */
+    normalization?: { shift: number[]; scale: number[] };
+  };
 }
 
 /** The backend a run trained on: the CPU (float64) or WebGPU (float32). */

@@ -14,6 +14,7 @@ import {
   SOLVER_NAMES,
 } from "./config.ts";
 import { EXAMPLE_NAMES } from "./experiments.ts";
+import { parseStartSection } from "./model_parse_start.ts";
 import type { FieldChecker } from "./model_check.ts";
 import {
   type DataInfo,
@@ -72,6 +73,8 @@ export function parseConfigSection(
     ...problem,
     ...(cfg.command === undefined ? {} : { command: c.string("config.command", cfg.command) }),
   };
+  const start = parseStartSection(c, cfg.start, mlp.dim);
+  if (start !== undefined) config.start = start;
   return { config, paramCount: mlp.paramCount };
 }
 

@@ -63,6 +63,7 @@ export function runSettings(config: ModelConfig): Record<string, string | number
   s.activation = config.mlp.activation;
   s.batch = config.batch;
   s.seed = config.seed;
+  Object.assign(s, startSettings(config));
   s.validation = config.validation ?? "none";
   if (config.patience !== undefined && config.patience !== null) s.patience = config.patience;
   _tableSettings(config, s);
@@ -88,6 +89,62 @@ export function runSettings(config: ModelConfig): Record<string, string | number
  */
 export function commandOf(config: ModelConfig): string | null {
   return config.command ?? null;
+}
+
+/**
+ * How the initial parameters were chosen (`config.start`): the `--restarts`
+ * probes with their best losses and the seed kept, or the `--init` file and
+ * what of it was taken.
+ *
+ * @param config The model's configuration.
+ * @returns The rows `restarts` and `init` that apply (none for a plain seeded start).
+ *
+ * @example
+ * ```ts
+ * import { startSettings } from "./settings.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const restarts = { probe: 200, baseSeed: 0, kept: 1, probes: [
+ *   { seed: 0, bestLoss: 4.7e-3, status: "completed" },
+ *   { seed: 1, bestLoss: 1.9e-3, status: "completed" }] };
+ * assert.deepEqual(startSettings({ start: { restarts } } as never), {
+ *   restarts: "2 (seeds 0–1 probed for 200 iterations each, best loss 0: 4.70e-3, " +
+ *     "1: 1.90e-3); kept seed 1",
+ * });
+ * assert.deepEqual(startSettings({ start: { init: { file: "inits.json", form: "paper-inits", seed: 2 } } } as never),
+ *   { init: "inits.json (paper-inits, seed 2)" });
+ * assert.deepEqual(startSettings({} as never), {});
+ * ```
+ */
+export function startSettings(config: ModelConfig): Record<string, string> {
+  const s: Record<string, string> = {};
+  const { restarts, init } = config.start ?? {};
+  if (restarts !== undefined) {
+    const seeds = restarts.probes.map((p) => p.seed);
+    const losses = restarts.probes.map((p) =>
+      `${p.seed}: ${
+        p.status === "completed" && p.bestLoss !== null ? p.bestLoss.toExponential(2) : p.status
+      }`
+    );
+    s.restarts = `${seeds.length} (seeds ${Math.min(...seeds)}–${Math.max(...seeds)} probed ` +
+      `for ${restarts.probe} iterations each, best loss ${losses.join(", ")}); kept seed ` +
+      `${restarts.kept}`;
+  }
+  if (init !== undefined) {
+    const what = init.form === "paper-inits"
+      ? `paper-inits, seed ${init.seed}`
+      : init.form === "model"
+      ? `model.json, its ${init.params ?? "best"} parameters, ${
+        init.normalization === undefined
+          ? "in the data's own units"
+          : `normalised with shift [${init.normalization.shift.join(", ")}] and scale [${
+            init.normalization.scale.join(", ")
+          }]`
+      }`
+      : `${init.form === "array" ? "an array" : "an object"} of parameters`;
+    s.init = `${init.file} (${what})`;
+  }
+  return s;
 }
 
 /** The table reading and normalisation of a run on a table. */
