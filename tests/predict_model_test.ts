@@ -87,7 +87,11 @@ Deno.test("deno task predict: a CSV with the data's column names, in the data's 
         /--y0: "1"\. Allowed: 2 numbers, one per state \(pos, vel\)/,
       ],
       [["--model", path, "--t1", "2", "--points", "1"], 2, /--points/],
-      [["--model", `${dir}/none.json`, "--ts", "0,1"], 1, /^error: --model .*none\.json: no such file\./],
+      [
+        ["--model", `${dir}/none.json`, "--ts", "0,1"],
+        1,
+        /^error: --model .*none\.json: no such file\./,
+      ],
     ];
     for (const [args, code, pattern] of cases) {
       const r = await runCli(predictMain, args);
