@@ -40,7 +40,8 @@ import {
   saveRun,
 } from "./train_files.ts";
 import { headerText, summaryText } from "./train_print.ts";
-import { type RunOutcome, runTraining } from "./train_run.ts";
+import { listenStopSignals, type RunOutcome, runTraining, STOP_SIGNALS } from "./train_run.ts";
+import { ProbesInterrupted } from "./train_restarts.ts";
 import { versionText } from "./version.ts";
 import { EXIT, exitCodeOf, reportError } from "./train_exit.ts";
 import type { BackendChoice } from "../solvers/webgpu/runtime/device.ts";
@@ -111,10 +112,31 @@ async function _trainAndSave(
   folder: RunFolder,
   saveEverySeconds: number,
 ): Promise<number> {
+  const probing = listenStopSignals(io);
+  if (plan.restarts) {
+    const { count, probe } = plan.restarts, first = plan.config.seed;
+    io.write(`probing seeds ${first}–${first + count - 1} for ${probe} iterations each…\n`);
+  }
   try {
-    await probePlan(plan);
+    await probePlan(plan, () => probing.stoppedBy !== null);
   } catch (error) {
-    return reportError(io, error);
+    if (!(error instanceof ProbesInterrupted) || probing.stoppedBy === null) {
+      return reportError(io, error);
+    }
+    // nothing is trained yet: the folder made for this run goes again
+    io.error(
+      `\nInterrupted (${probing.stoppedBy}) ${error.message.slice("interrupted ".length)}: ` +
+        `no seed was chosen yet, so nothing is saved${
+          folder.created ? ` and ${folder.dir} is removed` : ""
+        }.\n`,
+    );
+    if (folder.created) {
+      await folder.lock?.release();
+      await Deno.remove(folder.dir).catch(() => {});
+    }
+    return STOP_SIGNALS[probing.stoppedBy];
+  } finally {
+    probing.stop();
   }
   io.write(headerText(plan, choice));
   let outcome: RunOutcome;

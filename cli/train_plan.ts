@@ -208,7 +208,9 @@ function _restarts(
  * without probes (or once done).
  *
  * @param plan The plan, changed in place.
+ * @param shouldStop Polled between iterations: true stops the probes.
  * @throws {Error} When every probe diverged.
+ * @throws {ProbesInterrupted} When `shouldStop` stopped them.
  *
  * @example
  * ```ts
@@ -224,10 +226,11 @@ function _restarts(
  * assert.equal(plan.config.seed, plan.config.start?.restarts?.kept);
  * ```
  */
-export async function probePlan(plan: TrainPlan): Promise<void> {
+export async function probePlan(plan: TrainPlan, shouldStop?: () => boolean): Promise<void> {
   const restarts = plan.restarts;
   if (restarts === null || restarts === undefined) return;
-  const kept = await probeRestarts(plan.config, plan.data.trajectories ?? plan.data.data, restarts);
+  const data = plan.data.trajectories ?? plan.data.data;
+  const kept = await probeRestarts(plan.config, data, restarts, shouldStop);
   plan.config = { ...plan.config, seed: kept.seed, start: { restarts: kept.record } };
   plan.resume = kept.state;
   plan.iterations -= restarts.probe;

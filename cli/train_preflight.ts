@@ -216,14 +216,18 @@ function _warnLongRun(plan: TrainPlan, mlp: Mlp, io: CliIo): void {
   const perIteration = best * gradientWork(config, steps) / gradientWork(probe, probeSteps);
   const slowIteration = longIterationWarning(perIteration);
   if (slowIteration !== null) io.error(slowIteration);
-  const total = perIteration * plan.iterations;
+  // the --restarts probes of the seeds not kept come on top of the run's iterations
+  const probed = plan.restarts ? (plan.restarts.count - 1) * plan.restarts.probe : 0;
+  const total = perIteration * (plan.iterations + probed);
   if (!(total > LONG_RUN_SECONDS)) return;
   io.error(
     `warning: this run would take about ${durationText(total)}${
       config.adaptive ? " at most" : ""
-    }: ${plan.iterations} iterations (--iterations) of about ${
-      durationText(perIteration)
-    } each (a gradient of ${probeSteps} steps took ${(best * 1000).toPrecision(2)} ms here; ` +
+    }: ${plan.iterations} iterations (--iterations)${
+      probed > 0 ? ` and ${probed} more in the --restarts probes` : ""
+    } of about ${durationText(perIteration)} each (a gradient of ${probeSteps} steps took ${
+      (best * 1000).toPrecision(2)
+    } ms here; ` +
       `this run's take ${steps}${config.adaptive ? " at most" : ""}). Fewer --iterations, ` +
       `fewer ${config.adaptive ? "--max-steps" : "--steps"}, or a smaller --width, --depth ` +
       `or --batch shorten it; Ctrl-C stops it and saves the state.\n`,

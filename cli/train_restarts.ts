@@ -123,6 +123,31 @@ export const DEFAULT_PROBE_MAX = 200;
  */
 export const DEFAULT_PROBE_FROM = 200;
 
+/**
+ * The `--restarts` probes were stopped (by a signal) before they chose a
+ * seed: nothing of the run is trained yet, so there is nothing to save.
+ *
+ * @example
+ * ```ts
+ * import { ProbesInterrupted } from "./train_restarts.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.match(new ProbesInterrupted(1, 37).message, /seed 1's probe, at iteration 37/);
+ * ```
+ */
+export class ProbesInterrupted extends Error {
+  /**
+   * @param seed The seed being probed.
+   * @param iteration The iteration its probe reached.
+   */
+  constructor(readonly seed: number, readonly iteration: number) {
+    super(
+      `interrupted during the --restarts probes (seed ${seed}'s probe, at iteration ${iteration})`,
+    );
+    this.name = "ProbesInterrupted";
+  }
+}
+
 /** What a model file records of the probes (`config.start.restarts`). */
 export type RestartRecord = NonNullable<StartRecord["restarts"]>;
 
@@ -169,6 +194,7 @@ export async function probeRestarts(
   config: TrainConfig,
   data: SeriesData | readonly SeriesData[],
   settings: RestartSettings,
+  shouldStop?: () => boolean,
 ): Promise<
   { seed: number; state: TrainState; probes: Probe[]; note: string; record: RestartRecord }
 > {
@@ -176,7 +202,13 @@ export async function probeRestarts(
   let kept: { seed: number; state: TrainState } | null = null;
   for (let k = 0; k < settings.count; k++) {
     const seed = config.seed + k;
-    const result = await train({ config: { ...config, seed }, data, iterations: settings.probe });
+    const result = await train({
+      config: { ...config, seed },
+      data,
+      iterations: settings.probe,
+      ...(shouldStop === undefined ? {} : { shouldStop }),
+    });
+    if (shouldStop?.()) throw new ProbesInterrupted(seed, result.state.iteration);
     const { bestLoss } = result.state;
     probes.push({ seed, bestLoss, status: result.status });
     if (

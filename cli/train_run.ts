@@ -98,7 +98,7 @@ export async function runTraining(
   folder: RunFolder,
   control: RunControl = { saveEverySeconds: Infinity },
 ): Promise<RunOutcome> {
-  const signals = _listen(io);
+  const signals = listenStopSignals(io);
   let result: TrainResult;
   try {
     result = await _trainInSegments(io, plan, choice, control, () => signals.stoppedBy !== null);
@@ -210,11 +210,33 @@ function _joined(parts: readonly TrainResult[]): TrainResult {
   return { ...last, gradient, iterationsRun: sum("iterationsRun"), seconds: sum("seconds") };
 }
 
+/** What {@link listenStopSignals} returns. */
+export interface StopListener {
+  /** The first signal received, or null. */
+  readonly stoppedBy: StopSignal | null;
+  /** Stops listening: the signals get their default action again. */
+  stop(): void;
+}
+
 /**
  * Listens for SIGINT, SIGTERM and SIGHUP: the first asks the run to stop
- * at the next iteration, a second one exits at once with its code.
+ * at the next iteration (`stoppedBy`), a second one exits at once with its
+ * code.
+ *
+ * @param io Where the second signal's message goes.
+ * @returns The listener; call `stop()` when the work it guards ends.
+ *
+ * @example
+ * ```ts
+ * import { listenStopSignals } from "./train_run.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const signals = listenStopSignals({ write: () => {}, error: () => {}, isTerminal: false });
+ * assert.equal(signals.stoppedBy, null);
+ * signals.stop();
+ * ```
  */
-function _listen(io: CliIo): { readonly stoppedBy: StopSignal | null; stop(): void } {
+export function listenStopSignals(io: CliIo): StopListener {
   const state = { stoppedBy: null as StopSignal | null };
   const handlers: [StopSignal, () => void][] = [];
   for (const signal of Object.keys(STOP_SIGNALS) as StopSignal[]) {

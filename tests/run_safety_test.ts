@@ -61,6 +61,34 @@ for (const [signal, code] of [["SIGTERM", 143], ["SIGHUP", 129]] as const) {
   });
 }
 
+Deno.test("safety: a signal during the --restarts probes exits with its code, lock and folder gone", async () => {
+  await withTempDir(async (dir) => {
+    const out = `${dir}/run`;
+    const long = [
+      "--steps",
+      "100",
+      "--iterations",
+      "200000",
+      "--restarts",
+      "2",
+      "--probe",
+      "100000",
+    ];
+    const child = spawnTrain([...long, "--out", out]);
+    const stopped = await interruptAfter(child, "probing seeds 0–1", "SIGTERM");
+    assert.equal(stopped.code, 143, stopped.err);
+    assert.match(
+      stopped.err,
+      /Interrupted \(SIGTERM\) during the --restarts probes \(seed 0's probe, at iteration \d+\): no seed was chosen yet, so nothing is saved and .* is removed\./,
+    );
+    assertNoStack(stopped.err);
+    // nothing half-made is left: the same --out takes a new run at once
+    await assert.rejects(Deno.stat(out), Deno.errors.NotFound);
+    const again = await run([...FAST, "--out", out]);
+    assert.equal(again.code, 0, again.err);
+  });
+});
+
 Deno.test("safety: SIGKILL loses at most --save-every; --resume continues bit-identically", async () => {
   await withTempDir(async (dir) => {
     const planned = ["--steps", "20", "--iterations", "400", "--seed", "3"];
