@@ -16,6 +16,7 @@ import { probeRestarts, restartFlags, type RestartSettings } from "./train_resta
 import { TRAIN_DEFAULTS } from "./train_defaults.ts";
 import { dataNote, dataWindow, loadTrainData, TABLE_FLAGS, type TrainData } from "./train_data.ts";
 import {
+  architectureFlags,
   changedSettings,
   planTable,
   planTableResume,
@@ -23,7 +24,6 @@ import {
   type TablePlan,
   validationSplit,
 } from "./train_table.ts";
-import { type ActivationName, activationNames } from "../solvers/fields/activations.ts";
 import {
   EXAMPLE_NAMES,
   type Experiment,
@@ -263,26 +263,9 @@ async function _planNew(flags: FlagValues, given: _Given): Promise<Omit<TrainPla
         "generated from the equation.",
     );
   }
-  const width = numberFlag("width", stringFlag(flags, "width") ?? "10", {
-    integer: true,
-    min: 1,
-  });
-  const depth = numberFlag("depth", stringFlag(flags, "depth") ?? "1", {
-    integer: true,
-    min: 0,
-  });
-  const activation = oneOf(
-    "activation",
-    stringFlag(flags, "activation") ?? "tanh",
-    activationNames,
-  ) as ActivationName;
-  const seed = numberFlag("seed", stringFlag(flags, "seed") ?? "0", { integer: true });
   const defaults = TRAIN_DEFAULTS[name];
   const iterations = given.iterations ?? defaults.iterations;
-  const base = experimentConfig(name, {
-    mlp: { ...example.mlp, widths: Array.from({ length: depth }, () => width), activation },
-    seed,
-  });
+  const base = experimentConfig(name, architectureFlags(flags, example.mlp));
   const config = applyTrainingFlags(flags, base, example.points, example.duration);
   if ((given.schedule ?? defaults.schedule) === "cosine") {
     // From lr down to lr/100 over this run; a resumed run continues at lr/100.

@@ -83,7 +83,7 @@ export async function planTable(
     ] as const,
   );
   const raw = run.data.trajectories!;
-  const base = { ...run.base, ..._architecture(flags, run.base) };
+  const base = { ...run.base, ...architectureFlags(flags, run.base.mlp) };
   const config = applyTrainingFlags(flags, base, example.points, example.duration, {
     uniform: run.uniform,
     trajectories: raw.length,
@@ -302,8 +302,37 @@ export function validationSplit(
   return split;
 }
 
-/** `--width`, `--depth`, `--activation` and `--seed` over the defaults. */
-function _architecture(flags: FlagValues, base: TrainConfig): Pick<TrainConfig, "mlp" | "seed"> {
+/**
+ * `--width`, `--depth`, `--activation` and `--seed` over the defaults
+ * (width 10, depth 1, tanh, seed 0), for a new run of an example or a table.
+ *
+ * @param flags The parsed flags.
+ * @param mlp The MLP the flags change (its dimension stays).
+ * @returns The MLP and the seed.
+ * @throws {UsageError} For a value out of range.
+ *
+ * @example
+ * ```ts
+ * import { architectureFlags } from "./train_table.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const mlp = {
+ *   dim: 2,
+ *   widths: [10],
+ *   activation: "tanh" as const,
+ *   finalActivation: "identity" as const,
+ *   timeDependent: false,
+ * };
+ * const { mlp: wide, seed } = architectureFlags({ width: "32", depth: "2", seed: "7" }, mlp);
+ * assert.deepEqual(wide.widths, [32, 32]);
+ * assert.equal(seed, 7);
+ * assert.throws(() => architectureFlags({ width: "0" }, mlp), /--width/);
+ * ```
+ */
+export function architectureFlags(
+  flags: FlagValues,
+  mlp: TrainConfig["mlp"],
+): Pick<TrainConfig, "mlp" | "seed"> {
   const width = numberFlag("width", stringFlag(flags, "width") ?? "10", { integer: true, min: 1 });
   const depth = numberFlag("depth", stringFlag(flags, "depth") ?? "1", { integer: true, min: 0 });
   const activation = oneOf(
@@ -313,7 +342,7 @@ function _architecture(flags: FlagValues, base: TrainConfig): Pick<TrainConfig, 
   ) as ActivationName;
   const seed = numberFlag("seed", stringFlag(flags, "seed") ?? "0", { integer: true });
   return {
-    mlp: { ...base.mlp, widths: Array.from({ length: depth }, () => width), activation },
+    mlp: { ...mlp, widths: Array.from({ length: depth }, () => width), activation },
     seed,
   };
 }
