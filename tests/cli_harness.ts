@@ -47,6 +47,13 @@ export async function runCli(main: CliMain, args: string[]): Promise<CliResult> 
   return { code, out: io.out, err: io.err };
 }
 
+/**
+ * Flags of a white-dwarf training that goes on until it is stopped: 100 000
+ * iterations of 100 steps, no --restarts probes (so "iteration 1/" comes at
+ * once).
+ */
+export const UNTIL_STOPPED = ["--steps", "100", "--iterations", "100000", "--restarts", "1"];
+
 /** Runs `body` with a new temporary folder, removed afterwards. */
 export async function withTempDir(
   body: (dir: string) => Promise<void>,

@@ -11,6 +11,7 @@ import {
   runCli,
   runTask,
   taskCommand,
+  UNTIL_STOPPED,
   withTempDir,
 } from "./cli_harness.ts";
 
@@ -235,7 +236,7 @@ Deno.test("cli: as a process, with the task's permissions; Ctrl-C saves the stat
 
     // Ctrl-C once the first progress line is out.
     const out = `${dir}/interrupted`;
-    const args = ["--iterations", "100000", "--steps", "100", "--restarts", "1", "--out", out];
+    const args = [...UNTIL_STOPPED, "--out", out];
     const child = taskCommand("train", args).spawn();
     const { code } = await interruptAfter(child, "iteration 1/", "SIGINT");
     assert.equal(code, 130);

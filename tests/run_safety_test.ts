@@ -14,7 +14,14 @@ import { LOCK_FILE } from "../cli/train_lock.ts";
 import { planRun } from "../cli/train_plan.ts";
 import { runTraining } from "../cli/train_run.ts";
 import { readModelFile } from "../training/model_file.ts";
-import { assertNoStack, interruptAfter, runCli, taskCommand, withTempDir } from "./cli_harness.ts";
+import {
+  assertNoStack,
+  interruptAfter,
+  runCli,
+  taskCommand,
+  UNTIL_STOPPED,
+  withTempDir,
+} from "./cli_harness.ts";
 
 const run = (args: string[]) => runCli(main, args);
 const FAST = ["--steps", "20", "--iterations", "3"];
@@ -38,16 +45,7 @@ for (const [signal, code] of [["SIGTERM", 143], ["SIGHUP", 129]] as const) {
   Deno.test(`safety: ${signal} saves the state and exits ${code}`, async () => {
     await withTempDir(async (dir) => {
       const out = `${dir}/run`;
-      const child = spawnTrain([
-        "--steps",
-        "100",
-        "--iterations",
-        "100000",
-        "--restarts",
-        "1",
-        "--out",
-        out,
-      ]);
+      const child = spawnTrain([...UNTIL_STOPPED, "--out", out]);
       const stopped = await interruptAfter(child, "iteration 1/", signal);
       assert.equal(stopped.code, code);
       assert.match(stopped.after, new RegExp(`Interrupted \\(${signal}\\) after iteration \\d+`));
@@ -180,16 +178,7 @@ Deno.test("safety: a folder holding a run is refused unless resumed or --force",
 Deno.test("safety: a second writer on one --out is refused; a stale lock is taken over", async () => {
   await withTempDir(async (dir) => {
     const out = `${dir}/run`;
-    const first = spawnTrain([
-      "--steps",
-      "100",
-      "--iterations",
-      "100000",
-      "--restarts",
-      "1",
-      "--out",
-      out,
-    ]);
+    const first = spawnTrain([...UNTIL_STOPPED, "--out", out]);
     const { during: second } = await interruptAfter(
       first,
       "iteration 1/",
