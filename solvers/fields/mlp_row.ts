@@ -160,7 +160,25 @@ export function backwardOne(
     if (paramsBar !== null) {
       const bias = w + nOut * nIn;
       let j = 0;
-      // two rows of W at a time: half the passes over gradIn, same sums
+      // four rows of W at a time, then two: a quarter of the passes over
+      // gradIn (each a store its next pass waits for), the same sums
+      for (; j + 3 < nOut; j += 4) {
+        const d0 = grad[j], d1 = grad[j + 1], d2 = grad[j + 2], d3 = grad[j + 3];
+        const w0 = w + j * nIn, w1 = w0 + nIn, w2 = w1 + nIn, w3 = w2 + nIn;
+        paramsBar[bias + j] += d0;
+        paramsBar[bias + j + 1] += d1;
+        paramsBar[bias + j + 2] += d2;
+        paramsBar[bias + j + 3] += d3;
+        for (let k = 0; k < nIn; k++) {
+          const v = acts[x + k];
+          paramsBar[w0 + k] += d0 * v;
+          paramsBar[w1 + k] += d1 * v;
+          paramsBar[w2 + k] += d2 * v;
+          paramsBar[w3 + k] += d3 * v;
+          gradIn[k] = gradIn[k] + params[w0 + k] * d0 + params[w1 + k] * d1 +
+            params[w2 + k] * d2 + params[w3 + k] * d3;
+        }
+      }
       for (; j + 1 < nOut; j += 2) {
         const d0 = grad[j], d1 = grad[j + 1], w0 = w + j * nIn, w1 = w0 + nIn;
         paramsBar[bias + j] += d0;
