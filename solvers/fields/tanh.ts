@@ -218,14 +218,16 @@ export function tanh(x: number): number {
   // q is then three operations instead of four.
   const head = scale * _T[j];
   const t = (head - 1) + (scale * _TAU[j] + head * q);
-  // t / (t + 2), with the rounding error e of d = t + 2 (exact, by
-  // Knuth's two-sum, which needs no branch) taken back: t / (d + e) ≈ (t / d)(1 − e / d), where a few
-  // bits of 1/d suffice and (1 − t/d) / 2 = 1/d gives them without a second
-  // division (a division costs as much as the rest). The ½ goes on e while
-  // the division runs (exact again): two operations after it, not three.
+  // t / (t + 2), with the rounding error e of d = t + 2 (exact) taken back:
+  // t / (d + e) ≈ (t / d)(1 − e / d), where a few bits of 1/d suffice and
+  // (1 − t/d) / 2 = 1/d gives them without a second division (a division
+  // costs as much as the rest). The ½ goes on e while the division runs
+  // (exact again): two operations after it, not three. e by Dekker's fast
+  // two-sum, the larger addend first: two operations where Knuth's
+  // branch-free two-sum (the SIMD kernel's) takes five, and the same e (the
+  // rounding error of a sum is unique).
   const d = t + 2;
-  const dt = d - t;
-  const halfE = 0.5 * ((t - (d - dt)) + (2 - dt));
+  const halfE = 0.5 * (t < 2 ? (2 - d) + t : (t - d) + 2);
   const z0 = t / d;
   const z = z0 - z0 * halfE * (1 - z0);
   return x < 0 ? -z : z;
