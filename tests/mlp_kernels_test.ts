@@ -183,3 +183,14 @@ Deno.test("the JavaScript and the WebAssembly SIMD kernels agree bit for bit", a
     assert.deepEqual(results[1], results[0], activation);
   }
 });
+
+Deno.test("past a 32-bit memory's 4 GiB no SIMD kernels are made: null, the JavaScript kernels run", async () => {
+  const { WasmAffine } = await import("../solvers/fields/wasm_affine.ts");
+  // 2^29 parameters are 4 GiB alone; a layer 2^15 wide needs a W̄ buffer of
+  // 2^15 × (2^15 + 1) doubles, 8 GiB. Neither is allocated: refused before.
+  assert.equal(WasmAffine.create(2 ** 29, 64, 64), null);
+  assert.equal(WasmAffine.create(1000, 2 ** 15, 64), null);
+  // a small network's are made as before
+  const small = WasmAffine.create(1000, 64, 64);
+  assert.ok(small !== null && small.params.length === 1000);
+});

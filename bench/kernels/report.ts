@@ -86,7 +86,8 @@ export function formatKernelsReport(r: KernelsResult): string {
   const wd = r.whiteDwarf;
   out.push(
     "",
-    `White dwarf, batch 1, [t, y] (3) → 10 tanh → 2, reversible RK4, N = ${s.whiteDwarfSteps}:`,
+    `White dwarf, batch 1, [t, y] (3) → 10 tanh → 2, reversible RK4, N = ${s.whiteDwarfSteps} ` +
+      `(best of ${wd.rounds} alternating rounds):`,
     `  today    ${wd.ms.toFixed(2).padStart(8)} ms`,
   );
   if (wd.baselineMs !== null) {

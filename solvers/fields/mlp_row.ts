@@ -13,6 +13,7 @@
 
 import type { MlpLayout } from "./mlp_layout.ts";
 import { activate, scaleByDerivative } from "./activation_loops.ts";
+import { tanh } from "./tanh.ts";
 
 /**
  * The forward pass of row `b`, as `forwardRow` of mlp_layers.ts: layer
@@ -58,6 +59,10 @@ export function forwardOne(
   for (let l = 0; l <= last; l++) {
     const nIn = sizes[l], nOut = sizes[l + 1], w = net.weightOffsets[l];
     const bias = w + nOut * nIn, x = a + net.actOffsets[l], z = p + net.preOffsets[l];
+    const name = l < last ? net.hidden.name : net.final.name;
+    const o = a + net.actOffsets[l + 1];
+    // tanh and identity fused into the sums (no second pass, no dispatch)
+    const fused = name === "tanh" ? 1 : name === "identity" ? 2 : 0;
     // two outputs at a time: each input load serves both, and their sums
     // (each in the reference's order) run side by side
     let j = 0;
@@ -71,15 +76,23 @@ export function forwardOne(
       }
       pre[z + j] = s0;
       pre[z + j + 1] = s1;
+      if (fused === 1) {
+        acts[o + j] = tanh(s0);
+        acts[o + j + 1] = tanh(s1);
+      } else if (fused === 2) {
+        acts[o + j] = s0;
+        acts[o + j + 1] = s1;
+      }
     }
     if (j < nOut) {
       let s = params[bias + j];
       const wj = w + j * nIn;
       for (let k = 0; k < nIn; k++) s += params[wj + k] * acts[x + k];
       pre[z + j] = s;
+      if (fused === 1) acts[o + j] = tanh(s);
+      else if (fused === 2) acts[o + j] = s;
     }
-    const name = l < last ? net.hidden.name : net.final.name;
-    activate(name, pre, z, 0, acts, a + net.actOffsets[l + 1], 0, nOut, 1);
+    if (fused === 0) activate(name, pre, z, 0, acts, o, 0, nOut, 1);
   }
 }
 
@@ -147,7 +160,25 @@ export function backwardOne(
     if (paramsBar !== null) {
       const bias = w + nOut * nIn;
       let j = 0;
-      // two rows of W at a time: half the passes over gradIn, same sums
+      // four rows of W at a time, then two: a quarter of the passes over
+      // gradIn (each a store its next pass waits for), the same sums
+      for (; j + 3 < nOut; j += 4) {
+        const d0 = grad[j], d1 = grad[j + 1], d2 = grad[j + 2], d3 = grad[j + 3];
+        const w0 = w + j * nIn, w1 = w0 + nIn, w2 = w1 + nIn, w3 = w2 + nIn;
+        paramsBar[bias + j] += d0;
+        paramsBar[bias + j + 1] += d1;
+        paramsBar[bias + j + 2] += d2;
+        paramsBar[bias + j + 3] += d3;
+        for (let k = 0; k < nIn; k++) {
+          const v = acts[x + k];
+          paramsBar[w0 + k] += d0 * v;
+          paramsBar[w1 + k] += d1 * v;
+          paramsBar[w2 + k] += d2 * v;
+          paramsBar[w3 + k] += d3 * v;
+          gradIn[k] = gradIn[k] + params[w0 + k] * d0 + params[w1 + k] * d1 +
+            params[w2 + k] * d2 + params[w3 + k] * d3;
+        }
+      }
       for (; j + 1 < nOut; j += 2) {
         const d0 = grad[j], d1 = grad[j + 1], w0 = w + j * nIn, w1 = w0 + nIn;
         paramsBar[bias + j] += d0;

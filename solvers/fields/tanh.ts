@@ -28,6 +28,8 @@ const _L1 = 0.010830424667801708;
 const _L2 = 2.8447437476627285e-11;
 /** 64/ln2. */
 const _INV_L = 92.33248261689366;
+/** 2 · 64/ln2 (exact: a power of two times {@link _INV_L}). */
+const _INV_L2 = 2 * _INV_L;
 /** Below this, tanh x = x − x³/3 + … rounds to x. */
 const _TINY = 2 ** -28;
 /** From here on tanh x rounds to ±1 (it does from 19.1 on). */
@@ -201,7 +203,9 @@ export function tanh(x: number): number {
   if (a < _TINY) return x;
   const u = 2 * a;
   // ⌊v + ½⌋ rather than Math.round: the same rounding as the SIMD kernel's f64x2.floor.
-  const n = Math.floor(u * _INV_L + 0.5);
+  // a·(2·64/ln2) is (2a)·(64/ln2) bit for bit (scaling by 2 is exact), one
+  // multiplication sooner.
+  const n = Math.floor(a * _INV_L2 + 0.5);
   const r = (u - n * _L1) - n * _L2;
   const j = n & 63;
   const scale = _POW2[n >> 6];
@@ -209,17 +213,23 @@ export function tanh(x: number): number {
   // loop over a layer overlaps more elements.
   const r2 = r * r;
   const q = r + r2 * ((0.5 + r * (1 / 6)) + r2 * ((1 / 24 + r * (1 / 120)) + r2 * (1 / 720)));
-  const head = _T[j];
-  const t = (scale * head - 1) + scale * (_TAU[j] + head * q);
-  // t / (t + 2), with the rounding error e of d = t + 2 (exact, by
-  // Knuth's two-sum, which needs no branch) taken back: t / (d + e) ≈ (t / d)(1 − e / d), where a few
-  // bits of 1/d suffice and (1 − t/d) / 2 = 1/d gives them without a second
-  // division (a division costs as much as the rest).
+  // t = (2^k T_j − 1) + 2^k (τ_j + T_j q), with the power of two taken into
+  // the products before q is ready (exact, so the same bits): the chain from
+  // q is then three operations instead of four.
+  const head = scale * _T[j];
+  const t = (head - 1) + (scale * _TAU[j] + head * q);
+  // t / (t + 2), with the rounding error e of d = t + 2 (exact) taken back:
+  // t / (d + e) ≈ (t / d)(1 − e / d), where a few bits of 1/d suffice and
+  // (1 − t/d) / 2 = 1/d gives them without a second division (a division
+  // costs as much as the rest). The ½ goes on e while the division runs
+  // (exact again): two operations after it, not three. e by Dekker's fast
+  // two-sum, the larger addend first: two operations where Knuth's
+  // branch-free two-sum (the SIMD kernel's) takes five, and the same e (the
+  // rounding error of a sum is unique).
   const d = t + 2;
-  const dt = d - t;
-  const e = (t - (d - dt)) + (2 - dt);
+  const halfE = 0.5 * (t < 2 ? (2 - d) + t : (t - d) + 2);
   const z0 = t / d;
-  const z = z0 - z0 * e * (0.5 * (1 - z0));
+  const z = z0 - z0 * halfE * (1 - z0);
   return x < 0 ? -z : z;
 }
 

@@ -17,6 +17,9 @@ import { moduleBytes } from "./wasm_module.ts";
 
 let _module: WebAssembly.Module | null | undefined;
 
+/** The most 64 KiB pages of a 32-bit WebAssembly memory (4 GiB). */
+const _MAX_PAGES = 65536;
+
 /** The compiled module, or null where WebAssembly SIMD is missing. */
 function _compiled(): WebAssembly.Module | null {
   if (_module !== undefined) return _module;
@@ -105,19 +108,40 @@ export class WasmAffine {
   }
 
   /**
-   * The kernels for a network, or null where WebAssembly SIMD is missing.
+   * The kernels for a network, or null where WebAssembly SIMD is missing or
+   * the memory they need cannot be had: more than a 32-bit memory's 4 GiB
+   * (65 536 pages of 64 KiB), or refused by the engine. The JavaScript
+   * kernels then run instead.
    *
    * @param paramCount Length of the flat parameters.
    * @param maxWidth The widest layer's input or output size.
    * @param rows The most rows of a block, a multiple of 8.
    * @returns The kernels, or null.
+   *
+   * @example Past 4 GiB: null, nothing allocated
+   * ```ts
+   * import { WasmAffine } from "./wasm_affine.ts";
+   * import assert from "node:assert/strict";
+   *
+   * assert.equal(WasmAffine.create(2 ** 29, 64, 64), null); // 4 GiB of parameters alone
+   * assert.ok(WasmAffine.create(100, 10, 64) instanceof WasmAffine);
+   * ```
    */
   static create(paramCount: number, maxWidth: number, rows: number): WasmAffine | null {
     const module = _compiled();
     if (module === null) return null;
     const stride = maxWidth + 1;
     const bytes = 8 * (paramCount + 3 + 128 + 2 * maxWidth * rows + (rows + maxWidth) * stride);
-    const mem = new WebAssembly.Memory({ initial: Math.ceil(bytes / 65536) });
+    const pages = Math.ceil(bytes / 65536);
+    if (pages > _MAX_PAGES) return null;
+    let mem: WebAssembly.Memory;
+    try {
+      mem = new WebAssembly.Memory({ initial: pages });
+    } catch (error) {
+      // an engine may refuse a large memory with a RangeError: the JS kernels need none
+      if (error instanceof RangeError) return null;
+      throw error;
+    }
     const instance = new WebAssembly.Instance(module, { env: { mem } });
     return new WasmAffine(instance.exports, mem.buffer as ArrayBuffer, paramCount, maxWidth, rows);
   }
