@@ -27,7 +27,11 @@ export interface TableCandidate {
   restarts: number;
   /** `--probe`, or undefined for the default. */
   probe?: number;
-  /** `--lr`, or undefined for the default. */
+  /**
+   * `--lr`, or undefined for 0.01 (the oscillator's rate, which tables took
+   * before the table defaults were chosen): given explicitly either way, so
+   * that a candidate means the same whatever the defaults are now.
+   */
   lr?: number;
 }
 
@@ -106,7 +110,7 @@ export function tableCandidateName(c: TableCandidate): string {
 /**
  * Runs a candidate on a table from one base seed as `deno task train --data
  * FILE` would (the table written to a temporary file, removed after), with
- * the candidate's flags given explicitly.
+ * the candidate's flags given explicitly (the learning rate too).
  *
  * @param table The table.
  * @param candidate The candidate.
@@ -148,7 +152,7 @@ export async function runTableCandidate(
       restarts: String(candidate.restarts),
     };
     if (candidate.probe !== undefined) flags.probe = String(candidate.probe);
-    if (candidate.lr !== undefined) flags.lr = String(candidate.lr);
+    flags.lr = String(candidate.lr ?? 0.01);
     const plan = await planRun(flags);
     await probePlan(plan);
     const result = await train({
@@ -214,4 +218,89 @@ export function relativeRms(
     }
     return Math.sqrt(sum / points) / (hi - lo);
   });
+}
+
+/** What one candidate gave on one table over the base seeds. */
+export interface TableResult {
+  /** The candidate. */
+  candidate: TableCandidate;
+  /** The table's name. */
+  table: string;
+  /** One run per base seed. */
+  runs: TableRun[];
+}
+
+/**
+ * The table of results, one row per candidate and table: the median, worst
+ * and best final best loss; the residual RMS of the worst-fitted state
+ * (over its range) against the data and against the noise-free states,
+ * median and worst over the seeds; how many seeds are acceptable, i.e.
+ * every state's model − truth RMS at most `tolerance` of its range; and the
+ * wall seconds per run.
+ *
+ * @param results Each candidate's runs on each table.
+ * @param tolerance The largest acceptable model − truth RMS over a state's range.
+ * @returns The table, in Markdown.
+ *
+ * @example
+ * ```ts
+ * import { formatTableResults } from "./defaults_table_runs.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const run = (seed: number, rms: number) =>
+ *   ({ seed, kept: seed, bestLoss: rms * rms, rms: [rms, 0], rmsTruth: [rms, 0], seconds: 2 });
+ * const text = formatTableResults([{ candidate: { iterations: 9, schedule: "constant", restarts: 1 },
+ *   table: "osc", runs: [run(0, 0.005), run(1, 0.03)] }], 0.01);
+ * assert.match(text, /\| 9:constant:1 +\| osc +\| .* \| 3\.00% \(seed 1\) +\| .* \| 1 of 2 +\| 2\.0 +\|/);
+ * ```
+ */
+export function formatTableResults(results: TableResult[], tolerance: number): string {
+  const header = [
+    "candidate",
+    "table",
+    "best loss: median",
+    "worst",
+    "best",
+    "RMS/range vs data: median",
+    "worst (base seed)",
+    "vs truth: median",
+    "worst (base seed)",
+    `vs truth ≤ ${_percent(tolerance)}`,
+    "wall s per run: median",
+  ];
+  const rows = results.map(({ candidate, table, runs }) => {
+    const losses = runs.map((r) => r.bestLoss);
+    const data = runs.map((r) => Math.max(...r.rms));
+    const truth = runs.map((r) => Math.max(...r.rmsTruth));
+    const worstAt = (xs: number[]) => {
+      const k = xs.indexOf(Math.max(...xs));
+      return `${_percent(xs[k])} (seed ${runs[k].seed})`;
+    };
+    return [
+      tableCandidateName(candidate),
+      table,
+      _median(losses).toExponential(2),
+      Math.max(...losses).toExponential(2),
+      Math.min(...losses).toExponential(2),
+      _percent(_median(data)),
+      worstAt(data),
+      _percent(_median(truth)),
+      worstAt(truth),
+      `${truth.filter((e) => e <= tolerance).length} of ${runs.length}`,
+      _median(runs.map((r) => r.seconds)).toFixed(1),
+    ];
+  });
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(" | ")} |`;
+  return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
+}
+
+function _percent(x: number): string {
+  return `${(100 * x).toFixed(2)}%`;
+}
+
+function _median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
