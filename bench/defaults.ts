@@ -11,10 +11,17 @@
  *     deno task defaults                                  # the four candidates of README
  *     deno task defaults --seeds 0-4 --candidates 1000:constant:1,3000:constant:1
  *     deno task defaults --example oscillator --candidates 2000:constant:2
+ *     deno task defaults --section tables                 # a table run's candidates
+ *     deno task defaults --section tables --tables lorenz --candidates 5000:cosine:3:probe=500:lr=0.03
  *
  * Acceptable (`--threshold`, default 1.2220e-4): a best loss no worse than
  * the authors' own worst logged white-dwarf run (their seed 0), i.e. a
  * fit as good as the ones the paper published.
+ *
+ * `--section tables` (bench/defaults_table_runs.ts) runs the defaults of a
+ * run on a user's table (training/table_run.ts) on four synthetic tables
+ * made here (bench/defaults_tables.ts); acceptable (`--tolerance`, default
+ * 0.01) is every state's model − truth RMS at most 1% of the state's range.
  *
  * @module
  */
@@ -25,6 +32,15 @@ import { parseSeeds } from "../cli/experiments_seeds.ts";
 import { planRun, probePlan } from "../cli/train_plan.ts";
 import { EXAMPLE_NAMES } from "../training/experiments.ts";
 import { train } from "../training/train.ts";
+import {
+  formatTableResults,
+  parseTableCandidate,
+  runTableCandidate,
+  type TableCandidate,
+  tableCandidateName,
+  type TableResult,
+} from "./defaults_table_runs.ts";
+import { syntheticTables } from "./defaults_tables.ts";
 
 /** One candidate default: `ITERATIONS:SCHEDULE:RESTARTS`. */
 export interface Candidate {
@@ -47,8 +63,15 @@ export interface CandidateResult {
 /** The candidates README's table compares. */
 const _CANDIDATES = "1000:constant:1,2000:constant:1,2000:cosine:2,2000:constant:2";
 
+/** The candidates README's table of table runs compares. */
+const _TABLE_CANDIDATES = "1000:constant:1,5000:constant:1,5000:constant:3:probe=500," +
+  "3000:constant:3:probe=300:lr=0.03,4000:cosine:3:probe=400:lr=0.03," +
+  "5000:constant:3:probe=1000:lr=0.03,5000:cosine:3:probe=500:lr=0.03";
+
 const _FLAGS: FlagTable = [
+  ["section", "NAME", "experiment (an experiment's defaults; default) or tables (a table run's)"],
   ["example", "NAME", "experiment (default white-dwarf)"],
+  ["tables", "LIST", "with --section tables: synthetic tables (default all)"],
   ["seeds", "LIST", "base seeds (default 0-9)"],
   [
     "candidates",
@@ -56,6 +79,12 @@ const _FLAGS: FlagTable = [
     `comma-separated ITERATIONS:SCHEDULE:RESTARTS (default ${_CANDIDATES})`,
   ],
   ["threshold", "LOSS", "the best loss of an acceptable fit (default 1.222e-4)"],
+  [
+    "tolerance",
+    "FRACTION",
+    "with --section tables: the largest acceptable RMS of model − truth over a state's " +
+    "range (default 0.01)",
+  ],
   ["help", "", "print this help"],
 ];
 
@@ -233,24 +262,14 @@ async function _main(args: string[]): Promise<number> {
     return 0;
   }
   try {
-    const example = oneOf("example", stringFlag(flags, "example") ?? "white-dwarf", EXAMPLE_NAMES);
     const seeds = parseSeeds(stringFlag(flags, "seeds") ?? "0-9");
-    const candidates = parseCandidates(stringFlag(flags, "candidates") ?? _CANDIDATES);
-    const threshold = numberFlag("threshold", stringFlag(flags, "threshold") ?? "1.222e-4", {
-      above: 0,
-    });
-    const results: CandidateResult[] = [];
-    for (const candidate of candidates) {
-      const name = `${candidate.iterations}:${candidate.schedule}:${candidate.restarts}`;
-      results.push(
-        await runCandidate(example, candidate, seeds, (r) =>
-          console.error(
-            `${name} base seed ${r.seed}: kept ${r.kept}, best loss ` +
-              `${r.bestLoss.toExponential(3)}, ${r.seconds.toFixed(1)} s`,
-          )),
-      );
-    }
-    console.log(formatResults(results, threshold));
+    const section = oneOf("section", stringFlag(flags, "section") ?? "experiment", [
+      "experiment",
+      "tables",
+    ]);
+    console.log(
+      section === "tables" ? await _tables(flags, seeds) : await _experiment(flags, seeds),
+    );
     return 0;
   } catch (error) {
     if (error instanceof UsageError) {
@@ -259,6 +278,68 @@ async function _main(args: string[]): Promise<number> {
     }
     throw error;
   }
+}
+
+/** `--section experiment`: an experiment's candidates, the table of results. */
+async function _experiment(flags: FlagValues, seeds: number[]): Promise<string> {
+  const example = oneOf("example", stringFlag(flags, "example") ?? "white-dwarf", EXAMPLE_NAMES);
+  const candidates = parseCandidates(stringFlag(flags, "candidates") ?? _CANDIDATES);
+  const threshold = numberFlag("threshold", stringFlag(flags, "threshold") ?? "1.222e-4", {
+    above: 0,
+  });
+  const results: CandidateResult[] = [];
+  for (const candidate of candidates) {
+    const name = `${candidate.iterations}:${candidate.schedule}:${candidate.restarts}`;
+    results.push(
+      await runCandidate(example, candidate, seeds, (r) =>
+        console.error(
+          `${name} base seed ${r.seed}: kept ${r.kept}, best loss ` +
+            `${r.bestLoss.toExponential(3)}, ${r.seconds.toFixed(1)} s`,
+        )),
+    );
+  }
+  return formatResults(results, threshold);
+}
+
+/** `--section tables`: a table run's candidates on the synthetic tables. */
+async function _tables(flags: FlagValues, seeds: number[]): Promise<string> {
+  const all = syntheticTables();
+  const names = stringFlag(flags, "tables")?.split(",").map((n) => n.trim());
+  for (const name of names ?? []) oneOf("tables", name, all.map((t) => t.name));
+  const tables = names === undefined ? all : all.filter((t) => names.includes(t.name));
+  const candidates = (stringFlag(flags, "candidates") ?? _TABLE_CANDIDATES).split(",").map(
+    (item): TableCandidate => {
+      const candidate = parseTableCandidate(item);
+      if (candidate !== null) return candidate;
+      throw new UsageError(
+        `invalid value for --candidates: ${JSON.stringify(item)}. Allowed with --section ` +
+          "tables: ITERATIONS:SCHEDULE:RESTARTS[:probe=N][:lr=X] (5000:constant:3:probe=500).",
+      );
+    },
+  );
+  const tolerance = numberFlag("tolerance", stringFlag(flags, "tolerance") ?? "0.01", {
+    above: 0,
+  });
+  const results: TableResult[] = [];
+  for (const candidate of candidates) {
+    for (const table of tables) {
+      const result: TableResult = { candidate, table: table.name, runs: [] };
+      for (const seed of seeds) {
+        const r = await runTableCandidate(table, candidate, seed);
+        result.runs.push(r);
+        console.error(
+          `${tableCandidateName(candidate)} ${table.name} base seed ${seed}: kept ${r.kept}, ` +
+            `best loss ${r.bestLoss.toExponential(3)}, RMS/range ` +
+            `${r.rms.map((e) => (100 * e).toFixed(2)).join(", ")}% (vs truth ` +
+            `${r.rmsTruth.map((e) => (100 * e).toFixed(2)).join(", ")}%), ${
+              r.seconds.toFixed(1)
+            } s`,
+        );
+      }
+      results.push(result);
+    }
+  }
+  return formatTableResults(results, tolerance);
 }
 
 if (import.meta.main) {

@@ -21,7 +21,7 @@ import type { SeriesData, TrainConfig } from "../training/config.ts";
 import { samplingGaps } from "../training/preflight.ts";
 import { type Table, TableError, type TableOptions } from "../training/table.ts";
 import { readTableFile } from "../training/table_file.ts";
-import { tableReading, tableRunDefaults } from "../training/table_run.ts";
+import { TABLE_DEFAULTS, tableReading, tableRunDefaults } from "../training/table_run.ts";
 import { ArgumentError } from "../solvers/checks.ts";
 import { type FlagValues, UsageError } from "./flags.ts";
 import { numberFlag, stringFlag } from "./flag_values.ts";
@@ -370,6 +370,8 @@ export async function loadTableData(path: string, options: TableOptions): Promis
     paperSolvers: [],
     steps: base.steps,
     adaptive: null,
+    // the table default (the white dwarf's paper iterations left fits visibly off)
+    iterations: TABLE_DEFAULTS.iterations,
     points: first.ts.length,
     duration: first.ts[intervals] - first.ts[0],
     stateNames: table.stateColumns,

@@ -15,10 +15,18 @@
  * take minutes per candidate on two cores). `deno task experiments` always
  * runs the paper's settings (training/experiments.ts).
  *
+ * A run on a user's table (`--data FILE` without `--example`) takes
+ * {@link TABLE_DEFAULTS}, kept in training/table_run.ts because the
+ * playground, which bundles for the browser, takes them too: `deno task
+ * defaults --section tables` measures the candidates on four synthetic
+ * tables, by the residual of each state against its range.
+ *
  * @module
  */
 
 import { type ExampleName, EXPERIMENTS } from "../training/experiments.ts";
+
+export { TABLE_DEFAULTS, type TableDefaults } from "../training/table_run.ts";
 
 /** A new run's defaults for one experiment. */
 export interface TrainDefaults {

@@ -12,8 +12,13 @@ import { numberFlag, oneOf, stringFlag } from "./flag_values.ts";
 import { BACKEND_FLAGS, type BackendFlag } from "./train_flags.ts";
 import { applyTrainingFlags } from "./train_settings.ts";
 import { initState } from "./train_init.ts";
-import { probeRestarts, restartFlags, type RestartSettings } from "./train_restarts.ts";
-import { TRAIN_DEFAULTS } from "./train_defaults.ts";
+import {
+  DEFAULT_PROBE_MAX,
+  probeRestarts,
+  restartFlags,
+  type RestartSettings,
+} from "./train_restarts.ts";
+import { TABLE_DEFAULTS, TRAIN_DEFAULTS } from "./train_defaults.ts";
 import { dataNote, dataWindow, loadTrainData, TABLE_FLAGS, type TrainData } from "./train_data.ts";
 import {
   architectureFlags,
@@ -180,8 +185,9 @@ function _quoted(word: string): string {
 
 /**
  * `--restarts` of a plan: given, or without the flag the default of a new
- * run of an experiment from a seed ({@link TRAIN_DEFAULTS}); none for a run
- * given its start by `--init` or `--resume`, and the flag refused with them.
+ * run from a seed, of an experiment ({@link TRAIN_DEFAULTS}) or a table
+ * ({@link TABLE_DEFAULTS}); none for a run given its start by `--init` or
+ * `--resume`, and the flag refused with them.
  */
 function _restarts(
   flags: FlagValues,
@@ -189,8 +195,12 @@ function _restarts(
   start: "init" | "resume" | null,
 ): RestartSettings | null {
   const name = plan.config.example;
-  const fallback = start === null && name !== null ? TRAIN_DEFAULTS[name].restarts : 1;
-  const restarts = restartFlags(flags, plan.iterations, fallback);
+  const defaults = name === null ? TABLE_DEFAULTS : TRAIN_DEFAULTS[name];
+  const fallback = start === null ? defaults.restarts : 1;
+  const probe = name === null
+    ? { fraction: TABLE_DEFAULTS.probeFraction, max: TABLE_DEFAULTS.probe }
+    : { fraction: 0.1, max: DEFAULT_PROBE_MAX };
+  const restarts = restartFlags(flags, plan.iterations, fallback, probe);
   if (restarts !== null && start !== null) {
     throw new UsageError(
       `--restarts probes initialisations from seeds; --${start} gives the start. Give one ` +

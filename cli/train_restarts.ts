@@ -31,7 +31,8 @@ export interface RestartSettings {
 /**
  * Reads `--restarts K` and `--probe N` (default: a tenth of the iterations,
  * at least 1). Without `--restarts`, `fallback` probes are the default, of
- * a tenth of the iterations but at most {@link DEFAULT_PROBE_MAX}, and only
+ * `defaultProbe.fraction` of the iterations (a tenth) but at most
+ * `defaultProbe.max` ({@link DEFAULT_PROBE_MAX}), and only
  * for a run of at least {@link DEFAULT_PROBE_FROM} iterations: a shorter
  * run is a trial, and probes of a few iterations still sit in the initial
  * transient, which ranks seeds poorly.
@@ -39,6 +40,7 @@ export interface RestartSettings {
  * @param flags The parsed flags.
  * @param iterations The run's iterations (the probe is part of them).
  * @param fallback The count without `--restarts` (1: no probes).
+ * @param defaultProbe The probe without `--restarts`: a fraction of the iterations, at most `max`.
  * @returns The settings, or null for no probes (a count of 1).
  * @throws {UsageError} For a bad value, `--probe` with no probes to set, or a
  * probe that leaves no iteration to continue.
@@ -54,6 +56,9 @@ export interface RestartSettings {
  * assert.deepEqual(restartFlags({}, 2000, 2), { count: 2, probe: 200 });
  * assert.deepEqual(restartFlags({}, 50000, 2), { count: 2, probe: 200 });
  * assert.deepEqual(restartFlags({ probe: "30" }, 50000, 2), { count: 2, probe: 30 });
+ * // a table run's default: a fifth, at most 1 000
+ * assert.deepEqual(restartFlags({}, 5000, 3, { fraction: 0.2, max: 1000 }), { count: 3, probe: 1000 });
+ * assert.deepEqual(restartFlags({}, 300, 3, { fraction: 0.2, max: 1000 }), { count: 3, probe: 60 });
  * assert.equal(restartFlags({}, 199, 2), null);
  * assert.equal(restartFlags({ restarts: "1" }, 2000, 2), null);
  * assert.throws(() => restartFlags({ restarts: "3", probe: "50" }, 50),
@@ -66,6 +71,7 @@ export function restartFlags(
   flags: FlagValues,
   iterations: number,
   fallback = 1,
+  defaultProbe: { fraction: number; max: number } = { fraction: 0.1, max: DEFAULT_PROBE_MAX },
 ): RestartSettings | null {
   const restarts = stringFlag(flags, "restarts");
   const probeText = stringFlag(flags, "probe");
@@ -86,7 +92,7 @@ export function restartFlags(
   const probe = probeText !== undefined
     ? numberFlag("probe", probeText, { integer: true, min: 1 })
     : byDefault
-    ? Math.min(tenth, DEFAULT_PROBE_MAX)
+    ? Math.min(Math.max(1, Math.ceil(iterations * defaultProbe.fraction)), defaultProbe.max)
     : tenth;
   if (probe >= iterations) {
     throw new UsageError(

@@ -24,7 +24,7 @@ import type { Experiment } from "../training/experiments.ts";
 import type { FieldTrainConfig, SeriesData, TrainConfig } from "../training/config.ts";
 import { type ModelConfig, type ModelFile, ModelFileError } from "../training/model_format.ts";
 import type { Normalization } from "../training/normalize.ts";
-import { normalizeTable, tableModelConfig } from "../training/table_run.ts";
+import { normalizeTable, TABLE_DEFAULTS, tableModelConfig } from "../training/table_run.ts";
 import type { TableOptions } from "../training/table.ts";
 import { splitValidation, type ValidationSplit } from "../training/validation.ts";
 
@@ -48,8 +48,8 @@ export interface TablePlan {
  *
  * @param flags The parsed flags.
  * @param path The table (`--data`).
- * @param schedule `--schedule`, or undefined.
- * @param iterations `--iterations`, or undefined for the default.
+ * @param schedule `--schedule`, or undefined for the default ({@link TABLE_DEFAULTS}).
+ * @param iterations `--iterations`, or undefined for the default ({@link TABLE_DEFAULTS}).
  * @returns The table's share of the plan.
  * @throws {UsageError} For a flag the table refuses.
  *
@@ -93,7 +93,7 @@ export async function planTable(
   // ones); the report's data stay in their units
   const { data: trajectories, normalization } = normalizeTable(raw, how, split?.train ?? raw);
   _refuseBatch(config, run.shared, path);
-  if (schedule === "cosine") {
+  if ((schedule ?? TABLE_DEFAULTS.schedule) === "cosine") {
     const n = iterations ?? example.iterations;
     config.schedule = { kind: "cosine", iterations: n, minLr: config.lr / 100 };
   }
