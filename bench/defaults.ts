@@ -29,9 +29,7 @@
 import { flagHelp, type FlagTable, type FlagValues, parseFlags, UsageError } from "../cli/flags.ts";
 import { numberFlag, oneOf, stringFlag } from "../cli/flag_values.ts";
 import { parseSeeds } from "../cli/experiments_seeds.ts";
-import { planRun, probePlan } from "../cli/train_plan.ts";
 import { EXAMPLE_NAMES } from "../training/experiments.ts";
-import { train } from "../training/train.ts";
 import {
   formatTableResults,
   parseTableCandidate,
@@ -39,6 +37,7 @@ import {
   type TableCandidate,
   tableCandidateName,
   type TableResult,
+  trainAsPlanned,
 } from "./defaults_table_runs.ts";
 import { syntheticTables } from "./defaults_tables.ts";
 
@@ -165,14 +164,7 @@ export async function runCandidate(
       schedule: candidate.schedule,
       restarts: String(candidate.restarts),
     };
-    const plan = await planRun(flags);
-    await probePlan(plan);
-    const result = await train({
-      config: plan.config,
-      data: plan.data.trajectories ?? plan.data.data,
-      iterations: plan.iterations,
-      resume: plan.resume ?? undefined,
-    });
+    const { plan, result } = await trainAsPlanned(flags);
     if (result.status !== "completed" || result.state.bestLoss === null) {
       throw new Error(`base seed ${seed}: the run ended ${result.status}: ${result.reason}`);
     }

@@ -153,14 +153,7 @@ export async function runTableCandidate(
     };
     if (candidate.probe !== undefined) flags.probe = String(candidate.probe);
     flags.lr = String(candidate.lr ?? 0.01);
-    const plan = await planRun(flags);
-    await probePlan(plan);
-    const result = await train({
-      config: plan.config,
-      data: plan.data.trajectories ?? plan.data.data,
-      iterations: plan.iterations,
-      resume: plan.resume ?? undefined,
-    });
+    const { plan, result } = await trainAsPlanned(flags);
     const { bestLoss, bestParams } = result.state;
     if (result.status !== "completed" || bestLoss === null || bestParams === null) {
       throw new Error(
@@ -303,4 +296,20 @@ function _median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
   return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/**
+ * Trains as `deno task train` with these flags would: the plan, the
+ * `--restarts` probes, then the rest of the iterations (no files written).
+ */
+export async function trainAsPlanned(flags: FlagValues) {
+  const plan = await planRun(flags);
+  await probePlan(plan);
+  const result = await train({
+    config: plan.config,
+    data: plan.data.trajectories ?? plan.data.data,
+    iterations: plan.iterations,
+    resume: plan.resume ?? undefined,
+  });
+  return { plan, result };
 }
